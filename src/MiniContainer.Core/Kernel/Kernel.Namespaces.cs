@@ -1,0 +1,35 @@
+namespace MiniContainer.Kernel;
+
+public static unsafe partial class Kernel
+{
+    public const int CLONE_FS = 0x200;
+
+    /// <summary>unshare(2): give the calling process its own copy of the named state
+    /// (e.g. CLONE_NEWCGROUP: a cgroup namespace rooted at the cgroup it is in now).</summary>
+    public static void Unshare(int flags, string what)
+    {
+        Step($"unshare({what})");
+        Check(Libc.unshare(flags), $"unshare({what})");
+    }
+
+    /// <summary>setns(2): move the calling thread into the namespace open at fd.</summary>
+    public static void JoinNamespace(int fd, Namespace kind)
+    {
+        Step($"setns({kind})");
+        Check(Libc.setns(fd, (int)kind), $"setns({kind})");
+    }
+
+    /// <summary>access(2) X_OK: may the real user execute this path?</summary>
+    public static bool CanExecute(string path) => Libc.access(path, 1 /* X_OK */) == 0;
+
+    /// <summary>execve(2): replace this process with program; returns only by throwing.</summary>
+    public static void Execute(string program, IReadOnlyList<string> argv, IReadOnlyList<string> env)
+    {
+        Step($"execve({program}, [{string.Join(", ", argv)}])");
+        using var a = new NativeStringArray(argv);
+        using var e = new NativeStringArray(env);
+        byte* p = NativeString.Alloc(program);
+        try { Check(Libc.execve(p, a.Pointer, e.Pointer), $"execve({program})"); }
+        finally { System.Runtime.InteropServices.NativeMemory.Free(p); }
+    }
+}

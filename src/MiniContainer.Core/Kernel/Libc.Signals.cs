@@ -1,0 +1,9 @@
+using System.Runtime.InteropServices;
+
+namespace MiniContainer.Kernel;
+
+internal static unsafe partial class Libc
+{
+    [LibraryImport(Name, EntryPoint = "kill", SetLastError = true)]
+    internal static partial int kill(int pid, int sig);
+}

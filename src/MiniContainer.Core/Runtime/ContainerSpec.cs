@@ -1,0 +1,125 @@
+using System.Text.Json.Serialization;
+
+namespace MiniContainer.Runtime;
+
+/// <summary>
+/// Everything the shim and the init stage need to start one container, written by the daemon to
+/// containers/&lt;id&gt;/spec.json before it starts the shim. Like an OCI runtime bundle's config.json,
+/// but only what MiniContainer uses. The daemon's API-facing record (inspect) is separate.
+/// </summary>
+public sealed class ContainerSpec
+{
+    public string Id { get; set; } = "";
+    public RootfsSpec Rootfs { get; set; } = new();
+    public ProcessSpec Process { get; set; } = new();
+    public string Hostname { get; set; } = "";
+    /// <summary>Host files bind-mounted over /etc/hostname, /etc/hosts, /etc/resolv.conf.</summary>
+    public string? HostnamePath { get; set; }
+    public string? HostsPath { get; set; }
+    public string? ResolvConfPath { get; set; }
+    /// <summary>"none" (own netns, loopback only) or "host" (share the host's); bridges come with the networking issue.</summary>
+    public string NetworkMode { get; set; } = "none";
+    public List<IdMapping>? UidMappings { get; set; }
+    public List<IdMapping>? GidMappings { get; set; }
+    public string CgroupName { get; set; } = "";
+    public ResourceLimitsSpec Resources { get; set; } = new();
+    public List<MountSpec> Mounts { get; set; } = new();
+    /// <summary>json-file log of the container's stdout/stderr.</summary>
+    public string LogPath { get; set; } = "";
+    /// <summary>Unix socket the shim listens on for attach, stdin, resize.</summary>
+    public string ControlSocket { get; set; } = "";
+    /// <summary>Where the shim records how the process ended (written atomically).</summary>
+    public string ExitFile { get; set; } = "";
+}
+
+public sealed class RootfsSpec
+{
+    /// <summary>Image layer dirs, top first (overlayfs lowerdir order).</summary>
+    public List<string> LowerDirs { get; set; } = new();
+    public string UpperDir { get; set; } = "";
+    public string WorkDir { get; set; } = "";
+    public string MergedDir { get; set; } = "";
+    public bool ReadOnly { get; set; }
+}
+
+public sealed class ProcessSpec
+{
+    public List<string> Args { get; set; } = new();
+    public List<string> Env { get; set; } = new();
+    public string Cwd { get; set; } = "/";
+    /// <summary>As Docker's --user: "", "name", "uid", "uid:gid", "name:group".</summary>
+    public string User { get; set; } = "";
+    public bool Terminal { get; set; }
+    public bool OpenStdin { get; set; }
+    /// <summary>--init: a small reaper runs as PID 1 and the command as its child.</summary>
+    public bool Init { get; set; }
+    public ushort ConsoleRows { get; set; }
+    public ushort ConsoleCols { get; set; }
+}
+
+public sealed class IdMapping
+{
+    public uint ContainerId { get; set; }
+    public uint HostId { get; set; }
+    public uint Size { get; set; }
+}
+
+public sealed class ResourceLimitsSpec
+{
+    public long? MemoryBytes { get; set; }
+    public long? MemorySwapBytes { get; set; }
+    public long? CpuQuotaMicros { get; set; }
+    public long CpuPeriodMicros { get; set; } = 100_000;
+    public long? CpuShares { get; set; }
+    public long? PidsLimit { get; set; }
+}
+
+public sealed class MountSpec
+{
+    public string Source { get; set; } = "";
+    public string Destination { get; set; } = "";
+    /// <summary>"bind" or "tmpfs".</summary>
+    public string Type { get; set; } = "bind";
+    public bool ReadOnly { get; set; }
+    public string? Options { get; set; }
+}
+
+/// <summary>One exec session (docker exec), written to containers/&lt;id&gt;/exec/&lt;exec-id&gt;/spec.json.</summary>
+public sealed class ExecSpec
+{
+    public string Id { get; set; } = "";
+    public string ContainerId { get; set; } = "";
+    /// <summary>Host pid of the container's PID 1, whose namespaces we join.</summary>
+    public int TargetPid { get; set; }
+    public ProcessSpec Process { get; set; } = new();
+    public string CgroupName { get; set; } = "";
+    public string ControlSocket { get; set; } = "";
+    public string ExitFile { get; set; } = "";
+}
+
+/// <summary>What the shim writes when the process has ended.</summary>
+public sealed class ExitRecord
+{
+    public int ExitCode { get; set; }
+    public int Signal { get; set; }
+    public bool OomKilled { get; set; }
+    public string? Error { get; set; }
+    public DateTimeOffset FinishedAt { get; set; }
+}
+
+/// <summary>The one line the shim prints on stdout to the daemon once the process started (or failed to).</summary>
+public sealed class StartReport
+{
+    public int Pid { get; set; }
+    public string? Error { get; set; }
+    /// <summary>126 (cannot invoke), 127 (not found), 125 (runtime error) when Error is set.</summary>
+    public int ExitCode { get; set; }
+}
+
+[JsonSourceGenerationOptions(WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ContainerSpec))]
+[JsonSerializable(typeof(ExecSpec))]
+[JsonSerializable(typeof(ExitRecord))]
+[JsonSerializable(typeof(StartReport))]
+[JsonSerializable(typeof(ProcessSpec))]
+public sealed partial class RuntimeJson : JsonSerializerContext;

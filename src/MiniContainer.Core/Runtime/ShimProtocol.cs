@@ -1,0 +1,85 @@
+using System.Buffers.Binary;
+
+namespace MiniContainer.Runtime;
+
+/// <summary>
+/// The little protocol on a shim's control socket (ExecRoot/containers/&lt;id&gt;/shim.sock).
+/// Every message is a frame: 1 byte type, 4 bytes big-endian length, payload.
+///
+/// client → shim: 'A' attach (payload: the streams wanted, e.g. "stdout stderr", or "" to only hear the exit)
+///                'I' stdin bytes, 'C' close stdin, 'R' resize (payload "rows cols"), 'S' start (release the process)
+/// shim → client: 'O' stdout bytes, 'E' stderr bytes, 'X' exited (payload: ExitRecord JSON)
+/// </summary>
+public static class ShimProtocol
+{
+    public const byte Attach = (byte)'A', Stdin = (byte)'I', CloseStdin = (byte)'C', Resize = (byte)'R', Start = (byte)'S';
+    public const byte Stdout = (byte)'O', Stderr = (byte)'E', Exited = (byte)'X';
+    public const int MaxPayload = 1 << 20;
+
+    public static void WriteFrame(Stream s, byte type, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> header = stackalloc byte[5];
+        header[0] = type;
+        BinaryPrimitives.WriteInt32BigEndian(header[1..], payload.Length);
+        s.Write(header);
+        s.Write(payload);
+        s.Flush();
+    }
+
+    public static async Task WriteFrameAsync(Stream s, byte type, ReadOnlyMemory<byte> payload, CancellationToken ct = default)
+    {
+        byte[] frame = new byte[5 + payload.Length];
+        frame[0] = type;
+        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), payload.Length);
+        payload.CopyTo(frame.AsMemory(5));
+        await s.WriteAsync(frame, ct);
+        await s.FlushAsync(ct);
+    }
+
+    /// <summary>Reads one frame; null at a clean end of stream.</summary>
+    public static (byte Type, byte[] Payload)? ReadFrame(Stream s)
+    {
+        byte[] header = new byte[5];
+        if (!ReadExactly(s, header)) return null;
+        int len = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1));
+        if (len < 0 || len > MaxPayload) throw new InvalidDataException($"shim frame too large: {len}");
+        byte[] payload = new byte[len];
+        if (!ReadExactly(s, payload)) return null;
+        return (header[0], payload);
+    }
+
+    public static async Task<(byte Type, byte[] Payload)?> ReadFrameAsync(Stream s, CancellationToken ct = default)
+    {
+        byte[] header = new byte[5];
+        if (!await ReadExactlyAsync(s, header, ct)) return null;
+        int len = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(1));
+        if (len < 0 || len > MaxPayload) throw new InvalidDataException($"shim frame too large: {len}");
+        byte[] payload = new byte[len];
+        if (!await ReadExactlyAsync(s, payload, ct)) return null;
+        return (header[0], payload);
+    }
+
+    private static bool ReadExactly(Stream s, byte[] buf)
+    {
+        int got = 0;
+        while (got < buf.Length)
+        {
+            int n = s.Read(buf, got, buf.Length - got);
+            if (n == 0) return false;
+            got += n;
+        }
+        return true;
+    }
+
+    private static async Task<bool> ReadExactlyAsync(Stream s, byte[] buf, CancellationToken ct)
+    {
+        int got = 0;
+        while (got < buf.Length)
+        {
+            int n = await s.ReadAsync(buf.AsMemory(got), ct);
+            if (n == 0) return false;
+            got += n;
+        }
+        return true;
+    }
+}

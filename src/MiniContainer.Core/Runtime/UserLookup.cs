@@ -1,0 +1,64 @@
+namespace MiniContainer.Runtime;
+
+/// <summary>
+/// Resolves Docker's --user value ("name", "uid", "uid:gid", "name:group", "") against the container's
+/// own /etc/passwd and /etc/group, as the init stage must after pivot_root. Pure text logic: unit-tested.
+/// </summary>
+public static class UserLookup
+{
+    public sealed record Resolved(uint Uid, uint Gid, uint[] Groups, string Home);
+
+    public static Resolved Resolve(string user, string? passwdText, string? groupText)
+    {
+        if (string.IsNullOrEmpty(user)) user = "0";
+        string userPart = user, groupPart = "";
+        int colon = user.IndexOf(':');
+        if (colon >= 0) { userPart = user[..colon]; groupPart = user[(colon + 1)..]; }
+
+        var passwd = ParseColonFile(passwdText);
+        uint uid, gid;
+        string home = "/";
+        string? userName = null;
+        string[]? entry = passwd.FirstOrDefault(e => e.Length >= 6 && (e[0] == userPart || e[2] == userPart));
+        if (entry != null)
+        {
+            uid = uint.Parse(entry[2]);
+            gid = uint.Parse(entry[3]);
+            home = entry[5];
+            userName = entry[0];
+        }
+        else if (uint.TryParse(userPart, out uid))
+        {
+            gid = uid == 0 ? 0 : uid;
+            if (uid == 0) home = "/root";
+        }
+        else
+        {
+            throw new ArgumentException($"unable to find user {userPart}: no matching entries in passwd file");
+        }
+
+        var groups = ParseColonFile(groupText);
+        if (groupPart.Length > 0)
+        {
+            string[]? g = groups.FirstOrDefault(e => e.Length >= 3 && (e[0] == groupPart || e[2] == groupPart));
+            if (g != null) gid = uint.Parse(g[2]);
+            else if (!uint.TryParse(groupPart, out gid))
+                throw new ArgumentException($"unable to find group {groupPart}: no matching entries in group file");
+        }
+
+        // Supplementary groups: every group that lists the user by name, plus the primary group.
+        var supplementary = new List<uint> { gid };
+        if (userName != null)
+            foreach (var g in groups)
+                if (g.Length >= 4 && g[3].Split(',').Contains(userName) && uint.TryParse(g[2], out uint sg) && !supplementary.Contains(sg))
+                    supplementary.Add(sg);
+        return new Resolved(uid, gid, supplementary.ToArray(), home);
+    }
+
+    private static List<string[]> ParseColonFile(string? text) =>
+        (text ?? "").Split('\n')
+            .Select(l => l.Trim())
+            .Where(l => l.Length > 0 && !l.StartsWith('#'))
+            .Select(l => l.Split(':'))
+            .ToList();
+}

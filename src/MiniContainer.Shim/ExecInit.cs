@@ -1,0 +1,35 @@
+using System.Text.Json;
+using MiniContainer.Kernel;
+using MiniContainer.Runtime;
+
+namespace MiniContainer.Shim;
+
+using Kernel = MiniContainer.Kernel.Kernel;
+
+/// <summary>
+/// `exec-init PID PROCESS-JSON`: the exec'd process, already in the container's user, IPC, UTS, network,
+/// PID and cgroup namespaces (joined by the shim's raw child). It was started from the host's filesystem
+/// because its own libraries live there; now it joins the container's mount namespace — which a
+/// multithreaded process may only do after unshare(CLONE_FS) gives this thread its own root and cwd —
+/// and becomes the requested command.
+/// </summary>
+public static class ExecInit
+{
+    public static int Run(int targetPid, string processJson)
+    {
+        var sync = new SyncChannel(SyncChannel.Fd);
+        try
+        {
+            sync.WaitForGo();
+            var process = JsonSerializer.Deserialize(processJson, RuntimeJson.Default.ProcessSpec)!;
+            int mnt = Kernel.Open($"/proc/{targetPid}/ns/mnt", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+            Kernel.Unshare(Kernel.CLONE_FS, "CLONE_FS");
+            Kernel.JoinNamespace(mnt, Namespace.Mount);
+            Kernel.Close(mnt);
+            ProcessStarter.Exec(process, sync, dropCapabilities: true);
+            return 0;
+        }
+        catch (CommandLookup.LookupException e) { return sync.Fail(e.ExitCode == 125 ? 126 : e.ExitCode, e.Message); }
+        catch (Exception e) { return sync.Fail(126, e.Message); }
+    }
+}

@@ -1,0 +1,213 @@
+using System.Text.Json;
+using MiniContainer.Kernel;
+using MiniContainer.Runtime;
+
+namespace MiniContainer.Shim;
+
+using Kernel = MiniContainer.Kernel.Kernel;
+
+/// <summary>
+/// The init stage: runs as PID 1 inside the new namespaces, started by the shim's clone child with
+/// `minicontainer-shim init BUNDLE`. It waits until the shim has put it in its cgroup, then builds the
+/// container's filesystem and becomes the user's program:
+///
+///   WaitForShim → JoinOwnCgroupNamespace → PrepareRootfs (overlay, /proc, /dev, /sys, /etc files, mounts)
+///   → PivotRoot → FinishRootfs (read-only bits) → SetHostname → BringLoopbackUp → ProcessStarter.Exec
+///
+/// fd 3 is the sync socket to the shim: failures are reported on it (see SyncChannel).
+/// </summary>
+public static class InitStage
+{
+    public static int Run(string bundleDir)
+    {
+        var sync = new SyncChannel(SyncChannel.Fd);
+        try
+        {
+            sync.WaitForGo();
+            var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)
+                       ?? throw new InvalidDataException("empty spec.json");
+
+            // The shim moved us into the container's cgroup while we waited; a cgroup namespace made now is
+            // rooted there, so /proc/self/cgroup reads "0::/" inside.
+            Kernel.Unshare((int)Namespace.Cgroup, "CLONE_NEWCGROUP");
+
+            PrepareRootfs(spec);
+            PivotRoot(spec.Rootfs.MergedDir);
+            FinishRootfs(spec);
+            Kernel.SetHostname(spec.Hostname);
+            if (spec.NetworkMode != "host") Kernel.BringLoopbackUp();
+
+            ProcessStarter.Exec(spec.Process, sync, dropCapabilities: true);
+            return 0; // not reached: Exec either replaces this process or throws
+        }
+        catch (CommandLookup.LookupException e) { return sync.Fail(e.ExitCode, e.Message); }
+        catch (Exception e) { return sync.Fail(125, e is KernelException ? e.Message : e.Message); }
+    }
+
+    /// <summary>Everything mounted under the new root before we switch to it.</summary>
+    private static void PrepareRootfs(ContainerSpec spec)
+    {
+        string root = spec.Rootfs.MergedDir;
+
+        // Our mount namespace began as a copy of the host's; make it private so nothing we mount leaks back.
+        Kernel.MakeMountsPrivate("/");
+        MountOverlay(spec.Rootfs, root);
+
+        MountProc(root);
+        MountDev(root);
+        MountSys(root);
+        MountEtcFiles(spec, root);
+        foreach (var m in spec.Mounts) MountIntoRootfs(m, root);
+    }
+
+    /// <summary>overlayfs: the image layers read-only below, the container's own upper dir on top.</summary>
+    private static void MountOverlay(RootfsSpec rootfs, string target)
+    {
+        Directory.CreateDirectory(target);
+        string lower = string.Join(':', rootfs.LowerDirs);
+        Kernel.Mount("overlay", target, "overlay", MountFlags.None,
+            $"lowerdir={lower},upperdir={rootfs.UpperDir},workdir={rootfs.WorkDir}");
+    }
+
+    /// <summary>A fresh procfs: it shows the processes of our PID namespace only.</summary>
+    private static void MountProc(string root)
+    {
+        string proc = EnsureDir(root, "proc");
+        Kernel.Mount("proc", proc, "proc", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+    }
+
+    private static readonly string[] DeviceNodes = { "null", "zero", "full", "random", "urandom", "tty" };
+
+    /// <summary>/dev: a small tmpfs with the standard nodes (bind-mounted from the host's), a private devpts
+    /// instance for this container's terminals, /dev/shm and /dev/mqueue.</summary>
+    private static void MountDev(string root)
+    {
+        string dev = EnsureDir(root, "dev");
+        Kernel.Mount("tmpfs", dev, "tmpfs", MountFlags.NoSuid | MountFlags.StrictAtime, "mode=755,size=65536k");
+        foreach (string node in DeviceNodes)
+        {
+            string target = Path.Combine(dev, node);
+            File.WriteAllBytes(target, Array.Empty<byte>());
+            Kernel.BindMount("/dev/" + node, target);
+        }
+        string pts = EnsureDir(dev, "pts");
+        Kernel.Mount("devpts", pts, "devpts", MountFlags.NoSuid | MountFlags.NoExec, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+        File.CreateSymbolicLink(Path.Combine(dev, "ptmx"), "pts/ptmx");
+        Kernel.Mount("shm", EnsureDir(dev, "shm"), "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=1777,size=65536k");
+        Kernel.Mount("mqueue", EnsureDir(dev, "mqueue"), "mqueue", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+        File.CreateSymbolicLink(Path.Combine(dev, "fd"), "/proc/self/fd");
+        File.CreateSymbolicLink(Path.Combine(dev, "stdin"), "/proc/self/fd/0");
+        File.CreateSymbolicLink(Path.Combine(dev, "stdout"), "/proc/self/fd/1");
+        File.CreateSymbolicLink(Path.Combine(dev, "stderr"), "/proc/self/fd/2");
+    }
+
+    /// <summary>/sys read-only, and the container's own cgroup view at /sys/fs/cgroup (read-only too).</summary>
+    private static void MountSys(string root)
+    {
+        string sys = EnsureDir(root, "sys");
+        var ro = MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec;
+        Kernel.Mount("sysfs", sys, "sysfs", ro);
+        string cgroupDir = Path.Combine(sys, "fs", "cgroup");
+        var hierarchies = CgroupMounts.Read();
+        if (hierarchies.Unified)
+        {
+            Kernel.Mount("cgroup2", cgroupDir, "cgroup2", ro);
+            return;
+        }
+        // cgroup v1: a tmpfs with one directory per hierarchy, each mounted read-only; the cgroup namespace
+        // makes each show our own cgroup as its root.
+        Kernel.Mount("tmpfs", cgroupDir, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
+        foreach (var (name, options) in hierarchies.V1)
+        {
+            string target = Path.Combine(cgroupDir, name);
+            Directory.CreateDirectory(target);
+            Kernel.Mount("cgroup", target, "cgroup", ro, options);
+        }
+        Kernel.RemountReadOnly(cgroupDir, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+    }
+
+    /// <summary>/etc/hostname, /etc/hosts and /etc/resolv.conf are the runtime's: bind-mount our copies over the image's.</summary>
+    private static void MountEtcFiles(ContainerSpec spec, string root)
+    {
+        foreach (var (source, name) in new[] { (spec.HostnamePath, "hostname"), (spec.HostsPath, "hosts"), (spec.ResolvConfPath, "resolv.conf") })
+        {
+            if (source is null) continue;
+            string target = Path.Combine(EnsureDir(root, "etc"), name);
+            if (!File.Exists(target)) File.WriteAllBytes(target, Array.Empty<byte>());
+            Kernel.BindMount(source, target);
+        }
+    }
+
+    private static void MountIntoRootfs(MountSpec m, string root)
+    {
+        string target = Path.Combine(root, m.Destination.TrimStart('/'));
+        if (m.Type == "tmpfs")
+        {
+            Directory.CreateDirectory(target);
+            Kernel.Mount("tmpfs", target, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | (m.ReadOnly ? MountFlags.ReadOnly : 0), m.Options);
+            return;
+        }
+        if (Directory.Exists(m.Source)) Directory.CreateDirectory(target);
+        else if (!File.Exists(target)) { Directory.CreateDirectory(Path.GetDirectoryName(target)!); File.WriteAllBytes(target, Array.Empty<byte>()); }
+        Kernel.BindMount(m.Source, target, recursive: true);
+        if (m.ReadOnly) Kernel.RemountReadOnly(target);
+    }
+
+    /// <summary>pivot_root: the overlay becomes "/", and the host's root, stacked underneath, is detached.</summary>
+    private static void PivotRoot(string newRoot)
+    {
+        Kernel.ChangeDirectory(newRoot);
+        Kernel.PivotRoot(".", ".");          // new root and old root on the same directory: the old one is stacked below
+        Kernel.Unmount(".", Kernel.MNT_DETACH); // ... and detaching "." takes the old (host) root away
+        Kernel.ChangeDirectory("/");
+    }
+
+    private static readonly string[] MaskedPaths = { "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats" };
+    private static readonly string[] ReadOnlyPaths = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" };
+
+    /// <summary>After the pivot: hide kernel internals in /proc, make the rest of it read-only, and --read-only.</summary>
+    private static void FinishRootfs(ContainerSpec spec)
+    {
+        foreach (string p in MaskedPaths)
+            if (File.Exists(p)) Kernel.BindMount("/dev/null", p);
+        foreach (string p in ReadOnlyPaths)
+            if (Path.Exists(p)) { Kernel.BindMount(p, p); Kernel.RemountReadOnly(p); }
+        if (spec.Rootfs.ReadOnly) Kernel.RemountReadOnly("/");
+    }
+
+    private static string EnsureDir(string parent, string name)
+    {
+        string path = Path.Combine(parent, name);
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
+
+/// <summary>The host's cgroup hierarchies, read from /proc/self/mountinfo (v2 unified, or the v1 list).</summary>
+public static class CgroupMounts
+{
+    public sealed record Info(bool Unified, List<(string Name, string Options)> V1);
+
+    public static Info Read()
+    {
+        var v1 = new List<(string, string)>();
+        bool unified = false;
+        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            // "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:15 - cgroup cgroup rw,memory"
+            int dash = line.IndexOf(" - ", StringComparison.Ordinal);
+            if (dash < 0) continue;
+            string[] left = line[..dash].Split(' ');
+            string[] right = line[(dash + 3)..].Split(' ');
+            if (left.Length < 5 || right.Length < 3) continue;
+            string mountPoint = left[4];
+            if (right[0] == "cgroup2" && mountPoint == "/sys/fs/cgroup") unified = true;
+            if (right[0] == "cgroup" && mountPoint.StartsWith("/sys/fs/cgroup/", StringComparison.Ordinal))
+            {
+                string options = string.Join(',', right[2].Split(',').Where(o => o is not ("rw" or "ro")));
+                v1.Add((mountPoint["/sys/fs/cgroup/".Length..], options));
+            }
+        }
+        return new Info(unified, v1);
+    }
+}

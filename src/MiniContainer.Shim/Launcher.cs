@@ -1,0 +1,117 @@
+using System.Runtime.InteropServices;
+using MiniContainer.Kernel;
+
+namespace MiniContainer.Shim;
+
+using Kernel = MiniContainer.Kernel.Kernel;
+
+/// <summary>
+/// The two ways the shim makes a process, each one clone() from this quiescent Native AOT process.
+/// Read the comment on <see cref="ForkSafe"/> first: between clone and execve the child may only run
+/// ForkSafe calls on memory prepared here, before the clone.
+/// </summary>
+public static unsafe class Launcher
+{
+    private const ulong SIGCHLD = 17;
+
+    /// <summary>The four fds the child finds at 0, 1, 2 and 3 (the sync socket to the shim).</summary>
+    public readonly record struct ChildFds(int Stdin, int Stdout, int Stderr, int Sync);
+
+    /// <summary>
+    /// clone() straight into new namespaces: the child is PID 1 of a new PID namespace, with its own mount
+    /// table, hostname, IPC, network and cgroup view. It only rearranges its fds and execve()s argv
+    /// (the init stage: this same binary with "init").
+    /// </summary>
+    public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds)
+    {
+        Kernel.Trace?.Invoke($"clone({namespaces} | SIGCHLD)");
+        using var nativeArgv = new NativeStringArray(argv);
+        using var nativeEnv = new NativeStringArray(env);
+        byte* program = NativeString.Alloc(Environment.ProcessPath!);
+        byte** argvP = nativeArgv.Pointer, envP = nativeEnv.Pointer;
+        int in0 = fds.Stdin, out1 = fds.Stdout, err2 = fds.Stderr, sync3 = fds.Sync;
+
+        long pid = ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
+        if (pid == 0)
+        {
+            // ---- child: one thread, new namespaces, ForkSafe calls only ----
+            if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
+                ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
+                ForkSafe.Exit(125);
+            ForkSafe.Execve(program, argvP, envP);
+            ForkSafe.Exit(125);
+        }
+        int errno = *ForkSafe.ErrnoLocation();
+        NativeMemory.Free(program);
+        if (pid < 0) throw new KernelException($"clone({namespaces})", errno);
+        return (int)pid;
+    }
+
+    /// <summary>
+    /// For exec: clone() a child that joins the container's namespaces with setns() (user first, while it is
+    /// still single-threaded, as the kernel demands), then forks once more — setns(pid) only applies to
+    /// children — so the grandchild is inside the container's PID namespace. The grandchild execve()s argv
+    /// (this binary with "exec-init", which joins the mount namespace itself: see ExecInit).
+    /// The shim is a subreaper, so the grandchild becomes the shim's child when the middle process exits.
+    /// Returns the grandchild's host pid.
+    /// </summary>
+    public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds)
+    {
+        Kernel.Trace?.Invoke("clone(SIGCHLD); setns(user, ipc, uts, net, pid, cgroup); clone(SIGCHLD)");
+        using var nativeArgv = new NativeStringArray(argv);
+        using var nativeEnv = new NativeStringArray(env);
+        byte* program = NativeString.Alloc(Environment.ProcessPath!);
+        byte** argvP = nativeArgv.Pointer, envP = nativeEnv.Pointer;
+        int in0 = fds.Stdin, out1 = fds.Stdout, err2 = fds.Stderr, sync3 = fds.Sync;
+        int count = nsFds.Length;
+        int* nsFd = (int*)NativeMemory.Alloc((nuint)count, sizeof(int));
+        int* nsType = (int*)NativeMemory.Alloc((nuint)count, sizeof(int));
+        for (int i = 0; i < count; i++) { nsFd[i] = nsFds[i]; nsType[i] = nsTypes[i]; }
+        int* pidBuffer = (int*)NativeMemory.Alloc(sizeof(int));
+        var (pidRead, pidWrite) = Kernel.Pipe();
+
+        try
+        {
+            long middle = ForkSafe.CloneProcess(SIGCHLD);
+            if (middle == 0)
+            {
+                // ---- middle child: one thread, ForkSafe calls only ----
+                for (int i = 0; i < count; i++)
+                    if (ForkSafe.Setns(nsFd[i], nsType[i]) < 0) ForkSafe.Exit(100 + i);
+                long grandchild = ForkSafe.CloneProcess(SIGCHLD);
+                if (grandchild == 0)
+                {
+                    if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
+                        ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
+                        ForkSafe.Exit(125);
+                    ForkSafe.Execve(program, argvP, envP);
+                    ForkSafe.Exit(125);
+                }
+                *pidBuffer = (int)grandchild;
+                ForkSafe.Write(pidWrite, pidBuffer, sizeof(int));
+                ForkSafe.Exit(grandchild < 0 ? 99 : 0);
+            }
+            int errno = *ForkSafe.ErrnoLocation();
+            if (middle < 0) throw new KernelException("clone(SIGCHLD)", errno);
+            Kernel.Close(pidWrite);
+            pidWrite = -1;
+            var ended = Kernel.WaitChild((int)middle);
+            if (ended is { Status.Code: not 0 } e)
+                throw new InvalidOperationException(e.Status.Code >= 100 && e.Status.Code < 100 + count
+                    ? $"setns({NamespaceName(nsTypes[e.Status.Code - 100])}) into the container failed"
+                    : $"could not fork into the container (status {e.Status.Code})");
+            Span<byte> buf = stackalloc byte[4];
+            if (Kernel.Read(pidRead, buf) != 4) throw new InvalidOperationException("exec: no pid from the forked process");
+            return BitConverter.ToInt32(buf);
+        }
+        finally
+        {
+            Kernel.Close(pidRead);
+            Kernel.Close(pidWrite);
+            NativeMemory.Free(program); NativeMemory.Free(nsFd); NativeMemory.Free(nsType); NativeMemory.Free(pidBuffer);
+        }
+    }
+
+    private static string NamespaceName(int type) =>
+        NamespaceFiles.JoinOrder.FirstOrDefault(n => (int)n.Kind == type).File ?? type.ToString();
+}

@@ -1,0 +1,22 @@
+using MiniContainer.Shim;
+
+// minicontainer-shim: one small Native AOT program with four roles (see DESIGN.md §1–2).
+//   run BUNDLE            the shim of a container: clone into new namespaces, then supervise
+//   exec EXECSPEC         the shim of one `exec`: join the container's namespaces, then supervise
+//   init BUNDLE           (inside the new namespaces) build the rootfs and become the command
+//   exec-init PID JSON    (inside the container's namespaces) join its mounts and become the command
+return args switch
+{
+    ["run", var bundle] => Shims.RunContainer(bundle),
+    ["exec", var spec] => Shims.RunExec(spec),
+    ["init", var bundle] => InitStage.Run(bundle),
+    ["exec-init", var pid, var json] => ExecInit.Run(int.Parse(pid), json),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("minicontainer-shim is started by minicontainerd; it is not meant to be run by hand.\n" +
+                            "usage: minicontainer-shim run BUNDLE | exec EXECSPEC");
+    return 2;
+}

@@ -1,0 +1,210 @@
+using System.Text.Json;
+using MiniContainer.Cgroups;
+using MiniContainer.Kernel;
+using MiniContainer.Runtime;
+
+namespace MiniContainer.Shim;
+
+using Kernel = MiniContainer.Kernel.Kernel;
+
+/// <summary>
+/// `minicontainer-shim run BUNDLE` and `minicontainer-shim exec EXECSPEC`: the two shims.
+/// Talking to the daemon: stdout carries two JSON lines (StartReport) — "created" after the clone and
+/// "started" (or the error) after the process ran its execve — and stdin carries "start\n", sent once
+/// the daemon has connected the clients that must not miss any output.
+/// </summary>
+public static class Shims
+{
+    public static int RunContainer(string bundleDir)
+    {
+        var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)!;
+        PrepareShimProcess(Path.Combine(bundleDir, "shim.log"));
+
+        var cgroup = Cgroups.Cgroups.Open(spec.CgroupName);
+        cgroup.Create();
+        try
+        {
+            cgroup.Apply(ToLimits(spec.Resources));
+            var io = Stdio.Create(spec.Process);
+            var (shimEnd, childEnd) = Kernel.SocketPair();
+            var namespaces = Namespace.Pid | Namespace.Mount | Namespace.Uts | Namespace.Ipc |
+                             (spec.NetworkMode == "host" ? 0 : Namespace.Net);
+            var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
+            int pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
+                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+            // The child has its copies now; ours must go, or we would never see end-of-stream from it.
+            CloseAll(childFds, childEnd);
+            io.CloseChildEnds();
+            cgroup.AddProcess(pid);
+            return Supervise(pid, new SyncChannel(shimEnd), io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true);
+        }
+        catch (Exception e)
+        {
+            cgroup.Destroy();
+            Report(new StartReport { Error = e.Message, ExitCode = 125 });
+            return 125;
+        }
+    }
+
+    public static int RunExec(string execSpecPath)
+    {
+        var spec = JsonSerializer.Deserialize(File.ReadAllText(execSpecPath), RuntimeJson.Default.ExecSpec)!;
+        PrepareShimProcess(Path.Combine(Path.GetDirectoryName(execSpecPath)!, "shim.log"));
+        try
+        {
+            var cgroup = Cgroups.Cgroups.Open(spec.CgroupName);
+            // Open the namespaces of the container's PID 1; the mount namespace is joined later by exec-init.
+            var fds = new List<int>(); var types = new List<int>();
+            foreach (var (kind, file) in NamespaceFiles.JoinOrder)
+            {
+                if (kind == Namespace.Mount) continue;
+                string path = $"/proc/{spec.TargetPid}/ns/{file}";
+                if (kind == Namespace.User && SameNamespace(path, "/proc/self/ns/user")) continue; // no user namespace to join
+                fds.Add(Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC));
+                types.Add((int)kind);
+            }
+            var io = Stdio.Create(spec.Process);
+            var (shimEnd, childEnd) = Kernel.SocketPair();
+            string processJson = JsonSerializer.Serialize(spec.Process, RuntimeJson.Default.ProcessSpec);
+            var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
+            int pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
+                new[] { "minicontainer-exec", "exec-init", spec.TargetPid.ToString(), processJson },
+                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+            foreach (int fd in fds) Kernel.Close(fd);
+            CloseAll(childFds, childEnd);
+            io.CloseChildEnds();
+            cgroup.AddProcess(pid);
+            return Supervise(pid, new SyncChannel(shimEnd), io, spec.ControlSocket, null, spec.ExitFile, cgroup, destroyCgroup: false);
+        }
+        catch (Exception e)
+        {
+            Report(new StartReport { Error = e.Message, ExitCode = 126 });
+            return 126;
+        }
+    }
+
+    private static int Supervise(int pid, SyncChannel sync, Stdio io, string controlSocket, string? logPath, string exitFile, ICgroup cgroup, bool destroyCgroup)
+    {
+        var supervisor = new Supervisor(controlSocket, logPath);
+        supervisor.Listen();
+        Report(new StartReport { Pid = pid });                // created
+
+        string? command = Console.In.ReadLine();              // the daemon: "start" once its clients are attached
+        if (command != "start")
+        {
+            Kernel.TryKill(pid, 9);
+            Kernel.WaitChild(pid);
+            if (destroyCgroup) cgroup.Destroy();
+            supervisor.Finish(new ExitRecord { ExitCode = 128 + 9, Signal = 9, Error = "aborted before start", FinishedAt = DateTimeOffset.UtcNow }, exitFile);
+            return 1;
+        }
+        sync.SendGo();
+        var outcome = sync.AwaitStart();
+        Kernel.Close(sync.Descriptor);
+        if (outcome.ErrorCode is int failedCode)
+        {
+            Kernel.WaitChild(pid);
+            if (destroyCgroup) cgroup.Destroy();
+            Report(new StartReport { Pid = pid, Error = outcome.ErrorMessage, ExitCode = failedCode });
+            supervisor.Finish(new ExitRecord { ExitCode = failedCode, Error = outcome.ErrorMessage, FinishedAt = DateTimeOffset.UtcNow }, exitFile);
+            return 0;
+        }
+        supervisor.StartIo(io.StdoutRead, io.StderrRead, io.StdinWrite, outcome.TerminalFd);
+        Report(new StartReport { Pid = pid });                // started
+        DetachFromDaemon();
+
+        // Reap until our process ends (re-parented orphans, e.g. exec's middle process, are reaped on the way).
+        ExitStatus status;
+        while (true)
+        {
+            var ended = Kernel.WaitChild(-1);
+            if (ended is null) { status = new ExitStatus(255, 0); break; }
+            if (ended.Value.Pid == pid) { status = ended.Value.Status; break; }
+        }
+        bool oom = false;
+        if (destroyCgroup)
+        {
+            oom = cgroup.OomKilled();
+            cgroup.Destroy();   // the PID namespace is gone with its PID 1; this also catches anything that escaped
+        }
+        supervisor.Finish(new ExitRecord
+        {
+            ExitCode = status.DockerExitCode, Signal = status.Signal, OomKilled = oom, FinishedAt = DateTimeOffset.UtcNow,
+        }, exitFile);
+        return 0;
+    }
+
+    private static void CloseAll(Launcher.ChildFds fds, int childEnd)
+    {
+        Kernel.Close(fds.Stdin); Kernel.Close(fds.Stdout); Kernel.Close(fds.Stderr); Kernel.Close(fds.Sync); Kernel.Close(childEnd);
+    }
+
+    private static ResourceLimits ToLimits(ResourceLimitsSpec r) => new()
+    {
+        MemoryBytes = r.MemoryBytes, MemorySwapBytes = r.MemorySwapBytes, CpuQuotaMicros = r.CpuQuotaMicros,
+        CpuPeriodMicros = r.CpuPeriodMicros, CpuShares = r.CpuShares, PidsLimit = r.PidsLimit,
+    };
+
+    private static bool SameNamespace(string a, string b)
+    {
+        try { return File.ResolveLinkTarget(a, false)?.ToString() == File.ResolveLinkTarget(b, false)?.ToString(); }
+        catch (IOException) { return false; }
+    }
+
+    /// <summary>Own session (so the daemon's terminal signals don't reach us), subreaper, diagnostics to shim.log.</summary>
+    private static void PrepareShimProcess(string logPath)
+    {
+        try { Kernel.NewSession(); } catch (KernelException) { }
+        Kernel.BecomeSubreaper();
+        int log = Kernel.Open(logPath, Kernel.O_WRONLY | Kernel.O_CREAT | Kernel.O_APPEND | Kernel.O_CLOEXEC, 0x180);
+        Kernel.Check(ForkSafe.Dup3(log, 2, 0), "dup3(shim.log, 2)");
+        Kernel.Close(log);
+    }
+
+    private static void Report(StartReport r)
+    {
+        try
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(r, RuntimeJson.Default.StartReport));
+            Console.Out.Flush();
+        }
+        catch (IOException) { }
+    }
+
+    /// <summary>The daemon has what it needs; from now on it talks to us over the control socket only.</summary>
+    private static void DetachFromDaemon()
+    {
+        int devNull = Kernel.Open("/dev/null", Kernel.O_RDWR);
+        ForkSafe.Dup3(devNull, 0, 0);
+        ForkSafe.Dup3(devNull, 1, 0);
+        Kernel.Close(devNull);
+    }
+}
+
+/// <summary>The pipes between the shim and its process (none for a terminal: init opens one and sends us its master).</summary>
+public sealed class Stdio
+{
+    public int StdinRead = -1, StdinWrite = -1, StdoutRead = -1, StdoutWrite = -1, StderrRead = -1, StderrWrite = -1, DevNull = -1;
+
+    public static Stdio Create(ProcessSpec p)
+    {
+        var s = new Stdio { DevNull = Kernel.Open("/dev/null", Kernel.O_RDWR | Kernel.O_CLOEXEC) };
+        if (p.Terminal) return s;
+        if (p.OpenStdin) (s.StdinRead, s.StdinWrite) = Kernel.Pipe();
+        (s.StdoutRead, s.StdoutWrite) = Kernel.Pipe();
+        (s.StderrRead, s.StderrWrite) = Kernel.Pipe();
+        return s;
+    }
+
+    public Launcher.ChildFds ChildFds(int sync) => new(
+        Kernel.DuplicateHigh(StdinRead >= 0 ? StdinRead : DevNull),
+        Kernel.DuplicateHigh(StdoutWrite >= 0 ? StdoutWrite : DevNull),
+        Kernel.DuplicateHigh(StderrWrite >= 0 ? StderrWrite : DevNull),
+        sync);
+
+    public void CloseChildEnds()
+    {
+        Kernel.Close(StdinRead); Kernel.Close(StdoutWrite); Kernel.Close(StderrWrite); Kernel.Close(DevNull);
+        StdinRead = StdoutWrite = StderrWrite = DevNull = -1;
+    }
+}
