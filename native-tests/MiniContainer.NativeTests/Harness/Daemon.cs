@@ -1,0 +1,130 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace MiniContainer.NativeTests.Harness;
+
+/// <summary>What a command printed and how it ended.</summary>
+public sealed record CommandResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout ---\n{Stdout}\n--- stderr ---\n{Stderr}";
+}
+
+/// <summary>
+/// A real minicontainerd for the tests: its own data root, exec root and socket under /tmp/mc-test-*,
+/// started from artifacts/bin, with the fixture images loaded. Stopped and removed afterwards; the
+/// tests then check that the host has nothing of ours left.
+/// </summary>
+public sealed class Daemon : IDisposable
+{
+    public static readonly string Repo = FindRepo();
+    public static string Bin => Environment.GetEnvironmentVariable("MINICONTAINER_BIN") is { Length: > 0 } b ? b : Path.Combine(Repo, "artifacts", "bin");
+    public static string Fixtures => Environment.GetEnvironmentVariable("MINICONTAINER_FIXTURES") is { Length: > 0 } f ? f : Path.Combine(Repo, "artifacts", "fixtures");
+    public static string Cli => Path.Combine(Bin, "minicontainer");
+
+    public string Root { get; }
+    public string DataRoot => Path.Combine(Root, "data");
+    public string ExecRoot => Path.Combine(Root, "run");
+    public string Socket => Path.Combine(ExecRoot, "minicontainer.sock");
+    public string Host => "unix://" + Socket;
+    public string LogFile => Path.Combine(Root, "daemon.log");
+    private Process? _process;
+
+    public Daemon()
+    {
+        Root = Path.Combine("/tmp", "mc-test-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Root);
+        Start();
+        foreach (string image in new[] { "busybox.tar", "probe.tar" })
+        {
+            var r = Run("load", "-i", Path.Combine(Fixtures, image));
+            if (r.ExitCode != 0) throw new InvalidOperationException($"loading {image} failed: {r}");
+        }
+    }
+
+    public void Start()
+    {
+        var psi = new ProcessStartInfo(Path.Combine(Bin, "minicontainerd"))
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        foreach (var a in new[] { "-H", Host, "--data-root", DataRoot, "--exec-root", ExecRoot, "--debug" }) psi.ArgumentList.Add(a);
+        _process = Process.Start(psi)!;
+        var log = new StreamWriter(LogFile, append: true) { AutoFlush = true };
+        _process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"minicontainerd exited with {_process.ExitCode}: {File.ReadAllText(LogFile)}");
+            if (File.Exists(Socket) && Run("version").ExitCode == 0) return;
+            Thread.Sleep(50);
+        }
+        throw new TimeoutException("minicontainerd did not answer within 30 s: " + File.ReadAllText(LogFile));
+    }
+
+    /// <summary>SIGTERM the daemon and wait (containers keep running).</summary>
+    public void Stop()
+    {
+        if (_process == null || _process.HasExited) return;
+        Process.Start("kill", new[] { "-TERM", _process.Id.ToString() })!.WaitForExit();
+        if (!_process.WaitForExit(15_000)) _process.Kill();
+        _process.WaitForExit();
+    }
+
+    public int DaemonPid => _process!.Id;
+
+    /// <summary>Runs the CLI against this daemon.</summary>
+    public CommandResult Run(params string[] args) => RunWithInput(null, args);
+
+    public CommandResult RunWithInput(string? stdin, params string[] args) =>
+        Exec(Cli, new[] { "-H", Host, "--no-autostart" }.Concat(args).ToArray(), stdin);
+
+    public static CommandResult Exec(string program, string[] args, string? stdin = null, int timeoutMs = 120_000)
+    {
+        var psi = new ProcessStartInfo(program)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (stdin != null) p.StandardInput.Write(stdin);
+        p.StandardInput.Close();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in {timeoutMs} ms");
+        }
+        p.WaitForExit();
+        return new CommandResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            var ids = Run("ps", "-aq").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (ids.Length > 0) Run(new[] { "rm", "-f" }.Concat(ids).ToArray());
+        }
+        catch (Exception) { }
+        Stop();
+        try { Directory.Delete(Root, recursive: true); } catch (Exception) { }
+    }
+
+    private static string FindRepo()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MiniContainer.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (MiniContainer.sln)");
+    }
+}
+
+/// <summary>One daemon shared by a test class's tests (xunit class fixture).</summary>
+public sealed class DaemonFixture : IDisposable
+{
+    public Daemon Daemon { get; } = new();
+    public void Dispose() => Daemon.Dispose();
+}

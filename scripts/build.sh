@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds minicontainer (CLI, Native AOT), minicontainer-shim (Native AOT) and minicontainerd into
+# artifacts/bin. Does nothing when the binaries are newer than every source file.
+set -euo pipefail
+repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+out="$repo/artifacts/bin"
+quiet=false; [ "${1:-}" = "--quiet" ] && quiet=true
+say() { $quiet || echo "build: $*" >&2; }
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "build: the .NET 10 SDK is needed (dotnet not found on PATH)." >&2
+  echo "       Install it from your distribution or Microsoft's packages, then run this again." >&2
+  exit 1
+fi
+"$repo/scripts/install-deps.sh" build
+
+stamp="$out/.built"
+if [ -f "$stamp" ] && [ -z "$(find "$repo/src" "$repo/Directory.Build.props" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -newer "$stamp" -print -quit)" ]; then
+  exit 0
+fi
+say "building into $out (first time takes a minute or two)"
+mkdir -p "$out"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+log="$repo/artifacts/build.log"
+publish() {
+  if ! dotnet publish "$repo/src/$1" -c Release -o "$out" -v quiet -nologo "${@:2}" >"$log" 2>&1; then
+    cat "$log" >&2; echo "build: $1 failed" >&2; exit 1
+  fi
+}
+publish MiniContainer.Shim
+publish MiniContainer.Cli
+publish MiniContainer.Daemon --self-contained false
+rm -f "$out"/*.dbg
+touch "$stamp"
+say "done: $out/minicontainer, $out/minicontainerd, $out/minicontainer-shim"

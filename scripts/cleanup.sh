@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Removes every host object MiniContainer may leave behind (all carry the project's prefix), or with
+# --check only lists them and exits 1 if any is found. Tests run --check at the end.
+#   processes: minicontainer-shim, minicontainerd     cgroups: */minicontainer/*
+#   mounts: under minicontainer data/exec roots         links: mcv*, mc-*, minicontainer0   nft table: minicontainer
+set -uo pipefail
+check=false; [ "${1:-}" = "--check" ] && check=true
+found=0
+report() { found=1; echo "leftover: $*"; }
+
+for pid in $(pgrep -f 'minicontainer-shim (run|exec) ' || true); do
+  report "shim process $pid: $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)"
+  $check || kill -9 "$pid" 2>/dev/null
+done
+if ! $check; then pkill -f 'minicontainerd( |$)' 2>/dev/null || true; fi
+
+while read -r target; do
+  [ -n "$target" ] || continue
+  report "mount $target"
+  $check || umount -l "$target" 2>/dev/null
+done < <(findmnt -rn -o TARGET | grep -E 'minicontainer|/mc-test-' | sort -r)
+
+for dir in $(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/minicontainer*' 2>/dev/null | sort -r); do
+  [ "$(basename "$dir")" = minicontainer ] && [ -z "$(find "$dir" -mindepth 1 -maxdepth 1 -type d)" ] && { $check || rmdir "$dir" 2>/dev/null; continue; }
+  [ "$(basename "$dir")" = minicontainer ] && continue
+  report "cgroup $dir"
+  if ! $check; then
+    for p in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    sleep 0.2; rmdir "$dir" 2>/dev/null
+  fi
+done
+
+if command -v ip >/dev/null; then
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(mcv|mc-|minicontainer0)' || true); do
+    report "link $link"; $check || ip link del "$link" 2>/dev/null
+  done
+fi
+if command -v nft >/dev/null && nft list tables 2>/dev/null | grep -q minicontainer; then
+  report "nft table minicontainer"; $check || nft delete table inet minicontainer 2>/dev/null || nft delete table ip minicontainer 2>/dev/null
+fi
+$check && exit $found
+exit 0

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the Debian packages MiniContainer needs, once. `build`: what building needs; `test`: what the tests need too.
+set -euo pipefail
+what=${1:-build}
+pkgs=(gcc libc6-dev zlib1g-dev)                               # Native AOT links with the system C toolchain
+[ "$what" = test ] && pkgs+=(busybox-static skopeo iproute2 procps util-linux psmisc)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" != 0 ]; then echo "install-deps: need root to install: ${missing[*]} (run with sudo)" >&2; exit 1; fi
+echo "install-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

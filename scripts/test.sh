@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing (Debian packages), builds, builds the fixture images,
+# runs the unit tests, then the privileged native tests against the real kernel, then checks that
+# the host is left as it was. Usage: sudo scripts/test.sh [dotnet test filter for the native tests]
+set -uo pipefail
+repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+cd "$repo"
+if [ "$(id -u)" != 0 ]; then echo "test.sh: the native tests need root: run it with sudo" >&2; exit 1; fi
+filter=${1:-}
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+results="$repo/artifacts/test-results"
+rm -rf "$results"; mkdir -p "$results"
+
+step() { echo; echo "=== $* ==="; }
+fail() { echo "test.sh: $*" >&2; echo "0 passed, 1 failed"; exit 1; }
+
+step "dependencies"
+scripts/install-deps.sh test || fail "could not install dependencies"
+step "build"
+scripts/build.sh || fail "build failed"
+step "fixture images"
+rootfs-fixtures/build-all.sh "$repo/artifacts/fixtures" || fail "fixture build failed"
+
+status=0
+step "unit tests"
+dotnet test src/MiniContainer.UnitTests -c Release --logger "trx;LogFileName=unit.trx" --results-directory "$results" \
+  2>&1 | tee "$results/unit.log" | grep -E "^(Passed!|Failed!|  Failed |\s+Error Message)|error" || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step "native tests (root, real kernel)"
+native_args=()
+[ -n "$filter" ] && native_args=(--filter "$filter")
+dotnet test native-tests/MiniContainer.NativeTests -c Release --logger "trx;LogFileName=native.trx" --results-directory "$results" \
+  --logger "console;verbosity=normal" "${native_args[@]}" 2>&1 | tee "$results/native.log" | grep -E "^\s+(Passed|Failed|Skipped) |^(Passed!|Failed!)|Error Message|Assert" || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+
+step "host hygiene"
+if ! scripts/cleanup.sh --check; then
+  echo "test.sh: the tests left objects on the host (listed above)"; status=1
+  scripts/cleanup.sh >/dev/null
+fi
+
+# One closing line for whoever reads this log: totals over both test runs, from the TRX files.
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(echo "$counters" | grep -o 'passed="[0-9]*"' | grep -o '[0-9]*'); passed=$((passed + ${p:-0}))
+  f=$(echo "$counters" | grep -o 'failed="[0-9]*"' | grep -o '[0-9]*'); failed=$((failed + ${f:-0}))
+  n=$(echo "$counters" | grep -o 'notExecuted="[0-9]*"' | grep -o '[0-9]*'); skipped=$((skipped + ${n:-0}))
+done
+[ $status -ne 0 ] && [ $failed -eq 0 ] && failed=1
+echo
+echo "$passed passed, $failed failed, $skipped skipped"
+exit $status

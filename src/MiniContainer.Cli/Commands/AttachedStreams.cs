@@ -1,0 +1,118 @@
+using System.Runtime.InteropServices;
+using MiniContainer.Cli.Api;
+using MiniContainer.Cli.Terminal;
+
+namespace MiniContainer.Cli.Commands;
+
+/// <summary>
+/// The client half of an attached container or exec: our stdin into the hijacked connection (its write side
+/// shut when stdin ends), the container's output out of it — as is with a TTY, demultiplexed into our stdout
+/// and stderr without. Shared by run, start -a, attach and exec.
+/// </summary>
+internal static class AttachedStreams
+{
+    /// <summary>Pumps both ways; returns when the daemon closes the output (the process ended).</summary>
+    public static async Task PumpAsync(HijackedConnection connection, bool tty, bool sendStdin)
+    {
+        if (sendStdin)
+        {
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    using var stdin = Stdio.OpenIn();
+                    await stdin.CopyToAsync(connection.Stream);
+                }
+                catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException or UnauthorizedAccessException) { }
+                finally { connection.CloseWrite(); }
+            });
+        }
+
+        try
+        {
+            if (tty) await connection.Stream.CopyToAsync(Stdio.OutStream);
+            else await StreamFrames.DemultiplexAsync(connection.Stream, Stdio.OutStream, Stdio.ErrStream);
+        }
+        catch (IOException e) when (e.Message.StartsWith("error from daemon", StringComparison.Ordinal))
+        {
+            Stdio.Err.WriteLine(e.Message);
+        }
+        catch (IOException) { /* the daemon dropped the connection: the wait result tells what happened */ }
+    }
+}
+
+/// <summary>
+/// The user's terminal while attached with -t: raw mode when stdin is a terminal and attached (-i), and the
+/// window size sent now and on every SIGWINCH. Dispose restores everything.
+/// </summary>
+internal sealed class TerminalSession : IDisposable
+{
+    RawTerminal? _raw;
+    PosixSignalRegistration? _winch;
+
+    public static TerminalSession Begin(bool tty, bool stdinAttached)
+    {
+        var session = new TerminalSession();
+        if (tty && stdinAttached && Stdio.InIsTerminal) session._raw = RawTerminal.Enable(0);
+        return session;
+    }
+
+    /// <summary>The terminal's size, read from stdout (as docker does), or stdin when stdout is redirected.</summary>
+    public static (int Rows, int Cols)? Size() => TerminalNative.GetWindowSize(1) ?? TerminalNative.GetWindowSize(0);
+
+    /// <summary>Sends the size now (retrying once: the process may be a moment away) and whenever the window changes.</summary>
+    public async Task FollowWindowSizeAsync(Func<int, int, Task> resize)
+    {
+        async Task SendAsync()
+        {
+            if (Size() is not { } size) return;
+            try { await resize(size.Rows, size.Cols); }
+            catch (Exception e) when (e is ApiException or IOException or DaemonUnavailableException) { }
+        }
+
+        if (Size() is null) return;
+        try { await resize(Size()!.Value.Rows, Size()!.Value.Cols); }
+        catch (Exception e) when (e is ApiException or IOException or DaemonUnavailableException)
+        {
+            await Task.Delay(100);
+            await SendAsync();
+        }
+        _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, signal => Task.Run(SendAsync));
+    }
+
+    public void Dispose()
+    {
+        _winch?.Dispose();
+        _raw?.Dispose();
+    }
+}
+
+/// <summary>
+/// Without a TTY, ^C reaches the CLI, not the container: like docker's --sig-proxy, we pass SIGINT, SIGTERM,
+/// SIGHUP and SIGQUIT on to the container with POST /containers/{id}/kill and keep running until it exits.
+/// </summary>
+internal sealed class SignalProxy : IDisposable
+{
+    readonly List<PosixSignalRegistration> _registrations = [];
+
+    public SignalProxy(DockerClient client, string containerId)
+    {
+        foreach (var (signal, name) in new[] { (PosixSignal.SIGINT, "SIGINT"), (PosixSignal.SIGTERM, "SIGTERM"), (PosixSignal.SIGHUP, "SIGHUP"), (PosixSignal.SIGQUIT, "SIGQUIT") })
+        {
+            _registrations.Add(PosixSignalRegistration.Create(signal, context =>
+            {
+                context.Cancel = true;
+                _ = Task.Run(async () =>
+                {
+                    try { await client.PostJsonAsync($"/containers/{Uri.EscapeDataString(containerId)}/kill?signal={name}"); }
+                    catch (Exception e) when (e is ApiException or IOException or DaemonUnavailableException) { }
+                });
+            }));
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var r in _registrations) r.Dispose();
+    }
+}

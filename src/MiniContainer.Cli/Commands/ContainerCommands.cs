@@ -1,0 +1,435 @@
+using System.CommandLine;
+using System.Text;
+using System.Text.Json.Nodes;
+using MiniContainer.Cli.Api;
+using MiniContainer.Cli.Flags;
+using MiniContainer.Cli.Output;
+using MiniContainer.Cli.Terminal;
+
+namespace MiniContainer.Cli.Commands;
+
+/// <summary>
+/// The container verbs other than run/create/exec: start, stop, restart, kill, rm, ps, logs, inspect, wait, top, attach.
+/// Each is one small function from flags to API calls, like docker's.
+/// </summary>
+internal static class ContainerCommands
+{
+    public static IEnumerable<Command> Create(CliContext context) =>
+    [
+        Start(context), Stop(context), Restart(context), Kill(context), Rm(context), Ps(context),
+        Logs(context), Inspect(context), Wait(context), Top(context), Attach(context),
+    ];
+
+    static Argument<string[]> Containers() => new("CONTAINER") { Arity = ArgumentArity.ZeroOrMore };
+
+    /// <summary>
+    /// Runs <paramref name="action"/> for each container named, printing the name on success and docker's
+    /// "Error response from daemon: …" on failure; exit 1 when any failed.
+    /// </summary>
+    static async Task<int> ForEachAsync(string[] names, Func<string, Task> action, Func<List<string>, string?>? summary = null)
+    {
+        var failed = new List<string>();
+        foreach (string name in names)
+        {
+            try
+            {
+                await action(name);
+                Stdio.Out.WriteLine(name);
+            }
+            catch (ApiException e)
+            {
+                Stdio.Err.WriteLine("Error response from daemon: " + e.Message);
+                failed.Add(name);
+            }
+        }
+        if (failed.Count == 0) return ExitCodes.Ok;
+        if (summary?.Invoke(failed) is { } message) Stdio.Err.WriteLine(message);
+        return ExitCodes.Error;
+    }
+
+    static string[] Require(ParseResult parse, Argument<string[]> argument, CliCommand command, int min = 1)
+    {
+        string[] values = parse.GetValue(argument) ?? [];
+        if (values.Length < min) throw command.RequiresAtLeast(min);
+        return values;
+    }
+
+    // ───────────── start ─────────────
+
+    static Command Start(CliContext context)
+    {
+        var command = new CliCommand("start", "Start one or more stopped containers", "[OPTIONS] CONTAINER [CONTAINER...]");
+        var attach = new Option<bool>("--attach", "-a") { Description = "Attach STDOUT/STDERR and forward signals" };
+        var interactive = new Option<bool>("--interactive", "-i") { Description = "Attach container's STDIN" };
+        var names = Containers();
+        command.Options.Add(attach);
+        command.Options.Add(interactive);
+        command.Arguments.Add(names);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string[] containers = Require(parse, names, command);
+            var client = await context.ConnectAsync(parse);
+            bool a = parse.GetValue(attach), i = parse.GetValue(interactive);
+            if (!a && !i)
+            {
+                return await ForEachAsync(containers,
+                    name => client.PostJsonAsync($"{ApiPaths.Container(name)}/start"),
+                    failed => "Error: failed to start containers: " + string.Join(", ", failed));
+            }
+            if (containers.Length > 1) throw new ExitException(ExitCodes.Error, "Error: you cannot start and attach multiple containers at once");
+            return await StartAttachedAsync(client, containers[0], stdin: i);
+        });
+        return command;
+    }
+
+    /// <summary>start -a [-i]: attach, register the wait, start, pump, exit with the container's status.</summary>
+    static async Task<int> StartAttachedAsync(DockerClient client, string name, bool stdin)
+    {
+        var info = await client.GetJsonAsync($"{ApiPaths.Container(name)}/json") as JsonObject
+                   ?? throw new IOException("empty inspect answer");
+        string id = info["Id"]?.GetValue<string>() ?? name;
+        var config = info["Config"] as JsonObject;
+        bool tty = config?["Tty"]?.GetValue<bool>() ?? false;
+        bool sendStdin = stdin && (config?["OpenStdin"]?.GetValue<bool>() ?? false);
+        bool autoRemove = (info["HostConfig"] as JsonObject)?["AutoRemove"]?.GetValue<bool>() ?? false;
+
+        using var connection = await client.HijackAsync($"{ApiPaths.Container(id)}/attach?stream=1&stdout=1&stderr=1{(sendStdin ? "&stdin=1" : "")}", null);
+        var exit = await ContainerWait.BeginAsync(client, id, autoRemove ? "removed" : "next-exit");
+        using var terminal = TerminalSession.Begin(tty, sendStdin);
+        await client.PostJsonAsync($"{ApiPaths.Container(id)}/start");
+        using var proxy = tty ? null : new SignalProxy(client, id);
+        if (tty) _ = terminal.FollowWindowSizeAsync((h, w) => client.PostJsonAsync($"{ApiPaths.Container(id)}/resize?h={h}&w={w}"));
+        await AttachedStreams.PumpAsync(connection, tty, sendStdin);
+        var result = await exit;
+        terminal.Dispose();
+        if (result.Error is not null) Stdio.Err.WriteLine(result.Error);
+        return (int)result.StatusCode;
+    }
+
+    // ───────────── stop, restart, kill ─────────────
+
+    static Command Stop(CliContext context) => StopLike(context, "stop", "Stop one or more running containers");
+    static Command Restart(CliContext context) => StopLike(context, "restart", "Restart one or more containers");
+
+    static Command StopLike(CliContext context, string verb, string description)
+    {
+        var command = new CliCommand(verb, description, "[OPTIONS] CONTAINER [CONTAINER...]");
+        var time = new Option<string?>("--time", "-t") { Description = "Seconds to wait before killing the container" };
+        var signal = new Option<string?>("--signal", "-s") { Description = "Signal to send to the container" };
+        var names = Containers();
+        command.Options.Add(signal);
+        command.Options.Add(time);
+        command.Arguments.Add(names);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string[] containers = Require(parse, names, command);
+            var query = new List<string>();
+            if (FlagValues.Int(parse, time) is { } t) query.Add($"t={t}");
+            if (parse.GetValue(signal) is { } s) query.Add("signal=" + ApiPaths.Query(s));
+            string suffix = query.Count > 0 ? "?" + string.Join('&', query) : "";
+            var client = await context.ConnectAsync(parse);
+            return await ForEachAsync(containers, name => client.PostJsonAsync($"{ApiPaths.Container(name)}/{verb}{suffix}"));
+        });
+        return command;
+    }
+
+    static Command Kill(CliContext context)
+    {
+        var command = new CliCommand("kill", "Kill one or more running containers", "[OPTIONS] CONTAINER [CONTAINER...]");
+        var signal = new Option<string?>("--signal", "-s") { Description = "Signal to send to the container (default KILL)" };
+        var names = Containers();
+        command.Options.Add(signal);
+        command.Arguments.Add(names);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string[] containers = Require(parse, names, command);
+            string suffix = parse.GetValue(signal) is { Length: > 0 } s ? "?signal=" + ApiPaths.Query(s) : "";
+            var client = await context.ConnectAsync(parse);
+            return await ForEachAsync(containers, name => client.PostJsonAsync($"{ApiPaths.Container(name)}/kill{suffix}"));
+        });
+        return command;
+    }
+
+    // ───────────── rm ─────────────
+
+    static Command Rm(CliContext context)
+    {
+        var command = new CliCommand("rm", "Remove one or more containers", "[OPTIONS] CONTAINER [CONTAINER...]");
+        var force = new Option<bool>("--force", "-f") { Description = "Force the removal of a running container (uses SIGKILL)" };
+        var volumes = new Option<bool>("--volumes", "-v") { Description = "Remove anonymous volumes associated with the container" };
+        var names = Containers();
+        command.Options.Add(force);
+        command.Options.Add(volumes);
+        command.Arguments.Add(names);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string[] containers = Require(parse, names, command);
+            string query = $"?force={(parse.GetValue(force) ? 1 : 0)}&v={(parse.GetValue(volumes) ? 1 : 0)}";
+            var client = await context.ConnectAsync(parse);
+            return await ForEachAsync(containers, name => client.DeleteAsync(ApiPaths.Container(name) + query));
+        });
+        return command;
+    }
+
+    // ───────────── ps ─────────────
+
+    static Command Ps(CliContext context)
+    {
+        var command = new CliCommand("ps", "List containers", "[OPTIONS]");
+        var all = new Option<bool>("--all", "-a") { Description = "Show all containers (default shows just running)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Only display container IDs" };
+        var noTrunc = new Option<bool>("--no-trunc") { Description = "Don't truncate output" };
+        var filter = new Option<string[]>("--filter", "-f") { Description = "Filter output based on conditions provided (name=…, status=…, id=…, label=…)" };
+        var format = new Option<string?>("--format") { Description = "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template" };
+        var last = new Option<string?>("--last", "-n") { Description = "Show n last created containers (includes all states)" };
+        var latest = new Option<bool>("--latest", "-l") { Description = "Show the latest created container (includes all states)" };
+        var size = new Option<bool>("--size", "-s") { Description = "Display total file sizes" };
+        foreach (var o in new Option[] { all, filter, format, last, latest, noTrunc, quiet, size }) command.Options.Add(o);
+
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var query = new List<string>();
+            int limit = parse.GetValue(latest) ? 1 : FlagValues.Int(parse, last) ?? -1;
+            if (parse.GetValue(all) || limit > 0) query.Add("all=1");
+            if (limit > 0) query.Add($"limit={limit}");
+            if (parse.GetValue(size)) query.Add("size=1");
+            if (BuildFilters(parse.GetValue(filter) ?? [], filter) is { } filters) query.Add("filters=" + ApiPaths.Query(filters));
+
+            var client = await context.ConnectAsync(parse);
+            var list = await client.GetJsonAsync("/containers/json" + (query.Count > 0 ? "?" + string.Join('&', query) : "")) as JsonArray ?? [];
+
+            string template = parse.GetValue(format) is { Length: > 0 } f && f != "table" ? f
+                : parse.GetValue(quiet) ? ContainerRows.QuietFormat
+                : parse.GetValue(size) ? ContainerRows.DefaultFormat + "\t{{.Size}}"
+                : ContainerRows.DefaultFormat;
+
+            var now = DateTimeOffset.UtcNow;
+            bool truncate = !parse.GetValue(noTrunc);
+            var rows = list.OfType<JsonObject>().Select(c => ContainerRows.Row(c, truncate, now));
+            Stdio.Out.Write(RenderOrFail(template, rows, ContainerRows.Headers));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    /// <summary>--filter k=v (repeated) → {"k":["v",…]}, the documented map[string][]string form.</summary>
+    internal static string? BuildFilters(IEnumerable<string> specs, Option option)
+    {
+        var filters = new JsonObject();
+        foreach (string spec in specs)
+        {
+            int eq = spec.IndexOf('=');
+            if (eq <= 0) throw FlagValues.Invalid(option, spec, $"bad format of filter (expected name=value)");
+            string key = spec[..eq].Trim().ToLowerInvariant(), value = spec[(eq + 1)..];
+            if (filters[key] is not JsonArray values) filters[key] = values = [];
+            values.Add((JsonNode?)JsonValue.Create(value));
+        }
+        return filters.Count == 0 ? null : filters.ToJsonString();
+    }
+
+    internal static string RenderOrFail(string template, IEnumerable<JsonObject> rows, JsonObject headers)
+    {
+        try { return ListFormat.Render(template, rows, headers); }
+        catch (TemplateException e) { throw new ExitException(ExitCodes.Error, "template parsing error: " + e.Message); }
+    }
+
+    // ───────────── logs ─────────────
+
+    static Command Logs(CliContext context)
+    {
+        var command = new CliCommand("logs", "Fetch the logs of a container", "[OPTIONS] CONTAINER");
+        var follow = new Option<bool>("--follow", "-f") { Description = "Follow log output" };
+        var tail = new Option<string?>("--tail", "-n") { Description = "Number of lines to show from the end of the logs (default \"all\")" };
+        var timestamps = new Option<bool>("--timestamps", "-t") { Description = "Show timestamps" };
+        var since = new Option<string?>("--since") { Description = "Show logs since timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)" };
+        var until = new Option<string?>("--until") { Description = "Show logs before a timestamp or relative time" };
+        var names = Containers();
+        foreach (var o in new Option[] { follow, since, tail, timestamps, until }) command.Options.Add(o);
+        command.Arguments.Add(names);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string[] containers = parse.GetValue(names) ?? [];
+            if (containers.Length != 1) throw command.RequiresExactly(1);
+            var query = new List<string> { "stdout=1", "stderr=1" };
+            if (parse.GetValue(follow)) query.Add("follow=1");
+            if (parse.GetValue(timestamps)) query.Add("timestamps=1");
+            query.Add("tail=" + ApiPaths.Query(parse.GetValue(tail) ?? "all"));
+            if (parse.GetValue(since) is { } s) query.Add("since=" + ApiPaths.Query(TimeArgument.ToUnix(s, DateTimeOffset.UtcNow, since)));
+            if (parse.GetValue(until) is { } u) query.Add("until=" + ApiPaths.Query(TimeArgument.ToUnix(u, DateTimeOffset.UtcNow, until)));
+
+            var client = await context.ConnectAsync(parse);
+            using var response = await client.SendAsync(HttpMethod.Get, $"{ApiPaths.Container(containers[0])}/logs?{string.Join('&', query)}");
+            // Since API 1.42 the content type says whether the stream is framed; older daemons: ask whether the container has a TTY.
+            string? type = response.Content.Headers.ContentType?.MediaType;
+            bool raw = type == "application/vnd.docker.raw-stream"
+                || (type != "application/vnd.docker.multiplexed-stream"
+                    && ((await client.GetJsonAsync($"{ApiPaths.Container(containers[0])}/json"))?["Config"]?["Tty"]?.GetValue<bool>() ?? false));
+            await using var body = await response.Content.ReadAsStreamAsync();
+            if (raw) await body.CopyToAsync(Stdio.OutStream);
+            else await StreamFrames.DemultiplexAsync(body, Stdio.OutStream, Stdio.ErrStream);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    // ───────────── inspect ─────────────
+
+    static Command Inspect(CliContext context)
+    {
+        var command = new CliCommand("inspect", "Return low-level information on containers and images", "[OPTIONS] NAME|ID [NAME|ID...]");
+        var format = new Option<string?>("--format", "-f") { Description = "Format output using a custom template: 'json' or a Go template" };
+        var type = new Option<string?>("--type") { Description = "Only inspect objects of the given type (container or image)" };
+        var size = new Option<bool>("--size", "-s") { Description = "Display total file sizes if the type is container" };
+        var names = new Argument<string[]>("NAME") { Arity = ArgumentArity.ZeroOrMore };
+        command.Options.Add(format);
+        command.Options.Add(size);
+        command.Options.Add(type);
+        command.Arguments.Add(names);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string[] objects = Require(parse, names, command);
+            string? kind = parse.GetValue(type);
+            if (kind is not (null or "container" or "image"))
+                throw new UsageException($"\"{kind}\" is not a valid value for --type");
+            var client = await context.ConnectAsync(parse);
+            return await InspectAsync(client, objects, kind, parse.GetValue(format), parse.GetValue(size));
+        });
+        return command;
+    }
+
+    internal static async Task<int> InspectAsync(DockerClient client, string[] objects, string? kind, string? format, bool size)
+    {
+        GoTemplate? template = null;
+        if (!string.IsNullOrEmpty(format) && format != "json")
+        {
+            try { template = GoTemplate.Parse(format.Replace("\\t", "\t").Replace("\\n", "\n")); }
+            catch (TemplateException e) { throw new ExitException(ExitCodes.Error, "template parsing error: " + e.Message); }
+        }
+
+        var found = new List<string>();
+        var errors = new List<string>();
+        foreach (string name in objects)
+        {
+            string? raw = null;
+            if (kind is null or "container")
+                raw = await TryGetAsync(client, $"{ApiPaths.Container(name)}/json{(size ? "?size=1" : "")}");
+            if (raw is null && kind is null or "image")
+                raw = await TryGetAsync(client, $"{ApiPaths.Image(name)}/json");
+            if (raw is null) { errors.Add($"Error: No such {kind ?? "object"}: {name}"); continue; }
+            found.Add(raw);
+        }
+
+        if (template is null)
+        {
+            // docker prints the daemon's JSON re-indented, never re-encoded.
+            Stdio.Out.WriteLine(JsonIndent.Indent("[" + string.Join(",", found) + "]"));
+        }
+        else
+        {
+            var sb = new StringBuilder();
+            foreach (string raw in found)
+            {
+                try { sb.Append(template.Execute(JsonNode.Parse(raw))).Append('\n'); }
+                catch (TemplateException e) { throw new ExitException(ExitCodes.Error, "template parsing error: " + e.Message); }
+            }
+            Stdio.Out.Write(sb.ToString());
+        }
+        foreach (string e in errors) Stdio.Err.WriteLine(e);
+        return errors.Count == 0 ? ExitCodes.Ok : ExitCodes.Error;
+    }
+
+    static async Task<string?> TryGetAsync(DockerClient client, string path)
+    {
+        try { return await client.GetStringAsync(path); }
+        catch (ApiException e) when (e.IsNotFound) { return null; }
+    }
+
+    // ───────────── wait, top ─────────────
+
+    static Command Wait(CliContext context)
+    {
+        var command = new CliCommand("wait", "Block until one or more containers stop, then print their exit codes", "CONTAINER [CONTAINER...]");
+        var names = Containers();
+        command.Arguments.Add(names);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string[] containers = Require(parse, names, command);
+            var client = await context.ConnectAsync(parse);
+            int code = ExitCodes.Ok;
+            foreach (string name in containers)
+            {
+                try
+                {
+                    var result = await ContainerWait.WaitAsync(client, name);
+                    Stdio.Out.WriteLine(result.StatusCode);
+                }
+                catch (ApiException e)
+                {
+                    Stdio.Err.WriteLine("Error response from daemon: " + e.Message);
+                    code = ExitCodes.Error;
+                }
+            }
+            return code;
+        });
+        return command;
+    }
+
+    static Command Top(CliContext context)
+    {
+        var command = new CliCommand("top", "Display the running processes of a container", "CONTAINER [ps OPTIONS]") { ForeignArgumentsAfter = 1 };
+        var container = new Argument<string?>("CONTAINER") { Arity = ArgumentArity.ZeroOrOne };
+        var psArgs = new Argument<string[]>("ps OPTIONS") { Arity = ArgumentArity.ZeroOrMore };
+        command.Arguments.Add(container);
+        command.Arguments.Add(psArgs);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string name = parse.GetValue(container) ?? throw command.RequiresAtLeast(1);
+            string[] args = parse.GetValue(psArgs) ?? [];
+            var client = await context.ConnectAsync(parse);
+            string query = args.Length > 0 ? "?ps_args=" + ApiPaths.Query(string.Join(' ', args)) : "";
+            var top = await client.GetJsonAsync($"{ApiPaths.Container(name)}/top{query}") as JsonObject;
+            var table = new TableWriter(minWidth: 20);
+            table.AddRow([.. (top?["Titles"] as JsonArray ?? []).Select(t => GoTemplate.Print(t))]);
+            foreach (var process in (top?["Processes"] as JsonArray ?? []).OfType<JsonArray>())
+                table.AddRow([.. process.Select(p => GoTemplate.Print(p))]);
+            Stdio.Out.Write(table.Render());
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    // ───────────── attach ─────────────
+
+    static Command Attach(CliContext context)
+    {
+        var command = new CliCommand("attach", "Attach local standard input, output, and error streams to a running container", "[OPTIONS] CONTAINER");
+        var noStdin = new Option<bool>("--no-stdin") { Description = "Do not attach STDIN" };
+        var sigProxy = new Option<bool>("--sig-proxy") { Description = "Proxy all received signals to the process", DefaultValueFactory = _ => true };
+        var names = Containers();
+        command.Options.Add(noStdin);
+        command.Options.Add(sigProxy);
+        command.Arguments.Add(names);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string[] containers = parse.GetValue(names) ?? [];
+            if (containers.Length != 1) throw command.RequiresExactly(1);
+            var client = await context.ConnectAsync(parse);
+            var info = await client.GetJsonAsync($"{ApiPaths.Container(containers[0])}/json") as JsonObject ?? [];
+            if (!(info["State"]?["Running"]?.GetValue<bool>() ?? false))
+                throw new ExitException(ExitCodes.Error, "You cannot attach to a stopped container, start it first");
+            string id = info["Id"]?.GetValue<string>() ?? containers[0];
+            bool tty = info["Config"]?["Tty"]?.GetValue<bool>() ?? false;
+            bool stdin = !parse.GetValue(noStdin) && (info["Config"]?["OpenStdin"]?.GetValue<bool>() ?? false);
+
+            using var connection = await client.HijackAsync($"{ApiPaths.Container(id)}/attach?stream=1&stdout=1&stderr=1{(stdin ? "&stdin=1" : "")}", null);
+            using var terminal = TerminalSession.Begin(tty, stdin);
+            using var proxy = !tty && parse.GetValue(sigProxy) ? new SignalProxy(client, id) : null;
+            if (tty) _ = terminal.FollowWindowSizeAsync((h, w) => client.PostJsonAsync($"{ApiPaths.Container(id)}/resize?h={h}&w={w}"));
+            await AttachedStreams.PumpAsync(connection, tty, stdin);
+            terminal.Dispose();
+            var result = await ContainerWait.WaitAsync(client, id);
+            return (int)result.StatusCode;
+        });
+        return command;
+    }
+}

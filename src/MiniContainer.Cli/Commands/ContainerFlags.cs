@@ -1,0 +1,231 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using MiniContainer.Cli.Flags;
+
+namespace MiniContainer.Cli.Commands;
+
+/// <summary>
+/// The flags `run` and `create` share, and how they become the body of POST /containers/create
+/// (a Docker ContainerConfig with its HostConfig inside). Values are checked here, with docker's wording,
+/// before anything is sent.
+/// </summary>
+internal sealed class ContainerFlags
+{
+    public readonly Option<bool> Interactive = new("--interactive", "-i") { Description = "Keep STDIN open even if not attached" };
+    public readonly Option<bool> Tty = new("--tty", "-t") { Description = "Allocate a pseudo-TTY" };
+    public readonly Option<bool> Rm = new("--rm") { Description = "Automatically remove the container and its associated anonymous volumes when it exits" };
+    public readonly Option<string?> Name = new("--name") { Description = "Assign a name to the container" };
+    public readonly Option<string[]> Env = new("--env", "-e") { Description = "Set environment variables" };
+    public readonly Option<string[]> EnvFile = new("--env-file") { Description = "Read in a file of environment variables" };
+    public readonly Option<string?> Workdir = new("--workdir", "-w") { Description = "Working directory inside the container" };
+    public readonly Option<string?> User = new("--user", "-u") { Description = "Username or UID (format: <name|uid>[:<group|gid>])" };
+    public readonly Option<string?> Hostname = new("--hostname", "-h") { Description = "Container host name" };
+    public readonly Option<string?> Entrypoint = new("--entrypoint") { Description = "Overwrite the default ENTRYPOINT of the image" };
+    public readonly Option<string?> Memory = new("--memory", "-m") { Description = "Memory limit" };
+    public readonly Option<string?> MemorySwap = new("--memory-swap") { Description = "Swap limit equal to memory plus swap: '-1' to enable unlimited swap" };
+    public readonly Option<string?> MemoryReservation = new("--memory-reservation") { Description = "Memory soft limit" };
+    public readonly Option<string?> Cpus = new("--cpus") { Description = "Number of CPUs" };
+    public readonly Option<string?> CpuShares = new("--cpu-shares", "-c") { Description = "CPU shares (relative weight)" };
+    public readonly Option<string?> PidsLimit = new("--pids-limit") { Description = "Tune container pids limit (set -1 for unlimited)" };
+    public readonly Option<bool> ReadOnly = new("--read-only") { Description = "Mount the container's root filesystem as read only" };
+    public readonly Option<bool> Init = new("--init") { Description = "Run an init inside the container that forwards signals and reaps processes" };
+    public readonly Option<string?> Network = new("--network", "--net") { Description = "Connect a container to a network (none, bridge, host or a network name)" };
+    public readonly Option<string[]> Volume = new("--volume", "-v") { Description = "Bind mount a volume" };
+    public readonly Option<string[]> Publish = new("--publish", "-p") { Description = "Publish a container's port(s) to the host" };
+    public readonly Option<string[]> Expose = new("--expose") { Description = "Expose a port or a range of ports" };
+    public readonly Option<string[]> Label = new("--label", "-l") { Description = "Set meta data on a container" };
+    public readonly Option<string?> Restart = new("--restart") { Description = "Restart policy to apply when a container exits (no, always, unless-stopped, on-failure[:max-retries])" };
+    public readonly Option<string?> StopSignal = new("--stop-signal") { Description = "Signal to stop the container" };
+    public readonly Option<string?> StopTimeout = new("--stop-timeout") { Description = "Timeout (in seconds) to stop a container" };
+    public readonly Option<string[]> AddHost = new("--add-host") { Description = "Add a custom host-to-IP mapping (host:ip)" };
+    public readonly Option<string[]> Dns = new("--dns") { Description = "Set custom DNS servers" };
+    public readonly Option<string[]> CapAdd = new("--cap-add") { Description = "Add Linux capabilities" };
+    public readonly Option<string[]> CapDrop = new("--cap-drop") { Description = "Drop Linux capabilities" };
+    public readonly Option<string?> ShmSize = new("--shm-size") { Description = "Size of /dev/shm" };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[]
+        {
+            Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
+            Cpus, CpuShares, PidsLimit, ReadOnly, Init, Network, Volume, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
+            AddHost, Dns, CapAdd, CapDrop, ShmSize,
+        })
+            command.Options.Add(option);
+    }
+
+    /// <summary>Builds the ContainerConfig for POST /containers/create.</summary>
+    /// <param name="detached">run -d (or create): nothing is attached.</param>
+    /// <param name="consoleSize">rows and columns of the user's terminal, for a TTY container.</param>
+    public JsonObject BuildConfig(ParseResult parse, string image, IReadOnlyList<string> command, bool detached,
+        Func<string, string?> lookupEnv, (int Rows, int Cols)? consoleSize)
+    {
+        bool interactive = parse.GetValue(Interactive);
+        bool tty = parse.GetValue(Tty);
+
+        var config = new JsonObject
+        {
+            ["Hostname"] = parse.GetValue(Hostname) ?? "",
+            ["User"] = parse.GetValue(User) ?? "",
+            ["AttachStdin"] = interactive && !detached,
+            ["AttachStdout"] = !detached,
+            ["AttachStderr"] = !detached,
+            ["Tty"] = tty,
+            ["OpenStdin"] = interactive,
+            // docker closes the container's stdin when the attached client's stdin ends.
+            ["StdinOnce"] = interactive && !detached,
+            ["Env"] = Strings(BuildEnv(parse, lookupEnv)),
+            ["Cmd"] = command.Count > 0 ? Strings(command) : null,
+            ["Image"] = image,
+            ["WorkingDir"] = parse.GetValue(Workdir) ?? "",
+            ["Labels"] = KeyValues(parse.GetValue(Label) ?? [], Label),
+        };
+
+        // --entrypoint "" resets the image's entrypoint; docker sends [""] for that.
+        if (parse.GetResult(Entrypoint) is not null)
+            config["Entrypoint"] = Strings([parse.GetValue(Entrypoint) ?? ""]);
+        if (parse.GetValue(StopSignal) is { } stopSignal) config["StopSignal"] = stopSignal;
+        if (FlagValues.Int(parse, StopTimeout) is { } stopTimeout) config["StopTimeout"] = stopTimeout;
+
+        var hostConfig = new JsonObject();
+        var exposed = new JsonObject();
+        var bindings = new JsonObject();
+        foreach (string spec in parse.GetValue(Publish) ?? []) AddPublish(spec, exposed, bindings);
+        foreach (string spec in parse.GetValue(Expose) ?? []) exposed[PortKey(spec, Expose)] = new JsonObject();
+        if (exposed.Count > 0) config["ExposedPorts"] = exposed;
+        if (bindings.Count > 0) hostConfig["PortBindings"] = bindings;
+
+        var binds = new List<string>();
+        var volumes = new JsonObject();
+        foreach (string spec in parse.GetValue(Volume) ?? [])
+        {
+            if (spec.Length == 0) throw FlagValues.Invalid(Volume, spec, "invalid empty volume spec");
+            // "/data" alone is an anonymous volume; "src:/dst[:opts]" a bind or named volume.
+            if (spec.Contains(':')) binds.Add(spec); else volumes[spec] = new JsonObject();
+        }
+        if (volumes.Count > 0) config["Volumes"] = volumes;
+        if (binds.Count > 0) hostConfig["Binds"] = Strings(binds);
+
+        if (parse.GetValue(Network) is { } network) hostConfig["NetworkMode"] = network;
+        if (parse.GetValue(Restart) is { } restart) hostConfig["RestartPolicy"] = RestartPolicy(restart);
+        hostConfig["AutoRemove"] = parse.GetValue(Rm);
+        if (FlagValues.Memory(parse, Memory) is { } memory) hostConfig["Memory"] = memory;
+        if (FlagValues.Memory(parse, MemorySwap, allowMinusOne: true) is { } swap) hostConfig["MemorySwap"] = swap;
+        if (FlagValues.Memory(parse, MemoryReservation) is { } reservation) hostConfig["MemoryReservation"] = reservation;
+        if (FlagValues.Memory(parse, ShmSize) is { } shm) hostConfig["ShmSize"] = shm;
+        if (FlagValues.NanoCpus(parse, Cpus) is { } nano) hostConfig["NanoCpus"] = nano;
+        if (FlagValues.Long(parse, CpuShares) is { } shares) hostConfig["CpuShares"] = shares;
+        if (FlagValues.Long(parse, PidsLimit) is { } pids) hostConfig["PidsLimit"] = pids;
+        if (parse.GetValue(ReadOnly)) hostConfig["ReadonlyRootfs"] = true;
+        if (parse.GetValue(Init)) hostConfig["Init"] = true;
+        if (parse.GetValue(AddHost) is { Length: > 0 } hosts) hostConfig["ExtraHosts"] = Strings(hosts.Select(h => AddHostEntry(h)));
+        if (parse.GetValue(Dns) is { Length: > 0 } dns) hostConfig["Dns"] = Strings(dns);
+        if (parse.GetValue(CapAdd) is { Length: > 0 } capAdd) hostConfig["CapAdd"] = Strings(capAdd);
+        if (parse.GetValue(CapDrop) is { Length: > 0 } capDrop) hostConfig["CapDrop"] = Strings(capDrop);
+        if (tty && consoleSize is { } size) hostConfig["ConsoleSize"] = new JsonArray(size.Rows, size.Cols);
+
+        config["HostConfig"] = hostConfig;
+        return config;
+    }
+
+    /// <summary>--env-file entries first, then -e, as docker orders them.</summary>
+    List<string> BuildEnv(ParseResult parse, Func<string, string?> lookupEnv)
+    {
+        var env = new List<string>();
+        foreach (string file in parse.GetValue(EnvFile) ?? [])
+        {
+            try { env.AddRange(Flags.EnvFile.ReadFile(file, lookupEnv)); }
+            catch (FormatException e) { throw FlagValues.Invalid(EnvFile, file, e.Message); }
+            catch (IOException e) { throw FlagValues.Invalid(EnvFile, file, $"open {file}: {e.Message}"); }
+            catch (UnauthorizedAccessException) { throw FlagValues.Invalid(EnvFile, file, $"open {file}: permission denied"); }
+        }
+        foreach (string value in parse.GetValue(Env) ?? [])
+        {
+            try { env.Add(Flags.EnvFile.ParseFlag(value, lookupEnv)); }
+            catch (FormatException e) { throw FlagValues.Invalid(Env, value, e.Message); }
+        }
+        return env;
+    }
+
+    static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
+
+    static JsonObject KeyValues(IEnumerable<string> pairs, Option option)
+    {
+        var o = new JsonObject();
+        foreach (string pair in pairs)
+        {
+            int eq = pair.IndexOf('=');
+            if (eq == 0) throw FlagValues.Invalid(option, pair, "invalid label: empty key");
+            o[eq < 0 ? pair : pair[..eq]] = eq < 0 ? "" : pair[(eq + 1)..];
+        }
+        return o;
+    }
+
+    /// <summary>"no", "always", "unless-stopped", "on-failure[:N]".</summary>
+    JsonObject RestartPolicy(string spec)
+    {
+        string name = spec, countText = "";
+        int colon = spec.IndexOf(':');
+        if (colon >= 0) { name = spec[..colon]; countText = spec[(colon + 1)..]; }
+        if (name is not ("no" or "always" or "unless-stopped" or "on-failure"))
+            throw FlagValues.Invalid(Restart, spec, $"invalid restart policy: unknown policy '{name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
+        int count = 0;
+        if (countText.Length > 0 && (name != "on-failure" || !int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out count)))
+            throw FlagValues.Invalid(Restart, spec, "invalid restart policy format: maximum retry count must be an integer");
+        return new JsonObject { ["Name"] = name == "no" ? "no" : name, ["MaximumRetryCount"] = count };
+    }
+
+    /// <summary>-p [ip:][hostPort:]containerPort[/proto] → ExposedPorts and PortBindings.</summary>
+    void AddPublish(string spec, JsonObject exposed, JsonObject bindings)
+    {
+        string rest = spec, proto = "tcp";
+        int slash = rest.LastIndexOf('/');
+        if (slash >= 0) { proto = rest[(slash + 1)..]; rest = rest[..slash]; }
+        if (proto is not ("tcp" or "udp" or "sctp")) throw FlagValues.Invalid(Publish, spec, $"invalid proto: {proto}");
+
+        string hostIp = "", hostPort = "", containerPort;
+        if (rest.StartsWith('['))
+        {
+            int close = rest.IndexOf(']');
+            if (close < 0) throw FlagValues.Invalid(Publish, spec, "invalid IPv6 address");
+            hostIp = rest[1..close];
+            rest = rest[(close + 1)..].TrimStart(':');
+        }
+        string[] parts = rest.Split(':');
+        switch (parts.Length)
+        {
+            case 1: containerPort = parts[0]; break;
+            case 2: hostPort = parts[0]; containerPort = parts[1]; break;
+            case 3: hostIp = parts[0]; hostPort = parts[1]; containerPort = parts[2]; break;
+            default: throw FlagValues.Invalid(Publish, spec, "invalid port format");
+        }
+        if (!IsPort(containerPort) || (hostPort.Length > 0 && !IsPort(hostPort)))
+            throw FlagValues.Invalid(Publish, spec, $"invalid containerPort: {containerPort}");
+
+        string key = containerPort + "/" + proto;
+        exposed[key] = new JsonObject();
+        if (bindings[key] is not JsonArray list) bindings[key] = list = [];
+        list.Add((JsonNode)new JsonObject { ["HostIp"] = hostIp, ["HostPort"] = hostPort });
+    }
+
+    static bool IsPort(string s) => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and <= 65535;
+
+    string PortKey(string spec, Option option)
+    {
+        string port = spec, proto = "tcp";
+        int slash = spec.IndexOf('/');
+        if (slash >= 0) { port = spec[..slash]; proto = spec[(slash + 1)..]; }
+        if (!IsPort(port)) throw FlagValues.Invalid(option, spec, $"invalid range format for --expose: {spec}");
+        return port + "/" + proto;
+    }
+
+    /// <summary>--add-host name:ip (docker also accepts name=ip); sent as "name:ip".</summary>
+    string AddHostEntry(string spec)
+    {
+        int sep = spec.IndexOf('=');
+        if (sep < 0) sep = spec.IndexOf(':');
+        if (sep <= 0 || sep == spec.Length - 1) throw FlagValues.Invalid(AddHost, spec, $"bad format for add-host: \"{spec}\"");
+        return spec[..sep] + ":" + spec[(sep + 1)..];
+    }
+}

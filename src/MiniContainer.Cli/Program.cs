@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using MiniContainer.Cli;
+using MiniContainer.Cli.Api;
+using MiniContainer.Cli.Commands;
+using MiniContainer.Cli.Terminal;
+
+// minicontainer: docker's CLI for MiniContainer. A pure client of the daemon's Engine API;
+// see CliApp for how a command line becomes a command, and Commands/ for what each command does.
+return await CliApp.RunAsync(args);
+
+namespace MiniContainer.Cli
+{
+    internal static class CliApp
+    {
+        public static RootCommand BuildRoot(CliContext context)
+        {
+            var root = new RootCommand("A self-sufficient runtime for containers (a Docker-compatible client of minicontainerd)");
+            // docker's help flag is --help only: -h means --hostname to run and create.
+            root.Options.Clear();
+            root.Directives.Clear();
+            root.Options.Add(new HelpOption("--help") { Recursive = true });
+            root.Options.Add(context.Host);
+            root.Options.Add(context.NoAutostart);
+            var version = new Option<bool>("--version", "-v") { Description = "Print version information and quit" };
+            root.Options.Add(version);
+
+            root.Subcommands.Add(RunCommand.CreateRun(context));
+            root.Subcommands.Add(RunCommand.CreateCreate(context));
+            root.Subcommands.Add(ExecCommand.Create(context));
+            foreach (var c in ContainerCommands.Create(context)) root.Subcommands.Add(c);
+            foreach (var c in ImageCommands.Create(context)) root.Subcommands.Add(c);
+            foreach (var c in SystemCommands.Create(context)) root.Subcommands.Add(c);
+
+            root.SetAction(parse =>
+            {
+                if (parse.GetValue(version))
+                {
+                    Stdio.Out.WriteLine($"MiniContainer version {CliInfo.Version}, API {DockerClient.ApiVersion}");
+                    return ExitCodes.Ok;
+                }
+                return new HelpAction().Invoke(parse);
+            });
+            return root;
+        }
+
+        public static async Task<int> RunAsync(string[] args)
+        {
+            using var context = new CliContext();
+            var root = BuildRoot(context);
+            Command? command = root;
+            try
+            {
+                var prepared = ArgumentPreparer.Prepare(root, args);
+                var parse = root.Parse(prepared, new ParserConfiguration { ResponseFileTokenReplacer = null });
+                command = parse.CommandResult.Command;
+                if (parse.Errors.Count > 0) throw TranslateParseError(parse);
+                return await parse.InvokeAsync(new InvocationConfiguration
+                {
+                    Output = Stdio.Out,
+                    Error = Stdio.Err,
+                    EnableDefaultExceptionHandler = false,
+                    ProcessTerminationTimeout = null,
+                });
+            }
+            catch (UsageException e)
+            {
+                command = e.Command ?? command;
+                string name = command is RootCommand || command is null ? "minicontainer" : "minicontainer " + command.Name;
+                Stdio.Err.WriteLine(e.Message);
+                Stdio.Err.WriteLine($"See '{name} --help'.");
+                if (e.ShowUsage && command is CliCommand cli)
+                {
+                    Stdio.Err.WriteLine();
+                    Stdio.Err.WriteLine($"Usage:  {cli.Usage}");
+                    Stdio.Err.WriteLine();
+                    Stdio.Err.WriteLine(cli.Description);
+                }
+                return ExitCodes.RunFailed;
+            }
+            catch (ExitException e)
+            {
+                if (e.HasMessage) Stdio.Err.WriteLine(e.Message);
+                return e.ExitCode;
+            }
+            catch (ApiException e)
+            {
+                Stdio.Err.WriteLine("Error response from daemon: " + e.Message);
+                return ExitCodes.Error;
+            }
+            catch (DaemonUnavailableException e)
+            {
+                Stdio.Err.WriteLine(e.Message);
+                return ExitCodes.Error;
+            }
+            catch (IOException e) when (e.HResult == 32 || e.Message.Contains("Broken pipe", StringComparison.OrdinalIgnoreCase))
+            {
+                return ExitCodes.Error;   // our output was closed (e.g. `| head`): nothing left to say
+            }
+        }
+
+        /// <summary>System.CommandLine's errors in docker's words.</summary>
+        static UsageException TranslateParseError(ParseResult parse)
+        {
+            var error = parse.Errors[0];
+            string message = error.Message;
+            if (parse.UnmatchedTokens.Count > 0 && parse.CommandResult.Command is RootCommand)
+                return new UsageException($"minicontainer: '{parse.UnmatchedTokens[0]}' is not a minicontainer command.");
+            if (message.StartsWith("Required argument missing for option: ", StringComparison.Ordinal))
+                return new UsageException("flag needs an argument: " + message["Required argument missing for option: ".Length..].Trim('\'', '.', ' '));
+            if (parse.UnmatchedTokens.Count > 0 && parse.CommandResult.Command is CliCommand c)
+                return new UsageException($"\"minicontainer {c.Name}\" accepts no arguments.", showUsage: true);
+            return new UsageException(message);
+        }
+    }
+}

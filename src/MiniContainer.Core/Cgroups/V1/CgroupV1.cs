@@ -1,0 +1,97 @@
+namespace MiniContainer.Cgroups;
+
+/// <summary>
+/// A container's cgroup on a v1 (legacy or hybrid) host: one directory per hierarchy we join.
+/// We join memory, cpu and cpuacct (which may share one co-mounted "cpu,cpuacct" hierarchy), pids, and freezer
+/// (not to limit anything, but so KillAll can stop a fork bomb before killing it). cpuset, blkio, devices and
+/// the others are not joined: we set no limits there, so the container stays in its parent's groups.
+/// </summary>
+public sealed class CgroupV1 : ICgroup
+{
+    public static readonly IReadOnlyList<string> Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer"];
+
+    private readonly Dictionary<string, string> _dirByController = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _mountByDir = new(StringComparer.Ordinal);
+    private readonly List<string> _dirs = [];
+    private readonly List<string> _warnings = [];
+
+    public CgroupV1(string name, CgroupFs fs)
+    {
+        Name = name;
+        foreach (string controller in Controllers)
+        {
+            if (fs.MountOf(controller) is not string mount) continue;
+            string dir = Path.Combine(mount, name);
+            _dirByController[controller] = dir;
+            if (_mountByDir.TryAdd(dir, mount)) _dirs.Add(dir);  // co-mounted controllers share one directory
+        }
+        if (_dirs.Count == 0)
+            throw new CgroupException($"no cgroup v1 hierarchy for any of {string.Join(", ", Controllers)} is mounted ({fs})");
+    }
+
+    public string Name { get; }
+    public CgroupVersion Version => CgroupVersion.V1;
+    public IReadOnlyList<string> Directories => _dirs;
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    /// <summary>How long KillAll may take before it gives up and throws.</summary>
+    public TimeSpan KillTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The directory of one controller, or null when the host does not mount it.</summary>
+    public string? DirectoryOf(string controller) => _dirByController.TryGetValue(controller, out string? d) ? d : null;
+
+    public void Create()
+    {
+        foreach (string dir in _dirs)
+            CgroupTree.CreateLevels(_mountByDir[dir], Name, CpusetV1.InheritFromParent);
+    }
+
+    public void Apply(ResourceLimits limits)
+    {
+        limits.Validate();
+        _warnings.Clear();
+        MemoryV1.Apply(DirectoryOf("memory"), limits, _warnings);
+        CpuV1.Apply(DirectoryOf("cpu"), limits, _warnings);
+        PidsV1.Apply(DirectoryOf("pids"), limits, _warnings);
+    }
+
+    public void AddProcess(int pid)
+    {
+        foreach (string dir in _dirs) CgroupFile.Write(dir, "cgroup.procs", pid);
+    }
+
+    /// <summary>The union over every hierarchy: a process moved in only some of them still counts.</summary>
+    public IReadOnlyList<int> Processes()
+    {
+        var pids = new HashSet<int>();
+        foreach (string dir in _dirs) CgroupTree.CollectProcesses(dir, pids);
+        return pids.Order().ToList();
+    }
+
+    public bool OomKilled() => MemoryV1.OomKilled(DirectoryOf("memory"));
+
+    /// <summary>freezer FROZEN → SIGKILL every pid → THAWED, until empty. Without a freezer hierarchy, a plain kill loop.</summary>
+    public void KillAll()
+    {
+        string? freezer = DirectoryOf("freezer");
+        bool canFreeze = freezer is not null && CgroupFile.Exists(freezer, FreezerV1.State);
+        CgroupTree.KillUntilEmpty(Name, Processes,
+            canFreeze ? () => FreezerV1.Freeze(freezer!, TimeSpan.FromSeconds(1)) : null,
+            canFreeze ? () => FreezerV1.Thaw(freezer!) : null,
+            KillTimeout);
+    }
+
+    public void Destroy() => CgroupTree.Destroy(this, TimeSpan.FromSeconds(5));
+
+    public CgroupStats Stats()
+    {
+        var s = new CgroupStats();
+        s = MemoryV1.Stats(DirectoryOf("memory"), s);
+        s = CpuAcctV1.Stats(DirectoryOf("cpuacct"), s);
+        s = CpuV1.Stats(DirectoryOf("cpu"), s);
+        s = PidsV1.Stats(DirectoryOf("pids"), s);
+        return s;
+    }
+
+    public override string ToString() => $"cgroup v1 {Name} ({string.Join(", ", _dirs)})";
+}

@@ -1,0 +1,250 @@
+using System.Text.Json.Nodes;
+using MiniContainer.Containers;
+using MiniContainer.Images;
+
+namespace MiniContainer.Api;
+
+/// <summary>/containers/* and /exec/* of the Docker Engine API.</summary>
+public static class ContainerRoutes
+{
+    public static void Map(Router r, ContainerService containers, ExecService execs, ImageStore images)
+    {
+        r.Map("POST", "/containers/create", async ctx =>
+        {
+            var body = await ctx.ReadJsonObjectAsync();
+            var c = containers.Create(ctx.Q("name"), body);
+            await ctx.WriteJsonAsync(201, new { Id = c.Record.Id, Warnings = Array.Empty<string>() });
+        });
+
+        r.Map("GET", "/containers/json", ctx =>
+        {
+            var filters = Filters.Parse(ctx.Q("filters"));
+            bool all = ctx.QBool("all");
+            var list = containers.All
+                .Where(c => all || c.Record.State.Running || filters.ContainsKey("status"))
+                .Where(c => Filters.MatchContainer(c, filters))
+                .OrderByDescending(c => c.Record.Created)
+                .Select(c => Summary(c, images))
+                .ToList();
+            if (ctx.QInt("limit") is int limit && limit > 0) list = list.Take(limit).ToList();
+            return ctx.WriteJsonAsync(200, list);
+        });
+
+        r.Map("GET", "/containers/{id}/json", ctx => ctx.WriteJsonAsync(200, containers.Get(ctx.R("id")).Record));
+
+        r.Map("POST", "/containers/{id}/start", async ctx =>
+        {
+            await containers.StartAsync(containers.Get(ctx.R("id")));
+            await ctx.WriteEmptyAsync(204);
+        });
+
+        r.Map("POST", "/containers/{id}/stop", async ctx =>
+        {
+            await containers.StopAsync(containers.Get(ctx.R("id")), ctx.QInt("t") ?? ctx.QInt("timeout"));
+            await ctx.WriteEmptyAsync(204);
+        });
+
+        r.Map("POST", "/containers/{id}/restart", async ctx =>
+        {
+            await containers.RestartAsync(containers.Get(ctx.R("id")), ctx.QInt("t") ?? ctx.QInt("timeout"));
+            await ctx.WriteEmptyAsync(204);
+        });
+
+        r.Map("POST", "/containers/{id}/kill", async ctx =>
+        {
+            containers.Kill(containers.Get(ctx.R("id")), ctx.Q("signal"));
+            await ctx.WriteEmptyAsync(204);
+        });
+
+        r.Map("DELETE", "/containers/{id}", async ctx =>
+        {
+            await containers.RemoveAsync(containers.Get(ctx.R("id")), ctx.QBool("force"));
+            await ctx.WriteEmptyAsync(204);
+        });
+
+        r.Map("POST", "/containers/{id}/wait", async ctx =>
+        {
+            var c = containers.Get(ctx.R("id"));
+            string condition = ctx.Q("condition") ?? "not-running";
+            // Headers go out at once (the docker CLI waits for them before it starts the container), the body at exit.
+            var waiting = containers.WaitAsync(c, condition, CancellationToken.None);
+            var stream = await ctx.StartStreamAsync(200, "application/json");
+            var state = await waiting;
+            string? error = state.Error is { Length: > 0 } e ? e : null;
+            await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(
+                new JsonObject { ["StatusCode"] = state.ExitCode, ["Error"] = error is null ? null : new JsonObject { ["Message"] = error } }.ToJsonString() + "\n"));
+        });
+
+        r.Map("POST", "/containers/{id}/attach", async ctx =>
+        {
+            var c = containers.Get(ctx.R("id"));
+            bool stdin = ctx.QBool("stdin"), stdout = ctx.QBool("stdout"), stderr = ctx.QBool("stderr");
+            string streams = (stdout ? "stdout " : "") + (stderr ? "stderr" : "");
+            var shimTask = ctx.QBool("stream") ? containers.AttachAsync(c, streams) : Task.FromResult<System.Net.Sockets.NetworkStream?>(null);
+            var client = await ctx.HijackAsync(multiplexed: !c.Record.Config.Tty);
+            var shim = await shimTask;
+            if (shim == null) { client.Dispose(); return; }
+            await StreamRelay.RunAsync(client, shim, c.Record.Config.Tty, forwardStdin: stdin && c.Record.Config.OpenStdin, closeStdinOnEof: c.Record.Config.StdinOnce);
+            client.Dispose();
+        });
+
+        r.Map("GET", "/containers/{id}/logs", async ctx =>
+        {
+            var c = containers.Get(ctx.R("id"));
+            bool stdout = ctx.QBool("stdout"), stderr = ctx.QBool("stderr");
+            if (!stdout && !stderr) throw new BadRequestException("Bad parameters: you must choose at least one stream");
+            int? tail = ctx.Q("tail") is { } t && t != "all" && int.TryParse(t, out int n) ? n : null;
+            var options = new LogReader.Options(stdout, stderr, ctx.QBool("follow"), tail, ctx.QBool("timestamps"),
+                LogReader.ParseTime(ctx.Q("since")), LogReader.ParseTime(ctx.Q("until")));
+            var output = await ctx.StartStreamAsync(200, c.Record.Config.Tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream");
+            await LogReader.WriteAsync(c, options, output, CancellationToken.None);
+        });
+
+        r.Map("GET", "/containers/{id}/top", ctx =>
+        {
+            var c = containers.Get(ctx.R("id"));
+            if (!c.Record.State.Running) throw new ConflictException($"Container {c.Record.Id} is not running");
+            var cgroup = Cgroups.Cgroups.Open("minicontainer/" + c.Record.Id);
+            var (titles, rows) = ProcessTable.Read(cgroup.Processes());
+            return ctx.WriteJsonAsync(200, new { Titles = titles, Processes = rows });
+        });
+
+        r.Map("POST", "/containers/{id}/resize", async ctx =>
+        {
+            await containers.ResizeAsync(containers.Get(ctx.R("id")), ctx.QInt("h") ?? 0, ctx.QInt("w") ?? 0);
+            await ctx.WriteEmptyAsync(200);
+        });
+
+        // ------------------------------------------------------------ exec
+
+        r.Map("POST", "/containers/{id}/exec", async ctx =>
+        {
+            var c = containers.Get(ctx.R("id"));
+            var exec = execs.Create(c, await ctx.ReadJsonObjectAsync());
+            await ctx.WriteJsonAsync(201, new { Id = exec.Id });
+        });
+
+        r.Map("POST", "/exec/{id}/start", async ctx =>
+        {
+            var exec = execs.Get(ctx.R("id"));
+            var body = await ctx.ReadJsonObjectAsync();
+            bool detach = (bool?)body["Detach"] ?? false;
+            var shim = await execs.StartAsync(exec, detach, exec.Process.Terminal);
+            if (detach || shim == null) { await ctx.WriteEmptyAsync(200); return; }
+            var client = await ctx.HijackAsync(multiplexed: !exec.Process.Terminal);
+            await StreamRelay.RunAsync(client, shim, exec.Process.Terminal, forwardStdin: exec.AttachStdin, closeStdinOnEof: true);
+            await exec.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+            client.Dispose();
+        });
+
+        r.Map("POST", "/exec/{id}/resize", async ctx =>
+        {
+            await execs.ResizeAsync(execs.Get(ctx.R("id")), ctx.QInt("h") ?? 0, ctx.QInt("w") ?? 0);
+            await ctx.WriteEmptyAsync(200);
+        });
+
+        r.Map("GET", "/exec/{id}/json", ctx => ctx.WriteJsonAsync(200, execs.Inspect(execs.Get(ctx.R("id")))));
+    }
+
+    /// <summary>One row of GET /containers/json, Docker's shape.</summary>
+    private static object Summary(Container c, ImageStore images)
+    {
+        var r = c.Record;
+        var argv = new[] { r.Path }.Concat(r.Args);
+        return new
+        {
+            Id = r.Id,
+            Names = new[] { r.Name },
+            Image = string.IsNullOrEmpty(r.Config.Image) ? r.Image : r.Config.Image,
+            ImageID = r.Image,
+            Command = string.Join(' ', argv),
+            Created = r.Created.ToUnixTimeSeconds(),
+            Ports = Array.Empty<object>(),
+            Labels = r.Config.Labels,
+            State = r.State.Status,
+            Status = StatusText.For(r.State),
+            HostConfig = new { NetworkMode = r.HostConfig.NetworkMode },
+            NetworkSettings = new { Networks = r.NetworkSettings.Networks },
+            Mounts = r.Mounts,
+        };
+    }
+}
+
+/// <summary>Docker's human status: "Up 3 seconds", "Exited (0) 5 minutes ago", "Created".</summary>
+public static class StatusText
+{
+    public static string For(ContainerState s)
+    {
+        if (s.Running) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt));
+        if (s.Status == "created") return "Created";
+        if (s.Status == "removing") return "Removal In Progress";
+        if (s.FinishedAt == ContainerState.ZeroTime) return "Exited (" + s.ExitCode + ")";
+        return $"Exited ({s.ExitCode}) {HumanDuration(DateTimeOffset.UtcNow - Parse(s.FinishedAt))} ago";
+    }
+
+    private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+
+    public static string HumanDuration(TimeSpan d)
+    {
+        double seconds = d.TotalSeconds;
+        if (seconds < 1) return "Less than a second";
+        if (seconds < 2) return "1 second";
+        if (seconds < 60) return $"{(int)seconds} seconds";
+        double minutes = d.TotalMinutes;
+        if ((int)minutes == 1) return "About a minute";
+        if (minutes < 60) return $"{(int)minutes} minutes";
+        double hours = Math.Round(d.TotalHours);
+        if ((int)hours == 1) return "About an hour";
+        if (hours < 48) return $"{(int)hours} hours";
+        if (hours < 24 * 7 * 2) return $"{(int)(hours / 24)} days";
+        if (hours < 24 * 30 * 2) return $"{(int)(hours / 24 / 7)} weeks";
+        if (hours < 24 * 365 * 2) return $"{(int)(hours / 24 / 30)} months";
+        return $"{(int)(hours / 24 / 365)} years";
+    }
+}
+
+/// <summary>The `filters` query parameter: JSON {"name":["x"],"status":["exited"]} (or the old {"name":{"x":true}}).</summary>
+public static class Filters
+{
+    public static Dictionary<string, List<string>> Parse(string? json)
+    {
+        var result = new Dictionary<string, List<string>>();
+        if (string.IsNullOrEmpty(json)) return result;
+        JsonNode? node;
+        try { node = JsonNode.Parse(json); } catch (System.Text.Json.JsonException) { throw new BadRequestException("invalid filter: " + json); }
+        if (node is not JsonObject obj) return result;
+        foreach (var (key, value) in obj)
+        {
+            var values = value switch
+            {
+                JsonArray a => a.Select(v => (string?)v ?? "").ToList(),
+                JsonObject o => o.Select(kv => kv.Key).ToList(),
+                _ => new List<string>(),
+            };
+            result[key] = values;
+        }
+        return result;
+    }
+
+    private static readonly string[] Statuses = { "created", "restarting", "running", "removing", "paused", "exited", "dead" };
+
+    public static bool MatchContainer(Container c, Dictionary<string, List<string>> filters)
+    {
+        foreach (var (key, values) in filters)
+        {
+            var r = c.Record;
+            bool ok = key switch
+            {
+                "name" => values.Any(v => System.Text.RegularExpressions.Regex.IsMatch(r.PlainName, v) || r.Name == v),
+                "id" => values.Any(v => r.Id.StartsWith(v, StringComparison.Ordinal)),
+                "status" => values.All(v => Statuses.Contains(v) ? true : throw new BadRequestException($"invalid filter 'status={v}'")) && values.Contains(r.State.Status),
+                "label" => values.Any(v => v.Split('=', 2) is var kv && r.Config.Labels.TryGetValue(kv[0], out var lv) && (kv.Length == 1 || lv == kv[1])),
+                "exited" => values.Any(v => r.State.Status == "exited" && v == r.State.ExitCode.ToString()),
+                "ancestor" => values.Any(v => r.Config.Image == v || r.Image.Contains(v)),
+                _ => throw new BadRequestException($"invalid filter '{key}'"),
+            };
+            if (!ok) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,135 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MiniContainer.Containers;
+
+namespace MiniContainer.Api;
+
+/// <summary>One request and its response.</summary>
+public sealed class HttpContext
+{
+    private readonly HttpConnection _conn;
+    public string Method { get; }
+    /// <summary>The path with any /v1.NN version prefix removed.</summary>
+    public string Path { get; }
+    public Dictionary<string, List<string>> Query { get; } = new();
+    public Dictionary<string, string> Headers { get; }
+    public Stream Body { get; }
+    public Dictionary<string, string> Route { get; set; } = new();
+    public bool ResponseStarted { get; private set; }
+    public bool Hijacked { get; private set; }
+    public bool CloseAfter { get; private set; }
+    private ChunkedWriteStream? _chunked;
+
+    public const string ApiVersion = "1.47", MinApiVersion = "1.24";
+
+    internal HttpContext(HttpConnection conn, string method, string target, Dictionary<string, string> headers, Stream body)
+    {
+        _conn = conn;
+        Method = method;
+        Headers = headers;
+        Body = body;
+        int q = target.IndexOf('?');
+        string path = Uri.UnescapeDataString(q >= 0 ? target[..q] : target);
+        if (q >= 0)
+            foreach (string pair in target[(q + 1)..].Split('&', StringSplitOptions.RemoveEmptyEntries))
+            {
+                int eq = pair.IndexOf('=');
+                string k = Uri.UnescapeDataString((eq >= 0 ? pair[..eq] : pair).Replace('+', ' '));
+                string v = eq >= 0 ? Uri.UnescapeDataString(pair[(eq + 1)..].Replace('+', ' ')) : "";
+                if (!Query.TryGetValue(k, out var list)) Query[k] = list = new List<string>();
+                list.Add(v);
+            }
+        var m = System.Text.RegularExpressions.Regex.Match(path, @"^/v\d+\.\d+(/.*)$");
+        Path = m.Success ? m.Groups[1].Value : path;
+    }
+
+    public string? Q(string name) => Query.TryGetValue(name, out var v) && v.Count > 0 ? v[^1] : null;
+    public bool QBool(string name) => Q(name) is "1" or "true" or "True";
+    public int? QInt(string name) => int.TryParse(Q(name), out int n) ? n : null;
+    public string R(string name) => Route[name];
+
+    public async Task<JsonObject> ReadJsonObjectAsync()
+    {
+        using var reader = new StreamReader(Body, Encoding.UTF8);
+        string text = await reader.ReadToEndAsync();
+        if (string.IsNullOrWhiteSpace(text)) return new JsonObject();
+        try { return JsonNode.Parse(text) as JsonObject ?? throw new BadRequestException("expected a JSON object"); }
+        catch (JsonException e) { throw new BadRequestException("invalid JSON: " + e.Message); }
+    }
+
+    // ------------------------------------------------------------ responses
+
+    private string Head(int status, string? contentType, string framing) =>
+        $"HTTP/1.1 {status} {Reason(status)}\r\n" +
+        (contentType != null ? $"Content-Type: {contentType}\r\n" : "") +
+        $"Api-Version: {ApiVersion}\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: MiniContainer/{DaemonInfo.Version} (linux)\r\n" +
+        $"Date: {DateTime.UtcNow:R}\r\n" + framing + "\r\n";
+
+    public async Task WriteBytesAsync(int status, string? contentType, byte[] body)
+    {
+        ResponseStarted = true;
+        bool noBody = Method == "HEAD" || status == 204 || status == 304;
+        string framing = noBody && status != 200 ? "" : $"Content-Length: {body.Length}\r\n";
+        if (Method == "HEAD" && status == 200) framing = $"Content-Length: {body.Length}\r\n";
+        await _conn.Stream.WriteAsync(Encoding.ASCII.GetBytes(Head(status, contentType, framing)));
+        if (!noBody) await _conn.Stream.WriteAsync(body);
+    }
+
+    public Task WriteJsonAsync(int status, object? value) =>
+        WriteBytesAsync(status, "application/json", JsonSerializer.SerializeToUtf8Bytes(value, DaemonJson.Options));
+
+    public Task WriteJsonNodeAsync(int status, JsonNode node) =>
+        WriteBytesAsync(status, "application/json", Encoding.UTF8.GetBytes(node.ToJsonString()));
+
+    public Task WriteTextAsync(int status, string text) => WriteBytesAsync(status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text));
+
+    public Task WriteEmptyAsync(int status) => WriteBytesAsync(status, null, Array.Empty<byte>());
+
+    public Task WriteErrorAsync(int status, string message) =>
+        status == 304 ? WriteEmptyAsync(304) : WriteJsonAsync(status, new { message });
+
+    /// <summary>Starts a chunked response (logs -f, wait, load progress): write to the returned stream, it ends in FinishAsync.</summary>
+    public async Task<Stream> StartStreamAsync(int status, string contentType)
+    {
+        ResponseStarted = true;
+        await _conn.Stream.WriteAsync(Encoding.ASCII.GetBytes(Head(status, contentType, "Transfer-Encoding: chunked\r\n")));
+        await _conn.Stream.FlushAsync();
+        return _chunked = new ChunkedWriteStream(_conn.Stream);
+    }
+
+    /// <summary>
+    /// Takes over the connection for attach / exec start: 101 Switching Protocols when the client asked to
+    /// upgrade (the docker CLI always does), else a 200 whose body is the stream until we close it.
+    /// </summary>
+    public async Task<Stream> HijackAsync(bool multiplexed)
+    {
+        // Drain the request body (exec start sends a small JSON one) so it is not read as stdin.
+        await Body.CopyToAsync(Stream.Null);
+        ResponseStarted = true;
+        Hijacked = true;
+        string type = multiplexed ? "application/vnd.docker.multiplexed-stream" : "application/vnd.docker.raw-stream";
+        bool upgrade = Headers.TryGetValue("Upgrade", out var u) && u.Length > 0;
+        string head = upgrade
+            ? Head(101, type, "Connection: Upgrade\r\nUpgrade: tcp\r\n").Replace("101 Switching Protocols", "101 UPGRADED")
+            : Head(200, type, "Connection: close\r\n");
+        await _conn.Stream.WriteAsync(Encoding.ASCII.GetBytes(head));
+        await _conn.Stream.FlushAsync();
+        return new HijackedStream(_conn);
+    }
+
+    /// <summary>After the handler: end a chunked body, and skip whatever of the request body was not read.</summary>
+    internal async Task FinishAsync()
+    {
+        if (_chunked != null) await _chunked.EndAsync();
+        if (!ResponseStarted) await WriteEmptyAsync(204);
+        await Body.CopyToAsync(Stream.Null);
+    }
+
+    private static string Reason(int status) => status switch
+    {
+        101 => "Switching Protocols", 200 => "OK", 201 => "Created", 204 => "No Content", 304 => "Not Modified",
+        400 => "Bad Request", 404 => "Not Found", 409 => "Conflict", 500 => "Internal Server Error", 501 => "Not Implemented",
+        _ => "Status",
+    };
+}

@@ -1,0 +1,245 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace MiniContainer.Api;
+
+/// <summary>
+/// A small HTTP/1.1 server on a unix socket: enough of the protocol for the Docker Engine API, which needs
+/// one thing general-purpose servers refuse — "hijacking" a request that carries a body (exec start sends
+/// {"Detach":false}) into a raw two-way stream (101 Switching Protocols, Upgrade: tcp).
+/// Keep-alive, Content-Length and chunked bodies both ways.
+/// </summary>
+public sealed class HttpServer(string socketPath, Func<HttpContext, Task> handle)
+{
+    private Socket? _listener;
+
+    public void Start()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(socketPath)!);
+        if (File.Exists(socketPath)) File.Delete(socketPath);
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
+        // root only: the API can start privileged containers, so it is as powerful as root.
+        File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        _listener.Listen(128);
+        _ = AcceptLoopAsync();
+    }
+
+    public void Stop()
+    {
+        try { _listener?.Dispose(); } catch { }
+        try { File.Delete(socketPath); } catch { }
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket s;
+            try { s = await _listener!.AcceptAsync(); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { return; }
+            _ = Task.Run(() => ServeConnectionAsync(s));
+        }
+    }
+
+    /// <summary>Which HTTP status an exception means, as Docker answers it.</summary>
+    public static (int Status, string Message) ErrorStatus(Exception e) => e switch
+    {
+        ApiException api => (api.Status, api.Message),
+        Images.ImageNotFoundException => (404, e.Message),
+        Images.InvalidArchiveException or Images.InvalidReferenceException => (400, e.Message),
+        Images.ImageConflictException => (409, e.Message),
+        _ => (500, e.Message),
+    };
+
+    private async Task ServeConnectionAsync(Socket socket)
+    {
+        var conn = new HttpConnection(new NetworkStream(socket, ownsSocket: true));
+        try
+        {
+            while (true)
+            {
+                var ctx = await conn.ReadRequestAsync();
+                if (ctx == null) break;
+                try { await handle(ctx); }
+                catch (Exception e) when (!ctx.ResponseStarted)
+                {
+                    var (status, message) = ErrorStatus(e);
+                    if (status == 500) Log.Error($"{ctx.Method} {ctx.Path}: {e}");
+                    await ctx.WriteErrorAsync(status, message);
+                }
+                if (ctx.Hijacked || ctx.CloseAfter) break;
+                await ctx.FinishAsync();
+            }
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidDataException) { }
+        finally { conn.Dispose(); }
+    }
+}
+
+/// <summary>One connection: buffered reads of request heads, then bodies (length-delimited or chunked).</summary>
+internal sealed class HttpConnection(NetworkStream stream) : IDisposable
+{
+    public readonly NetworkStream Stream = stream;
+    private readonly byte[] _buffer = new byte[16 * 1024];
+    private int _start, _end;
+
+    public async Task<HttpContext?> ReadRequestAsync()
+    {
+        string? requestLine = await ReadLineAsync();
+        while (requestLine == "") requestLine = await ReadLineAsync();
+        if (requestLine == null) return null;
+        string[] parts = requestLine.Split(' ');
+        if (parts.Length != 3) throw new InvalidDataException("bad request line");
+        var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        while (true)
+        {
+            string? line = await ReadLineAsync() ?? throw new InvalidDataException("connection closed in headers");
+            if (line.Length == 0) break;
+            int colon = line.IndexOf(':');
+            if (colon > 0) headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
+        }
+        Stream body = headers.TryGetValue("Transfer-Encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase)
+            ? new ChunkedReadStream(this)
+            : new LengthReadStream(this, headers.TryGetValue("Content-Length", out var cl) && long.TryParse(cl, out long n) ? n : 0);
+        return new HttpContext(this, parts[0], parts[1], headers, body);
+    }
+
+    public async Task<string?> ReadLineAsync()
+    {
+        var sb = new StringBuilder();
+        while (true)
+        {
+            if (_start == _end && !await FillAsync()) return sb.Length == 0 ? null : sb.ToString();
+            int nl = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+            if (nl < 0)
+            {
+                sb.Append(Encoding.Latin1.GetString(_buffer, _start, _end - _start));
+                _start = _end;
+                if (sb.Length > 64 * 1024) throw new InvalidDataException("header line too long");
+                continue;
+            }
+            sb.Append(Encoding.Latin1.GetString(_buffer, _start, nl - _start));
+            _start = nl + 1;
+            if (sb.Length > 0 && sb[^1] == '\r') sb.Length--;
+            return sb.ToString();
+        }
+    }
+
+    private async Task<bool> FillAsync()
+    {
+        _start = 0;
+        _end = await Stream.ReadAsync(_buffer);
+        return _end > 0;
+    }
+
+    /// <summary>Reads buffered bytes first, then from the socket.</summary>
+    public async ValueTask<int> ReadRawAsync(Memory<byte> destination, CancellationToken ct = default)
+    {
+        if (_start < _end)
+        {
+            int n = Math.Min(destination.Length, _end - _start);
+            _buffer.AsMemory(_start, n).CopyTo(destination);
+            _start += n;
+            return n;
+        }
+        return await Stream.ReadAsync(destination, ct);
+    }
+
+    public void Dispose() => Stream.Dispose();
+}
+
+internal sealed class LengthReadStream(HttpConnection conn, long length) : ReadOnlyStreamBase
+{
+    private long _left = length;
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        if (_left <= 0 || buffer.Length == 0) return 0;
+        int n = await conn.ReadRawAsync(buffer[..(int)Math.Min(buffer.Length, _left)], ct);
+        if (n == 0) throw new IOException("connection closed in request body");
+        _left -= n;
+        return n;
+    }
+}
+
+internal sealed class ChunkedReadStream(HttpConnection conn) : ReadOnlyStreamBase
+{
+    private long _chunkLeft;
+    private bool _done;
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    {
+        if (_done || buffer.Length == 0) return 0;
+        if (_chunkLeft == 0)
+        {
+            string? sizeLine = await conn.ReadLineAsync() ?? throw new IOException("connection closed in chunked body");
+            _chunkLeft = Convert.ToInt64(sizeLine.Split(';')[0].Trim(), 16);
+            if (_chunkLeft == 0)
+            {
+                while (!string.IsNullOrEmpty(await conn.ReadLineAsync())) { } // trailers
+                _done = true;
+                return 0;
+            }
+        }
+        int n = await conn.ReadRawAsync(buffer[..(int)Math.Min(buffer.Length, _chunkLeft)], ct);
+        if (n == 0) throw new IOException("connection closed in chunked body");
+        _chunkLeft -= n;
+        if (_chunkLeft == 0) await conn.ReadLineAsync();
+        return n;
+    }
+}
+
+/// <summary>The response side of a chunked stream: each write is one chunk.</summary>
+internal sealed class ChunkedWriteStream(Stream inner) : Stream
+{
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+    {
+        if (buffer.Length == 0) return;
+        await inner.WriteAsync(Encoding.ASCII.GetBytes(buffer.Length.ToString("x") + "\r\n"), ct);
+        await inner.WriteAsync(buffer, ct);
+        await inner.WriteAsync("\r\n"u8.ToArray(), ct);
+        await inner.FlushAsync(ct);
+    }
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, default).GetAwaiter().GetResult();
+    public Task EndAsync() => inner.WriteAsync("0\r\n\r\n"u8.ToArray()).AsTask();
+    public override void Flush() { }
+    public override bool CanRead => false; public override bool CanSeek => false; public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+public abstract class ReadOnlyStreamBase : Stream
+{
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override bool CanRead => true; public override bool CanSeek => false; public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>A hijacked connection: reads come from the connection (after any buffered bytes), writes go straight out.</summary>
+internal sealed class HijackedStream(HttpConnection conn) : Stream
+{
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => conn.ReadRawAsync(buffer, ct);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => conn.Stream.WriteAsync(buffer, ct);
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => conn.Stream.WriteAsync(buffer, offset, count, ct);
+    public override void Write(byte[] buffer, int offset, int count) => conn.Stream.Write(buffer, offset, count);
+    public override void Flush() => conn.Stream.Flush();
+    public override Task FlushAsync(CancellationToken ct) => conn.Stream.FlushAsync(ct);
+    /// <summary>Half-close: tell the client no more output is coming.</summary>
+    public void ShutdownWrite() { try { conn.Stream.Socket.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { } }
+    public override bool CanRead => true; public override bool CanSeek => false; public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+}

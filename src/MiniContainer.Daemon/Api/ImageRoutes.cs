@@ -1,0 +1,124 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using MiniContainer.Containers;
+using MiniContainer.Images;
+
+namespace MiniContainer.Api;
+
+/// <summary>/images/* of the Docker Engine API: list, inspect, tag, remove, import, load, save.</summary>
+public static class ImageRoutes
+{
+    public static void Map(Router r, ImageStore images, ContainerService containers)
+    {
+        r.Map("GET", "/images/json", ctx =>
+        {
+            var filters = Filters.Parse(ctx.Q("filters"));
+            var list = images.List()
+                .Where(i => !filters.TryGetValue("dangling", out var d) || (d.Contains("true") == (i.RepoTags.Count == 0)))
+                .Where(i => !filters.TryGetValue("reference", out var refs) || refs.Any(p => i.RepoTags.Any(t => ReferenceMatches(t, p))))
+                .OrderByDescending(i => i.Created)
+                .Select(i => new
+                {
+                    Id = i.Id, ParentId = "", RepoTags = i.RepoTags, RepoDigests = i.RepoDigests,
+                    Created = i.Created.ToUnixTimeSeconds(), Size = i.Size, SharedSize = -1, VirtualSize = i.Size,
+                    Labels = i.Config.Config?.Labels ?? new Dictionary<string, string>(),
+                    Containers = containers.All.Count(c => c.Record.Image == i.Id),
+                });
+            return ctx.WriteJsonAsync(200, list);
+        });
+
+        r.Map("GET", "/images/{name*}/json", ctx => ctx.WriteJsonAsync(200, Inspect(images, Get(images, ctx.R("name")))));
+
+        r.Map("POST", "/images/{name*}/tag", async ctx =>
+        {
+            string repo = ctx.Q("repo") ?? throw new BadRequestException("repository name must have at least one component");
+            string tag = ctx.Q("tag") is { Length: > 0 } t ? t : "latest";
+            images.Tag(ctx.R("name"), repo.Contains(':') && !repo.Contains('/') ? repo : $"{repo}:{tag}");
+            await ctx.WriteEmptyAsync(201);
+        });
+
+        r.Map("DELETE", "/images/{name*}", ctx =>
+        {
+            var result = images.Remove(ctx.R("name"), ctx.QBool("force"), id => containers.All.Any(c => c.Record.Image == id));
+            var array = new JsonArray(result.Select(kv => (JsonNode)new JsonObject { [kv.Key] = kv.Value }).ToArray());
+            return ctx.WriteJsonNodeAsync(200, array);
+        });
+
+        // docker import: fromSrc=- with the rootfs tarball as the body. fromImage (pull) comes with the registry issue.
+        r.Map("POST", "/images/create", async ctx =>
+        {
+            if (ctx.Q("fromSrc") is { } src)
+            {
+                if (src != "-") throw new BadRequestException("importing from a URL is not supported here: send the tarball in the request body (fromSrc=-)");
+                string? repo = ctx.Q("repo");
+                string? tag = ctx.Q("tag");
+                string? repoTag = string.IsNullOrEmpty(repo) ? null : repo.Contains(':') && !repo.EndsWith(':') ? repo : $"{repo}:{(string.IsNullOrEmpty(tag) ? "latest" : tag)}";
+                var changes = ctx.Query.TryGetValue("changes", out var c) ? c : new List<string>();
+                ImageConfigChanges? parsed = null;
+                foreach (string line in changes)
+                {
+                    parsed ??= new ImageConfigChanges();
+                    try { parsed.Parse(line); } catch (FormatException e) { throw new BadRequestException(e.Message); }
+                }
+                var image = images.Import(ctx.Body, repoTag, parsed, ctx.Q("message"));
+                var stream = await ctx.StartStreamAsync(200, "application/json");
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(new JsonObject { ["status"] = image.Id }.ToJsonString() + "\n"));
+                return;
+            }
+            string wanted = (ctx.Q("fromImage") ?? "") + (ctx.Q("tag") is { Length: > 0 } t ? ":" + t : "");
+            throw new NotFoundException($"pull access denied for {wanted}: this daemon cannot pull from registries yet (registry support comes with the images issue); load the image with `minicontainer load` instead");
+        });
+
+        r.Map("POST", "/images/load", async ctx =>
+        {
+            // Load fully (verified, then committed) before answering, so an error is a plain HTTP error.
+            var loaded = images.Load(ctx.Body, line => Log.Trace("load: " + line));
+            var stream = await ctx.StartStreamAsync(200, "application/json");
+            foreach (string line in loaded)
+                await stream.WriteAsync(Encoding.UTF8.GetBytes(new JsonObject { ["stream"] = line + "\n" }.ToJsonString() + "\n"));
+        });
+
+        r.Map("GET", "/images/get", ctx => SaveAsync(ctx, images, ctx.Query.TryGetValue("names", out var n) ? n : new List<string>()));
+        r.Map("GET", "/images/{name*}/get", ctx => SaveAsync(ctx, images, new List<string> { ctx.R("name") }));
+    }
+
+    private static async Task SaveAsync(HttpContext ctx, ImageStore images, List<string> names)
+    {
+        if (names.Count == 0) throw new BadRequestException("no images given to save");
+        foreach (string n in names) Get(images, n);          // fail before the 200 goes out
+        var stream = await ctx.StartStreamAsync(200, "application/x-tar");
+        var buffered = new BufferedStream(stream, 1 << 20);
+        images.Save(names, buffered);
+        await buffered.FlushAsync();
+    }
+
+    private static Image Get(ImageStore images, string reference) =>
+        images.Find(reference) ?? throw new NotFoundException($"No such image: {reference}");
+
+    private static bool ReferenceMatches(string repoTag, string pattern)
+    {
+        string p = pattern.Contains(':') ? pattern : pattern + ":*";
+        var regex = "^" + System.Text.RegularExpressions.Regex.Escape(p).Replace("\\*", "[^/]*") + "$";
+        return System.Text.RegularExpressions.Regex.IsMatch(repoTag, regex);
+    }
+
+    /// <summary>GET /images/{name}/json, Docker's shape.</summary>
+    public static object Inspect(ImageStore images, Image i) => new
+    {
+        Id = i.Id,
+        RepoTags = i.RepoTags,
+        RepoDigests = i.RepoDigests,
+        Parent = "",
+        Comment = i.Config.History?.LastOrDefault()?.Comment ?? "",
+        Created = i.Config.Created ?? i.Created.UtcDateTime.ToString("o"),
+        DockerVersion = "",
+        Author = i.Config.Author ?? "",
+        Config = i.Config.Config,
+        Architecture = i.Config.Architecture,
+        Os = i.Config.Os,
+        Size = i.Size,
+        GraphDriver = new { Name = "overlay2", Data = new { LowerDir = string.Join(':', images.LowerDirs(i)) } },
+        RootFS = new { Type = "layers", Layers = i.Config.RootFs.DiffIds },
+        Metadata = new { LastTagTime = "0001-01-01T00:00:00Z" },
+    };
+}

@@ -1,0 +1,87 @@
+using MiniContainer.Containers;
+using MiniContainer.Images;
+using MiniContainer.Storage;
+
+namespace MiniContainer.Api;
+
+/// <summary>/_ping, /version, /info.</summary>
+public static class SystemRoutes
+{
+    public static void Map(Router r, HostPaths paths, ContainerService containers, ImageStore images)
+    {
+        r.Map("GET", "/_ping", ctx => ctx.WriteTextAsync(200, "OK"));
+
+        r.Map("GET", "/version", ctx => ctx.WriteJsonAsync(200, new
+        {
+            Platform = new { Name = "MiniContainer" },
+            Components = new[] { new { Name = "Engine", Version = DaemonInfo.Version, Details = new { ApiVersion = HttpContext.ApiVersion, MinAPIVersion = HttpContext.MinApiVersion, Os = "linux", Arch = "amd64", KernelVersion = DaemonInfo.KernelVersion } } },
+            Version = DaemonInfo.Version,
+            ApiVersion = HttpContext.ApiVersion,
+            MinAPIVersion = HttpContext.MinApiVersion,
+            GitCommit = DaemonInfo.GitCommit,
+            GoVersion = ".NET " + Environment.Version,
+            Os = "linux",
+            Arch = "amd64",
+            KernelVersion = DaemonInfo.KernelVersion,
+            BuildTime = DaemonInfo.BuildTime,
+        }));
+
+        r.Map("GET", "/info", ctx =>
+        {
+            var all = containers.All.ToList();
+            var cgroupVersion = Cgroups.Cgroups.DetectVersion();
+            return ctx.WriteJsonAsync(200, new
+            {
+                ID = DaemonInfo.DaemonId(paths),
+                Containers = all.Count,
+                ContainersRunning = all.Count(c => c.Record.State.Running),
+                ContainersPaused = 0,
+                ContainersStopped = all.Count(c => !c.Record.State.Running),
+                Images = images.List().Count,
+                Driver = "overlay2",
+                DriverStatus = new[] { new[] { "Backing Filesystem", "extfs" } },
+                DockerRootDir = paths.DataRoot,
+                LoggingDriver = "json-file",
+                CgroupDriver = "cgroupfs",
+                CgroupVersion = cgroupVersion == Cgroups.CgroupVersion.V2 ? "2" : "1",
+                KernelVersion = DaemonInfo.KernelVersion,
+                OperatingSystem = DaemonInfo.OperatingSystem,
+                OSType = "linux",
+                Architecture = "x86_64",
+                NCPU = Environment.ProcessorCount,
+                MemTotal = DaemonInfo.MemTotal,
+                Name = Environment.MachineName,
+                ServerVersion = DaemonInfo.Version,
+                SecurityOptions = new[] { "name=cgroupns" },
+                Runtimes = new { minicontainer = new { path = Containers.ShimHandle.ShimPath } },
+                DefaultRuntime = "minicontainer",
+                Plugins = new { Volume = new[] { "local" }, Network = new[] { "null", "host" }, Log = new[] { "json-file" } },
+                Warnings = Array.Empty<string>(),
+            });
+        });
+    }
+}
+
+public static class DaemonInfo
+{
+    public const string Version = "0.1.0";
+    public const string GitCommit = "dev";
+    public static readonly string BuildTime = File.GetLastWriteTimeUtc(typeof(DaemonInfo).Assembly.Location).ToString("o");
+    public static string KernelVersion => File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "unknown";
+
+    public static string OperatingSystem =>
+        File.Exists("/etc/os-release")
+            ? File.ReadLines("/etc/os-release").Where(l => l.StartsWith("PRETTY_NAME=")).Select(l => l[12..].Trim('"')).FirstOrDefault() ?? "Linux"
+            : "Linux";
+
+    public static long MemTotal =>
+        File.ReadLines("/proc/meminfo").Where(l => l.StartsWith("MemTotal:")).Select(l => long.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024).FirstOrDefault();
+
+    /// <summary>A stable ID for this daemon's data root, made once.</summary>
+    public static string DaemonId(HostPaths paths)
+    {
+        string file = Path.Combine(paths.DataRoot, "engine-id");
+        if (!File.Exists(file)) AtomicFile.WriteAllText(file, Guid.NewGuid().ToString());
+        return File.ReadAllText(file).Trim();
+    }
+}

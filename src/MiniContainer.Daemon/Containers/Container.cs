@@ -1,0 +1,73 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using MiniContainer.Runtime;
+using MiniContainer.Storage;
+
+namespace MiniContainer.Containers;
+
+/// <summary>A container the daemon manages: its record plus the live bits (lock, waiters, pending attaches).</summary>
+public sealed class Container
+{
+    public ContainerRecord Record { get; }
+    public string Dir { get; }
+    public string RunDir { get; }
+    public string ControlSocket => Path.Combine(RunDir, "shim.sock");
+    public string ExitFile => Path.Combine(Dir, "exit.json");
+    public string SpecFile => Path.Combine(Dir, "spec.json");
+    public string ConfigFile => Path.Combine(Dir, "config.v2.json");
+
+    /// <summary>Serialises start/stop/remove of this container.</summary>
+    public SemaphoreSlim Gate { get; } = new(1, 1);
+
+    /// <summary>Attach requests that arrived before start: start connects them to the shim before releasing the process.</summary>
+    public List<TaskCompletionSource<NetworkStream?>> PendingAttaches { get; } = new();
+    public List<string> PendingAttachStreams { get; } = new();
+
+    private TaskCompletionSource _exited = NewSignal();
+    private readonly TaskCompletionSource _removed = NewSignal();
+
+    public bool Removed => _removed.Task.IsCompleted;
+
+    public Container(ContainerRecord record, string dir, string runDir)
+    {
+        Record = record;
+        Dir = dir;
+        RunDir = runDir;
+    }
+
+    /// <summary>Completes at the next exit (or at once when told the current run has already ended).</summary>
+    public Task NextExit => _exited.Task;
+    public Task RemovedTask => _removed.Task;
+
+    public void SignalExited()
+    {
+        var old = _exited;
+        _exited = NewSignal();
+        old.TrySetResult();
+    }
+
+    public void SignalRemoved() { _removed.TrySetResult(); SignalExited(); }
+
+    public void Save()
+    {
+        AtomicFile.WriteAllBytes(ConfigFile, JsonSerializer.SerializeToUtf8Bytes(Record, DaemonJson.Options));
+    }
+
+    public ExitRecord? ReadExitRecord()
+    {
+        try { return JsonSerializer.Deserialize(File.ReadAllText(ExitFile), RuntimeJson.Default.ExitRecord); }
+        catch (Exception e) when (e is IOException or JsonException) { return null; }
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+public static class DaemonJson
+{
+    /// <summary>Docker's JSON: PascalCase names as declared, nulls kept where Docker keeps them.</summary>
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = null,
+        WriteIndented = false,
+    };
+}

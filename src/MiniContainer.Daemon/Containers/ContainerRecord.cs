@@ -1,0 +1,129 @@
+using System.Text.Json.Serialization;
+
+namespace MiniContainer.Containers;
+
+/// <summary>
+/// One container as the daemon keeps it (containers/&lt;id&gt;/config.v2.json) and as `inspect` shows it:
+/// the field names and shapes are Docker's, so `docker inspect --format '{{.State.ExitCode}}'` works.
+/// </summary>
+public sealed class ContainerRecord
+{
+    public string Id { get; set; } = "";
+    public DateTimeOffset Created { get; set; }
+    public string Path { get; set; } = "";
+    public List<string> Args { get; set; } = new();
+    public ContainerState State { get; set; } = new();
+    /// <summary>The image ID ("sha256:…").</summary>
+    public string Image { get; set; } = "";
+    public string ResolvConfPath { get; set; } = "";
+    public string HostnamePath { get; set; } = "";
+    public string HostsPath { get; set; } = "";
+    public string LogPath { get; set; } = "";
+    /// <summary>"/name", with the leading slash as Docker has it.</summary>
+    public string Name { get; set; } = "";
+    public int RestartCount { get; set; }
+    public string Driver { get; set; } = "overlay2";
+    public string Platform { get; set; } = "linux";
+    public HostConfig HostConfig { get; set; } = new();
+    public GraphDriverData GraphDriver { get; set; } = new();
+    public List<object> Mounts { get; set; } = new();
+    public ContainerConfig Config { get; set; } = new();
+    public NetworkSettings NetworkSettings { get; set; } = new();
+    public List<string> ExecIDs { get; set; } = new();
+
+    [JsonIgnore] public string ShortId => Id[..12];
+    [JsonIgnore] public string PlainName => Name.TrimStart('/');
+}
+
+public sealed class ContainerState
+{
+    /// <summary>created | running | paused | restarting | removing | exited | dead</summary>
+    public string Status { get; set; } = "created";
+    public bool Running { get; set; }
+    public bool Paused { get; set; }
+    public bool Restarting { get; set; }
+    public bool OOMKilled { get; set; }
+    public bool Dead { get; set; }
+    public int Pid { get; set; }
+    public int ExitCode { get; set; }
+    public string Error { get; set; } = "";
+    public string StartedAt { get; set; } = ZeroTime;
+    public string FinishedAt { get; set; } = ZeroTime;
+
+    public const string ZeroTime = "0001-01-01T00:00:00Z";
+    public static string Format(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffff00Z");
+}
+
+public sealed class ContainerConfig
+{
+    public string Hostname { get; set; } = "";
+    public string Domainname { get; set; } = "";
+    public string User { get; set; } = "";
+    public bool AttachStdin { get; set; }
+    public bool AttachStdout { get; set; }
+    public bool AttachStderr { get; set; }
+    public Dictionary<string, object>? ExposedPorts { get; set; }
+    public bool Tty { get; set; }
+    public bool OpenStdin { get; set; }
+    public bool StdinOnce { get; set; }
+    public List<string> Env { get; set; } = new();
+    public List<string>? Cmd { get; set; }
+    /// <summary>The image reference the user asked for ("busybox").</summary>
+    public string Image { get; set; } = "";
+    public Dictionary<string, object>? Volumes { get; set; }
+    public string WorkingDir { get; set; } = "";
+    public List<string>? Entrypoint { get; set; }
+    public Dictionary<string, string> Labels { get; set; } = new();
+    public string? StopSignal { get; set; }
+    public int? StopTimeout { get; set; }
+}
+
+public sealed class HostConfig
+{
+    public List<string>? Binds { get; set; }
+    public string NetworkMode { get; set; } = "none";
+    public RestartPolicy RestartPolicy { get; set; } = new();
+    public bool AutoRemove { get; set; }
+    public bool Privileged { get; set; }
+    public bool ReadonlyRootfs { get; set; }
+    public bool? Init { get; set; }
+    public long Memory { get; set; }
+    public long MemorySwap { get; set; }
+    public long NanoCpus { get; set; }
+    public long CpuShares { get; set; }
+    public long CpuPeriod { get; set; }
+    public long CpuQuota { get; set; }
+    public long? PidsLimit { get; set; }
+    public string UsernsMode { get; set; } = "";
+    public List<string>? Tmpfs { get; set; }
+    public List<int> ConsoleSize { get; set; } = new() { 0, 0 };
+    public LogConfig LogConfig { get; set; } = new();
+}
+
+public sealed class RestartPolicy
+{
+    public string Name { get; set; } = "no";
+    public int MaximumRetryCount { get; set; }
+}
+
+public sealed class LogConfig
+{
+    public string Type { get; set; } = "json-file";
+    public Dictionary<string, string> Config { get; set; } = new();
+}
+
+public sealed class GraphDriverData
+{
+    public string Name { get; set; } = "overlay2";
+    public Dictionary<string, string> Data { get; set; } = new();
+}
+
+public sealed class NetworkSettings
+{
+    public string SandboxKey { get; set; } = "";
+    public Dictionary<string, object> Ports { get; set; } = new();
+    public string IPAddress { get; set; } = "";
+    public string Gateway { get; set; } = "";
+    public string MacAddress { get; set; } = "";
+    public Dictionary<string, object> Networks { get; set; } = new();
+}

@@ -1,0 +1,433 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MiniContainer.Api;
+using MiniContainer.Images;
+using MiniContainer.Runtime;
+using MiniContainer.Storage;
+
+namespace MiniContainer.Containers;
+
+using Kernel = MiniContainer.Kernel.Kernel;
+
+/// <summary>
+/// The container verbs, each a short recipe. `run` from the CLI arrives here as
+/// Create (record + dirs) → Attach (optional) → Start (spec.json → shim → clone → init → execve) → Wait.
+/// </summary>
+public sealed class ContainerService
+{
+    private readonly HostPaths _paths;
+    private readonly ImageStore _images;
+    private readonly ConcurrentDictionary<string, Container> _containers = new();
+    private readonly object _nameLock = new();
+
+    public ContainerService(HostPaths paths, ImageStore images)
+    {
+        _paths = paths;
+        _images = images;
+        Directory.CreateDirectory(paths.Containers);
+    }
+
+    public IEnumerable<Container> All => _containers.Values.Where(c => !c.Removed);
+
+    // ---------------------------------------------------------------- create
+
+    public Container Create(string? name, JsonObject body)
+    {
+        string imageRef = (string?)body["Image"] ?? throw new BadRequestException("config cannot be empty in order to create a container");
+        var image = _images.Find(imageRef) ?? throw new NotFoundException($"No such image: {NormalizeForMessage(imageRef)}");
+        string id = NewId();
+        lock (_nameLock)
+        {
+            if (string.IsNullOrEmpty(name)) name = NameGenerator.Next(n => FindByName(n) != null);
+            else
+            {
+                CreateRequest.ValidateName(name);
+                name = name.TrimStart('/');
+                if (FindByName(name) is { } existing)
+                    throw new ConflictException($"Conflict. The container name \"/{name}\" is already in use by container \"{existing.Record.Id}\". You have to remove (or rename) that container to be able to reuse that name.");
+            }
+            var record = CreateRequest.Build(id, name, body, image);
+            var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
+            PrepareDirectories(c, image);
+            c.Save();
+            _containers[id] = c;
+            Log.Info($"container {c.Record.ShortId} created ({name}, image {imageRef})");
+            return c;
+        }
+    }
+
+    private void PrepareDirectories(Container c, Image image)
+    {
+        var r = c.Record;
+        Directory.CreateDirectory(Path.Combine(c.Dir, "upper"));
+        Directory.CreateDirectory(Path.Combine(c.Dir, "work"));
+        Directory.CreateDirectory(Path.Combine(c.Dir, "merged"));
+        r.LogPath = Path.Combine(c.Dir, c.Record.Id + "-json.log");
+        r.HostnamePath = Path.Combine(c.Dir, "hostname");
+        r.HostsPath = Path.Combine(c.Dir, "hosts");
+        r.ResolvConfPath = Path.Combine(c.Dir, "resolv.conf");
+        File.WriteAllText(r.HostnamePath, r.Config.Hostname + "\n");
+        File.WriteAllText(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode));
+        File.WriteAllText(r.ResolvConfPath, EtcFiles.ResolvConf());
+        File.WriteAllBytes(r.LogPath, Array.Empty<byte>());
+        r.GraphDriver.Data = new Dictionary<string, string>
+        {
+            ["LowerDir"] = string.Join(':', _images.LowerDirs(image)),
+            ["UpperDir"] = Path.Combine(c.Dir, "upper"),
+            ["WorkDir"] = Path.Combine(c.Dir, "work"),
+            ["MergedDir"] = Path.Combine(c.Dir, "merged"),
+        };
+    }
+
+    private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+
+    private static string NormalizeForMessage(string reference) =>
+        reference.Contains(':') || reference.Contains('@') ? reference : reference + ":latest";
+
+    // ---------------------------------------------------------------- find
+
+    public Container Get(string idOrName) =>
+        Find(idOrName) ?? throw new NotFoundException($"No such container: {idOrName}");
+
+    public Container? Find(string idOrName)
+    {
+        if (string.IsNullOrEmpty(idOrName)) return null;
+        if (_containers.TryGetValue(idOrName, out var exact) && !exact.Removed) return exact;
+        if (FindByName(idOrName.TrimStart('/')) is { } byName) return byName;
+        var byPrefix = All.Where(c => c.Record.Id.StartsWith(idOrName, StringComparison.Ordinal)).ToList();
+        if (byPrefix.Count > 1) throw new BadRequestException($"multiple IDs found with provided prefix: {idOrName}");
+        return byPrefix.FirstOrDefault();
+    }
+
+    private Container? FindByName(string name) => All.FirstOrDefault(c => c.Record.PlainName == name);
+
+    // ---------------------------------------------------------------- start
+
+    public async Task StartAsync(Container c)
+    {
+        await c.Gate.WaitAsync();
+        try
+        {
+            if (c.Removed) throw new NotFoundException($"No such container: {c.Record.Id}");
+            if (c.Record.State.Running) throw new NotModifiedException();
+            await StartLockedAsync(c);
+        }
+        finally { c.Gate.Release(); }
+    }
+
+    private async Task StartLockedAsync(Container c)
+    {
+        var r = c.Record;
+        var spec = BuildSpec(c);
+        AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec));
+        File.Delete(c.ExitFile);
+
+        ShimHandle shim;
+        try { shim = await ShimHandle.CreateAsync("run", c.Dir); }
+        catch (StartFailedException e) { RecordStartFailure(c, e); throw; }
+
+        // Connect everyone who must see the first byte of output before the process may run.
+        var monitor = await ShimHandle.ConnectAsync(c.ControlSocket, "");
+        foreach (var (pending, streams) in c.PendingAttaches.Zip(c.PendingAttachStreams))
+            pending.TrySetResult(await ShimHandle.ConnectAsync(c.ControlSocket, streams));
+        c.PendingAttaches.Clear();
+        c.PendingAttachStreams.Clear();
+
+        try { await shim.StartAsync(); }
+        catch (StartFailedException e)
+        {
+            monitor?.Dispose();
+            RecordStartFailure(c, e);
+            if (r.HostConfig.AutoRemove) _ = RemoveAfterExitAsync(c);
+            throw;
+        }
+        r.State = new ContainerState
+        {
+            Status = "running", Running = true, Pid = shim.Pid, StartedAt = ContainerState.Format(DateTimeOffset.UtcNow),
+        };
+        c.Save();
+        Log.Info($"container {r.ShortId} started (pid {shim.Pid})");
+        if (monitor != null) _ = MonitorAsync(c, monitor);
+        else await OnExitedAsync(c);
+    }
+
+    private void RecordStartFailure(Container c, StartFailedException e)
+    {
+        c.Record.State = new ContainerState
+        {
+            Status = c.Record.State.StartedAt == ContainerState.ZeroTime ? "created" : "exited",
+            ExitCode = e.ExitCode, Error = e.Message,
+            StartedAt = c.Record.State.StartedAt, FinishedAt = c.Record.State.FinishedAt,
+        };
+        c.Save();
+        c.SignalExited();
+        Log.Warn($"container {c.Record.ShortId} failed to start: {e.Message}");
+    }
+
+    private ContainerSpec BuildSpec(Container c)
+    {
+        var r = c.Record;
+        var h = r.HostConfig;
+        long? quota = h.NanoCpus > 0 ? h.NanoCpus * (h.CpuPeriod > 0 ? h.CpuPeriod : 100_000) / 1_000_000_000 : h.CpuQuota > 0 ? h.CpuQuota : null;
+        return new ContainerSpec
+        {
+            Id = r.Id,
+            Hostname = r.Config.Hostname,
+            HostnamePath = r.HostnamePath, HostsPath = r.HostsPath, ResolvConfPath = r.ResolvConfPath,
+            NetworkMode = h.NetworkMode == "host" ? "host" : "none",
+            Rootfs = new RootfsSpec
+            {
+                LowerDirs = r.GraphDriver.Data["LowerDir"].Split(':').ToList(),
+                UpperDir = r.GraphDriver.Data["UpperDir"], WorkDir = r.GraphDriver.Data["WorkDir"], MergedDir = r.GraphDriver.Data["MergedDir"],
+                ReadOnly = h.ReadonlyRootfs,
+            },
+            Process = new ProcessSpec
+            {
+                Args = new[] { r.Path }.Concat(r.Args).ToList(),
+                Env = r.Config.Env, Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User,
+                Terminal = r.Config.Tty, OpenStdin = r.Config.OpenStdin, Init = h.Init == true,
+                ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
+            },
+            CgroupName = "minicontainer/" + r.Id,
+            Resources = new ResourceLimitsSpec
+            {
+                MemoryBytes = h.Memory > 0 ? h.Memory : null,
+                MemorySwapBytes = h.MemorySwap != 0 ? h.MemorySwap : null,
+                CpuQuotaMicros = quota,
+                CpuPeriodMicros = h.CpuPeriod > 0 ? h.CpuPeriod : 100_000,
+                CpuShares = h.CpuShares > 0 ? h.CpuShares : null,
+                PidsLimit = h.PidsLimit is > 0 ? h.PidsLimit : null,
+            },
+            LogPath = r.LogPath,
+            ControlSocket = c.ControlSocket,
+            ExitFile = c.ExitFile,
+        };
+    }
+
+    /// <summary>Holds the monitor connection until the shim says the process exited (or the shim vanishes).</summary>
+    private async Task MonitorAsync(Container c, NetworkStream monitor)
+    {
+        try
+        {
+            while (await ShimProtocol.ReadFrameAsync(monitor) is { } frame)
+                if (frame.Type == ShimProtocol.Exited) break;
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { }
+        finally { monitor.Dispose(); }
+        await OnExitedAsync(c);
+    }
+
+    private async Task OnExitedAsync(Container c)
+    {
+        var exit = c.ReadExitRecord();
+        var r = c.Record;
+        r.State = new ContainerState
+        {
+            Status = "exited",
+            ExitCode = exit?.ExitCode ?? 255,
+            OOMKilled = exit?.OomKilled ?? false,
+            Error = exit?.Error ?? (exit == null ? "the container's shim disappeared" : ""),
+            StartedAt = r.State.StartedAt,
+            FinishedAt = ContainerState.Format(exit?.FinishedAt ?? DateTimeOffset.UtcNow),
+        };
+        if (!c.Removed) c.Save();
+        Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}");
+        c.SignalExited();
+        if (r.HostConfig.AutoRemove) await RemoveAfterExitAsync(c);
+    }
+
+    private async Task RemoveAfterExitAsync(Container c)
+    {
+        try { await RemoveAsync(c, force: true); }
+        catch (Exception e) { Log.Warn($"auto-remove of {c.Record.ShortId} failed: {e.Message}"); }
+    }
+
+    // ---------------------------------------------------------------- attach
+
+    /// <summary>A shim connection carrying the requested streams: now if running, at start if not started yet.</summary>
+    public async Task<NetworkStream?> AttachAsync(Container c, string streams)
+    {
+        TaskCompletionSource<NetworkStream?> pending;
+        await c.Gate.WaitAsync();
+        try
+        {
+            if (c.Record.State.Running) return await ShimHandle.ConnectAsync(c.ControlSocket, streams);
+            if (c.Record.State.Status == "exited" || c.Removed)
+                throw new ConflictException("You cannot attach to a stopped container, start it first");
+            pending = new TaskCompletionSource<NetworkStream?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            c.PendingAttaches.Add(pending);
+            c.PendingAttachStreams.Add(streams);
+        }
+        finally { c.Gate.Release(); }
+        return await pending.Task;
+    }
+
+    public async Task ResizeAsync(Container c, int height, int width)
+    {
+        if (!c.Record.State.Running) throw new ConflictException($"Container {c.Record.Id} is not running");
+        await SendToShimAsync(c.ControlSocket, ShimProtocol.Resize, $"{height} {width}");
+    }
+
+    public static async Task SendToShimAsync(string socket, byte type, string payload)
+    {
+        await using var s = await ShimHandle.ConnectAsync(socket, "");
+        if (s != null) await ShimProtocol.WriteFrameAsync(s, type, System.Text.Encoding.ASCII.GetBytes(payload));
+    }
+
+    // ---------------------------------------------------------------- stop / kill / restart
+
+    public async Task StopAsync(Container c, int? timeoutSeconds)
+    {
+        if (!c.Record.State.Running) throw new NotModifiedException();
+        int signal = Signals.Parse(c.Record.Config.StopSignal ?? "SIGTERM");
+        int timeout = timeoutSeconds ?? c.Record.Config.StopTimeout ?? 10;
+        var exited = c.NextExit;
+        Log.Info($"stopping {c.Record.ShortId} with {Kernel.SignalName(signal)}, {timeout}s before SIGKILL");
+        if (timeout != 0) Kernel.TryKill(c.Record.State.Pid, signal);
+        if (timeout < 0) { await exited; return; }
+        if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(timeout))) == exited) return;
+        Kernel.TryKill(c.Record.State.Pid, 9);
+        await exited;
+    }
+
+    public void Kill(Container c, string? signalName)
+    {
+        if (!c.Record.State.Running) throw new ConflictException($"Cannot kill container: {c.Record.PlainName}: Container {c.Record.Id} is not running");
+        int signal = Signals.Parse(string.IsNullOrEmpty(signalName) ? "SIGKILL" : signalName);
+        Kernel.Kill(c.Record.State.Pid, signal);
+    }
+
+    public async Task RestartAsync(Container c, int? timeout)
+    {
+        if (c.Record.State.Running) await StopAsync(c, timeout);
+        await StartAsync(c);
+    }
+
+    // ---------------------------------------------------------------- remove
+
+    public async Task RemoveAsync(Container c, bool force)
+    {
+        if (c.Record.State.Running)
+        {
+            if (!force)
+                throw new ConflictException($"cannot remove container \"{c.Record.Name}\": container is running: stop the container before removing or force remove");
+            var exited = c.NextExit;
+            Kernel.TryKill(c.Record.State.Pid, 9);
+            await exited;
+        }
+        await c.Gate.WaitAsync();
+        try
+        {
+            if (c.Removed) return;
+            foreach (var pending in c.PendingAttaches) pending.TrySetResult(null);
+            c.Record.State.Status = "removing";
+            DeleteTree(c.Dir);
+            DeleteTree(c.RunDir);
+            _containers.TryRemove(c.Record.Id, out _);
+            c.SignalRemoved();
+            Log.Info($"container {c.Record.ShortId} removed");
+        }
+        finally { c.Gate.Release(); }
+    }
+
+    private static void DeleteTree(string dir)
+    {
+        // Rename first so a crash mid-delete never leaves a half-deleted container that looks whole.
+        if (!Directory.Exists(dir)) return;
+        string doomed = dir + ".removing-" + Guid.NewGuid().ToString("N")[..8];
+        Directory.Move(dir, doomed);
+        Directory.Delete(doomed, recursive: true);
+    }
+
+    // ---------------------------------------------------------------- wait
+
+    /// <summary>POST /containers/{id}/wait: "not-running" (default), "next-exit" or "removed".</summary>
+    public async Task<ContainerState> WaitAsync(Container c, string condition, CancellationToken ct)
+    {
+        switch (condition)
+        {
+            case "removed":
+                await c.RemovedTask.WaitAsync(ct);
+                break;
+            case "next-exit":
+                await c.NextExit.WaitAsync(ct);
+                break;
+            default:
+                while (c.Record.State.Running) await c.NextExit.WaitAsync(ct);
+                break;
+        }
+        return c.Record.State;
+    }
+
+    // ---------------------------------------------------------------- reload after a daemon restart
+
+    /// <summary>Reads every container back and reconciles it with what is really running: a live shim is reattached, a dead one's exit is recorded.</summary>
+    public async Task ReloadAsync()
+    {
+        foreach (string dir in Directory.GetDirectories(_paths.Containers))
+        {
+            string name = Path.GetFileName(dir);
+            if (name.Contains(".removing-")) { Directory.Delete(dir, true); continue; }
+            string config = Path.Combine(dir, "config.v2.json");
+            ContainerRecord? record;
+            try { record = JsonSerializer.Deserialize<ContainerRecord>(File.ReadAllText(config), DaemonJson.Options); }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+                Log.Warn($"skipping {dir}: unreadable config ({e.Message})");
+                continue;
+            }
+            if (record == null) continue;
+            var c = new Container(record, dir, _paths.ContainerRun(record.Id));
+            _containers[record.Id] = c;
+            if (!record.State.Running) continue;
+            var monitor = await ShimHandle.ConnectAsync(c.ControlSocket, "");
+            if (monitor != null)
+            {
+                Log.Info($"container {record.ShortId} still running (pid {record.State.Pid}): reattached");
+                _ = MonitorAsync(c, monitor);
+            }
+            else await OnExitedAsync(c);
+        }
+    }
+}
+
+/// <summary>Docker's signal names ("SIGTERM", "TERM", "15").</summary>
+public static class Signals
+{
+    private static readonly string[] Names =
+    {
+        "", "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM", "TERM",
+        "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+    };
+
+    public static int Parse(string s)
+    {
+        if (int.TryParse(s, out int n) && n > 0 && n < 65) return n;
+        string name = s.ToUpperInvariant();
+        if (name.StartsWith("SIG", StringComparison.Ordinal)) name = name[3..];
+        int i = Array.IndexOf(Names, name);
+        if (i > 0) return i;
+        throw new BadRequestException($"Invalid signal: {s}");
+    }
+}
+
+/// <summary>The runtime-managed /etc files.</summary>
+public static class EtcFiles
+{
+    public static string Hosts(string networkMode) => networkMode == "host" && File.Exists("/etc/hosts")
+        ? File.ReadAllText("/etc/hosts")
+        : "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+
+    /// <summary>The host's resolv.conf without loopback nameservers (they mean nothing inside a network namespace).</summary>
+    public static string ResolvConf()
+    {
+        if (!File.Exists("/etc/resolv.conf")) return "";
+        var lines = File.ReadAllLines("/etc/resolv.conf")
+            .Where(l => !(l.TrimStart().StartsWith("nameserver", StringComparison.Ordinal) &&
+                          (l.Contains(" 127.") || l.Contains(" ::1"))));
+        return string.Join('\n', lines) + "\n";
+    }
+}

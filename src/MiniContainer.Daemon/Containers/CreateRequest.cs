@@ -1,0 +1,147 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using MiniContainer.Api;
+using MiniContainer.Images;
+
+namespace MiniContainer.Containers;
+
+/// <summary>
+/// Turns the body of POST /containers/create (Docker's Config + HostConfig in one object) and the image's
+/// config into a ContainerRecord, with Docker's rules for merging Entrypoint/Cmd/Env/WorkingDir/User.
+/// </summary>
+public static partial class CreateRequest
+{
+    [GeneratedRegex("^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")]
+    private static partial Regex ValidName();
+
+    public const long MinimumMemory = 6 * 1024 * 1024;
+
+    public static void ValidateName(string name)
+    {
+        if (!ValidName().IsMatch(name))
+            throw new BadRequestException($"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+    }
+
+    public static ContainerRecord Build(string id, string name, JsonObject body, Image image)
+    {
+        var imageConfig = image.Config.Config;
+        var hostNode = body["HostConfig"] as JsonObject ?? new JsonObject();
+
+        List<string>? userEntrypoint = StringList(body["Entrypoint"]);
+        List<string>? userCmd = StringList(body["Cmd"]);
+        List<string> entrypoint, cmd;
+        if (userEntrypoint != null)
+        {
+            // An explicit --entrypoint replaces the image's and drops the image's CMD (Docker's rule).
+            entrypoint = userEntrypoint.Where(s => s.Length > 0).ToList();
+            cmd = userCmd ?? new List<string>();
+        }
+        else
+        {
+            entrypoint = imageConfig?.Entrypoint?.ToList() ?? new List<string>();
+            cmd = userCmd ?? imageConfig?.Cmd?.ToList() ?? new List<string>();
+        }
+        var argv = entrypoint.Concat(cmd).ToList();
+        if (argv.Count == 0) throw new BadRequestException("no command specified");
+
+        var env = MergeEnv(imageConfig?.Env, StringList(body["Env"]));
+        string hostname = (string?)body["Hostname"] is { Length: > 0 } h ? h : id[..12];
+        bool tty = (bool?)body["Tty"] ?? false;
+        if (!env.Any(e => e.StartsWith("HOSTNAME=", StringComparison.Ordinal))) env.Insert(0, "HOSTNAME=" + hostname);
+        if (tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
+
+        var host = new HostConfig
+        {
+            NetworkMode = (string?)hostNode["NetworkMode"] is { Length: > 0 } nm ? nm : "default",
+            AutoRemove = (bool?)hostNode["AutoRemove"] ?? false,
+            ReadonlyRootfs = (bool?)hostNode["ReadonlyRootfs"] ?? false,
+            Init = (bool?)hostNode["Init"],
+            Memory = (long?)hostNode["Memory"] ?? 0,
+            MemorySwap = (long?)hostNode["MemorySwap"] ?? 0,
+            NanoCpus = (long?)hostNode["NanoCpus"] ?? (long?)hostNode["NanoCPUs"] ?? 0,
+            CpuShares = (long?)hostNode["CpuShares"] ?? 0,
+            CpuPeriod = (long?)hostNode["CpuPeriod"] ?? 0,
+            CpuQuota = (long?)hostNode["CpuQuota"] ?? 0,
+            PidsLimit = (long?)hostNode["PidsLimit"],
+            Binds = StringList(hostNode["Binds"]),
+            ConsoleSize = hostNode["ConsoleSize"] is JsonArray cs && cs.Count == 2 ? new List<int> { (int?)cs[0] ?? 0, (int?)cs[1] ?? 0 } : new List<int> { 0, 0 },
+        };
+        if (hostNode["RestartPolicy"] is JsonObject rp)
+            host.RestartPolicy = new RestartPolicy { Name = (string?)rp["Name"] is { Length: > 0 } rpn ? rpn : "no", MaximumRetryCount = (int?)rp["MaximumRetryCount"] ?? 0 };
+        Validate(host);
+
+        var labels = new Dictionary<string, string>(imageConfig?.Labels ?? new Dictionary<string, string>());
+        if (body["Labels"] is JsonObject userLabels)
+            foreach (var (k, v) in userLabels) labels[k] = (string?)v ?? "";
+
+        return new ContainerRecord
+        {
+            Id = id,
+            Name = "/" + name,
+            Created = DateTimeOffset.UtcNow,
+            Path = argv[0],
+            Args = argv.Skip(1).ToList(),
+            Image = image.Id,
+            HostConfig = host,
+            Config = new ContainerConfig
+            {
+                Hostname = hostname,
+                Domainname = (string?)body["Domainname"] ?? "",
+                User = (string?)body["User"] is { Length: > 0 } u ? u : imageConfig?.User ?? "",
+                AttachStdin = (bool?)body["AttachStdin"] ?? false,
+                AttachStdout = (bool?)body["AttachStdout"] ?? false,
+                AttachStderr = (bool?)body["AttachStderr"] ?? false,
+                Tty = tty,
+                OpenStdin = (bool?)body["OpenStdin"] ?? false,
+                StdinOnce = (bool?)body["StdinOnce"] ?? false,
+                Env = env,
+                Cmd = cmd.Count > 0 ? cmd : null,
+                Entrypoint = entrypoint.Count > 0 ? entrypoint : null,
+                Image = (string?)body["Image"] ?? "",
+                WorkingDir = (string?)body["WorkingDir"] is { Length: > 0 } w ? w : imageConfig?.WorkingDir ?? "",
+                Labels = labels,
+                StopSignal = (string?)body["StopSignal"] ?? imageConfig?.StopSignal,
+                StopTimeout = (int?)body["StopTimeout"],
+            },
+        };
+    }
+
+    private static void Validate(HostConfig host)
+    {
+        if (host.Memory != 0 && host.Memory < MinimumMemory)
+            throw new BadRequestException("Minimum memory limit allowed is 6MB");
+        if (host.MemorySwap > 0 && host.Memory > 0 && host.MemorySwap < host.Memory)
+            throw new BadRequestException("Minimum memoryswap limit should be larger than memory limit, see usage");
+        if (host.MemorySwap > 0 && host.Memory == 0)
+            throw new BadRequestException("You should always set the Memory limit when using Memoryswap limit, see usage");
+        if (host.NanoCpus < 0) throw new BadRequestException("Range of CPUs is from 0.01 to " + Environment.ProcessorCount + ".00, as there are only " + Environment.ProcessorCount + " CPUs available");
+        if (host.NanoCpus > 0 && (host.CpuQuota > 0 || host.CpuPeriod > 0))
+            throw new BadRequestException("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+        if (host.NanoCpus > Environment.ProcessorCount * 1_000_000_000L)
+            throw new BadRequestException($"Range of CPUs is from 0.01 to {Environment.ProcessorCount}.00, as there are only {Environment.ProcessorCount} CPUs available");
+        if (host.NetworkMode is not ("default" or "bridge" or "none" or "host"))
+            throw new NotFoundException($"network {host.NetworkMode} not found");
+    }
+
+    /// <summary>The image's Env, overridden key by key by the request's.</summary>
+    public static List<string> MergeEnv(IEnumerable<string>? imageEnv, IEnumerable<string>? userEnv)
+    {
+        var result = new List<string>();
+        void Put(string kv)
+        {
+            string key = kv.Split('=', 2)[0];
+            int i = result.FindIndex(e => e.Split('=', 2)[0] == key);
+            if (i >= 0) result[i] = kv; else result.Add(kv);
+        }
+        foreach (var e in imageEnv ?? Array.Empty<string>()) Put(e);
+        foreach (var e in userEnv ?? Array.Empty<string>()) Put(e);
+        return result;
+    }
+
+    public static List<string>? StringList(JsonNode? node) => node switch
+    {
+        JsonArray a => a.Select(x => (string?)x ?? "").ToList(),
+        JsonValue v when v.TryGetValue<string>(out var s) => new List<string> { s },
+        _ => null,
+    };
+}

@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MiniContainer.Api;
+using MiniContainer.Runtime;
+using MiniContainer.Storage;
+
+namespace MiniContainer.Containers;
+
+/// <summary>One `exec` session, kept in memory as Docker keeps them.</summary>
+public sealed class ExecInstance
+{
+    public string Id { get; init; } = "";
+    public Container Container { get; init; } = null!;
+    public ProcessSpec Process { get; init; } = new();
+    public bool AttachStdin, AttachStdout, AttachStderr, Detach;
+    public bool Running;
+    public int? ExitCode;
+    public int Pid;
+    public string Dir => Path.Combine(Container.Dir, "exec", Id);
+    public string ControlSocket => Path.Combine(Container.RunDir, "exec-" + Id[..12] + ".sock");
+    public string ExitFile => Path.Combine(Dir, "exit.json");
+    public TaskCompletionSource Ended { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}
+
+/// <summary>
+/// docker exec: create (remember the command) → start (a shim joins the container's namespaces and runs it) →
+/// inspect (exit code). The process runs in the container's cgroup and namespaces but is not its PID 1.
+/// </summary>
+public sealed class ExecService
+{
+    private readonly ConcurrentDictionary<string, ExecInstance> _execs = new();
+
+    public ExecInstance Create(Container c, JsonObject body)
+    {
+        if (!c.Record.State.Running) throw new ConflictException($"container {c.Record.Id} is not running");
+        var cmd = CreateRequest.StringList(body["Cmd"]);
+        if (cmd == null || cmd.Count == 0) throw new BadRequestException("No exec command specified");
+        var env = CreateRequest.MergeEnv(c.Record.Config.Env, CreateRequest.StringList(body["Env"]));
+        bool tty = (bool?)body["Tty"] ?? false;
+        if (tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
+        var size = body["ConsoleSize"] as JsonArray;
+        var exec = new ExecInstance
+        {
+            Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
+            Container = c,
+            AttachStdin = (bool?)body["AttachStdin"] ?? false,
+            AttachStdout = (bool?)body["AttachStdout"] ?? false,
+            AttachStderr = (bool?)body["AttachStderr"] ?? false,
+            Detach = (bool?)body["Detach"] ?? false,
+            Process = new ProcessSpec
+            {
+                Args = cmd, Env = env, Terminal = tty, OpenStdin = (bool?)body["AttachStdin"] ?? false,
+                User = (string?)body["User"] is { Length: > 0 } u ? u : c.Record.Config.User,
+                Cwd = (string?)body["WorkingDir"] is { Length: > 0 } w ? w : c.Record.Config.WorkingDir is { Length: > 0 } cw ? cw : "/",
+                ConsoleRows = (ushort)((int?)size?[0] ?? 0), ConsoleCols = (ushort)((int?)size?[1] ?? 0),
+            },
+        };
+        _execs[exec.Id] = exec;
+        c.Record.ExecIDs.Add(exec.Id);
+        return exec;
+    }
+
+    public ExecInstance Get(string id) =>
+        _execs.TryGetValue(id, out var e) ? e : throw new NotFoundException($"No such exec instance: {id}");
+
+    /// <summary>
+    /// Starts the exec's shim and, unless detached, returns a connection carrying its output, opened before the
+    /// process was released so nothing is missed. A command that cannot run throws StartFailedException.
+    /// </summary>
+    public async Task<NetworkStream?> StartAsync(ExecInstance exec, bool detach, bool tty)
+    {
+        var c = exec.Container;
+        if (!c.Record.State.Running) throw new ConflictException($"container {c.Record.Id} is not running");
+        lock (exec)
+        {
+            if (exec.Running || exec.ExitCode != null) throw new ConflictException($"Error: Exec command {exec.Id} has already run");
+            exec.Running = true;
+        }
+        var spec = new ExecSpec
+        {
+            Id = exec.Id, ContainerId = c.Record.Id, TargetPid = c.Record.State.Pid, Process = exec.Process,
+            CgroupName = "minicontainer/" + c.Record.Id, ControlSocket = exec.ControlSocket, ExitFile = exec.ExitFile,
+        };
+        Directory.CreateDirectory(exec.Dir);
+        string specPath = Path.Combine(exec.Dir, "spec.json");
+        AtomicFile.WriteAllBytes(specPath, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ExecSpec));
+
+        NetworkStream? output = null, monitor = null;
+        try
+        {
+            var shim = await ShimHandle.CreateAsync("exec", specPath);
+            exec.Pid = shim.Pid;
+            monitor = await ShimHandle.ConnectAsync(exec.ControlSocket, "");
+            if (!detach)
+            {
+                string streams = (exec.AttachStdout ? "stdout " : "") + (exec.AttachStderr ? "stderr" : "");
+                output = await ShimHandle.ConnectAsync(exec.ControlSocket, streams);
+            }
+            await shim.StartAsync();
+        }
+        catch (StartFailedException e)
+        {
+            output?.Dispose(); monitor?.Dispose();
+            Finish(exec, e.ExitCode);
+            throw;
+        }
+        Log.Info($"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}");
+        _ = MonitorAsync(exec, monitor);
+        return output;
+    }
+
+    private async Task MonitorAsync(ExecInstance exec, NetworkStream? monitor)
+    {
+        if (monitor != null)
+        {
+            try { while (await ShimProtocol.ReadFrameAsync(monitor) is { } f && f.Type != ShimProtocol.Exited) { } }
+            catch (Exception e) when (e is IOException or SocketException) { }
+            finally { monitor.Dispose(); }
+        }
+        ExitRecord? exit = null;
+        try { exit = JsonSerializer.Deserialize(File.ReadAllText(exec.ExitFile), RuntimeJson.Default.ExitRecord); }
+        catch (Exception e) when (e is IOException or JsonException) { }
+        Finish(exec, exit?.ExitCode ?? 255);
+    }
+
+    private static void Finish(ExecInstance exec, int exitCode)
+    {
+        exec.ExitCode = exitCode;
+        exec.Running = false;
+        exec.Ended.TrySetResult();
+        try { Directory.Delete(exec.Dir, true); } catch (IOException) { }
+    }
+
+    public async Task ResizeAsync(ExecInstance exec, int h, int w)
+    {
+        if (!exec.Running) throw new ConflictException($"Exec {exec.Id} is not running");
+        await ContainerService.SendToShimAsync(exec.ControlSocket, ShimProtocol.Resize, $"{h} {w}");
+    }
+
+    /// <summary>GET /exec/{id}/json, Docker's shape.</summary>
+    public object Inspect(ExecInstance e) => new
+    {
+        ID = e.Id,
+        Running = e.Running,
+        ExitCode = e.ExitCode,
+        ProcessConfig = new
+        {
+            tty = e.Process.Terminal,
+            entrypoint = e.Process.Args[0],
+            arguments = e.Process.Args.Skip(1).ToArray(),
+            privileged = false,
+            user = e.Process.User,
+        },
+        OpenStdin = e.AttachStdin,
+        OpenStderr = e.AttachStderr,
+        OpenStdout = e.AttachStdout,
+        CanRemove = false,
+        ContainerID = e.Container.Record.Id,
+        DetachKeys = "",
+        Pid = e.Pid,
+    };
+}

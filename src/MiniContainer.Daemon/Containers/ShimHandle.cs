@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Text.Json;
+using MiniContainer.Api;
+using MiniContainer.Runtime;
+
+namespace MiniContainer.Containers;
+
+/// <summary>
+/// The daemon's side of one shim process (container or exec): start it, read its two StartReport lines,
+/// and open connections to its control socket (see ShimProtocol).
+/// </summary>
+public sealed class ShimHandle
+{
+    public static string ShimPath =>
+        Environment.GetEnvironmentVariable("MINICONTAINER_SHIM") is { Length: > 0 } p ? p : Path.Combine(AppContext.BaseDirectory, "minicontainer-shim");
+
+    private readonly Process _process;
+    public int Pid { get; private set; }
+
+    private ShimHandle(Process process) => _process = process;
+
+    /// <summary>Starts `minicontainer-shim MODE ARG` and waits for its "created" report (the process exists, stopped before exec).</summary>
+    public static async Task<ShimHandle> CreateAsync(string mode, string arg)
+    {
+        var psi = new ProcessStartInfo(ShimPath)
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = false, UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(mode);
+        psi.ArgumentList.Add(arg);
+        Process process;
+        try { process = Process.Start(psi)!; }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new ApiException(500, $"cannot start the shim {ShimPath}: {e.Message} (build it with scripts/build.sh)");
+        }
+        var shim = new ShimHandle(process);
+        var created = await shim.ReadReportAsync();
+        if (created.Error != null) { await shim.ReapAsync(); throw new StartFailedException(created.Error, created.ExitCode); }
+        shim.Pid = created.Pid;
+        return shim;
+    }
+
+    /// <summary>Releases the process to run its execve, and waits for the "started" report.</summary>
+    public async Task StartAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("start");
+        await _process.StandardInput.FlushAsync();
+        var started = await ReadReportAsync();
+        _process.StandardInput.Close();
+        if (started.Error != null)
+        {
+            await ReapAsync();
+            throw new StartFailedException(started.Error, started.ExitCode);
+        }
+        _ = ReapAsync(); // the shim lives on; reap it when it ends so it leaves no zombie
+    }
+
+    /// <summary>Tells a created-but-never-started shim to give up.</summary>
+    public async Task AbortAsync()
+    {
+        try { _process.StandardInput.Close(); } catch (IOException) { }
+        await ReapAsync();
+    }
+
+    private async Task<StartReport> ReadReportAsync()
+    {
+        string? line = await _process.StandardOutput.ReadLineAsync();
+        if (line == null)
+        {
+            await ReapAsync();
+            return new StartReport { Error = $"the shim exited early (status {_process.ExitCode}); see its shim.log", ExitCode = 125 };
+        }
+        return JsonSerializer.Deserialize(line, RuntimeJson.Default.StartReport)!;
+    }
+
+    private async Task ReapAsync()
+    {
+        try { await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }
+        _process.Dispose();
+    }
+
+    /// <summary>Opens a control connection and says which output streams it wants ("" = only the exit).</summary>
+    public static async Task<NetworkStream?> ConnectAsync(string controlSocket, string streams)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(controlSocket));
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        await ShimProtocol.WriteFrameAsync(stream, ShimProtocol.Attach, System.Text.Encoding.UTF8.GetBytes(streams));
+        return stream;
+    }
+}

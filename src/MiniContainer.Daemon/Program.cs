@@ -1,0 +1,96 @@
+using MiniContainer;
+using MiniContainer.Api;
+using MiniContainer.Containers;
+using MiniContainer.Images;
+using MiniContainer.Storage;
+
+// minicontainerd: owns all state and speaks the Docker Engine API on a root-only unix socket.
+var options = DaemonOptions.Parse(args);
+if (options is null) return 125;
+var paths = new HostPaths(options.DataRoot, options.ExecRoot);
+Log.Debug = options.Debug;
+
+if (Environment.UserName != "root" && Environment.GetEnvironmentVariable("USER") != "root" && !IsRoot())
+{
+    Console.Error.WriteLine("minicontainerd needs root (namespaces, mounts, cgroups): run it with sudo.");
+    return 1;
+}
+
+Directory.CreateDirectory(paths.DataRoot);
+Directory.CreateDirectory(paths.ExecRoot);
+// One daemon per data root: the lock is held for the daemon's whole life (flock through FileShare.None).
+FileStream lockFile;
+try
+{
+    lockFile = new FileStream(Path.Combine(paths.DataRoot, "minicontainerd.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+}
+catch (IOException)
+{
+    string other = File.Exists(Path.Combine(paths.DataRoot, "minicontainerd.pid")) ? File.ReadAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid")).Trim() : "?";
+    Console.Error.WriteLine($"minicontainerd: another daemon (pid {other}) is already using {paths.DataRoot}; stop it first, or give this one its own --data-root");
+    return 1;
+}
+AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n");
+
+var images = new ImageStore(paths);
+var containers = new ContainerService(paths, images);
+var execs = new ExecService();
+await containers.ReloadAsync();
+
+var router = new Router();
+SystemRoutes.Map(router, paths, containers, images);
+ContainerRoutes.Map(router, containers, execs, images);
+ImageRoutes.Map(router, images, containers);
+
+var server = new HttpServer(options.Socket, router.DispatchAsync);
+server.Start();
+Log.Info($"minicontainerd {DaemonInfo.Version} listening on unix://{options.Socket} (data root {paths.DataRoot}, cgroup {MiniContainer.Cgroups.Cgroups.DetectVersion()}, {containers.All.Count()} containers, {images.List().Count} images)");
+
+var stop = new TaskCompletionSource();
+using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });
+using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.TrySetResult(); });
+await stop.Task;
+// Containers keep running: their shims do not depend on us. A new daemon reattaches to them.
+server.Stop();
+Log.Info("minicontainerd stopped; running containers keep running");
+lockFile.Dispose();
+return 0;
+
+static bool IsRoot() => File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:") && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
+
+sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, bool Debug)
+{
+    public static DaemonOptions? Parse(string[] args)
+    {
+        string dataRoot = HostPaths.DefaultDataRoot, execRoot = HostPaths.DefaultExecRoot;
+        string? socket = null;
+        bool debug = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"flag needs an argument: {a}");
+            try
+            {
+                switch (a)
+                {
+                    case "-H" or "--host": socket = Next(); break;
+                    case "--data-root": dataRoot = Next(); break;
+                    case "--exec-root": execRoot = Next(); break;
+                    case "-D" or "--debug": debug = true; break;
+                    case "-h" or "--help":
+                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [--data-root DIR] [--exec-root DIR] [--debug]");
+                        return null;
+                    default: throw new ArgumentException($"unknown flag: {a}");
+                }
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"minicontainerd: {e.Message}\nSee 'minicontainerd --help'.");
+                return null;
+            }
+        }
+        socket ??= Path.Combine(execRoot, HostPaths.SocketName);
+        if (socket.StartsWith("unix://", StringComparison.Ordinal)) socket = socket["unix://".Length..];
+        return new DaemonOptions(socket, Path.GetFullPath(dataRoot), Path.GetFullPath(execRoot), debug);
+    }
+}
