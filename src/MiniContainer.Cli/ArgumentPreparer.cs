@@ -24,7 +24,8 @@ internal static class ArgumentPreparer
             string token = args[i];
             if (current is CliCommand { ForeignArgumentsAfter: int after } && positionals == after)
             {
-                if (token != "--") result.Add("--");
+                // docker stops reading flags at the image: even a "--" here is the command's own argument.
+                result.Add("--");
                 result.AddRange(args.Skip(i));
                 return [.. result];
             }

@@ -24,6 +24,7 @@ public sealed record HostPaths(string DataRoot, string ExecRoot)
     public string Tmp => Path.Combine(DataRoot, "tmp");
 
     public string Container(string id) => Path.Combine(Containers, id);
-    /// <summary>Per-container volatile dir: the shim's control socket lives here.</summary>
-    public string ContainerRun(string id) => Path.Combine(ExecRoot, "containers", id);
+    /// <summary>Per-container volatile dir: the shim's control socket lives here. Short (12-hex) because a
+    /// unix socket path may be at most 108 bytes.</summary>
+    public string ContainerRun(string id) => Path.Combine(ExecRoot, "shims", id[..12]);
 }

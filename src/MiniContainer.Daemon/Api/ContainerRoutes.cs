@@ -70,9 +70,9 @@ public static class ContainerRoutes
             var waiting = containers.WaitAsync(c, condition, CancellationToken.None);
             var stream = await ctx.StartStreamAsync(200, "application/json");
             var state = await waiting;
-            string? error = state.Error is { Length: > 0 } e ? e : null;
+            // Docker's Error field is for a failure of the wait itself, never the container's own error.
             await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes(
-                new JsonObject { ["StatusCode"] = state.ExitCode, ["Error"] = error is null ? null : new JsonObject { ["Message"] = error } }.ToJsonString() + "\n"));
+                new JsonObject { ["StatusCode"] = state.ExitCode, ["Error"] = null }.ToJsonString() + "\n"));
         });
 
         r.Map("POST", "/containers/{id}/attach", async ctx =>

@@ -14,7 +14,7 @@ public static class SystemRoutes
         r.Map("GET", "/version", ctx => ctx.WriteJsonAsync(200, new
         {
             Platform = new { Name = "MiniContainer" },
-            Components = new[] { new { Name = "Engine", Version = DaemonInfo.Version, Details = new { ApiVersion = HttpContext.ApiVersion, MinAPIVersion = HttpContext.MinApiVersion, Os = "linux", Arch = "amd64", KernelVersion = DaemonInfo.KernelVersion } } },
+            Components = new[] { new { Name = "Engine", Version = DaemonInfo.Version, Details = new { ApiVersion = HttpContext.ApiVersion, MinAPIVersion = HttpContext.MinApiVersion, GitCommit = DaemonInfo.GitCommit, GoVersion = ".NET " + Environment.Version, Os = "linux", Arch = "amd64", KernelVersion = DaemonInfo.KernelVersion, BuildTime = DaemonInfo.BuildTime, Experimental = "false" } } },
             Version = DaemonInfo.Version,
             ApiVersion = HttpContext.ApiVersion,
             MinAPIVersion = HttpContext.MinApiVersion,

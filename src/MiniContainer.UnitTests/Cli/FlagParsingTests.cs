@@ -24,7 +24,7 @@ public sealed class RunFlagParsingTests
         var (parse, _) = ParseCli("run", "-it", "--rm", "busybox", "sh", "-c", "echo hi");
         Assert.Equal("run", parse.CommandResult.Command.Name);
         Assert.Equal("busybox", parse.GetValue<string?>("IMAGE"));
-        Assert.Equal(["sh", "-c", "echo hi"], parse.GetValue<string[]>("COMMAND"));
+        Assert.Equal(["sh", "-c", "echo hi"], parse.GetValue<string[]>("COMMAND")!);
         Assert.True(parse.GetValue<bool>("--interactive"));
         Assert.True(parse.GetValue<bool>("--tty"));
         Assert.True(parse.GetValue<bool>("--rm"));
@@ -35,7 +35,7 @@ public sealed class RunFlagParsingTests
     {
         var (parse, _) = ParseCli("run", "busybox", "ls", "-l", "--name", "x", "-e", "A");
         Assert.Null(parse.GetValue<string?>("--name"));
-        Assert.Equal(["ls", "-l", "--name", "x", "-e", "A"], parse.GetValue<string[]>("COMMAND"));
+        Assert.Equal(["ls", "-l", "--name", "x", "-e", "A"], parse.GetValue<string[]>("COMMAND")!);
     }
 
     [Fact]
@@ -43,17 +43,17 @@ public sealed class RunFlagParsingTests
     {
         var (parse, _) = ParseCli("run", "--name", "web", "-e", "A=1", "-eB=2", "--env=C=3", "-m512m", "-w", "/tmp", "alpine", "env");
         Assert.Equal("web", parse.GetValue<string?>("--name"));
-        Assert.Equal(["A=1", "B=2", "C=3"], parse.GetValue<string[]>("--env"));
+        Assert.Equal(["A=1", "B=2", "C=3"], parse.GetValue<string[]>("--env")!);
         Assert.Equal("512m", parse.GetValue<string?>("--memory"));
         Assert.Equal("alpine", parse.GetValue<string?>("IMAGE"));
-        Assert.Equal(["env"], parse.GetValue<string[]>("COMMAND"));
+        Assert.Equal(["env"], parse.GetValue<string[]>("COMMAND")!);
     }
 
     [Fact]
     public void A_double_dash_after_the_image_is_part_of_the_command()
     {
         var (parse, _) = ParseCli("run", "busybox", "--", "echo");
-        Assert.Equal(["--", "echo"], parse.GetValue<string[]>("COMMAND"));
+        Assert.Equal(["--", "echo"], parse.GetValue<string[]>("COMMAND")!);
     }
 
     [Fact]
@@ -61,7 +61,7 @@ public sealed class RunFlagParsingTests
     {
         var (parse, _) = ParseCli("exec", "-it", "-u", "0", "web", "ps", "-ef");
         Assert.Equal("web", parse.GetValue<string?>("CONTAINER"));
-        Assert.Equal(["ps", "-ef"], parse.GetValue<string[]>("COMMAND"));
+        Assert.Equal(["ps", "-ef"], parse.GetValue<string[]>("COMMAND")!);
         Assert.Equal("0", parse.GetValue<string?>("--user"));
     }
 
@@ -69,7 +69,7 @@ public sealed class RunFlagParsingTests
     public void Daemon_passes_everything_through()
     {
         var (parse, _) = ParseCli("daemon", "-H", "unix:///tmp/x.sock", "--debug");
-        Assert.Equal(["-H", "unix:///tmp/x.sock", "--debug"], parse.GetValue<string[]>("DAEMON OPTIONS"));
+        Assert.Equal(["-H", "unix:///tmp/x.sock", "--debug"], parse.GetValue<string[]>("DAEMON OPTIONS")!);
     }
 
     [Fact]

@@ -218,9 +218,9 @@ public sealed class ListFormatTests
         var rows = new[] { Running, Exited }.Select(c => ContainerRows.Row(c, truncate: true, Now));
         string output = ListFormat.Render(ContainerRows.DefaultFormat, rows, ContainerRows.Headers);
         Assert.Equal(
-            "CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS                     PORTS                            NAMES\n" +
-            "4a1b2c3d4e5f   busybox        \"sh -c 'while true;…\"   2 minutes ago   Up 3 seconds               0.0.0.0:8080->80/tcp, 443/tcp   web\n" +
-            "0123456789ab   feedfacecafe   \"true\"                   4 minutes ago   Exited (0) 5 seconds ago                                    db\n",
+            "CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS                     PORTS                           NAMES\n" +
+            "4a1b2c3d4e5f   busybox        \"sh -c 'while true; \u2026\"   2 minutes ago   Up 3 seconds               0.0.0.0:8080->80/tcp, 443/tcp   web\n" +
+            "0123456789ab   feedfacecafe   \"true\"                   4 minutes ago   Exited (0) 5 seconds ago                                   db\n",
             output);
     }
 
