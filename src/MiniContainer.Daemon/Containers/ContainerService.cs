@@ -389,8 +389,28 @@ public sealed class ContainerService
                 Log.Info($"container {record.ShortId} still running (pid {record.State.Pid}): reattached");
                 _ = MonitorAsync(c, monitor);
             }
-            else await OnExitedAsync(c);
+            else
+            {
+                // No shim to talk to. If the container's process somehow lives on (it is in our cgroup, so the
+                // pid was not reused), it is unmanageable now: kill it rather than leave it behind.
+                KillIfStillOurs(record);
+                await OnExitedAsync(c);
+            }
         }
+    }
+
+    private static void KillIfStillOurs(ContainerRecord record)
+    {
+        if (record.State.Pid <= 0) return;
+        try
+        {
+            if (File.ReadAllText($"/proc/{record.State.Pid}/cgroup").Contains(record.Id))
+            {
+                Log.Warn($"container {record.ShortId}: its shim is gone but pid {record.State.Pid} still runs; killing it");
+                Kernel.TryKill(record.State.Pid, 9);
+            }
+        }
+        catch (IOException) { }
     }
 }
 
