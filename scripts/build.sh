@@ -23,7 +23,8 @@ mkdir -p "$out"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 log="$repo/artifacts/build.log"
 publish() {
-  if ! dotnet publish "$repo/src/$1" -c Release -o "$out" -v quiet -nologo "${@:2}" >"$log" 2>&1; then
+  # Own intermediate dirs (artifacts/build), so a developer's build in src/*/obj cannot collide with this one.
+  if ! dotnet publish "$repo/src/$1" -c Release -o "$out" --artifacts-path "$repo/artifacts/build" -v quiet -nologo "${@:2}" >"$log" 2>&1; then
     cat "$log" >&2; echo "build: $1 failed" >&2; exit 1
   fi
 }

@@ -33,7 +33,7 @@ catch (IOException)
 AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n");
 
 var images = new ImageStore(paths);
-var containers = new ContainerService(paths, images);
+var containers = new ContainerService(paths, images) { UsernsRemap = options.UsernsRemap };
 var execs = new ExecService();
 await containers.ReloadAsync();
 
@@ -58,13 +58,14 @@ return 0;
 
 static bool IsRoot() => File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:") && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
 
-sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, bool Debug)
+sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, bool Debug, MiniContainer.Runtime.IdMapping? UsernsRemap)
 {
     public static DaemonOptions? Parse(string[] args)
     {
         string dataRoot = HostPaths.DefaultDataRoot, execRoot = HostPaths.DefaultExecRoot;
         string? socket = null;
         bool debug = false;
+        MiniContainer.Runtime.IdMapping? remap = null;
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -77,8 +78,9 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
                     case "--data-root": dataRoot = Next(); break;
                     case "--exec-root": execRoot = Next(); break;
                     case "-D" or "--debug": debug = true; break;
+                    case "--userns-remap": remap = ParseRemap(Next()); break;
                     case "-h" or "--help":
-                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [--data-root DIR] [--exec-root DIR] [--debug]");
+                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [--data-root DIR] [--exec-root DIR] [--userns-remap default|HOSTID:COUNT] [--debug]");
                         return null;
                     default: throw new ArgumentException($"unknown flag: {a}");
                 }
@@ -91,6 +93,17 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
         }
         socket ??= Path.Combine(execRoot, HostPaths.SocketName);
         if (socket.StartsWith("unix://", StringComparison.Ordinal)) socket = socket["unix://".Length..];
-        return new DaemonOptions(socket, Path.GetFullPath(dataRoot), Path.GetFullPath(execRoot), debug);
+        return new DaemonOptions(socket, Path.GetFullPath(dataRoot), Path.GetFullPath(execRoot), debug, remap);
+    }
+
+    /// <summary>--userns-remap: "default" maps container ids 0..65535 to host 100000..165535 (the first range
+    /// useradd hands out in /etc/subuid); "HOSTID:COUNT" picks another range.</summary>
+    private static MiniContainer.Runtime.IdMapping ParseRemap(string value)
+    {
+        if (value == "default") return new() { ContainerId = 0, HostId = 100000, Size = 65536 };
+        var parts = value.Split(':');
+        if (parts.Length == 2 && uint.TryParse(parts[0], out uint host) && uint.TryParse(parts[1], out uint count) && host > 0 && count > 0)
+            return new() { ContainerId = 0, HostId = host, Size = count };
+        throw new ArgumentException($"invalid --userns-remap value {value}: use \"default\" or HOSTID:COUNT, e.g. 100000:65536");
     }
 }

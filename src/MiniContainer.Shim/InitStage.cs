@@ -23,7 +23,7 @@ public static class InitStage
         var sync = new SyncChannel(SyncChannel.Fd);
         try
         {
-            sync.WaitForGo();
+            var layerMounts = sync.WaitForGo();
             var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)
                        ?? throw new InvalidDataException("empty spec.json");
 
@@ -31,7 +31,7 @@ public static class InitStage
             // rooted there, so /proc/self/cgroup reads "0::/" inside.
             Kernel.Unshare((int)Namespace.Cgroup, "CLONE_NEWCGROUP");
 
-            PrepareRootfs(spec);
+            PrepareRootfs(spec, layerMounts);
             PivotRoot(spec.Rootfs.MergedDir);
             FinishRootfs(spec);
             Kernel.SetHostname(spec.Hostname);
@@ -45,28 +45,38 @@ public static class InitStage
     }
 
     /// <summary>Everything mounted under the new root before we switch to it.</summary>
-    private static void PrepareRootfs(ContainerSpec spec)
+    private static void PrepareRootfs(ContainerSpec spec, List<int> layerMounts)
     {
         string root = spec.Rootfs.MergedDir;
 
         // Our mount namespace began as a copy of the host's; make it private so nothing we mount leaks back.
         Kernel.MakeMountsPrivate("/");
-        MountOverlay(spec.Rootfs, root);
+        if (layerMounts.Count > 0)
+        {
+            // User namespace: cover each layer with its id-mapped copy (made by the shim as real root) —
+            // only in our mount namespace — then mount the overlay as usual.
+            for (int i = 0; i < layerMounts.Count; i++)
+            {
+                Kernel.AttachMount(layerMounts[i], spec.Rootfs.LowerDirs[i]);
+                Kernel.Close(layerMounts[i]);
+            }
+        }
+        MountOverlay(spec.Rootfs, root, userxattr: layerMounts.Count > 0);
 
         MountProc(root);
         MountDev(root);
-        MountSys(root);
+        MountSys(root, spec);
         MountEtcFiles(spec, root);
         foreach (var m in spec.Mounts) MountIntoRootfs(m, root);
     }
 
     /// <summary>overlayfs: the image layers read-only below, the container's own upper dir on top.</summary>
-    private static void MountOverlay(RootfsSpec rootfs, string target)
+    private static void MountOverlay(RootfsSpec rootfs, string target, bool userxattr)
     {
         Directory.CreateDirectory(target);
         string lower = string.Join(':', rootfs.LowerDirs);
         Kernel.Mount("overlay", target, "overlay", MountFlags.None,
-            $"lowerdir={lower},upperdir={rootfs.UpperDir},workdir={rootfs.WorkDir}");
+            $"lowerdir={lower},upperdir={rootfs.UpperDir},workdir={rootfs.WorkDir}" + (userxattr ? ",userxattr" : ""));
     }
 
     /// <summary>A fresh procfs: it shows the processes of our PID namespace only.</summary>
@@ -102,7 +112,7 @@ public static class InitStage
     }
 
     /// <summary>/sys read-only, and the container's own cgroup view at /sys/fs/cgroup (read-only too).</summary>
-    private static void MountSys(string root)
+    private static void MountSys(string root, ContainerSpec spec)
     {
         string sys = EnsureDir(root, "sys");
         var ro = MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec;
@@ -117,11 +127,23 @@ public static class InitStage
         // cgroup v1: a tmpfs with one directory per hierarchy, each mounted read-only; the cgroup namespace
         // makes each show our own cgroup as its root.
         Kernel.Mount("tmpfs", cgroupDir, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
+        bool userns = spec.UidMappings is { Count: > 0 };
         foreach (var (name, options) in hierarchies.V1)
         {
             string target = Path.Combine(cgroupDir, name);
+            if (!userns)
+            {
+                Directory.CreateDirectory(target);
+                Kernel.Mount("cgroup", target, "cgroup", ro, options);
+                continue;
+            }
+            // v1 cgroupfs cannot be mounted inside a user namespace: bind our own cgroup directory instead
+            // (hierarchies we do not use have none, and are left out).
+            string own = Path.Combine("/sys/fs/cgroup", name, spec.CgroupName);
+            if (!Directory.Exists(own)) continue;
             Directory.CreateDirectory(target);
-            Kernel.Mount("cgroup", target, "cgroup", ro, options);
+            Kernel.BindMount(own, target);
+            Kernel.RemountReadOnly(target, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
         }
         Kernel.RemountReadOnly(cgroupDir, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
     }

@@ -22,8 +22,13 @@ public static unsafe class Launcher
     /// table, hostname, IPC, network and cgroup view. It only rearranges its fds and execve()s argv
     /// (the init stage: this same binary with "init").
     /// </summary>
+    /// <remarks>With a new user namespace the child first waits for one byte on the sync socket — the shim
+    /// writes it once the uid/gid maps are in place — and becomes that namespace's root (setresuid 0):
+    /// execve as an unmapped uid would otherwise strip every capability it holds there.</remarks>
     public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds)
     {
+        bool waitForIdMaps = namespaces.HasFlag(Namespace.User);
+        byte* mapsWritten = (byte*)NativeMemory.Alloc(1);
         Kernel.Trace?.Invoke($"clone({namespaces} | SIGCHLD)");
         using var nativeArgv = new NativeStringArray(argv);
         using var nativeEnv = new NativeStringArray(env);
@@ -38,11 +43,14 @@ public static unsafe class Launcher
             if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
                 ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
                 ForkSafe.Exit(125);
+            if (waitForIdMaps && (ForkSafe.Read(3, mapsWritten, 1) != 1 || ForkSafeIds.BecomeNamespaceRoot() < 0))
+                ForkSafe.Exit(125);
             ForkSafe.Execve(program, argvP, envP);
             ForkSafe.Exit(125);
         }
         int errno = *ForkSafe.ErrnoLocation();
         NativeMemory.Free(program);
+        NativeMemory.Free(mapsWritten);
         if (pid < 0) throw new KernelException($"clone({namespaces})", errno);
         return (int)pid;
     }
@@ -55,7 +63,7 @@ public static unsafe class Launcher
     /// The shim is a subreaper, so the grandchild becomes the shim's child when the middle process exits.
     /// Returns the grandchild's host pid.
     /// </summary>
-    public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds)
+    public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace)
     {
         Kernel.Trace?.Invoke("clone(SIGCHLD); setns(user, ipc, uts, net, pid, cgroup); clone(SIGCHLD)");
         using var nativeArgv = new NativeStringArray(argv);
@@ -78,6 +86,9 @@ public static unsafe class Launcher
                 // ---- middle child: one thread, ForkSafe calls only ----
                 for (int i = 0; i < count; i++)
                     if (ForkSafe.Setns(nsFd[i], nsType[i]) < 0) ForkSafe.Exit(100 + i);
+                // In a user namespace our host uid 0 is unmapped, and execve would drop our capabilities there:
+                // become the namespace's own root first.
+                if (joinsUserNamespace && ForkSafeIds.BecomeNamespaceRoot() < 0) ForkSafe.Exit(98);
                 long grandchild = ForkSafe.CloneProcess(SIGCHLD);
                 if (grandchild == 0)
                 {

@@ -27,16 +27,19 @@ public static class Shims
             cgroup.Apply(ToLimits(spec.Resources));
             var io = Stdio.Create(spec.Process);
             var (shimEnd, childEnd) = Kernel.SocketPair();
+            bool userns = spec.UidMappings is { Count: > 0 };
             var namespaces = Namespace.Pid | Namespace.Mount | Namespace.Uts | Namespace.Ipc |
-                             (spec.NetworkMode == "host" ? 0 : Namespace.Net);
+                             (spec.NetworkMode == "host" ? 0 : Namespace.Net) | (userns ? Namespace.User : 0);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
             int pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
                 new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
             // The child has its copies now; ours must go, or we would never see end-of-stream from it.
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();
+            var sync = new SyncChannel(shimEnd);
+            if (userns) UserNamespace.Prepare(pid, spec, sync);
             cgroup.AddProcess(pid);
-            return Supervise(pid, new SyncChannel(shimEnd), io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true);
+            return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true);
         }
         catch (Exception e)
         {
@@ -55,6 +58,7 @@ public static class Shims
             var cgroup = Cgroups.Cgroups.Open(spec.CgroupName);
             // Open the namespaces of the container's PID 1; the mount namespace is joined later by exec-init.
             var fds = new List<int>(); var types = new List<int>();
+            bool joinsUserNamespace = false;
             foreach (var (kind, file) in NamespaceFiles.JoinOrder)
             {
                 if (kind == Namespace.Mount) continue;
@@ -62,6 +66,7 @@ public static class Shims
                 if (kind == Namespace.User && SameNamespace(path, "/proc/self/ns/user")) continue; // no user namespace to join
                 fds.Add(Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC));
                 types.Add((int)kind);
+                if (kind == Namespace.User) joinsUserNamespace = true;
             }
             var io = Stdio.Create(spec.Process);
             var (shimEnd, childEnd) = Kernel.SocketPair();
@@ -69,7 +74,7 @@ public static class Shims
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
             int pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
                 new[] { "minicontainer-exec", "exec-init", spec.TargetPid.ToString(), processJson },
-                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds, joinsUserNamespace);
             foreach (int fd in fds) Kernel.Close(fd);
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();

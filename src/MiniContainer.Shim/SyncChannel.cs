@@ -6,7 +6,10 @@ using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// The socket pair between the shim and the process it cloned (the child sees it as fd 3).
-///   shim → child: 'G' (go: you are in your cgroup; the daemon has attached)
+///   shim → child: 'U' (user namespace only, read before the child's execve: your id maps are written)
+///                 'L' + an id-mapped image layer mount fd (SCM_RIGHTS), one per layer, top first — only for
+///                 a user-namespaced container
+///                 'G' (go: you are in your cgroup, your id maps are written; the daemon has attached)
 ///   child → shim: 'T' + the pty master fd (SCM_RIGHTS), when a terminal was asked for
 ///                 'E' + "CODE message" then end of stream: setup failed
 ///                 end of stream alone: execve() succeeded (the fd was close-on-exec)
@@ -14,16 +17,28 @@ using Kernel = MiniContainer.Kernel.Kernel;
 public sealed class SyncChannel(int fd)
 {
     public const int Fd = 3;
-    public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E';
+    public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E', LayerMount = (byte)'L';
 
     public int Descriptor => fd;
 
-    /// <summary>Child side: block until the shim says go.</summary>
-    public void WaitForGo()
+    /// <summary>Child side: block until the shim says go; returns the layer mount fds it sent (none without a user namespace).</summary>
+    public List<int> WaitForGo()
     {
-        Span<byte> b = stackalloc byte[1];
-        if (Kernel.Read(fd, b) != 1 || b[0] != Go) throw new InvalidOperationException("the shim went away before starting us");
+        var layers = new List<int>();
+        while (true)
+        {
+            var (tag, received) = Kernel.ReceiveFd(fd);
+            if (tag == Go) return layers;
+            if (tag == LayerMount && received >= 0) { layers.Add(received); continue; }
+            throw new InvalidOperationException("the shim went away before starting us");
+        }
     }
+
+    /// <summary>Shim side: the child's uid/gid maps are written; it may become root of its namespace and exec.</summary>
+    public void SendIdMapsWritten() => Kernel.WriteAll(fd, "U"u8);
+
+    /// <summary>Shim side: hand over one detached, id-mapped layer mount.</summary>
+    public void SendLayerMount(int mountFd) => Kernel.SendFd(fd, mountFd, LayerMount);
 
     /// <summary>Child side: report a failure the daemon will show the user, then exit with its code.</summary>
     public int Fail(int code, string message)

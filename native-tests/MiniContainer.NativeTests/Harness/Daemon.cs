@@ -114,11 +114,20 @@ public sealed class Daemon : IDisposable
         try { Directory.Delete(Root, recursive: true); } catch (Exception) { }
     }
 
-    private static string FindRepo()
+    /// <summary>
+    /// The repository: above the test assembly, or (when built with --artifacts-path outside the tree) above this
+    /// source file as the compiler saw it; MINICONTAINER_REPO overrides both.
+    /// </summary>
+    private static string FindRepo([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MiniContainer.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("cannot find the repository root (MiniContainer.sln)");
+        if (Environment.GetEnvironmentVariable("MINICONTAINER_REPO") is { Length: > 0 } repo) return repo;
+        foreach (string start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile) ?? "" })
+        {
+            var dir = start.Length > 0 ? new DirectoryInfo(start) : null;
+            while (dir != null && !File.Exists(Path.Combine(dir.FullName, "MiniContainer.sln"))) dir = dir.Parent;
+            if (dir != null) return dir.FullName;
+        }
+        throw new InvalidOperationException("cannot find the repository root (MiniContainer.sln); set MINICONTAINER_REPO");
     }
 }
 

@@ -44,6 +44,10 @@ public static unsafe class ForkSafe
     [DllImport(L, EntryPoint = "setns"), SuppressGCTransition]
     public static extern int Setns(int fd, int nstype);
 
+    /// <summary>read(2) raw bytes (blocking is fine here: the child has no other thread to hold up).</summary>
+    [DllImport(L, EntryPoint = "read"), SuppressGCTransition]
+    public static extern nint Read(int fd, void* buf, nint count);
+
     /// <summary>write(2) raw bytes.</summary>
     [DllImport(L, EntryPoint = "write"), SuppressGCTransition]
     public static extern nint Write(int fd, void* buf, nint count);
@@ -96,5 +100,19 @@ public static unsafe class NativeString
         System.Text.Encoding.UTF8.GetBytes(s, new Span<byte>(p, n));
         p[n] = 0;
         return p;
+    }
+}
+
+public static unsafe class ForkSafeIds
+{
+    [DllImport("libc", EntryPoint = "syscall"), SuppressGCTransition]
+    private static extern long syscall3(long n, long a, long b, long c);
+
+    /// <summary>setresgid(0,0,0) then setresuid(0,0,0) as raw syscalls (glibc's wrappers would signal every thread):
+    /// become the root of the user namespace just joined, so the next execve keeps its capabilities there.</summary>
+    public static int BecomeNamespaceRoot()
+    {
+        if (syscall3(119 /* SYS_setresgid */, 0, 0, 0) < 0) return -1;
+        return syscall3(117 /* SYS_setresuid */, 0, 0, 0) < 0 ? -1 : 0;
     }
 }

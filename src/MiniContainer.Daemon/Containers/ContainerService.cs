@@ -23,6 +23,9 @@ public sealed class ContainerService
     private readonly ConcurrentDictionary<string, Container> _containers = new();
     private readonly object _nameLock = new();
 
+    /// <summary>--userns-remap: the host uid/gid range container ids 0..Size-1 map to; null = no user namespace.</summary>
+    public IdMapping? UsernsRemap { get; init; }
+
     public ContainerService(HostPaths paths, ImageStore images)
     {
         _paths = paths;
@@ -192,6 +195,8 @@ public sealed class ContainerService
                 ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
             },
             CgroupName = "minicontainer/" + r.Id,
+            UidMappings = UserNamespaceMappings(h),
+            GidMappings = UserNamespaceMappings(h),
             Resources = new ResourceLimitsSpec
             {
                 MemoryBytes = h.Memory > 0 ? h.Memory : null,
@@ -206,6 +211,9 @@ public sealed class ContainerService
             ExitFile = c.ExitFile,
         };
     }
+
+    private List<IdMapping>? UserNamespaceMappings(HostConfig h) =>
+        UsernsRemap is null || h.UsernsMode == "host" ? null : new List<IdMapping> { UsernsRemap };
 
     /// <summary>Holds the monitor connection until the shim says the process exited (or the shim vanishes).</summary>
     private async Task MonitorAsync(Container c, NetworkStream monitor)

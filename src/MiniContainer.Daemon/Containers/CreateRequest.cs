@@ -64,6 +64,7 @@ public static partial class CreateRequest
             CpuQuota = (long?)hostNode["CpuQuota"] ?? 0,
             PidsLimit = (long?)hostNode["PidsLimit"],
             Binds = StringList(hostNode["Binds"]),
+            UsernsMode = (string?)hostNode["UsernsMode"] ?? "",
             ConsoleSize = hostNode["ConsoleSize"] is JsonArray cs && cs.Count == 2 ? new List<int> { (int?)cs[0] ?? 0, (int?)cs[1] ?? 0 } : new List<int> { 0, 0 },
         };
         if (hostNode["RestartPolicy"] is JsonObject rp)
@@ -119,6 +120,8 @@ public static partial class CreateRequest
             throw new BadRequestException("Conflicting options: Nano CPUs and CPU Period cannot both be set");
         if (host.NanoCpus > Environment.ProcessorCount * 1_000_000_000L)
             throw new BadRequestException($"Range of CPUs is from 0.01 to {Environment.ProcessorCount}.00, as there are only {Environment.ProcessorCount} CPUs available");
+        if (host.UsernsMode is not ("" or "host"))
+            throw new BadRequestException($"invalid USER mode: {host.UsernsMode}");
         if (host.NetworkMode is not ("default" or "bridge" or "none" or "host"))
             throw new NotFoundException($"network {host.NetworkMode} not found");
     }

@@ -30,7 +30,8 @@ public static class LogReader
             string? more;
             while ((more = await reader.ReadLineAsync(ct)) != null)
             {
-                if (reader.EndOfStream && !more.EndsWith('}')) { pending += more; continue; }
+                // The shim writes whole records; a read that raced its write returns a record's first part.
+                if (!more.EndsWith('}')) { pending += more; continue; }
                 string full = pending + more;
                 pending = "";
                 if (JsonFileLog.Decode(full) is { } e && Wanted(e, o)) await WriteEntryAsync(e, o, tty, output, ct);

@@ -27,7 +27,8 @@ public sealed record UnpackedLayer(string DiffId, long Size, LayerCompression Co
 ///   kernel resolves them against the container's root.</item>
 /// </list>
 /// OCI whiteouts become overlayfs ones: ".wh.NAME" → a character device 0/0 named NAME, and
-/// ".wh..wh..opq" → the xattr trusted.overlay.opaque="y" on its directory. Ownership (lchown), modes with
+/// ".wh..wh..opq" → the xattr trusted.overlay.opaque="y" on its directory (and user.overlay.opaque="y",
+/// which is what overlayfs reads when a user-namespaced container mounts it with "userxattr"). Ownership (lchown), modes with
 /// setuid/setgid/sticky bits, mtimes, device nodes and fifos are applied as recorded. Extended attributes
 /// from PAX headers (e.g. file capabilities) are not applied: .NET's tar reader decodes them as text,
 /// which would corrupt binary values.
@@ -41,6 +42,7 @@ public static class LayerUnpacker
     private const string WhiteoutPrefix = ".wh.";
     private const string OpaqueMarker = ".wh..wh..opq";
     private const string OverlayOpaqueXattr = "trusted.overlay.opaque";
+    private const string UserNamespaceOpaqueXattr = "user.overlay.opaque";
 
     /// <summary>Unpacks <paramref name="layerBlob"/> into the existing, empty directory <paramref name="layerRoot"/>.
     /// When <paramref name="expectedDiffId"/> is given, the uncompressed tar must hash to it.
@@ -175,6 +177,7 @@ public static class LayerUnpacker
             if (name == OpaqueMarker)
             {
                 Kernel.LSetXattr(parent, OverlayOpaqueXattr, "y"u8);
+                Kernel.LSetXattr(parent, UserNamespaceOpaqueXattr, "y"u8);
                 return;
             }
             if (name.StartsWith(WhiteoutPrefix + WhiteoutPrefix, StringComparison.Ordinal)) return;   // other AUFS bookkeeping (.wh..wh.plnk): meaningless here

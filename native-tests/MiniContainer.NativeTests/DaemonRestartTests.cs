@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using MiniContainer.NativeTests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace MiniContainer.NativeTests;
+
+/// <summary>
+/// Containers outlive the daemon: while it is stopped they keep running and logging (their shims carry on), and the
+/// next daemon reattaches to them (ps, logs, exec, stop, exit code) or records how they ended while it was away.
+/// A second daemon on the same data root refuses to start.
+/// </summary>
+public sealed class DaemonRestartTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
+{
+    private readonly Daemon _d = fixture.Daemon;
+
+    private const string Counter = "trap 'echo got-TERM; exit 7' TERM; i=0; while true; do i=$((i+1)); echo line$i; usleep 100000; done";
+
+    private static int CountLines(string logPath) => File.Exists(logPath) ? File.ReadLines(logPath).Count() : 0;
+
+    private static bool Alive(int pid) => Directory.Exists($"/proc/{pid}");
+
+    [Fact]
+    public void A_container_keeps_running_and_logging_while_the_daemon_is_down_and_the_new_daemon_reattaches()
+    {
+        string name = Support.Unique("survivor");
+        try
+        {
+            _d.Run("run", "-d", "--name", name, "busybox", "sh", "-c", Counter).Ok();
+            string id = Support.IdOf(_d, name);
+            int pid = int.Parse(Support.Inspect(_d, name, "{{.State.Pid}}"));
+            string logPath = Support.Inspect(_d, name, "{{.LogPath}}");
+            Support.WaitUntil(() => CountLines(logPath) >= 3, TimeSpan.FromSeconds(10), "the first log lines");
+            IReadOnlyList<string> shims = Support.ShimsOf(_d);
+            output.WriteLine($"container pid {pid}, log {logPath}, shims:\n{string.Join("\n", shims)}");
+            Assert.Contains(shims, s => s.Contains(id));
+
+            int oldDaemon = _d.DaemonPid;
+            _d.Stop();
+            Assert.False(Alive(oldDaemon), "the daemon did not stop");
+            int atStop = CountLines(logPath);
+            Thread.Sleep(1500);
+            int whileDown = CountLines(logPath);
+            output.WriteLine($"log lines: {atStop} when the daemon stopped, {whileDown} 1.5 s later");
+            Assert.True(Alive(pid), "the container's process died with the daemon");
+            Assert.Contains(Support.ShimsOf(_d), s => s.Contains(id));
+            Assert.True(whileDown >= atStop + 5, $"the container stopped logging while the daemon was down ({atStop} → {whileDown} lines)");
+
+            _d.Start();
+            string ps = _d.Run("ps", "--filter", "name=" + name, "--format", "{{.Names}} {{.Status}}").Ok().Stdout.Trim();
+            output.WriteLine("ps after restart: " + ps);
+            Assert.StartsWith(name + " Up", ps);
+            Assert.Equal($"true {pid}", Support.Inspect(_d, name, "{{.State.Running}} {{.State.Pid}}"));
+
+            // The log carries on without a gap: line1..lineN, including what was written while no daemon was there.
+            string[] before = _d.Run("logs", name).Ok().Stdout.Lines();
+            Thread.Sleep(1000);
+            string[] later = _d.Run("logs", name).Ok().Stdout.Lines();
+            Assert.True(later.Length > before.Length, $"the log stopped growing after the restart ({before.Length} → {later.Length})");
+            Assert.Equal(Enumerable.Range(1, later.Length).Select(i => "line" + i), later);
+
+            Assert.Equal(id[..12], _d.Run("exec", name, "hostname").Ok("exec after restart").Stdout.Trim());
+
+            var clock = Stopwatch.StartNew();
+            _d.Run("stop", name).Ok("stop after restart");
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"stop took {clock.Elapsed.TotalSeconds:0.0} s: SIGTERM did not reach the reattached container");
+            Assert.Equal("exited 7", Support.Inspect(_d, name, "{{.State.Status}} {{.State.ExitCode}}"));
+            Assert.Equal("got-TERM", _d.Run("logs", "--tail", "1", name).Ok().Stdout.Trim());
+            Assert.False(Alive(pid));
+            _d.Run("rm", name).Ok();
+            Assert.Empty(HostState.CgroupsOf(id));
+            Assert.DoesNotContain(Support.ShimsOf(_d), s => s.Contains(id));
+        }
+        finally { _d.Run("rm", "-f", name); }
+    }
+
+    [Fact]
+    public void A_container_that_exits_while_the_daemon_is_down_is_recorded_with_its_exit_code()
+    {
+        string name = Support.Unique("diedaway");
+        try
+        {
+            // It exits 2 s after starting; the daemon is stopped before that and started again after it.
+            _d.Run("run", "-d", "--name", name, "busybox", "sh", "-c", "echo started; sleep 2; echo ending; exit 5").Ok();
+            string id = Support.IdOf(_d, name);
+            int pid = int.Parse(Support.Inspect(_d, name, "{{.State.Pid}}"));
+            _d.Stop();
+            Support.WaitUntil(() => !Alive(pid), TimeSpan.FromSeconds(10), "the container to exit while the daemon is down");
+            _d.Start();
+
+            Assert.Equal("exited 5 false", Support.Inspect(_d, name, "{{.State.Status}} {{.State.ExitCode}} {{.State.Running}}"));
+            string ps = _d.Run("ps", "-a", "--filter", "name=" + name, "--format", "{{.Status}}").Ok().Stdout.Trim();
+            Assert.StartsWith("Exited (5)", ps);
+            Assert.Equal("started\nending\n", _d.Run("logs", name).Ok().Stdout);
+            Assert.DoesNotContain(Support.ShimsOf(_d), s => s.Contains(id));
+            _d.Run("rm", name).Ok();
+            Assert.Empty(HostState.CgroupsOf(id));
+        }
+        finally { _d.Run("rm", "-f", name); }
+    }
+
+    [Fact]
+    public void A_second_daemon_on_the_same_data_root_refuses_to_start_with_a_clear_message()
+    {
+        string other = Path.Combine(_d.Root, "second");
+        Directory.CreateDirectory(other);
+        string socket = Path.Combine(other, "second.sock");
+        var psi = new ProcessStartInfo(Path.Combine(Daemon.Bin, "minicontainerd")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "--data-root", _d.DataRoot, "-H", "unix://" + socket, "--exec-root", Path.Combine(other, "run") }) psi.ArgumentList.Add(a);
+        using Process second = Process.Start(psi)!;
+        Task<string> stdout = second.StandardOutput.ReadToEndAsync(), stderr = second.StandardError.ReadToEndAsync();
+        bool exited = second.WaitForExit(15_000);
+        if (!exited) second.Kill(entireProcessTree: true);
+        second.WaitForExit();
+        string message = stdout.Result + stderr.Result;
+        output.WriteLine($"second daemon: exit {second.ExitCode}\n{message}");
+
+        Assert.True(exited, "a second daemon on the same data root kept running");
+        Assert.NotEqual(0, second.ExitCode);
+        Assert.Contains(_d.DataRoot, message);
+        Assert.Contains(_d.DaemonPid.ToString(), message);        // names the daemon that holds it
+        Assert.False(File.Exists(socket), "the second daemon left a socket behind");
+        // The first daemon is unharmed.
+        _d.Run("run", "--rm", "busybox", "true").Ok("the first daemon after the second one's attempt");
+    }
+}

@@ -1,0 +1,486 @@
+#!/usr/bin/env bash
+# Benchmarks MiniContainer against Docker (Debian's docker.io) on this machine, in one run:
+#   sudo scripts/bench.sh [section…]      default: every section;  scripts/bench.sh --list  names them
+# It installs what it needs (hyperfine, docker.io, jq), builds MiniContainer and the fixture images, starts
+# a private minicontainerd and a private dockerd (own data/exec roots under /tmp/mc-bench-*, no bridge, no
+# iptables), measures with hyperfine, prints a Markdown table and writes it to artifacts/bench/results.md
+# (hyperfine's JSON next to it). On exit it stops both daemons, removes their containers, mounts and roots,
+# and checks that the host is left as it was (links, mounts, iptables/nft, sysctls, cleanup.sh --check).
+#
+# Adding a section: write `bench_<name>` (call start_minicontainer / start_docker, measure with `hf`,
+# then report_table / report_rss_table), and add <name> to SECTIONS below.
+# Knobs (environment): BENCH_RUNS (default 30), BENCH_WARMUP (default 3), DOCKER_CLI (default
+# /usr/bin/docker, the CLI from the same docker.io package as the daemon).
+set -euo pipefail
+
+SECTIONS=(run_exec)
+
+repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+RUNS=${BENCH_RUNS:-30}
+WARMUP=${BENCH_WARMUP:-3}
+DOCKER_CLI=${DOCKER_CLI:-/usr/bin/docker}
+OUT="$repo/artifacts/bench"
+IMAGE=busybox                                  # busybox:latest in both engines, from the same tarball
+
+say()  { echo "bench: $*" >&2; }
+die()  { echo "bench: error: $*" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------------
+# arguments
+
+usage() { echo "usage: scripts/bench.sh [--list] [section…]   sections: ${SECTIONS[*]}" >&2; }
+selected=()
+for arg in "$@"; do
+  case "$arg" in
+    --list) printf '%s\n' "${SECTIONS[@]}"; exit 0 ;;
+    -h|--help) usage; exit 0 ;;
+    -*) usage; exit 2 ;;
+    *) if printf '%s\n' "${SECTIONS[@]}" | grep -qx -- "$arg"; then selected+=("$arg")
+       else echo "bench: unknown section '$arg'" >&2; usage; exit 2; fi ;;
+  esac
+done
+[ ${#selected[@]} -eq 0 ] && selected=("${SECTIONS[@]}")
+[ "$(id -u)" = 0 ] || die "needs root (namespaces, mounts, cgroups, dockerd): run it with sudo"
+[ "$RUNS" -ge 1 ] && [ "$WARMUP" -ge 0 ] || die "BENCH_RUNS/BENCH_WARMUP must be numbers"
+[ "$RUNS" -lt 30 ] && say "note: BENCH_RUNS=$RUNS is below the 30 runs the reported numbers are meant to use"
+
+# ---------------------------------------------------------------------------------------------------
+# host state before we touch anything (compared in verify_host at the end)
+
+ROOT=""                        # /tmp/mc-bench-XXXXXX, created in main
+WORK=""                        # $ROOT/work: scratch files (snapshots, table fragments)
+MC_PID="" ; MC_SOCK="" ; MC_BIN="" ; MC_DATA="" ; MC_RSS_START="" ; MC_NET_DEFAULT=""
+DK_PID="" ; DK_SOCK="" ; DK_CONTAINERD_PID="" ; DK_EXEC="" ; DK_NET_DEFAULT="" ; DK_NET_NONE=""
+created_paths=()               # host paths dockerd/containerd create outside their roots, absent before
+INSTALLED_DOCKER=false
+RESULTS=""                     # Markdown being assembled
+failures=()                    # what went wrong (reported; makes the exit status nonzero)
+
+docker_pids() {  # live (not zombie) dockerd, containerd and containerd-shim* processes: "pid comm"
+  ps -eo pid=,stat=,comm= | awk '$2 !~ /^Z/ && $3 ~ /^(dockerd|containerd|containerd-shim.*|docker-proxy)$/ { print $1, $3 }'
+}
+
+host_snapshot() {  # $1: file prefix
+  local p=$1
+  ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | sort >"$p.links"
+  findmnt -rn -o TARGET | sort >"$p.mounts"
+  { command -v iptables-save >/dev/null && iptables-save 2>/dev/null
+    command -v ip6tables-save >/dev/null && ip6tables-save 2>/dev/null; } |
+    grep -v '^#' | sed -E 's/\[[0-9]+:[0-9]+\]//' >"$p.iptables" || true
+  { command -v nft >/dev/null && nft list ruleset 2>/dev/null; } >"$p.nft" || true
+  for k in net.ipv4.ip_forward net.ipv4.conf.all.forwarding net.ipv6.conf.all.forwarding \
+           net.bridge.bridge-nf-call-iptables; do
+    echo "$k=$(sysctl -n "$k" 2>/dev/null || echo absent)"
+  done >"$p.sysctl"
+  find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d 2>/dev/null | sort >"$p.cgroups"
+  docker_pids | sort >"$p.dockerpids"
+  "$repo/scripts/cleanup.sh" --check >"$p.cleanup" 2>&1 || true
+}
+
+# ---------------------------------------------------------------------------------------------------
+# installing
+
+install_packages() {
+  local want=(hyperfine docker.io jq) missing=() p
+  for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "installing from Debian: ${missing[*]}"
+  printf '%s\n' "${missing[@]}" | grep -qx docker.io && INSTALLED_DOCKER=true
+  local before; before=$(docker_pids | awk '{ print $1 }')
+  # Keep the packages' maintainer scripts from starting dockerd/containerd: a policy-rc.d that denies
+  # (honoured by invoke-rc.d and deb-systemd-invoke), only if the host has none of its own.
+  local policy=/usr/sbin/policy-rc.d our_policy=false
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# temporary, from MiniContainer scripts/bench.sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; our_policy=true
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  local ok=true
+  apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || ok=false
+  $ok && { apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >"$WORK/apt.log" 2>&1 || ok=false; }
+  $our_policy && rm -f "$policy"
+  $ok || { cat "$WORK/apt.log" >&2 2>/dev/null; die "apt-get install ${missing[*]} failed"; }
+  if $INSTALLED_DOCKER; then stop_system_docker "$before"; fi
+}
+
+# The docker.io package enables docker.service/docker.socket/containerd.service (and an init script); on a
+# host with systemd its postinst may start them. This benchmark runs its own private dockerd only, so the
+# system one is stopped (if it started) and disabled, so nothing keeps running or starts at next boot.
+stop_system_docker() {
+  local before=$1 pid
+  if [ -d /run/systemd/system ] && [ "$(cat /proc/1/comm)" = systemd ]; then
+    systemctl disable --now docker.socket docker.service containerd.service >/dev/null 2>&1 || true
+  else
+    systemctl disable docker.socket docker.service containerd.service >/dev/null 2>&1 || true  # offline: symlinks only
+  fi
+  command -v update-rc.d >/dev/null && update-rc.d docker disable >/dev/null 2>&1 || true
+  for pid in $(docker_pids | awk '{ print $1 }'); do
+    if ! grep -qx "$pid" <<<"$before"; then
+      say "the docker.io install started $(cat /proc/$pid/comm 2>/dev/null) (pid $pid): stopping it"
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  say "docker.io installed; its system services are disabled (this script runs a private dockerd only)"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# building
+
+build_minicontainer() {
+  say "building MiniContainer (scripts/build.sh) and the fixture images"
+  "$repo/scripts/build.sh" || die "scripts/build.sh failed"
+  "$repo/rootfs-fixtures/build-all.sh" "$repo/artifacts/fixtures" >&2 || die "rootfs-fixtures/build-all.sh failed"
+  local f; for f in busybox-rootfs.tar busybox.tar; do
+    [ -s "$repo/artifacts/fixtures/$f" ] || die "artifacts/fixtures/$f was not built"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------------
+# the two engines (each started once, on demand, on private roots)
+
+mc() { "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart "$@"; }
+dk() { "$DOCKER_CLI" -H "unix://$DK_SOCK" "$@"; }
+
+wait_for() {  # $1 seconds, $2 pid that must stay alive, rest: command that must succeed
+  local deadline=$((SECONDS + $1)) pid=$2; shift 2
+  until "$@" >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || return 1
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+}
+
+start_minicontainer() {
+  [ -n "$MC_PID" ] && return 0
+  # A private copy of the binaries: the daemon finds the shim next to itself, and a rebuild of
+  # artifacts/bin by someone else during the benchmark cannot swap them under the running daemon.
+  MC_BIN="$ROOT/mc/bin"; MC_DATA="$ROOT/mc/data"; MC_SOCK="$ROOT/mc/run/mc.sock"
+  mkdir -p "$MC_BIN" "$MC_DATA" "$ROOT/mc/run"
+  cp -a "$repo/artifacts/bin/." "$MC_BIN/"
+  unset MINICONTAINER_SHIM MINICONTAINER_HOST
+  say "starting minicontainerd on $ROOT/mc"
+  "$MC_BIN/minicontainerd" -H "unix://$MC_SOCK" --data-root "$MC_DATA" --exec-root "$ROOT/mc/run" \
+    >"$ROOT/mc/minicontainerd.log" 2>&1 &
+  MC_PID=$!
+  if ! wait_for 30 "$MC_PID" mc version; then
+    tail -20 "$ROOT/mc/minicontainerd.log" >&2
+    die "minicontainerd did not answer on $MC_SOCK within 30 s"
+  fi
+  mc load -i "$repo/artifacts/fixtures/busybox.tar" >&2 || die "minicontainer load -i busybox.tar failed"
+  mc run --rm "$IMAGE" true || die "minicontainer run --rm $IMAGE true failed before benchmarking"
+  MC_NET_DEFAULT=$(mc run --rm "$IMAGE" ls /sys/class/net 2>/dev/null | xargs || echo '?')
+  MC_RSS_START=$(rss_kb "$MC_PID")
+}
+
+start_docker() {
+  [ -n "$DK_PID" ] && return 0
+  command -v dockerd >/dev/null || die "dockerd not found (docker.io not installed?)"
+  [ -x "$DOCKER_CLI" ] || die "docker CLI $DOCKER_CLI not found"
+  local d="$ROOT/docker"; DK_SOCK="$ROOT/docker.sock"; DK_EXEC="$d/exec"
+  mkdir -p "$d/data" "$DK_EXEC"
+  # Paths dockerd and its containerd create outside their roots whatever the flags: removed afterwards
+  # if they did not exist before. The trust key goes into the private root (deprecated-key-path).
+  local p; for p in /run/docker /run/containerd /etc/docker/key.json; do [ -e "$p" ] || created_paths+=("$p"); done
+  printf '{ "deprecated-key-path": "%s/key.json" }\n' "$d" >"$d/daemon.json"
+  say "starting dockerd on $d (own containerd, --bridge=none, no iptables)"
+  dockerd --config-file "$d/daemon.json" --data-root "$d/data" --exec-root "$DK_EXEC" \
+    -H "unix://$DK_SOCK" --pidfile "$d/dockerd.pid" \
+    --bridge=none --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
+    --cgroup-parent=/mc-bench-docker --containerd-namespace mc-bench --containerd-plugins-namespace mc-bench-plugins \
+    >"$d/dockerd.log" 2>&1 &
+  DK_PID=$!
+  if ! wait_for 60 "$DK_PID" dk version; then
+    tail -30 "$d/dockerd.log" >&2
+    kill -0 "$DK_PID" 2>/dev/null || DK_PID=""
+    die "dockerd did not start (log above, full log $d/dockerd.log)"
+  fi
+  DK_CONTAINERD_PID=$(pgrep -P "$DK_PID" -x containerd | head -1 || true)
+  [ -n "$DK_CONTAINERD_PID" ] || say "note: no containerd child of dockerd found (an external containerd is in use?)"
+  # the same image as MiniContainer's: the docker-archive tarball (fallback: import the rootfs tar)
+  dk load -i "$repo/artifacts/fixtures/busybox.tar" >&2 ||
+    dk import "$repo/artifacts/fixtures/busybox-rootfs.tar" "$IMAGE:latest" >&2 ||
+    die "could not load the busybox image into dockerd"
+  dk run --rm "$IMAGE" true || die "docker run --rm $IMAGE true failed before benchmarking"
+  DK_NET_DEFAULT=$(dk run --rm "$IMAGE" ls /sys/class/net 2>/dev/null | xargs || echo '?')
+  DK_NET_NONE=$(dk run --rm --network none "$IMAGE" ls /sys/class/net 2>/dev/null | xargs || echo '?')
+}
+
+# ---------------------------------------------------------------------------------------------------
+# measuring and reporting
+
+# hf ID NAME COMMAND…: one hyperfine measurement (no shell in between), JSON in $OUT/ID.json.
+hf() {
+  local id=$1 name=$2; shift 2
+  local cmd; cmd=$(printf '%q ' "$@")
+  say "measuring: $name"
+  rm -f "$OUT/$id.json"
+  if ! hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --time-unit millisecond --style basic \
+       --command-name "$name" --export-json "$OUT/$id.json" "$cmd" >&2; then
+    failures+=("hyperfine failed for: $name (command: $cmd)")
+    rm -f "$OUT/$id.json"
+    return 1
+  fi
+}
+
+ms() { jq -r ".results[0].$2 * 1000" "$OUT/$1.json"; }               # $1 id, $2 field → milliseconds
+fmt() { LC_ALL=C printf '%.1f' "$1"; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
+verdict() { if "$@"; then echo "met"; else echo "**missed**"; fi; }
+
+# report_table TITLE ROW…   each ROW is "ID|label|target|baseline-ID"; target is "" or "median<=N" (ms)
+# or "ratio>=N" (this row's median / baseline's median); the ratio column shows row / baseline.
+report_table() {
+  local title=$1; shift
+  local t; t="### $title"$'\n\n'
+  t+="| command | median (ms) | mean ± σ (ms) | min (ms) | max (ms) | Docker / MiniContainer | target | |"$'\n'
+  t+="|---|---:|---:|---:|---:|---:|---|---|"$'\n'
+  local row id label target base med mean sd min max ratio tgt v
+  for row in "$@"; do
+    IFS='|' read -r id label target base <<<"$row"
+    if [ ! -s "$OUT/$id.json" ]; then t+="| \`$label\` | failed | | | | | | |"$'\n'; continue; fi
+    med=$(ms "$id" median); mean=$(ms "$id" mean); sd=$(ms "$id" stddev); min=$(ms "$id" min); max=$(ms "$id" max)
+    ratio="—"; tgt=""; v=""
+    if [ -n "$base" ] && [ -s "$OUT/$base.json" ]; then
+      ratio="$(awk -v a="$med" -v b="$(ms "$base" median)" 'BEGIN { printf "%.2f×", a / b }')"
+    fi
+    case "$target" in
+      median\<=*) tgt="median ≤ ${target#median<=} ms"; v=$(verdict le "$med" "${target#median<=}") ;;
+      ratio\>=*)  tgt="MiniContainer ≥ ${target#ratio>=}× faster"
+                  if [ "$ratio" != "—" ]; then v=$(verdict ge "${ratio%×}" "${target#ratio>=}"); fi ;;
+    esac
+    t+="| \`$label\` | $(fmt "$med") | $(fmt "$mean") ± $(fmt "$sd") | $(fmt "$min") | $(fmt "$max") | $ratio | $tgt | $v |"$'\n'
+  done
+  RESULTS+="$t"$'\n'
+  printf '%s\n' "$t"
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
+rss_detail() {  # anon / file / shmem parts of the RSS, MB
+  awk '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {s=$2}
+       END { printf "anon %.1f + file %.1f + shmem %.1f", a/1024, f/1024, s/1024 }' "/proc/$1/status" 2>/dev/null || true
+}
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# report_rss_table TITLE ROW…   each ROW is "label|pid|target MB or empty" (RSS read now from /proc/PID/status)
+# or "label|=KB|target" for a value sampled earlier.
+report_rss_table() {
+  local title=$1; shift
+  local t; t="### $title"$'\n\n'
+  t+="| process | RSS (MB) | of which (MB) | target | |"$'\n'
+  t+="|---|---:|---|---|---|"$'\n'
+  local row label pid target kb detail tgt v
+  for row in "$@"; do
+    IFS='|' read -r label pid target <<<"$row"
+    detail=""
+    if [ "${pid:0:1}" = "=" ]; then kb=${pid#=}
+    elif [ -n "$pid" ]; then kb=$(rss_kb "$pid"); detail=$(rss_detail "$pid")
+    else kb=""; fi
+    if [ -z "$kb" ]; then t+="| $label | n/a (process not found) | | | |"$'\n'; continue; fi
+    tgt=""; v=""
+    if [ -n "$target" ]; then tgt="≤ $target MB"; v=$(verdict le "$(mb "$kb")" "$target"); fi
+    t+="| $label | $(mb "$kb") | $detail | $tgt | $v |"$'\n'
+  done
+  RESULTS+="$t"$'\n'
+  printf '%s\n' "$t"
+}
+
+note() { RESULTS+="$*"$'\n\n'; printf '%s\n\n' "$*"; }
+
+# ---------------------------------------------------------------------------------------------------
+# sections
+
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+bench_run_exec() {
+  start_minicontainer
+  start_docker
+  local fds0 fds1 fds2 fds3
+  fds0=$(fd_count "$MC_PID")
+
+  # run --rm busybox true
+  hf mc-run  "minicontainer run --rm busybox true"                  "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart run --rm "$IMAGE" true || true
+  hf dk-run  "docker run --rm busybox true"                         "$DOCKER_CLI" -H "unix://$DK_SOCK" run --rm "$IMAGE" true || true
+  hf dk-run-nonet "docker run --rm --network none busybox true"     "$DOCKER_CLI" -H "unix://$DK_SOCK" run --rm --network none "$IMAGE" true || true
+  fds1=$(fd_count "$MC_PID")
+
+  # exec into a long-running container
+  local mc_ctr dk_ctr
+  mc_ctr=$(mc run -d --name mc-bench-sleep "$IMAGE" sleep 100000) || die "minicontainer run -d sleep failed"
+  dk_ctr=$(dk run -d --network none --name mc-bench-sleep "$IMAGE" sleep 100000) || die "docker run -d sleep failed"
+  mc exec mc-bench-sleep true || die "minicontainer exec mc-bench-sleep true failed before benchmarking"
+  fds2=$(fd_count "$MC_PID")
+  hf mc-exec "minicontainer exec <ctr> true"  "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart exec mc-bench-sleep true || true
+  hf dk-exec "docker exec <ctr> true"         "$DOCKER_CLI" -H "unix://$DK_SOCK" exec mc-bench-sleep true || true
+
+  report_table "Container start and exec (hyperfine: $WARMUP warm-up + $RUNS runs each, no shell)" \
+    "mc-run|minicontainer run --rm busybox true|median<=100|" \
+    "dk-run|docker run --rm busybox true|ratio>=3|mc-run" \
+    "dk-run-nonet|docker run --rm --network none busybox true|ratio>=3|mc-run" \
+    "mc-exec|minicontainer exec <ctr> true|median<=40|" \
+    "dk-exec|docker exec <ctr> true||mc-exec"
+
+  # memory, with one container running in each engine and the daemons idle after the runs
+  sleep 3
+  fds3=$(fd_count "$MC_PID")
+  local mc_shim dk_shim
+  mc_shim=$(pgrep -f "minicontainer-shim run $MC_DATA/containers/$mc_ctr" | head -1 || true)
+  dk_shim=$(pgrep -f "containerd-shim-runc-v2 .*-id $dk_ctr" | head -1 || true)
+  [ -n "$mc_shim" ] || failures+=("no minicontainer-shim process found for container $mc_ctr")
+  report_rss_table "Memory (VmRSS from /proc/PID/status; daemons idle after the runs, one sleep container each)" \
+    "minicontainerd, idle after the runs|$MC_PID|60" \
+    "minicontainerd, right after start and one run (for reference)|=$MC_RSS_START|" \
+    "minicontainer-shim of the running container|$mc_shim|5" \
+    "dockerd (reference)|$DK_PID|" \
+    "containerd started by dockerd (reference)|$DK_CONTAINERD_PID|" \
+    "containerd-shim-runc-v2 of the running container (reference)|$dk_shim|"
+
+  # does MiniContainer hold up? after all the --rm runs: leftovers, shims, daemon fds
+  local left shims
+  left=$(mc ps -aq | grep -vc "^${mc_ctr:0:12}" || true)
+  shims=$(pgrep -fc "minicontainer-shim (run|exec) $MC_DATA" || true)
+  note "MiniContainer, sanity after the measurements: $left containers left besides the sleeper (want 0), $shims shim process(es) (want 1); daemon open fds: $fds0 at start → $fds1 after $((RUNS + WARMUP)) run --rm → $fds2 with the sleeper running → $fds3 after $((RUNS + WARMUP)) execs. Network interfaces a container sees: MiniContainer default: $MC_NET_DEFAULT; Docker default (dockerd --bridge=none, so no docker0/veth): $DK_NET_DEFAULT; Docker --network none: $DK_NET_NONE."
+  [ "$left" = 0 ] || failures+=("MiniContainer left $left containers after run --rm")
+  [ "$shims" = 1 ] || failures+=("MiniContainer had $shims shim processes with one container running")
+}
+
+# ---------------------------------------------------------------------------------------------------
+# cleanup (trap EXIT) and the check that the host is as we found it
+
+stop_pid() {  # $1 pid, $2 seconds before SIGKILL
+  local pid=$1 i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < $2 * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  say "pid $pid did not stop on SIGTERM: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  sleep 0.2
+}
+
+cleaned=false
+cleanup() {
+  $cleaned && return 0; cleaned=true
+  set +e
+  local pid c
+  if [ -n "$MC_PID" ]; then
+    if kill -0 "$MC_PID" 2>/dev/null; then
+      for c in $(mc ps -aq 2>/dev/null); do mc rm -f "$c" >/dev/null 2>&1 || say "minicontainer rm -f $c failed"; done
+    fi
+    stop_pid "$MC_PID" 10
+    wait "$MC_PID" 2>/dev/null
+    # shims survive their daemon by design; any of ours still alive is a leak: report and kill it
+    for pid in $(pgrep -f "minicontainer-shim (run|exec) $MC_DATA" || true); do
+      failures+=("shim $pid still running after rm -f and daemon stop"); kill -KILL "$pid" 2>/dev/null
+    done
+  fi
+  if [ -n "$DK_PID" ]; then
+    if kill -0 "$DK_PID" 2>/dev/null; then
+      c=$(dk ps -aq 2>/dev/null); [ -n "$c" ] && dk rm -f $c >/dev/null 2>&1
+    fi
+    stop_pid "$DK_PID" 30            # dockerd stops the containerd it started on the way out
+    wait "$DK_PID" 2>/dev/null
+    [ -n "$DK_CONTAINERD_PID" ] && kill -0 "$DK_CONTAINERD_PID" 2>/dev/null && {
+      say "dockerd's containerd ($DK_CONTAINERD_PID) outlived dockerd: stopping it"; stop_pid "$DK_CONTAINERD_PID" 10; }
+    for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $DK_EXEC/" || true); do
+      say "containerd shim $pid outlived dockerd: killing it"; kill -KILL "$pid" 2>/dev/null
+    done
+    # cgroups made for Docker's containers (--cgroup-parent) and paths it created outside its roots
+    for c in $(find /sys/fs/cgroup -mindepth 2 -maxdepth 3 -type d -name mc-bench-docker 2>/dev/null); do
+      find "$c" -depth -mindepth 1 -type d -exec rmdir {} \; 2>/dev/null; rmdir "$c" 2>/dev/null
+    done
+    for c in "${created_paths[@]}"; do
+      if [ -d "$c" ]; then find "$c" -depth -type d -empty -delete 2>/dev/null
+      else rm -f "$c"; fi
+    done
+  fi
+  if [ -n "$ROOT" ] && [ -d "$ROOT" ]; then
+    findmnt -rn -o TARGET | grep -F "$ROOT/" | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
+    [ "$(findmnt -rn -o TARGET | grep -cF "$ROOT")" = 0 ] && rm -rf --one-file-system "$ROOT"
+  fi
+}
+
+verify_host() {  # compares the host with the snapshot taken at the start; prints and returns problems
+  local before=$1 after=$2 problems=() f d
+  for f in links mounts iptables nft sysctl; do
+    d=$(diff "$before.$f" "$after.$f" | grep '^[<>]' || true)
+    [ -n "$d" ] && problems+=("$f changed: $(echo "$d" | head -5 | tr '\n' ' ')")
+  done
+  d=$(comm -13 "$before.cgroups" "$after.cgroups" | grep -E 'docker|mc-bench' || true)
+  [ -n "$d" ] && problems+=("cgroups left: $(echo "$d" | tr '\n' ' ')")
+  local i; for i in 1 2 3 4 5; do   # a shim that is exiting gets a few seconds
+    d=$(comm -13 "$before.dockerpids" <(docker_pids | sort) | awk '{ print $1 }')
+    [ -z "$d" ] && break; sleep 1
+  done
+  [ -n "$d" ] && problems+=("docker processes still running: $(for p in $d; do echo -n "$p: "; tr '\0' ' ' </proc/$p/cmdline 2>/dev/null; echo -n '; '; done)")
+  # cleanup.sh --check: what it lists now that it did not list before (others may run MiniContainer too)
+  d=$(comm -13 <(sort "$before.cleanup") <(sort "$after.cleanup") | grep '^leftover' || true)
+  [ -n "$d" ] && problems+=("scripts/cleanup.sh --check lists new leftovers: $(echo "$d" | tr '\n' ' ')")
+  [ -n "$ROOT" ] && [ -e "$ROOT" ] && problems+=("$ROOT still exists")
+  for f in /run/docker /run/containerd /etc/docker/key.json; do
+    [ -e "$f" ] && printf '%s\n' "${created_paths[@]}" | grep -qx "$f" && problems+=("$f left behind")
+  done
+  printf '%s\n' "${problems[@]}"
+}
+
+flush_results() { printf '%s' "$RESULTS" >"$OUT/results.md"; }
+
+on_exit() {
+  local rc=$?
+  cleanup
+  [ -n "$WORK" ] && rm -rf "$WORK"
+  exit $rc
+}
+
+# ---------------------------------------------------------------------------------------------------
+# main
+
+main() {
+  # WORK (snapshots, logs worth keeping until the end) and ROOT (both engines' roots) are separate, so the
+  # host check after ROOT is gone still has the before-snapshot.
+  WORK=$(mktemp -d /tmp/mc-bench-work-XXXXXX)
+  ROOT=$(mktemp -d /tmp/mc-bench-XXXXXX)
+  mkdir -p "$OUT"
+  trap on_exit EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  host_snapshot "$WORK/before"
+
+  install_packages
+  build_minicontainer
+
+  local mc_rev; mc_rev=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo '?')
+  git -C "$repo" diff --quiet HEAD -- src 2>/dev/null || mc_rev+=" + uncommitted changes in src/"
+  RESULTS="# MiniContainer benchmark"$'\n\n'
+  RESULTS+="$(date -u '+%Y-%m-%d %H:%M UTC') · kernel $(uname -r) · $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)) · "
+  RESULTS+="MiniContainer $mc_rev · $(dockerd --version 2>/dev/null | sed 's/,.*//') (CLI $DOCKER_CLI) · $(hyperfine --version) · "
+  RESULTS+="load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"$'\n\n'
+  printf '%s' "$RESULTS"
+
+  local s
+  for s in "${selected[@]}"; do
+    say "=== section $s ==="
+    "bench_$s"
+    flush_results
+  done
+  note "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine inflates the numbers)."
+
+  say "stopping the daemons, removing their containers and roots"
+  cp "$ROOT/mc/minicontainerd.log" "$OUT/minicontainerd.log" 2>/dev/null || true
+  cp "$ROOT/docker/dockerd.log" "$OUT/dockerd.log" 2>/dev/null || true
+  cleanup
+  host_snapshot "$WORK/after"
+  local problems; problems=$(verify_host "$WORK/before" "$WORK/after")
+  if [ -z "$problems" ]; then
+    note "Host check after cleanup: both daemons and Docker's containerd stopped, no containers, mounts, links, iptables/nft rules, sysctls, cgroups or roots left (ip link, findmnt, iptables-save, nft, scripts/cleanup.sh --check compared with before)."
+  else
+    note "Host check after cleanup found problems:"$'\n'"$(sed 's/^/- /' <<<"$problems")"
+    failures+=("host not left as found")
+  fi
+  if [ ${#failures[@]} -gt 0 ]; then
+    note "Failures:"$'\n'"$(printf -- '- %s\n' "${failures[@]}")"
+  fi
+  flush_results
+  say "results written to artifacts/bench/results.md (hyperfine JSON: artifacts/bench/*.json)"
+  [ ${#failures[@]} -eq 0 ]
+}
+
+main

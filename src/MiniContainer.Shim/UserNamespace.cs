@@ -1,0 +1,57 @@
+using System.Text;
+using MiniContainer.Kernel;
+using MiniContainer.Runtime;
+
+namespace MiniContainer.Shim;
+
+using Kernel = MiniContainer.Kernel.Kernel;
+
+/// <summary>
+/// A user-namespaced container (daemon --userns-remap): root inside is an unprivileged uid range outside.
+/// Before the child may go on, real root (the shim) must:
+///   1. write its uid_map and gid_map (which host ids its ids are);
+///   2. give its container layer (upper/work dirs) to the range's root, so root inside can write there;
+///   3. make an id-mapped copy of each image layer (open_tree + mount_setattr MOUNT_ATTR_IDMAP through the
+///      child's user namespace), so the image's root-owned files appear root-owned inside. The init stage
+///      attaches each copy over the layer's own path — in its private mount namespace only — and mounts
+///      the overlay itself, with "userxattr" as overlayfs requires inside a user namespace.
+/// </summary>
+public static class UserNamespace
+{
+    public static void Prepare(int childPid, ContainerSpec spec, SyncChannel sync)
+    {
+        WriteIdMap($"/proc/{childPid}/uid_map", spec.UidMappings!);
+        WriteIdMap($"/proc/{childPid}/gid_map", spec.GidMappings ?? spec.UidMappings!);
+        sync.SendIdMapsWritten();
+        uint rootUid = spec.UidMappings!.First(m => m.ContainerId == 0).HostId;
+        uint rootGid = (spec.GidMappings ?? spec.UidMappings!).First(m => m.ContainerId == 0).HostId;
+        foreach (string dir in new[] { spec.Rootfs.UpperDir, spec.Rootfs.WorkDir, Path.Combine(spec.Rootfs.WorkDir, "work") })
+            if (Directory.Exists(dir)) Kernel.LChown(dir, rootUid, rootGid);
+
+        int userNs = Kernel.Open($"/proc/{childPid}/ns/user", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+        try
+        {
+            foreach (string layer in spec.Rootfs.LowerDirs)
+            {
+                int mount = Kernel.CloneMountTree(layer);
+                try
+                {
+                    Kernel.IdmapMount(mount, userNs);
+                    sync.SendLayerMount(mount);
+                }
+                finally { Kernel.Close(mount); }
+            }
+        }
+        finally { Kernel.Close(userNs); }
+    }
+
+    /// <summary>/proc/PID/uid_map: "inside-id host-id count" per line, written once, in one write(2).</summary>
+    private static void WriteIdMap(string path, List<IdMapping> mappings)
+    {
+        string text = string.Concat(mappings.Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
+        Kernel.Trace?.Invoke($"write {path}: {text.Trim()}");
+        int fd = Kernel.Open(path, Kernel.O_WRONLY | Kernel.O_CLOEXEC);
+        try { Kernel.WriteAll(fd, Encoding.ASCII.GetBytes(text)); }
+        finally { Kernel.Close(fd); }
+    }
+}
