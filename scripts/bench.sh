@@ -48,11 +48,13 @@ done
 # host state before we touch anything (compared in verify_host at the end)
 
 ROOT=""                        # /tmp/mc-bench-XXXXXX, created in main
-WORK=""                        # $ROOT/work: scratch files (snapshots, table fragments)
+WORK=""                        # /tmp/mc-bench-work-XXXXXX: host snapshots, apt log (removed on exit)
 MC_PID="" ; MC_SOCK="" ; MC_BIN="" ; MC_DATA="" ; MC_RSS_START="" ; MC_NET_DEFAULT=""
 DK_PID="" ; DK_SOCK="" ; DK_CONTAINERD_PID="" ; DK_EXEC="" ; DK_NET_DEFAULT="" ; DK_NET_NONE=""
 created_paths=()               # host paths dockerd/containerd create outside their roots, absent before
 INSTALLED_DOCKER=false
+MC_IDS=()                      # short IDs of every container our minicontainerd made (from its log)
+OTHERS_LEFTOVERS=0             # new cleanup.sh --check lines that belong to other MiniContainer users
 RESULTS=""                     # Markdown being assembled
 failures=()                    # what went wrong (reported; makes the exit status nonzero)
 
@@ -207,6 +209,28 @@ start_docker() {
 # ---------------------------------------------------------------------------------------------------
 # measuring and reporting
 
+cpu_busy_pct() {  # share of all CPUs busy over the next second, from /proc/stat
+  local a b
+  a=($(head -1 /proc/stat)); sleep 1; b=($(head -1 /proc/stat))
+  awk -v u="$(( (b[1]+b[2]+b[3]+b[6]+b[7]+b[8]) - (a[1]+a[2]+a[3]+a[6]+a[7]+a[8]) ))" \
+      -v i="$(( (b[4]+b[5]) - (a[4]+a[5]) ))" 'BEGIN { printf "%d", (u + i) ? 100 * u / (u + i) : 0 }'
+}
+
+# Waits (up to BENCH_QUIET_WAIT seconds, default 120) until other work leaves the CPUs mostly idle, so the
+# numbers are not a measure of someone else's build. Records what it saw for the report.
+QUIET_NOTE=""
+wait_for_quiet() {
+  local limit=${BENCH_QUIET_WAIT:-120} start=$SECONDS busy
+  busy=$(cpu_busy_pct)
+  while [ "$busy" -gt 25 ] && [ $((SECONDS - start)) -lt "$limit" ]; do
+    [ $(( (SECONDS - start) % 30 )) -lt 2 ] && say "CPUs ${busy}% busy with other work: waiting for a quieter moment (up to ${limit}s)"
+    busy=$(cpu_busy_pct)
+  done
+  QUIET_NOTE="CPU busy with other work just before measuring: ${busy}% (waited $((SECONDS - start)) s)"
+  [ "$busy" -gt 25 ] && QUIET_NOTE+=" — **the machine was busy: numbers are inflated**"
+  return 0
+}
+
 # hf ID NAME COMMAND…: one hyperfine measurement (no shell in between), JSON in $OUT/ID.json.
 hf() {
   local id=$1 name=$2; shift 2
@@ -259,6 +283,7 @@ rss_detail() {  # anon / file / shmem parts of the RSS, MB
   awk '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} /^RssShmem:/ {s=$2}
        END { printf "anon %.1f + file %.1f + shmem %.1f", a/1024, f/1024, s/1024 }' "/proc/$1/status" 2>/dev/null || true
 }
+uss_kb() { awk '/^Private_(Clean|Dirty):/ { k += $2 } END { if (NR) print k }' "/proc/$1/smaps_rollup" 2>/dev/null || true; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # report_rss_table TITLE ROW…   each ROW is "label|pid|target MB or empty" (RSS read now from /proc/PID/status)
@@ -266,19 +291,20 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 report_rss_table() {
   local title=$1; shift
   local t; t="### $title"$'\n\n'
-  t+="| process | RSS (MB) | of which (MB) | target | |"$'\n'
-  t+="|---|---:|---|---|---|"$'\n'
-  local row label pid target kb detail tgt v
+  t+="| process | RSS (MB) | of which (MB) | private, USS (MB) | target (RSS) | |"$'\n'
+  t+="|---|---:|---|---:|---|---|"$'\n'
+  local row label pid target kb detail uss tgt v
   for row in "$@"; do
     IFS='|' read -r label pid target <<<"$row"
-    detail=""
+    detail=""; uss=""
     if [ "${pid:0:1}" = "=" ]; then kb=${pid#=}
-    elif [ -n "$pid" ]; then kb=$(rss_kb "$pid"); detail=$(rss_detail "$pid")
+    elif [ -n "$pid" ]; then kb=$(rss_kb "$pid"); detail=$(rss_detail "$pid"); uss=$(uss_kb "$pid")
     else kb=""; fi
-    if [ -z "$kb" ]; then t+="| $label | n/a (process not found) | | | |"$'\n'; continue; fi
+    if [ -z "$kb" ]; then t+="| $label | n/a (process not found) | | | | |"$'\n'; continue; fi
+    [ -n "$uss" ] && uss=$(mb "$uss")
     tgt=""; v=""
     if [ -n "$target" ]; then tgt="≤ $target MB"; v=$(verdict le "$(mb "$kb")" "$target"); fi
-    t+="| $label | $(mb "$kb") | $detail | $tgt | $v |"$'\n'
+    t+="| $label | $(mb "$kb") | $detail | $uss | $tgt | $v |"$'\n'
   done
   RESULTS+="$t"$'\n'
   printf '%s\n' "$t"
@@ -296,6 +322,7 @@ bench_run_exec() {
   start_docker
   local fds0 fds1 fds2 fds3
   fds0=$(fd_count "$MC_PID")
+  wait_for_quiet
 
   # run --rm busybox true
   hf mc-run  "minicontainer run --rm busybox true"                  "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart run --rm "$IMAGE" true || true
@@ -338,6 +365,7 @@ bench_run_exec() {
   local left shims
   left=$(mc ps -aq | grep -vc "^${mc_ctr:0:12}" || true)
   shims=$(pgrep -fc "minicontainer-shim (run|exec) $MC_DATA" || true)
+  note "$QUIET_NOTE; load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
   note "MiniContainer, sanity after the measurements: $left containers left besides the sleeper (want 0), $shims shim process(es) (want 1); daemon open fds: $fds0 at start → $fds1 after $((RUNS + WARMUP)) run --rm → $fds2 with the sleeper running → $fds3 after $((RUNS + WARMUP)) execs. Network interfaces a container sees: MiniContainer default: $MC_NET_DEFAULT; Docker default (dockerd --bridge=none, so no docker0/veth): $DK_NET_DEFAULT; Docker --network none: $DK_NET_NONE."
   [ "$left" = 0 ] || failures+=("MiniContainer left $left containers after run --rm")
   [ "$shims" = 1 ] || failures+=("MiniContainer had $shims shim processes with one container running")
@@ -411,9 +439,14 @@ verify_host() {  # compares the host with the snapshot taken at the start; print
     [ -z "$d" ] && break; sleep 1
   done
   [ -n "$d" ] && problems+=("docker processes still running: $(for p in $d; do echo -n "$p: "; tr '\0' ' ' </proc/$p/cmdline 2>/dev/null; echo -n '; '; done)")
-  # cleanup.sh --check: what it lists now that it did not list before (others may run MiniContainer too)
+  # cleanup.sh --check: what it lists now that it did not before. Others may run MiniContainer on this
+  # host at the same time, so only leftovers naming our root or one of our containers count as ours.
   d=$(comm -13 <(sort "$before.cleanup") <(sort "$after.cleanup") | grep '^leftover' || true)
-  [ -n "$d" ] && problems+=("scripts/cleanup.sh --check lists new leftovers: $(echo "$d" | tr '\n' ' ')")
+  if [ -n "$d" ]; then
+    local ours; ours=$(grep -F -e "$ROOT/" $(printf -- '-e /%s ' "${MC_IDS[@]}") <<<"$d" || true)
+    [ -n "$ours" ] && problems+=("scripts/cleanup.sh --check lists leftovers of ours: $(echo "$ours" | tr '\n' ' ')")
+    OTHERS_LEFTOVERS=$(grep -vcF -e "$ROOT/" $(printf -- '-e /%s ' "${MC_IDS[@]}") <<<"$d" || true)
+  fi
   [ -n "$ROOT" ] && [ -e "$ROOT" ] && problems+=("$ROOT still exists")
   for f in /run/docker /run/containerd /etc/docker/key.json; do
     [ -e "$f" ] && printf '%s\n' "${created_paths[@]}" | grep -qx "$f" && problems+=("$f left behind")
@@ -454,6 +487,7 @@ main() {
   RESULTS+="MiniContainer $mc_rev · $(dockerd --version 2>/dev/null | sed 's/,.*//') (CLI $DOCKER_CLI) · $(hyperfine --version) · "
   RESULTS+="load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"$'\n\n'
   printf '%s' "$RESULTS"
+  flush_results
 
   local s
   for s in "${selected[@]}"; do
@@ -461,16 +495,21 @@ main() {
     "bench_$s"
     flush_results
   done
-  note "Load average at end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine inflates the numbers)."
 
   say "stopping the daemons, removing their containers and roots"
   cp "$ROOT/mc/minicontainerd.log" "$OUT/minicontainerd.log" 2>/dev/null || true
   cp "$ROOT/docker/dockerd.log" "$OUT/dockerd.log" 2>/dev/null || true
+  mapfile -t MC_IDS < <(grep -oE 'container [0-9a-f]{12} created' "$OUT/minicontainerd.log" 2>/dev/null | awk '{ print $2 }' | sort -u)
   cleanup
   host_snapshot "$WORK/after"
   local problems; problems=$(verify_host "$WORK/before" "$WORK/after")
+  local others=""
+  [ "$OTHERS_LEFTOVERS" -gt 0 ] && others=" ($OTHERS_LEFTOVERS new cleanup.sh --check line(s) name containers that are not ours: other MiniContainer users on this host.)"
+  if [ ${#MC_IDS[@]} -eq 0 ] && [ -n "$MC_PID" ]; then
+    others+=" (Could not read container IDs from minicontainerd.log, so leftover cgroups could not be attributed.)"
+  fi
   if [ -z "$problems" ]; then
-    note "Host check after cleanup: both daemons and Docker's containerd stopped, no containers, mounts, links, iptables/nft rules, sysctls, cgroups or roots left (ip link, findmnt, iptables-save, nft, scripts/cleanup.sh --check compared with before)."
+    note "Host check after cleanup: both daemons and Docker's containerd stopped, no containers, mounts, links, iptables/nft rules, sysctls, cgroups or roots left (ip link, findmnt, iptables-save, nft, scripts/cleanup.sh --check compared with before).$others"
   else
     note "Host check after cleanup found problems:"$'\n'"$(sed 's/^/- /' <<<"$problems")"
     failures+=("host not left as found")

@@ -97,6 +97,12 @@ namespace MiniContainer.Cli
             {
                 return ExitCodes.Error;   // our output was closed (e.g. `| head`): nothing left to say
             }
+            catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException)
+            {
+                // The daemon went away or answered nonsense in the middle of a command.
+                Stdio.Err.WriteLine($"error during communication with the daemon: {e.Message}");
+                return ExitCodes.Error;
+            }
         }
 
         /// <summary>System.CommandLine's errors in docker's words.</summary>

@@ -47,11 +47,24 @@ internal static class DaemonLauncher
                 if (await client.PingAsync(TimeSpan.FromSeconds(1))) return;
             }
             catch (DaemonUnavailableException) { }
-            if (started.HasExited && started.ExitCode != 0) break;
+            if (started.HasExited && started.ExitCode != 0)
+                throw new DaemonUnavailableException(
+                    $"{failure.Message}\nminicontainerd exited with status {started.ExitCode} right after starting; the end of {LogFile}:\n{LogTail()}");
             await Task.Delay(100);
         }
         throw new DaemonUnavailableException(
-            $"{failure.Message}\nminicontainerd was started but did not answer within {StartupTimeout.TotalSeconds:0} s; see {LogFile}.");
+            $"{failure.Message}\nminicontainerd was started but did not answer within {StartupTimeout.TotalSeconds:0} s; the end of {LogFile}:\n{LogTail()}");
+    }
+
+    /// <summary>The last lines of the daemon's log, indented, for an error message.</summary>
+    static string LogTail(int lines = 5)
+    {
+        try
+        {
+            var tail = File.ReadLines(LogFile).TakeLast(lines).Select(l => "  " + l);
+            return string.Join('\n', tail);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "  (log not readable)"; }
     }
 
     /// <summary>The daemon binary: beside the CLI (how we ship them), else on PATH.</summary>

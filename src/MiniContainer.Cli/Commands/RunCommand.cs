@@ -48,7 +48,9 @@ internal static class RunCommand
             if (run && !detached && tty && interactive && !Stdio.InIsTerminal)
                 throw new ExitException(ExitCodes.Error, "the input device is not a TTY");
 
-            var config = flags.BuildConfig(parse, imageName, cmd, detached, Environment.GetEnvironmentVariable, tty ? TerminalSession.Size() : null);
+            // create has no -d: docker fills its config as for an attached run (-i gives AttachStdin and StdinOnce),
+            // so a later `start -a -i` sees the container's stdin close when ours does.
+            var config = flags.BuildConfig(parse, imageName, cmd, detached: run && detached, Environment.GetEnvironmentVariable, tty ? TerminalSession.Size() : null);
             try
             {
                 var client = await context.ConnectAsync(parse);

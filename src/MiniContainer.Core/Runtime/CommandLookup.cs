@@ -26,16 +26,13 @@ public static class CommandLookup
                 throw new LookupException(127, $"exec: \"{command}\": stat {command}: no such file or directory");
             throw new LookupException(126, $"exec: \"{command}\": {problem}");
         }
+        // Like Go's exec.LookPath (which runc uses): a file that is there but not executable is skipped.
         string path = env.LastOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..] ?? DefaultPath;
-        string? denied = null;
         foreach (string dir in path.Split(':'))
         {
             string candidate = Path.Combine(dir.Length == 0 ? "." : dir, command);
-            string? problem = isExecutableFile(candidate);
-            if (problem == null) return candidate;
-            if (problem == "permission denied") denied ??= candidate;
+            if (isExecutableFile(candidate) == null) return candidate;
         }
-        if (denied != null) throw new LookupException(126, $"exec: \"{command}\": permission denied");
         throw new LookupException(127, $"exec: \"{command}\": executable file not found in $PATH");
     }
 }

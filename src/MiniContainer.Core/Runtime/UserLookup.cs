@@ -29,7 +29,7 @@ public static class UserLookup
         }
         else if (uint.TryParse(userPart, out uid))
         {
-            gid = uid == 0 ? 0 : uid;
+            gid = 0;     // a uid with no passwd entry keeps group 0, as runc does
             if (uid == 0) home = "/root";
         }
         else
@@ -46,9 +46,10 @@ public static class UserLookup
                 throw new ArgumentException($"unable to find group {groupPart}: no matching entries in group file");
         }
 
-        // Supplementary groups: every group that lists the user by name, plus the primary group.
+        // Supplementary groups: every group that lists the user by name, plus the primary group —
+        // unless a group was given explicitly, which then is the only one (runc's rule).
         var supplementary = new List<uint> { gid };
-        if (userName != null)
+        if (userName != null && groupPart.Length == 0)
             foreach (var g in groups)
                 if (g.Length >= 4 && g[3].Split(',').Contains(userName) && uint.TryParse(g[2], out uint sg) && !supplementary.Contains(sg))
                     supplementary.Add(sg);

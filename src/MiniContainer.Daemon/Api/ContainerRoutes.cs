@@ -235,7 +235,8 @@ public static class Filters
             var r = c.Record;
             bool ok = key switch
             {
-                "name" => values.Any(v => System.Text.RegularExpressions.Regex.IsMatch(r.PlainName, v) || r.Name == v),
+                // dockerd matches the regex against the name with its leading slash ("/web"), so ^/web$ works.
+                "name" => values.Any(v => System.Text.RegularExpressions.Regex.IsMatch(r.Name, v)),
                 "id" => values.Any(v => r.Id.StartsWith(v, StringComparison.Ordinal)),
                 "status" => values.All(v => Statuses.Contains(v) ? true : throw new BadRequestException($"invalid filter 'status={v}'")) && values.Contains(r.State.Status),
                 "label" => values.Any(v => v.Split('=', 2) is var kv && r.Config.Labels.TryGetValue(kv[0], out var lv) && (kv.Length == 1 || lv == kv[1])),

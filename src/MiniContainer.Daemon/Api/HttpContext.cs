@@ -19,6 +19,7 @@ public sealed class HttpContext
     public bool ResponseStarted { get; private set; }
     public bool Hijacked { get; private set; }
     public bool CloseAfter { get; private set; }
+    internal void CloseAfterResponse() => CloseAfter = true;
     private ChunkedWriteStream? _chunked;
 
     public const string ApiVersion = "1.47", MinApiVersion = "1.24";
@@ -64,7 +65,7 @@ public sealed class HttpContext
         $"HTTP/1.1 {status} {Reason(status)}\r\n" +
         (contentType != null ? $"Content-Type: {contentType}\r\n" : "") +
         $"Api-Version: {ApiVersion}\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: MiniContainer/{DaemonInfo.Version} (linux)\r\n" +
-        $"Date: {DateTime.UtcNow:R}\r\n" + framing + "\r\n";
+        $"Date: {DateTime.UtcNow:R}\r\n" + (CloseAfter && status != 101 ? "Connection: close\r\n" : "") + framing + "\r\n";
 
     public async Task WriteBytesAsync(int status, string? contentType, byte[] body)
     {
@@ -129,7 +130,7 @@ public sealed class HttpContext
     private static string Reason(int status) => status switch
     {
         101 => "Switching Protocols", 200 => "OK", 201 => "Created", 204 => "No Content", 304 => "Not Modified",
-        400 => "Bad Request", 404 => "Not Found", 409 => "Conflict", 500 => "Internal Server Error", 501 => "Not Implemented",
+        400 => "Bad Request", 404 => "Not Found", 405 => "Method Not Allowed", 409 => "Conflict", 500 => "Internal Server Error", 501 => "Not Implemented",
         _ => "Status",
     };
 }

@@ -68,8 +68,9 @@ public sealed class HttpServer(string socketPath, Func<HttpContext, Task> handle
                     if (status == 500) Log.Error($"{ctx.Method} {ctx.Path}: {e}");
                     await ctx.WriteErrorAsync(status, message);
                 }
-                if (ctx.Hijacked || ctx.CloseAfter) break;
+                if (ctx.Hijacked) break;
                 await ctx.FinishAsync();
+                if (ctx.CloseAfter) break;
             }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidDataException) { }
@@ -102,7 +103,14 @@ internal sealed class HttpConnection(NetworkStream stream) : IDisposable
         Stream body = headers.TryGetValue("Transfer-Encoding", out var te) && te.Contains("chunked", StringComparison.OrdinalIgnoreCase)
             ? new ChunkedReadStream(this)
             : new LengthReadStream(this, headers.TryGetValue("Content-Length", out var cl) && long.TryParse(cl, out long n) ? n : 0);
-        return new HttpContext(this, parts[0], parts[1], headers, body);
+        var ctx = new HttpContext(this, parts[0], parts[1], headers, body);
+        // HTTP/1.0 closes after each response unless it asks for keep-alive; 1.1 keeps alive unless told to close.
+        headers.TryGetValue("Connection", out var connection);
+        bool http10 = parts[2] == "HTTP/1.0";
+        if ((connection?.Contains("close", StringComparison.OrdinalIgnoreCase) ?? false) ||
+            (http10 && !(connection?.Contains("keep-alive", StringComparison.OrdinalIgnoreCase) ?? false)))
+            ctx.CloseAfterResponse();
+        return ctx;
     }
 
     public async Task<string?> ReadLineAsync()

@@ -190,7 +190,7 @@ public sealed class ContainerService
             Process = new ProcessSpec
             {
                 Args = new[] { r.Path }.Concat(r.Args).ToList(),
-                Env = r.Config.Env, Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User,
+                Env = CreateRequest.ProcessEnv(r.Config), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User,
                 Terminal = r.Config.Tty, OpenStdin = r.Config.OpenStdin, Init = h.Init == true,
                 ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
             },

@@ -39,7 +39,7 @@ public static partial class CreateRequest
         else
         {
             entrypoint = imageConfig?.Entrypoint?.ToList() ?? new List<string>();
-            cmd = userCmd ?? imageConfig?.Cmd?.ToList() ?? new List<string>();
+            cmd = userCmd is { Count: > 0 } ? userCmd : imageConfig?.Cmd?.ToList() ?? new List<string>();
         }
         var argv = entrypoint.Concat(cmd).ToList();
         if (argv.Count == 0) throw new BadRequestException("no command specified");
@@ -47,8 +47,6 @@ public static partial class CreateRequest
         var env = MergeEnv(imageConfig?.Env, StringList(body["Env"]));
         string hostname = (string?)body["Hostname"] is { Length: > 0 } h ? h : id[..12];
         bool tty = (bool?)body["Tty"] ?? false;
-        if (!env.Any(e => e.StartsWith("HOSTNAME=", StringComparison.Ordinal))) env.Insert(0, "HOSTNAME=" + hostname);
-        if (tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
 
         var host = new HostConfig
         {
@@ -116,8 +114,10 @@ public static partial class CreateRequest
         if (host.MemorySwap > 0 && host.Memory == 0)
             throw new BadRequestException("You should always set the Memory limit when using Memoryswap limit, see usage");
         if (host.NanoCpus < 0) throw new BadRequestException("Range of CPUs is from 0.01 to " + Environment.ProcessorCount + ".00, as there are only " + Environment.ProcessorCount + " CPUs available");
-        if (host.NanoCpus > 0 && (host.CpuQuota > 0 || host.CpuPeriod > 0))
+        if (host.NanoCpus > 0 && host.CpuPeriod > 0)
             throw new BadRequestException("Conflicting options: Nano CPUs and CPU Period cannot both be set");
+        if (host.NanoCpus > 0 && host.CpuQuota > 0)
+            throw new BadRequestException("Conflicting options: Nano CPUs and CPU Quota cannot both be set");
         if (host.NanoCpus > Environment.ProcessorCount * 1_000_000_000L)
             throw new BadRequestException($"Range of CPUs is from 0.01 to {Environment.ProcessorCount}.00, as there are only {Environment.ProcessorCount} CPUs available");
         if (host.UsernsMode is not ("" or "host"))
@@ -126,19 +126,24 @@ public static partial class CreateRequest
             throw new NotFoundException($"network {host.NetworkMode} not found");
     }
 
-    /// <summary>The image's Env, overridden key by key by the request's.</summary>
+    /// <summary>dockerd's merge: the request's Env first, then each of the image's whose key it does not set.</summary>
     public static List<string> MergeEnv(IEnumerable<string>? imageEnv, IEnumerable<string>? userEnv)
     {
-        var result = new List<string>();
-        void Put(string kv)
-        {
-            string key = kv.Split('=', 2)[0];
-            int i = result.FindIndex(e => e.Split('=', 2)[0] == key);
-            if (i >= 0) result[i] = kv; else result.Add(kv);
-        }
-        foreach (var e in imageEnv ?? Array.Empty<string>()) Put(e);
-        foreach (var e in userEnv ?? Array.Empty<string>()) Put(e);
+        static string Key(string kv) => kv.Split('=', 2)[0];
+        var result = (userEnv ?? Array.Empty<string>()).ToList();
+        var userKeys = result.Select(Key).ToHashSet();
+        result.AddRange((imageEnv ?? Array.Empty<string>()).Where(e => !userKeys.Contains(Key(e))));
         return result;
+    }
+
+    /// <summary>The environment the process gets: the container's Env, plus HOSTNAME and (with a TTY) TERM
+    /// unless it sets them — added at start, as dockerd does, not stored in Config.Env.</summary>
+    public static List<string> ProcessEnv(ContainerConfig config)
+    {
+        var env = new List<string>(config.Env);
+        if (!env.Any(e => e.StartsWith("HOSTNAME=", StringComparison.Ordinal))) env.Insert(0, "HOSTNAME=" + config.Hostname);
+        if (config.Tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
+        return env;
     }
 
     public static List<string>? StringList(JsonNode? node) => node switch

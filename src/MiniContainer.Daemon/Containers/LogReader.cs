@@ -56,8 +56,13 @@ public static class LogReader
     public static DateTimeOffset? ParseTime(string? s)
     {
         if (string.IsNullOrEmpty(s) || s == "0") return null;
-        if (double.TryParse(s, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double secs))
-            return DateTimeOffset.UnixEpoch.AddTicks((long)(secs * TimeSpan.TicksPerSecond));
+        // "seconds.nanoseconds", as the docker CLI sends it: parsed as two integers, so no precision is lost.
+        var m = System.Text.RegularExpressions.Regex.Match(s, @"^(\d+)(?:\.(\d{1,9}))?$");
+        if (m.Success)
+        {
+            long nanos = m.Groups[2].Success ? long.Parse(m.Groups[2].Value.PadRight(9, '0')) : 0;
+            return DateTimeOffset.UnixEpoch.AddSeconds(long.Parse(m.Groups[1].Value)).AddTicks(nanos / 100);
+        }
         return DateTimeOffset.TryParse(s, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var t) ? t : null;
     }
 }

@@ -113,31 +113,32 @@ public sealed class CreateRequestTests
     }
 
     [Fact]
-    public void Hostname_defaults_to_the_short_id_and_is_in_the_env()
+    public void Hostname_defaults_to_the_short_id_and_is_in_the_process_env_not_config_env()
     {
         var r = Build("""{"Image":"busybox"}""");
         Assert.Equal("0123456789ab", r.Config.Hostname);
-        Assert.Contains("HOSTNAME=0123456789ab", r.Config.Env);
+        Assert.Contains("HOSTNAME=0123456789ab", CreateRequest.ProcessEnv(r.Config));
+        Assert.DoesNotContain(r.Config.Env, e => e.StartsWith("HOSTNAME=", StringComparison.Ordinal)); // as docker inspect shows
 
         var named = Build("""{"Image":"busybox","Hostname":"db1"}""");
         Assert.Equal("db1", named.Config.Hostname);
-        Assert.Contains("HOSTNAME=db1", named.Config.Env);
-        Assert.DoesNotContain("HOSTNAME=0123456789ab", named.Config.Env);
+        Assert.Contains("HOSTNAME=db1", CreateRequest.ProcessEnv(named.Config));
+        Assert.DoesNotContain("HOSTNAME=0123456789ab", CreateRequest.ProcessEnv(named.Config));
     }
 
     [Fact]
     public void A_hostname_in_the_given_env_wins()
     {
-        var env = Build("""{"Image":"busybox","Env":["HOSTNAME=mine"]}""").Config.Env;
+        var env = CreateRequest.ProcessEnv(Build("""{"Image":"busybox","Env":["HOSTNAME=mine"]}""").Config);
         Assert.Equal(["HOSTNAME=mine"], env.Where(e => e.StartsWith("HOSTNAME=", StringComparison.Ordinal)));
     }
 
     [Fact]
     public void Term_is_xterm_with_a_tty_only_and_never_overrides_the_users()
     {
-        Assert.Contains("TERM=xterm", Build("""{"Image":"busybox","Tty":true}""").Config.Env);
-        Assert.DoesNotContain(Build("""{"Image":"busybox"}""").Config.Env, e => e.StartsWith("TERM=", StringComparison.Ordinal));
-        var own = Build("""{"Image":"busybox","Tty":true,"Env":["TERM=dumb"]}""").Config.Env;
+        Assert.Contains("TERM=xterm", CreateRequest.ProcessEnv(Build("""{"Image":"busybox","Tty":true}""").Config));
+        Assert.DoesNotContain(CreateRequest.ProcessEnv(Build("""{"Image":"busybox"}""").Config), e => e.StartsWith("TERM=", StringComparison.Ordinal));
+        var own = CreateRequest.ProcessEnv(Build("""{"Image":"busybox","Tty":true,"Env":["TERM=dumb"]}""").Config);
         Assert.Equal(["TERM=dumb"], own.Where(e => e.StartsWith("TERM=", StringComparison.Ordinal)));
     }
 
@@ -236,10 +237,10 @@ public sealed class CreateRequestTests
     {
         int n = Environment.ProcessorCount;
         var e = Assert.Throws<BadRequestException>(() =>
-            Build($$"""{"Image":"busybox","HostConfig":{"NanoCpus":{{(n + 1) * 1_000_000_000L}}}}"""));
+            Build($$$"""{"Image":"busybox","HostConfig":{"NanoCpus":{{{(n + 1) * 1_000_000_000L}}}}}"""));
         // Docker's wording (newer releases lower-case its first letter).
         Assert.Equal($"Range of CPUs is from 0.01 to {n}.00, as there are only {n} CPUs available", e.Message, ignoreCase: true);
-        Assert.Equal(n * 1_000_000_000L, Build($$"""{"Image":"busybox","HostConfig":{"NanoCpus":{{n * 1_000_000_000L}}}}""").HostConfig.NanoCpus);
+        Assert.Equal(n * 1_000_000_000L, Build($$$"""{"Image":"busybox","HostConfig":{"NanoCpus":{{{n * 1_000_000_000L}}}}}""").HostConfig.NanoCpus);
     }
 
     [Fact]
@@ -266,6 +267,6 @@ public sealed class CreateRequestTests
     [InlineData("default")]
     public void The_built_in_networks_are_accepted(string mode)
     {
-        Assert.Equal(mode, Build($$"""{"Image":"busybox","HostConfig":{"NetworkMode":"{{mode}}"}}""").HostConfig.NetworkMode);
+        Assert.Equal(mode, Build($$$"""{"Image":"busybox","HostConfig":{"NetworkMode":"{{{mode}}}"}}""").HostConfig.NetworkMode);
     }
 }

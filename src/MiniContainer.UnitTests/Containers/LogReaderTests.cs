@@ -128,6 +128,16 @@ public sealed class LogReaderTests : IDisposable
     }
 
     [Fact]
+    public async Task Since_a_records_own_timestamp_includes_that_record()
+    {
+        // Resuming where `docker logs -t` left off: "two" was logged at 2024-01-02T03:04:07.123456700Z, which the
+        // CLI sends as since=1704164647.123456700. Docker's since is inclusive.
+        var since = LogReader.ParseTime($"{T0.AddSeconds(2).ToUnixTimeSeconds()}.123456700");
+        var frames = Frames(await ReadAsync(WithLog(tty: false), Opts(since: since)));
+        Assert.Equal(["two\n", "three\n"], frames.Select(f => f.Text));
+    }
+
+    [Fact]
     public async Task Follow_on_a_stopped_container_replays_and_returns()
     {
         var frames = Frames(await ReadAsync(WithLog(tty: false), Opts(follow: true)));
@@ -152,8 +162,9 @@ public sealed class LogReaderTests : IDisposable
     [Fact]
     public void Unix_seconds_with_nanoseconds_keep_their_precision()
     {
-        // The docker CLI turns `--since 2024-01-02T03:04:05.1234567Z` into "1704164645.123456700" — seconds and
-        // nanoseconds, which dockerd parses separately. Through a double, the 100 ns ticks would be lost.
+        // `docker logs --since 2024-01-02T03:04:05.123456700Z` (a time copied from `docker logs -t`) reaches the API
+        // as "1704164645.123456700": seconds and nanoseconds, which dockerd parses as two integers. Through a double
+        // the time comes out a tick late, and the record logged at exactly that time is left out.
         var expected = new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(1234567);
         Assert.Equal(expected, LogReader.ParseTime("1704164645.123456700"));
     }

@@ -1,0 +1,119 @@
+using MiniContainer.NativeTests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace MiniContainer.NativeTests;
+
+/// <summary>
+/// The real docker CLI (/usr/local/bin/docker) drives the daemon through the Docker Engine API on its socket: run
+/// (attached, detached, with a TTY), ps, logs, exec, inspect, stop, rm, images, version. It uses a config directory of
+/// its own and talks to nothing but the daemon's unix socket.
+/// </summary>
+public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>, IDisposable
+{
+    private const string DockerPath = "/usr/local/bin/docker";
+    private readonly Daemon _d = fixture.Daemon;
+    private readonly string _config = Directory.CreateTempSubdirectory("mc-docker-config-").FullName;
+
+    public void Dispose()
+    {
+        try { Directory.Delete(_config, recursive: true); } catch (IOException) { }
+    }
+
+    private CommandResult Docker(params string[] args) => DockerWithInput(null, args);
+
+    private CommandResult DockerWithInput(string? stdin, params string[] args)
+    {
+        Assert.True(File.Exists(DockerPath), $"the docker CLI is not at {DockerPath}");
+        CommandResult r = Daemon.Exec(DockerPath, new[] { "--config", _config, "-H", _d.Host }.Concat(args).ToArray(), stdin, timeoutMs: 60_000);
+        output.WriteLine($"docker {string.Join(' ', args)} → {r}");
+        return r;
+    }
+
+    [Fact]
+    public void Docker_version_negotiates_with_the_daemon()
+    {
+        CommandResult r = Docker("version", "--format", "{{.Server.APIVersion}} {{.Client.APIVersion}}").Ok();
+        string[] versions = r.Stdout.Trim().Split(' ');
+        Assert.Matches(@"^1\.\d+$", versions[0]);
+        Assert.Matches(@"^1\.\d+$", versions[1]);   // negotiated down to the server's version if need be
+    }
+
+    [Fact]
+    public void Docker_run_rm_echo_prints_hi_and_returns_the_exit_codes()
+    {
+        Assert.Equal("hi\n", Docker("run", "--rm", "busybox", "echo", "hi").Ok().Stdout);
+        Assert.Equal(3, Docker("run", "--rm", "busybox", "sh", "-c", "exit 3").ExitCode);
+        CommandResult nope = Docker("run", "--rm", "busybox", "nope");
+        Assert.Equal(127, nope.ExitCode);
+        Assert.Contains("executable file not found", nope.Stderr);
+        Assert.Equal("from stdin\n", DockerWithInput("from stdin\n", "run", "--rm", "-i", "busybox", "cat").Ok().Stdout);
+    }
+
+    [Fact]
+    public void Docker_run_d_ps_logs_exec_stop_inspect_rm()
+    {
+        string name = Support.Unique("dk");
+        try
+        {
+            string id = Docker("run", "-d", "--name", name, "busybox", "sh", "-c", "echo hello; echo oops >&2; exec sleep 1000").Ok().Stdout.Trim();
+            Assert.Matches("^[0-9a-f]{64}$", id);
+            Assert.Equal(id, Support.IdOf(_d, name));   // the same container, seen by our CLI
+
+            string ps = Docker("ps", "-a", "--filter", "name=" + name, "--format", "{{.ID}} {{.Image}} {{.Names}} {{.Status}}").Ok().Stdout.Trim();
+            Assert.StartsWith($"{id[..12]} busybox {name} Up", ps);
+
+            Support.WaitUntil(() => Docker("logs", name).Stdout == "hello\n", TimeSpan.FromSeconds(10), "the container's first line");
+            CommandResult logs = Docker("logs", name).Ok();
+            Assert.Equal("hello\n", logs.Stdout);
+            Assert.Equal("oops\n", logs.Stderr);
+
+            Assert.Equal("42\n", Docker("exec", name, "sh", "-c", "echo $((6*7))").Ok().Stdout);
+            Assert.Equal("piped\n", DockerWithInput("piped\n", "exec", "-i", name, "cat").Ok().Stdout);
+            Assert.Equal(5, Docker("exec", name, "sh", "-c", "exit 5").ExitCode);
+
+            Assert.Equal(name, Docker("stop", "-t", "1", name).Ok().Stdout.Trim());
+            Assert.Equal("137", Docker("inspect", "--format", "{{.State.ExitCode}}", name).Ok().Stdout.Trim());   // sleep as PID 1 ignores SIGTERM
+            Assert.Equal("exited", Docker("inspect", "--format", "{{.State.Status}}", name).Ok().Stdout.Trim());
+
+            Assert.Equal(name, Docker("rm", name).Ok().Stdout.Trim());
+            Assert.Equal("", Docker("ps", "-a", "-q", "--filter", "name=" + name).Ok().Stdout.Trim());
+            Assert.Empty(HostState.CgroupsOf(id));
+        }
+        finally { _d.Run("rm", "-f", name); }
+    }
+
+    [Fact]
+    public void Docker_inspect_exit_code_of_a_container_that_exited_by_itself()
+    {
+        string name = Support.Unique("dkexit");
+        try
+        {
+            Docker("run", "--name", name, "busybox", "sh", "-c", "exit 9");
+            Assert.Equal("9", Docker("inspect", "--format", "{{.State.ExitCode}}", name).Ok().Stdout.Trim());
+            Assert.Equal("9", Docker("wait", name).Ok().Stdout.Trim());
+        }
+        finally { _d.Run("rm", "-f", name); }
+    }
+
+    [Fact]
+    public void Docker_run_it_gets_a_raw_tty_of_the_callers_size()
+    {
+        CommandResult r = Daemon.Exec("script", ["-qec",
+            $"stty rows 27 cols 91; {DockerPath} --config {_config} -H {_d.Host} run -it --rm busybox sh -c 'stty size; tty'", "/dev/null"], stdin: "", timeoutMs: 60_000);
+        output.WriteLine(r.ToString());
+        string[] lines = r.Stdout.Replace("^@", "").Replace("^D", "").Lines();
+        Assert.Contains("27 91", lines);
+        Assert.Contains("/dev/pts/0", lines);
+    }
+
+    [Fact]
+    public void Docker_images_lists_the_loaded_images_with_our_ids()
+    {
+        string[] ours = _d.Run("images", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").Ok().Stdout.Lines().Order().ToArray();
+        string[] docker = Docker("images", "--no-trunc", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}").Ok().Stdout.Lines().Order().ToArray();
+        Assert.Contains(docker, l => l.StartsWith("busybox:latest sha256:", StringComparison.Ordinal));
+        Assert.Contains(docker, l => l.StartsWith("mc-probe:latest sha256:", StringComparison.Ordinal));
+        Assert.Equal(ours, docker);
+    }
+}
