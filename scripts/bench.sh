@@ -226,7 +226,7 @@ wait_for_quiet() {
     [ $(( (SECONDS - start) % 30 )) -lt 2 ] && say "CPUs ${busy}% busy with other work: waiting for a quieter moment (up to ${limit}s)"
     busy=$(cpu_busy_pct)
   done
-  QUIET_NOTE="CPU busy with other work just before measuring: ${busy}% (waited $((SECONDS - start)) s)"
+  QUIET_NOTE="Whole-machine CPU busy just before measuring (both daemons idle): ${busy}% (waited $((SECONDS - start)) s for < 25%)"
   [ "$busy" -gt 25 ] && QUIET_NOTE+=" — **the machine was busy: numbers are inflated**"
   return 0
 }
@@ -365,7 +365,7 @@ bench_run_exec() {
   local left shims
   left=$(mc ps -aq | grep -vc "^${mc_ctr:0:12}" || true)
   shims=$(pgrep -fc "minicontainer-shim (run|exec) $MC_DATA" || true)
-  note "$QUIET_NOTE; load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
+  note "$QUIET_NOTE; right after measuring (daemons idle again): $(cpu_busy_pct)%; load average after: $(cut -d' ' -f1-3 /proc/loadavg). Other work on this shared machine inflates the means and maxima; the minima are the least disturbed."
   note "MiniContainer, sanity after the measurements: $left containers left besides the sleeper (want 0), $shims shim process(es) (want 1); daemon open fds: $fds0 at start → $fds1 after $((RUNS + WARMUP)) run --rm → $fds2 with the sleeper running → $fds3 after $((RUNS + WARMUP)) execs. Network interfaces a container sees: MiniContainer default: $MC_NET_DEFAULT; Docker default (dockerd --bridge=none, so no docker0/veth): $DK_NET_DEFAULT; Docker --network none: $DK_NET_NONE."
   [ "$left" = 0 ] || failures+=("MiniContainer left $left containers after run --rm")
   [ "$shims" = 1 ] || failures+=("MiniContainer had $shims shim processes with one container running")

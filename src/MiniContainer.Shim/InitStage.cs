@@ -64,7 +64,7 @@ public static class InitStage
         MountOverlay(spec.Rootfs, root, userxattr: layerMounts.Count > 0);
 
         MountProc(root);
-        MountDev(root);
+        MountDev(root, spec.ShmSizeBytes);
         MountSys(root, spec);
         MountEtcFiles(spec, root);
         foreach (var m in spec.Mounts) MountIntoRootfs(m, root);
@@ -90,7 +90,7 @@ public static class InitStage
 
     /// <summary>/dev: a small tmpfs with the standard nodes (bind-mounted from the host's), a private devpts
     /// instance for this container's terminals, /dev/shm and /dev/mqueue.</summary>
-    private static void MountDev(string root)
+    private static void MountDev(string root, long shmSizeBytes)
     {
         string dev = EnsureDir(root, "dev");
         Kernel.Mount("tmpfs", dev, "tmpfs", MountFlags.NoSuid | MountFlags.StrictAtime, "mode=755,size=65536k");
@@ -103,7 +103,7 @@ public static class InitStage
         string pts = EnsureDir(dev, "pts");
         Kernel.Mount("devpts", pts, "devpts", MountFlags.NoSuid | MountFlags.NoExec, "newinstance,ptmxmode=0666,mode=0620,gid=5");
         File.CreateSymbolicLink(Path.Combine(dev, "ptmx"), "pts/ptmx");
-        Kernel.Mount("shm", EnsureDir(dev, "shm"), "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=1777,size=65536k");
+        Kernel.Mount("shm", EnsureDir(dev, "shm"), "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, $"mode=1777,size={shmSizeBytes / 1024}k");
         Kernel.Mount("mqueue", EnsureDir(dev, "mqueue"), "mqueue", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
         File.CreateSymbolicLink(Path.Combine(dev, "fd"), "/proc/self/fd");
         File.CreateSymbolicLink(Path.Combine(dev, "stdin"), "/proc/self/fd/0");

@@ -28,7 +28,7 @@ public static unsafe class ProcessStarter
         Directory.CreateDirectory(cwd);       // Docker creates a missing working directory
         Kernel.ChangeDirectory(cwd);
 
-        if (dropCapabilities) Capabilities.DropToDockerDefaults();
+        if (dropCapabilities) Capabilities.DropFromBoundingSet(CapabilitySet.Effective(p.CapAdd, p.CapDrop));
         Kernel.SwitchUser(user.Uid, user.Gid, user.Groups);
 
         if (p.Args.Count == 0) throw new CommandLookup.LookupException(125, "no command specified");
@@ -40,6 +40,7 @@ public static unsafe class ProcessStarter
             return;
         }
         sync.CloseOnExec();
+        ForkSafe.ResetSignals();
         try { Kernel.Execute(program, p.Args, env); }
         catch (KernelException e) when (e.Errno == 13) { throw new CommandLookup.LookupException(126, $"exec: \"{p.Args[0]}\": permission denied"); }
         catch (KernelException e) when (e.Errno == 2) { throw new CommandLookup.LookupException(127, $"exec: \"{p.Args[0]}\": stat {program}: no such file or directory"); }
@@ -101,6 +102,7 @@ public static unsafe class Reaper
         long child = ForkSafe.CloneProcess(17 /* SIGCHLD */);
         if (child == 0)
         {
+            ForkSafe.ResetSignals();
             ForkSafe.Execve(path, a, e);
             ForkSafe.Exit(127);
         }

@@ -24,6 +24,8 @@ public sealed class ContainerSpec
     public string CgroupName { get; set; } = "";
     public ResourceLimitsSpec Resources { get; set; } = new();
     public List<MountSpec> Mounts { get; set; } = new();
+    /// <summary>--shm-size in bytes (default 64 MiB).</summary>
+    public long ShmSizeBytes { get; set; } = 64 * 1024 * 1024;
     /// <summary>json-file log of the container's stdout/stderr.</summary>
     public string LogPath { get; set; } = "";
     /// <summary>Unix socket the shim listens on for attach, stdin, resize.</summary>
@@ -53,6 +55,9 @@ public sealed class ProcessSpec
     public bool OpenStdin { get; set; }
     /// <summary>--init: a small reaper runs as PID 1 and the command as its child.</summary>
     public bool Init { get; set; }
+    /// <summary>--cap-add / --cap-drop: names like "NET_ADMIN" or "ALL", applied to Docker's default set.</summary>
+    public List<string>? CapAdd { get; set; }
+    public List<string>? CapDrop { get; set; }
     public ushort ConsoleRows { get; set; }
     public ushort ConsoleCols { get; set; }
 }

@@ -105,7 +105,9 @@ public static class ContainerRoutes
             var c = containers.Get(ctx.R("id"));
             if (!c.Record.State.Running) throw new ConflictException($"Container {c.Record.Id} is not running");
             var cgroup = Cgroups.Cgroups.Open("minicontainer/" + c.Record.Id);
-            var (titles, rows) = ProcessTable.Read(cgroup.Processes());
+            var (titles, rows) = ctx.Q("ps_args") is { Length: > 0 } psArgs
+                ? ProcessTable.ReadWithPs(psArgs, cgroup.Processes())
+                : ProcessTable.Read(cgroup.Processes());
             return ctx.WriteJsonAsync(200, new { Titles = titles, Processes = rows });
         });
 

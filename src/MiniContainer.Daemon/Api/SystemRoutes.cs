@@ -56,6 +56,7 @@ public static class SystemRoutes
                 Runtimes = new { minicontainer = new { path = Containers.ShimHandle.ShimPath } },
                 DefaultRuntime = "minicontainer",
                 Plugins = new { Volume = new[] { "local" }, Network = new[] { "null", "host" }, Log = new[] { "json-file" } },
+                Debug = Log.Debug,
                 Warnings = Array.Empty<string>(),
             });
         });

@@ -16,6 +16,9 @@ public sealed class Container
     public string SpecFile => Path.Combine(Dir, "spec.json");
     public string ConfigFile => Path.Combine(Dir, "config.v2.json");
 
+    /// <summary>The restart policy's current back-off.</summary>
+    public TimeSpan RestartDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Serialises start/stop/remove of this container.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
 
@@ -69,5 +72,15 @@ public static class DaemonJson
     {
         PropertyNamingPolicy = null,
         WriteIndented = false,
+        Converters = { new DockerTimeConverter() },
     };
+
+    /// <summary>Times as Docker writes them: RFC 3339 in UTC with nanoseconds, "2026-11-23T12:53:34.107573900Z".</summary>
+    private sealed class DockerTimeConverter : System.Text.Json.Serialization.JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type type, JsonSerializerOptions options) =>
+            DateTimeOffset.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(ContainerState.Format(value));
+    }
 }

@@ -30,6 +30,19 @@ public sealed class ContainerRecord
     public ContainerConfig Config { get; set; } = new();
     public NetworkSettings NetworkSettings { get; set; } = new();
     public List<string> ExecIDs { get; set; } = new();
+    /// <summary>Stopped or killed by a user: restart policies leave it alone (dockerd's HasBeenManuallyStopped).</summary>
+    public bool HasBeenManuallyStopped { get; set; }
+
+    /// <summary>Should the restart policy start this container again, now that it has exited?</summary>
+    [JsonIgnore]
+    public bool ShouldRestart => HostConfig.RestartPolicy.Name switch
+    {
+        "always" => !HasBeenManuallyStopped,
+        "unless-stopped" => !HasBeenManuallyStopped,
+        "on-failure" => !HasBeenManuallyStopped && State.ExitCode != 0 &&
+                        (HostConfig.RestartPolicy.MaximumRetryCount == 0 || RestartCount < HostConfig.RestartPolicy.MaximumRetryCount),
+        _ => false,
+    };
 
     [JsonIgnore] public string ShortId => Id[..12];
     [JsonIgnore] public string PlainName => Name.TrimStart('/');
@@ -96,6 +109,11 @@ public sealed class HostConfig
     public long? PidsLimit { get; set; }
     public string UsernsMode { get; set; } = "";
     public List<string>? Tmpfs { get; set; }
+    public List<string>? CapAdd { get; set; }
+    public List<string>? CapDrop { get; set; }
+    public List<string>? Dns { get; set; }
+    public List<string>? ExtraHosts { get; set; }
+    public long ShmSize { get; set; }
     public List<int> ConsoleSize { get; set; } = new() { 0, 0 };
     public LogConfig LogConfig { get; set; } = new();
 }

@@ -73,8 +73,8 @@ public sealed class ContainerService
         r.HostsPath = Path.Combine(c.Dir, "hosts");
         r.ResolvConfPath = Path.Combine(c.Dir, "resolv.conf");
         File.WriteAllText(r.HostnamePath, r.Config.Hostname + "\n");
-        File.WriteAllText(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode));
-        File.WriteAllText(r.ResolvConfPath, EtcFiles.ResolvConf());
+        File.WriteAllText(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode, r.HostConfig.ExtraHosts));
+        File.WriteAllText(r.ResolvConfPath, EtcFiles.ResolvConf(r.HostConfig.Dns));
         File.WriteAllBytes(r.LogPath, Array.Empty<byte>());
         r.GraphDriver.Data = new Dictionary<string, string>
         {
@@ -116,6 +116,8 @@ public sealed class ContainerService
         {
             if (c.Removed) throw new NotFoundException($"No such container: {c.Record.Id}");
             if (c.Record.State.Running) throw new NotModifiedException();
+            c.Record.HasBeenManuallyStopped = false;
+            c.Record.RestartCount = 0;
             await StartLockedAsync(c);
         }
         finally { c.Gate.Release(); }
@@ -193,7 +195,9 @@ public sealed class ContainerService
                 Env = CreateRequest.ProcessEnv(r.Config), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User,
                 Terminal = r.Config.Tty, OpenStdin = r.Config.OpenStdin, Init = h.Init == true,
                 ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
+                CapAdd = h.CapAdd, CapDrop = h.CapDrop,
             },
+            ShmSizeBytes = h.ShmSize > 0 ? h.ShmSize : 64 * 1024 * 1024,
             CgroupName = "minicontainer/" + r.Id,
             UidMappings = UserNamespaceMappings(h),
             GidMappings = UserNamespaceMappings(h),
@@ -245,6 +249,28 @@ public sealed class ContainerService
         Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}");
         c.SignalExited();
         if (r.HostConfig.AutoRemove) await RemoveAfterExitAsync(c);
+        else if (!c.Removed && r.ShouldRestart) _ = RestartByPolicyAsync(c);
+    }
+
+    /// <summary>--restart: start it again after a delay that doubles with each quick failure (100 ms … 1 min), as dockerd does.</summary>
+    private async Task RestartByPolicyAsync(Container c)
+    {
+        var r = c.Record;
+        bool ranLong = DateTimeOffset.TryParse(r.State.StartedAt, out var started) && DateTimeOffset.UtcNow - started > TimeSpan.FromSeconds(10);
+        c.RestartDelay = ranLong ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(Math.Min(60_000, Math.Max(100, c.RestartDelay.TotalMilliseconds * 2)));
+        r.State.Restarting = true;
+        r.State.Status = "restarting";
+        await Task.Delay(c.RestartDelay);
+        await c.Gate.WaitAsync();
+        try
+        {
+            if (c.Removed || r.State.Running || !r.ShouldRestart) { r.State.Restarting = false; if (!r.State.Running) r.State.Status = "exited"; return; }
+            r.RestartCount++;
+            Log.Info($"container {r.ShortId}: restart policy {r.HostConfig.RestartPolicy.Name}, restart #{r.RestartCount}");
+            try { await StartLockedAsync(c); }
+            catch (ApiException e) { Log.Warn($"container {r.ShortId}: restart failed: {e.Message}"); }
+        }
+        finally { c.Gate.Release(); }
     }
 
     private async Task RemoveAfterExitAsync(Container c)
@@ -289,6 +315,7 @@ public sealed class ContainerService
 
     public async Task StopAsync(Container c, int? timeoutSeconds)
     {
+        c.Record.HasBeenManuallyStopped = true;   // also cancels a pending restart-policy restart
         if (!c.Record.State.Running) throw new NotModifiedException();
         int signal = Signals.Parse(c.Record.Config.StopSignal ?? "SIGTERM");
         int timeout = timeoutSeconds ?? c.Record.Config.StopTimeout ?? 10;
@@ -305,6 +332,7 @@ public sealed class ContainerService
     {
         if (!c.Record.State.Running) throw new ConflictException($"Cannot kill container: {c.Record.PlainName}: Container {c.Record.Id} is not running");
         int signal = Signals.Parse(string.IsNullOrEmpty(signalName) ? "SIGKILL" : signalName);
+        if (signal is 9 or 15) c.Record.HasBeenManuallyStopped = true;
         Kernel.Kill(c.Record.State.Pid, signal);
     }
 
@@ -390,7 +418,12 @@ public sealed class ContainerService
             if (record == null) continue;
             var c = new Container(record, dir, _paths.ContainerRun(record.Id));
             _containers[record.Id] = c;
-            if (!record.State.Running) continue;
+            if (!record.State.Running)
+            {
+                // Restart policies also apply when the daemon (or the machine) comes back.
+                if (record.ShouldRestart && record.State.Status != "created") _ = RestartByPolicyAsync(c);
+                continue;
+            }
             var monitor = await ShimHandle.ConnectAsync(c.ControlSocket, "");
             if (monitor != null)
             {
@@ -445,13 +478,25 @@ public static class Signals
 /// <summary>The runtime-managed /etc files.</summary>
 public static class EtcFiles
 {
-    public static string Hosts(string networkMode) => networkMode == "host" && File.Exists("/etc/hosts")
-        ? File.ReadAllText("/etc/hosts")
-        : "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
-
-    /// <summary>The host's resolv.conf without loopback nameservers (they mean nothing inside a network namespace).</summary>
-    public static string ResolvConf()
+    public static string Hosts(string networkMode, IEnumerable<string>? extraHosts = null)
     {
+        string hosts = networkMode == "host" && File.Exists("/etc/hosts")
+            ? File.ReadAllText("/etc/hosts")
+            : "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n";
+        // --add-host name:ip
+        foreach (string entry in extraHosts ?? Array.Empty<string>())
+        {
+            string[] parts = entry.Split(':', 2);
+            hosts += $"{parts[1]}\t{parts[0]}\n";
+        }
+        return hosts;
+    }
+
+    /// <summary>--dns servers, or else the host's resolv.conf without loopback nameservers (they mean nothing
+    /// inside a network namespace).</summary>
+    public static string ResolvConf(IEnumerable<string>? dns = null)
+    {
+        if (dns?.Any() == true) return string.Concat(dns.Select(d => $"nameserver {d}\n"));
         if (!File.Exists("/etc/resolv.conf")) return "";
         var lines = File.ReadAllLines("/etc/resolv.conf")
             .Where(l => !(l.TrimStart().StartsWith("nameserver", StringComparison.Ordinal) &&

@@ -63,11 +63,17 @@ public static partial class CreateRequest
             PidsLimit = (long?)hostNode["PidsLimit"],
             Binds = StringList(hostNode["Binds"]),
             UsernsMode = (string?)hostNode["UsernsMode"] ?? "",
+            CapAdd = StringList(hostNode["CapAdd"]),
+            CapDrop = StringList(hostNode["CapDrop"]),
+            Dns = StringList(hostNode["Dns"]),
+            ExtraHosts = StringList(hostNode["ExtraHosts"]),
+            ShmSize = (long?)hostNode["ShmSize"] ?? 0,
             ConsoleSize = hostNode["ConsoleSize"] is JsonArray cs && cs.Count == 2 ? new List<int> { (int?)cs[0] ?? 0, (int?)cs[1] ?? 0 } : new List<int> { 0, 0 },
         };
         if (hostNode["RestartPolicy"] is JsonObject rp)
             host.RestartPolicy = new RestartPolicy { Name = (string?)rp["Name"] is { Length: > 0 } rpn ? rpn : "no", MaximumRetryCount = (int?)rp["MaximumRetryCount"] ?? 0 };
         Validate(host);
+        RefuseWhatIsNotBuiltYet(body, hostNode);
 
         var labels = new Dictionary<string, string>(imageConfig?.Labels ?? new Dictionary<string, string>());
         if (body["Labels"] is JsonObject userLabels)
@@ -105,8 +111,42 @@ public static partial class CreateRequest
         };
     }
 
+    /// <summary>
+    /// Options that belong to later parts of MiniContainer (storage, networking) are refused with a clear
+    /// message rather than accepted and silently ignored.
+    /// </summary>
+    private static void RefuseWhatIsNotBuiltYet(JsonObject body, JsonObject hostNode)
+    {
+        static bool NonEmpty(JsonNode? n) => n is JsonArray { Count: > 0 } || n is JsonObject { Count: > 0 };
+        if (NonEmpty(hostNode["Binds"]) || NonEmpty(hostNode["Mounts"]) || NonEmpty(body["Volumes"]) || NonEmpty(hostNode["VolumesFrom"]))
+            throw new BadRequestException("volumes and bind mounts (-v, --mount, --volumes-from) are not supported by this MiniContainer yet");
+        if (NonEmpty(hostNode["Tmpfs"]))
+            throw new BadRequestException("--tmpfs is not supported by this MiniContainer yet");
+        if (NonEmpty(hostNode["PortBindings"]) || ((bool?)hostNode["PublishAllPorts"] ?? false))
+            throw new BadRequestException("published ports (-p, -P) need bridge networking, which this MiniContainer does not have yet");
+        if (((long?)hostNode["MemoryReservation"] ?? 0) != 0)
+            throw new BadRequestException("--memory-reservation is not supported by this MiniContainer yet");
+    }
+
     private static void Validate(HostConfig host)
     {
+        foreach (string cap in (host.CapAdd ?? new()).Concat(host.CapDrop ?? new()))
+            if (cap.Trim().ToUpperInvariant() != "ALL")
+                try { MiniContainer.Runtime.CapabilitySet.Number(cap); }
+                catch (ArgumentException e) { throw new BadRequestException(e.Message); }
+        foreach (string entry in host.ExtraHosts ?? new())
+            if (entry.Split(':', 2) is not [{ Length: > 0 }, { Length: > 0 }])
+                throw new BadRequestException($"invalid argument \"{entry}\" for \"--add-host\" flag: bad format for add-host: \"{entry}\"");
+        foreach (string dns in host.Dns ?? new())
+            if (!System.Net.IPAddress.TryParse(dns, out _))
+                throw new BadRequestException($"{dns} is not an ip address");
+        if (host.ShmSize < 0) throw new BadRequestException("SHM size can not be less than 0");
+        if (host.RestartPolicy.Name is not ("no" or "always" or "unless-stopped" or "on-failure"))
+            throw new BadRequestException($"invalid restart policy: unknown policy '{host.RestartPolicy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
+        if (host.RestartPolicy.Name != "on-failure" && host.RestartPolicy.MaximumRetryCount != 0)
+            throw new BadRequestException($"invalid restart policy: maximum retry count can only be used with 'on-failure'");
+        if (host.AutoRemove && host.RestartPolicy.Name != "no")
+            throw new BadRequestException("conflicting options: cannot specify both --restart and --rm");
         if (host.Memory != 0 && host.Memory < MinimumMemory)
             throw new BadRequestException("Minimum memory limit allowed is 6MB");
         if (host.MemorySwap > 0 && host.Memory > 0 && host.MemorySwap < host.Memory)

@@ -3,6 +3,36 @@ namespace MiniContainer.Containers;
 /// <summary>docker top: the container's processes, read from /proc (pids in the container's cgroup).</summary>
 public static class ProcessTable
 {
+    /// <summary>top with ps options (docker top CTR -o pid,comm): run the host's ps with them and keep the
+    /// rows whose PID column is one of the container's processes, as dockerd does.</summary>
+    public static (string[] Titles, List<string[]> Rows) ReadWithPs(string psArgs, IEnumerable<int> pids)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("ps") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in psArgs.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
+        string output, error;
+        using (var ps = System.Diagnostics.Process.Start(psi) ?? throw new Api.BadRequestException("cannot run ps"))
+        {
+            output = ps.StandardOutput.ReadToEnd();
+            error = ps.StandardError.ReadToEnd();
+            ps.WaitForExit();
+            if (ps.ExitCode != 0) throw new Api.BadRequestException($"ps: {error.Trim()}");
+        }
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0) throw new Api.BadRequestException("ps printed nothing");
+        string[] titles = lines[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        int pidColumn = Array.IndexOf(titles, "PID");
+        if (pidColumn < 0) throw new Api.BadRequestException("Couldn't find PID field in ps output");
+        var wanted = pids.ToHashSet();
+        var rows = new List<string[]>();
+        foreach (string line in lines.Skip(1))
+        {
+            // The last column (the command) may contain spaces: split into at most as many fields as titles.
+            string[] fields = line.Split(' ', titles.Length, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (fields.Length > pidColumn && int.TryParse(fields[pidColumn], out int pid) && wanted.Contains(pid)) rows.Add(fields);
+        }
+        return (titles, rows);
+    }
+
     public static (string[] Titles, List<string[]> Rows) Read(IEnumerable<int> pids)
     {
         var rows = new List<string[]>();
