@@ -168,7 +168,7 @@ public sealed class CreateRequestTests
     [Fact]
     public void The_record_has_dockers_name_image_id_and_host_config()
     {
-        var r = Build("""{"Image":"busybox","HostConfig":{"Memory":33554432,"MemorySwap":-1,"NanoCpus":500000000,"AutoRemove":true,"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3}}}""");
+        var r = Build("""{"Image":"busybox","HostConfig":{"Memory":33554432,"MemorySwap":-1,"NanoCpus":500000000,"RestartPolicy":{"Name":"on-failure","MaximumRetryCount":3}}}""");
         Assert.Equal(Id, r.Id);
         Assert.Equal("/web", r.Name);
         Assert.Equal(Shell.Value.Id, r.Image);
@@ -176,10 +176,18 @@ public sealed class CreateRequestTests
         Assert.Equal(32L << 20, r.HostConfig.Memory);
         Assert.Equal(-1, r.HostConfig.MemorySwap);
         Assert.Equal(500_000_000, r.HostConfig.NanoCpus);
-        Assert.True(r.HostConfig.AutoRemove);
+        Assert.False(r.HostConfig.AutoRemove);
         Assert.Equal("on-failure", r.HostConfig.RestartPolicy.Name);
         Assert.Equal(3, r.HostConfig.RestartPolicy.MaximumRetryCount);
         Assert.Equal("default", r.HostConfig.NetworkMode);
+    }
+
+    [Fact]
+    public void Auto_remove_is_kept_and_conflicts_with_a_restart_policy()
+    {
+        Assert.True(Build("""{"Image":"busybox","HostConfig":{"AutoRemove":true}}""").HostConfig.AutoRemove);
+        var e = Assert.Throws<BadRequestException>(() => Build("""{"Image":"busybox","HostConfig":{"AutoRemove":true,"RestartPolicy":{"Name":"always"}}}"""));
+        Assert.Equal("conflicting options: cannot specify both --restart and --rm", e.Message);
     }
 
     // ------------------------------------------------------------ validation
