@@ -30,6 +30,7 @@ internal sealed class ContainerFlags
     public readonly Option<string?> PidsLimit = new("--pids-limit") { Description = "Tune container pids limit (set -1 for unlimited)" };
     public readonly Option<bool> ReadOnly = new("--read-only") { Description = "Mount the container's root filesystem as read only" };
     public readonly Option<bool> Init = new("--init") { Description = "Run an init inside the container that forwards signals and reaps processes" };
+    public readonly Option<string?> Userns = new("--userns") { Description = "User namespace to use (\"host\": none, even when the daemon remaps users)" };
     public readonly Option<string?> Network = new("--network", "--net") { Description = "Connect a container to a network (none, bridge, host or a network name)" };
     public readonly Option<string[]> Volume = new("--volume", "-v") { Description = "Bind mount a volume" };
     public readonly Option<string[]> Publish = new("--publish", "-p") { Description = "Publish a container's port(s) to the host" };
@@ -49,7 +50,7 @@ internal sealed class ContainerFlags
         foreach (var option in new Option[]
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
-            Cpus, CpuShares, PidsLimit, ReadOnly, Init, Network, Volume, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
+            Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
             AddHost, Dns, CapAdd, CapDrop, ShmSize,
         })
             command.Options.Add(option);
@@ -119,6 +120,7 @@ internal sealed class ContainerFlags
         if (FlagValues.Long(parse, PidsLimit) is { } pids) hostConfig["PidsLimit"] = pids;
         if (parse.GetValue(ReadOnly)) hostConfig["ReadonlyRootfs"] = true;
         if (parse.GetValue(Init)) hostConfig["Init"] = true;
+        if (parse.GetValue(Userns) is { } userns) hostConfig["UsernsMode"] = userns;
         if (parse.GetValue(AddHost) is { Length: > 0 } hosts) hostConfig["ExtraHosts"] = Strings(hosts.Select(h => AddHostEntry(h)));
         if (parse.GetValue(Dns) is { Length: > 0 } dns) hostConfig["Dns"] = Strings(dns);
         if (parse.GetValue(CapAdd) is { Length: > 0 } capAdd) hostConfig["CapAdd"] = Strings(capAdd);
