@@ -78,6 +78,10 @@ public sealed class ShimHandle
     private async Task ReapAsync()
     {
         try { await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }
+        // Process.Dispose leaves redirected streams the caller has used open: close our pipe ends ourselves,
+        // or every container would leak two fds until a garbage collection happened to finalize them.
+        try { _process.StandardInput.Dispose(); } catch (Exception e) when (e is IOException or InvalidOperationException) { }
+        try { _process.StandardOutput.Dispose(); } catch (InvalidOperationException) { }
         _process.Dispose();
     }
 
