@@ -30,6 +30,7 @@ public sealed class DaemonRestartTests(DaemonFixture fixture, ITestOutputHelper 
             string id = Support.IdOf(_d, name);
             int pid = int.Parse(Support.Inspect(_d, name, "{{.State.Pid}}"));
             string logPath = Support.Inspect(_d, name, "{{.LogPath}}");
+            string startedAt = Support.Inspect(_d, name, "{{.State.StartedAt}}");
             Support.WaitUntil(() => CountLines(logPath) >= 3, TimeSpan.FromSeconds(10), "the first log lines");
             IReadOnlyList<string> shims = Support.ShimsOf(_d);
             output.WriteLine($"container pid {pid}, log {logPath}, shims:\n{string.Join("\n", shims)}");
@@ -50,7 +51,7 @@ public sealed class DaemonRestartTests(DaemonFixture fixture, ITestOutputHelper 
             string ps = _d.Run("ps", "--filter", "name=" + name, "--format", "{{.Names}} {{.Status}}").Ok().Stdout.Trim();
             output.WriteLine("ps after restart: " + ps);
             Assert.StartsWith(name + " Up", ps);
-            Assert.Equal($"true {pid}", Support.Inspect(_d, name, "{{.State.Running}} {{.State.Pid}}"));
+            Assert.Equal($"true {pid} {startedAt}", Support.Inspect(_d, name, "{{.State.Running}} {{.State.Pid}} {{.State.StartedAt}}"));
 
             // The log carries on without a gap: line1..lineN, including what was written while no daemon was there.
             string[] before = _d.Run("logs", name).Ok().Stdout.Lines();

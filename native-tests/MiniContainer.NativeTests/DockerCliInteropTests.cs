@@ -22,10 +22,12 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
 
     private CommandResult Docker(params string[] args) => DockerWithInput(null, args);
 
-    private CommandResult DockerWithInput(string? stdin, params string[] args)
+    private CommandResult DockerWithInput(string? stdin, params string[] args) => DockerWithInput(stdin, 60_000, args);
+
+    private CommandResult DockerWithInput(string? stdin, int timeoutMs, params string[] args)
     {
         Assert.True(File.Exists(DockerPath), $"the docker CLI is not at {DockerPath}");
-        CommandResult r = Daemon.Exec(DockerPath, new[] { "--config", _config, "-H", _d.Host }.Concat(args).ToArray(), stdin, timeoutMs: 60_000);
+        CommandResult r = Daemon.Exec(DockerPath, new[] { "--config", _config, "-H", _d.Host }.Concat(args).ToArray(), stdin, timeoutMs);
         output.WriteLine($"docker {string.Join(' ', args)} → {r}");
         return r;
     }
@@ -47,7 +49,23 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
         CommandResult nope = Docker("run", "--rm", "busybox", "nope");
         Assert.Equal(127, nope.ExitCode);
         Assert.Contains("executable file not found", nope.Stderr);
-        Assert.Equal("from stdin\n", DockerWithInput("from stdin\n", "run", "--rm", "-i", "busybox", "cat").Ok().Stdout);
+    }
+
+    [Fact]
+    public void Docker_run_i_delivers_stdin_written_before_the_container_starts()
+    {
+        // docker run -i attaches, then starts; it copies stdin (and half-closes at EOF) as soon as it is attached, so a
+        // short piped input usually arrives before /start. The daemon must hold it for the container, as dockerd does.
+        string name = Support.Unique("dkstdin");
+        try
+        {
+            CommandResult r;
+            try { r = DockerWithInput("from stdin\n", 20_000, "run", "--rm", "-i", "--name", name, "busybox", "cat"); }
+            catch (TimeoutException e) { throw new Xunit.Sdk.XunitException($"`echo 'from stdin' | docker run --rm -i busybox cat` hung: the input or its EOF never reached the container ({e.Message})"); }
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal("from stdin\n", r.Stdout);
+        }
+        finally { _d.Run("rm", "-f", name); }
     }
 
     [Fact]

@@ -43,7 +43,7 @@ public sealed class ImageToolInteropTests(DaemonFixture fixture, ITestOutputHelp
             Assert.True(load.ExitCode == 0, $"load of skopeo's {Path.GetFileName(archive)} failed: {load}");
             Assert.Contains(reference, load.Stdout);
             Assert.Equal("ok\n", _d.Run("run", "--rm", reference, "echo", "ok").Ok("run in the loaded image").Stdout);
-            Assert.Equal("/bin/sh\n", _d.Run("run", "--rm", reference, "sh", "-c", "command -v sh").Ok().Stdout);
+            Assert.Equal("1\n", _d.Run("run", "--rm", reference, "grep", "-c", "^nobody:", "/etc/passwd").Ok().Stdout);
         }
         finally { _d.Run("rmi", reference); }
     }

@@ -125,6 +125,24 @@ public sealed class IsolationTests(DaemonFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
+    public void The_containers_mounts_do_not_show_on_the_host_or_in_the_daemon()
+    {
+        string name = Support.Unique("mntns");
+        try
+        {
+            _d.Run("run", "-d", "--name", name, "busybox", "sleep", "1000").Ok();
+            string id = Support.IdOf(_d, name);
+            string pid = Support.Inspect(_d, name, "{{.State.Pid}}");
+            // Inside, / is the overlay built from this container's directories.
+            Assert.Contains(File.ReadLines($"/proc/{pid}/mountinfo"), l => l.Contains(" / / ") && l.Contains("overlay") && l.Contains(id));
+            Assert.Empty(HostState.MountsUnder(_d.Root));
+            Assert.DoesNotContain(File.ReadLines($"/proc/{_d.DaemonPid}/mountinfo"), l => l.Contains(id));
+        }
+        finally { _d.Run("rm", "-f", name); }
+        Assert.Empty(HostState.MountsUnder(_d.Root));
+    }
+
+    [Fact]
     public void Dev_has_the_standard_nodes_a_private_pts_instance_and_no_host_devices()
     {
         CommandResult r = _d.Run("run", "--rm", "busybox", "sh", "-c",

@@ -84,9 +84,9 @@ public sealed class TerminalAndStdioTests(DaemonFixture fixture, ITestOutputHelp
     public void Run_it_under_tmux_follows_resizes_and_has_job_control()
     {
         string name = Support.Unique("tty");
-        string socket = Support.Unique("mc-tmux");
+        string socket = Path.Combine(_d.Root, name + ".tmux");   // a private tmux server, removed with the daemon's root
         string exitFile = Path.Combine(_d.Root, name + ".exit");
-        CommandResult Tmux(params string[] args) => Daemon.Exec("tmux", new[] { "-L", socket }.Concat(args).ToArray(), timeoutMs: 10_000);
+        CommandResult Tmux(params string[] args) => Daemon.Exec("tmux", new[] { "-S", socket }.Concat(args).ToArray(), timeoutMs: 10_000);
         string Pane() => Tmux("capture-pane", "-p", "-t", "t", "-S", "-200").Stdout;
         void WaitForPane(string text, string what)
         {

@@ -23,6 +23,8 @@ public sealed class Supervisor
     private int _stdinFd = -1;
     private int _terminalFd = -1;
     private readonly List<Thread> _readers = new();
+    /// <summary>Set once the process runs (its stdin and terminal exist), or when it never will.</summary>
+    private readonly ManualResetEventSlim _ioReady = new(false);
 
     private sealed class Client(Socket socket)
     {
@@ -72,6 +74,7 @@ public sealed class Supervisor
             StartReader(stdoutFd, ShimProtocol.Stdout, "stdout");
             StartReader(stderrFd, ShimProtocol.Stderr, "stderr");
         }
+        _ioReady.Set();
     }
 
     private void StartReader(int fd, byte frameType, string stream)
@@ -160,17 +163,25 @@ public sealed class Supervisor
                         c.WantsStderr = streams.Contains("stderr");
                         lock (_lock)
                         {
-                            if (_exit != null) { Send(c, ShimProtocol.Exited, _exit); return; }
+                            if (_exit != null) { Send(c, ShimProtocol.Exited, _exit); c.Stream.Dispose(); return; }
                             _clients.Add(c);
                         }
+                        // Acknowledge: the daemon releases the process only after every client heard this,
+                        // so no output can be broadcast before the client is on the list.
+                        Send(c, ShimProtocol.Attached, ReadOnlySpan<byte>.Empty);
                         break;
                     case ShimProtocol.Stdin:
+                        // Input may arrive before the process runs (docker run -i sends it right after
+                        // attaching): hold it until the process's stdin exists, then deliver it in order.
+                        _ioReady.Wait();
                         if (_stdinFd >= 0) try { Kernel.WriteAll(_stdinFd, payload); } catch (Exception) { }
                         break;
                     case ShimProtocol.CloseStdin:
+                        _ioReady.Wait();
                         if (_terminalFd < 0 && _stdinFd >= 0) { Kernel.Close(_stdinFd); _stdinFd = -1; }
                         break;
                     case ShimProtocol.Resize:
+                        _ioReady.Wait();
                         string[] rc = Encoding.ASCII.GetString(payload).Split(' ');
                         if (_terminalFd >= 0 && rc.Length == 2 && ushort.TryParse(rc[0], out var rows) && ushort.TryParse(rc[1], out var cols))
                             try { Kernel.SetWindowSize(_terminalFd, rows, cols); } catch (Exception) { }
@@ -179,7 +190,7 @@ public sealed class Supervisor
             }
         }
         catch (Exception) { }
-        // The client went away; it stays registered only while its socket works.
+        Drop(c); // the client went away
     }
 
     private byte[]? _exit;
@@ -187,6 +198,7 @@ public sealed class Supervisor
     /// <summary>The process ended: let the output drain, record the exit atomically, tell every client, stop listening.</summary>
     public void Finish(ExitRecord record, string exitFile)
     {
+        _ioReady.Set();
         foreach (var t in _readers) t.Join(TimeSpan.FromSeconds(5));
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(record, RuntimeJson.Default.ExitRecord);
         AtomicFile.WriteAllBytes(exitFile, json);

@@ -33,11 +33,19 @@ public sealed class Daemon : IDisposable
     {
         Root = Path.Combine("/tmp", "mc-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
-        Start();
-        foreach (string image in new[] { "busybox.tar", "probe.tar" })
+        try
         {
-            var r = Run("load", "-i", Path.Combine(Fixtures, image));
-            if (r.ExitCode != 0) throw new InvalidOperationException($"loading {image} failed: {r}");
+            Start();
+            foreach (string image in new[] { "busybox.tar", "probe.tar" })
+            {
+                var r = Run("load", "-i", Path.Combine(Fixtures, image));
+                if (r.ExitCode != 0) throw new InvalidOperationException($"loading {image} failed: {r}");
+            }
+        }
+        catch (Exception)
+        {
+            Dispose();   // xunit never disposes a fixture whose constructor threw: leave no daemon or directory behind
+            throw;
         }
     }
 

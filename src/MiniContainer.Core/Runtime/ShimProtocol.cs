@@ -8,12 +8,13 @@ namespace MiniContainer.Runtime;
 ///
 /// client → shim: 'A' attach (payload: the streams wanted, e.g. "stdout stderr", or "" to only hear the exit)
 ///                'I' stdin bytes, 'C' close stdin, 'R' resize (payload "rows cols"), 'S' start (release the process)
-/// shim → client: 'O' stdout bytes, 'E' stderr bytes, 'X' exited (payload: ExitRecord JSON)
+/// shim → client: 'K' attached (the reply to 'A': from now on this client gets every byte of output)
+///                'O' stdout bytes, 'E' stderr bytes, 'X' exited (payload: ExitRecord JSON)
 /// </summary>
 public static class ShimProtocol
 {
     public const byte Attach = (byte)'A', Stdin = (byte)'I', CloseStdin = (byte)'C', Resize = (byte)'R', Start = (byte)'S';
-    public const byte Stdout = (byte)'O', Stderr = (byte)'E', Exited = (byte)'X';
+    public const byte Attached = (byte)'K', Stdout = (byte)'O', Stderr = (byte)'E', Exited = (byte)'X';
     public const int MaxPayload = 1 << 20;
 
     public static void WriteFrame(Stream s, byte type, ReadOnlySpan<byte> payload)

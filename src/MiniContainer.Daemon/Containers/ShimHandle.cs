@@ -85,7 +85,8 @@ public sealed class ShimHandle
         _process.Dispose();
     }
 
-    /// <summary>Opens a control connection and says which output streams it wants ("" = only the exit).</summary>
+    /// <summary>Opens a control connection and says which output streams it wants ("" = only the exit).
+    /// Null when the shim is gone or its process has already ended.</summary>
     public static async Task<NetworkStream?> ConnectAsync(string controlSocket, string streams)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -100,6 +101,11 @@ public sealed class ShimHandle
         }
         var stream = new NetworkStream(socket, ownsSocket: true);
         await ShimProtocol.WriteFrameAsync(stream, ShimProtocol.Attach, System.Text.Encoding.UTF8.GetBytes(streams));
-        return stream;
+        // Wait for the shim's 'K': only then is this client sure to receive all output that follows.
+        // Anything else ('X': the process already ended, or end of stream) means there is nothing to attach to.
+        var reply = await ShimProtocol.ReadFrameAsync(stream);
+        if (reply is { Type: ShimProtocol.Attached }) return stream;
+        stream.Dispose();
+        return null;
     }
 }
