@@ -29,8 +29,12 @@ public sealed class Daemon : IDisposable
     public string LogFile => Path.Combine(Root, "daemon.log");
     private Process? _process;
 
-    public Daemon()
+    private readonly string[] _extraArgs;
+
+    /// <param name="extraArgs">More daemon flags, e.g. "--userns-remap", "default".</param>
+    public Daemon(params string[] extraArgs)
     {
+        _extraArgs = extraArgs;
         Root = Path.Combine("/tmp", "mc-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         try
@@ -55,7 +59,7 @@ public sealed class Daemon : IDisposable
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        foreach (var a in new[] { "-H", Host, "--data-root", DataRoot, "--exec-root", ExecRoot, "--debug" }) psi.ArgumentList.Add(a);
+        foreach (var a in new[] { "-H", Host, "--data-root", DataRoot, "--exec-root", ExecRoot, "--debug" }.Concat(_extraArgs)) psi.ArgumentList.Add(a);
         _process = Process.Start(psi)!;
         var log = new StreamWriter(LogFile, append: true) { AutoFlush = true };
         _process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
