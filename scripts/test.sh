@@ -21,6 +21,10 @@ scripts/build.sh || fail "build failed"
 step "fixture images"
 rootfs-fixtures/build-all.sh "$repo/artifacts/fixtures" || fail "fixture build failed"
 
+# What of MiniContainer's is on the host before the tests (a user's own containers, say): only what the
+# tests add counts as a leftover.
+before=$(scripts/cleanup.sh --check 2>/dev/null | sort)
+
 status=0
 step "unit tests"
 dotnet test src/MiniContainer.UnitTests -c Release --logger "trx;LogFileName=unit.trx" --results-directory "$results" \
@@ -35,9 +39,13 @@ dotnet test native-tests/MiniContainer.NativeTests -c Release --logger "trx;LogF
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 
 step "host hygiene"
-if ! scripts/cleanup.sh --check; then
-  echo "test.sh: the tests left objects on the host (listed above)"; status=1
-  scripts/cleanup.sh >/dev/null
+sleep 1
+leftovers=$(comm -13 <(echo "$before") <(scripts/cleanup.sh --check 2>/dev/null | sort))
+if [ -n "$leftovers" ]; then
+  echo "$leftovers"
+  echo "test.sh: the tests left these objects on the host"; status=1
+else
+  echo "nothing left behind: no shims, cgroups, mounts, links or nft tables of the tests"
 fi
 
 # One closing line for whoever reads this log: totals over both test runs, from the TRX files.
