@@ -85,7 +85,9 @@ public static class DaemonInfo
 {
     public const string Version = "0.1.0";
     public const string GitCommit = "dev";
-    public static readonly string BuildTime = File.GetLastWriteTimeUtc(typeof(DaemonInfo).Assembly.Location).ToString("o");
+    /// <summary>When the daemon binary was built (its mtime). Native AOT has no assembly files, so the executable's.</summary>
+    public static readonly string BuildTime =
+        (Environment.ProcessPath is { } exe ? File.GetLastWriteTimeUtc(exe) : DateTime.UnixEpoch).ToString("o");
     public static string KernelVersion => File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "unknown";
 
     public static string OperatingSystem =>
