@@ -13,7 +13,7 @@ public static class ContainerRoutes
         {
             var body = await ctx.ReadJsonObjectAsync();
             var c = containers.Create(ctx.Q("name"), body);
-            await ctx.WriteJsonAsync(201, new { Id = c.Record.Id, Warnings = Array.Empty<string>() });
+            await ctx.WriteJsonAsync(201, new ContainerCreateResponse(c.Record.Id, Warnings: []), DaemonJson.Default.ContainerCreateResponse);
         });
 
         r.Map("GET", "/containers/json", ctx =>
@@ -27,10 +27,10 @@ public static class ContainerRoutes
                 .Select(c => Summary(c, images))
                 .ToList();
             if (ctx.QInt("limit") is int limit && limit > 0) list = list.Take(limit).ToList();
-            return ctx.WriteJsonAsync(200, list);
+            return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListContainerSummary);
         });
 
-        r.Map("GET", "/containers/{id}/json", ctx => ctx.WriteJsonAsync(200, containers.Get(ctx.R("id")).Record));
+        r.Map("GET", "/containers/{id}/json", ctx => ctx.WriteJsonAsync(200, containers.Get(ctx.R("id")).Record, DaemonJson.Default.ContainerRecord));
 
         r.Map("POST", "/containers/{id}/start", async ctx =>
         {
@@ -108,7 +108,7 @@ public static class ContainerRoutes
             var (titles, rows) = ctx.Q("ps_args") is { Length: > 0 } psArgs
                 ? ProcessTable.ReadWithPs(psArgs, cgroup.Processes())
                 : ProcessTable.Read(cgroup.Processes());
-            return ctx.WriteJsonAsync(200, new { Titles = titles, Processes = rows });
+            return ctx.WriteJsonAsync(200, new ContainerTopResponse(titles, rows), DaemonJson.Default.ContainerTopResponse);
         });
 
         r.Map("POST", "/containers/{id}/resize", async ctx =>
@@ -123,7 +123,7 @@ public static class ContainerRoutes
         {
             var c = containers.Get(ctx.R("id"));
             var exec = execs.Create(c, await ctx.ReadJsonObjectAsync());
-            await ctx.WriteJsonAsync(201, new { Id = exec.Id });
+            await ctx.WriteJsonAsync(201, new IdResponse(exec.Id), DaemonJson.Default.IdResponse);
         });
 
         r.Map("POST", "/exec/{id}/start", async ctx =>
@@ -145,28 +145,28 @@ public static class ContainerRoutes
             await ctx.WriteEmptyAsync(200);
         });
 
-        r.Map("GET", "/exec/{id}/json", ctx => ctx.WriteJsonAsync(200, execs.Inspect(execs.Get(ctx.R("id")))));
+        r.Map("GET", "/exec/{id}/json", ctx => ctx.WriteJsonAsync(200, execs.Inspect(execs.Get(ctx.R("id"))), DaemonJson.Default.ExecInspect));
     }
 
     /// <summary>One row of GET /containers/json, Docker's shape.</summary>
-    private static object Summary(Container c, ImageStore images)
+    private static ContainerSummary Summary(Container c, ImageStore images)
     {
         var r = c.Record;
         var argv = new[] { r.Path }.Concat(r.Args);
-        return new
+        return new ContainerSummary
         {
             Id = r.Id,
-            Names = new[] { r.Name },
+            Names = [r.Name],
             Image = string.IsNullOrEmpty(r.Config.Image) ? r.Image : r.Config.Image,
             ImageID = r.Image,
             Command = string.Join(' ', argv),
             Created = r.Created.ToUnixTimeSeconds(),
-            Ports = Array.Empty<object>(),
+            Ports = [],
             Labels = r.Config.Labels,
             State = r.State.Status,
             Status = StatusText.For(r.State),
-            HostConfig = new { NetworkMode = r.HostConfig.NetworkMode },
-            NetworkSettings = new { Networks = r.NetworkSettings.Networks },
+            HostConfig = new ContainerSummaryHostConfig(r.HostConfig.NetworkMode),
+            NetworkSettings = new NetworkSettingsSummary(r.NetworkSettings.Networks),
             Mounts = r.Mounts,
         };
     }

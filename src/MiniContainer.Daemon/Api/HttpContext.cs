@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using MiniContainer.Containers;
+using System.Text.Json.Serialization.Metadata;
 
 namespace MiniContainer.Api;
 
@@ -77,8 +77,9 @@ public sealed class HttpContext
         if (!noBody) await _conn.Stream.WriteAsync(body);
     }
 
-    public Task WriteJsonAsync(int status, object? value) =>
-        WriteBytesAsync(status, "application/json", JsonSerializer.SerializeToUtf8Bytes(value, DaemonJson.Options));
+    /// <summary>Writes <paramref name="value"/> as JSON; <paramref name="type"/> is its generated serializer (DaemonJson.Default.*).</summary>
+    public Task WriteJsonAsync<T>(int status, T value, JsonTypeInfo<T> type) =>
+        WriteBytesAsync(status, "application/json", JsonSerializer.SerializeToUtf8Bytes(value, type));
 
     public Task WriteJsonNodeAsync(int status, JsonNode node) =>
         WriteBytesAsync(status, "application/json", Encoding.UTF8.GetBytes(node.ToJsonString()));
@@ -88,7 +89,7 @@ public sealed class HttpContext
     public Task WriteEmptyAsync(int status) => WriteBytesAsync(status, null, Array.Empty<byte>());
 
     public Task WriteErrorAsync(int status, string message) =>
-        status == 304 ? WriteEmptyAsync(304) : WriteJsonAsync(status, new { message });
+        status == 304 ? WriteEmptyAsync(304) : WriteJsonAsync(status, new ErrorResponse(message), DaemonJson.Default.ErrorResponse);
 
     /// <summary>Starts a chunked response (logs -f, wait, load progress): write to the returned stream, it ends in FinishAsync.</summary>
     public async Task<Stream> StartStreamAsync(int status, string contentType)

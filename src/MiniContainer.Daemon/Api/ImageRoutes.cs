@@ -17,17 +17,18 @@ public static class ImageRoutes
                 .Where(i => !filters.TryGetValue("dangling", out var d) || (d.Contains("true") == (i.RepoTags.Count == 0)))
                 .Where(i => !filters.TryGetValue("reference", out var refs) || refs.Any(p => i.RepoTags.Any(t => ReferenceMatches(t, p))))
                 .OrderByDescending(i => i.Created)
-                .Select(i => new
+                .Select(i => new ImageSummary
                 {
                     Id = i.Id, ParentId = "", RepoTags = i.RepoTags, RepoDigests = i.RepoDigests,
                     Created = i.Created.ToUnixTimeSeconds(), Size = i.Size, SharedSize = -1, VirtualSize = i.Size,
                     Labels = i.Config.Config?.Labels ?? new Dictionary<string, string>(),
                     Containers = containers.All.Count(c => c.Record.Image == i.Id),
-                });
-            return ctx.WriteJsonAsync(200, list);
+                })
+                .ToList();
+            return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListImageSummary);
         });
 
-        r.Map("GET", "/images/{name*}/json", ctx => ctx.WriteJsonAsync(200, Inspect(images, Get(images, ctx.R("name")))));
+        r.Map("GET", "/images/{name*}/json", ctx => ctx.WriteJsonAsync(200, Inspect(images, Get(images, ctx.R("name"))), DaemonJson.Default.ImageInspect));
 
         r.Map("POST", "/images/{name*}/tag", async ctx =>
         {
@@ -103,7 +104,7 @@ public static class ImageRoutes
     }
 
     /// <summary>GET /images/{name}/json, Docker's shape.</summary>
-    public static object Inspect(ImageStore images, Image i) => new
+    public static ImageInspect Inspect(ImageStore images, Image i) => new()
     {
         Id = i.Id,
         RepoTags = i.RepoTags,
@@ -117,8 +118,8 @@ public static class ImageRoutes
         Architecture = i.Config.Architecture,
         Os = i.Config.Os,
         Size = i.Size,
-        GraphDriver = new { Name = "overlay2", Data = new { LowerDir = string.Join(':', images.LowerDirs(i)) } },
-        RootFS = new { Type = "layers", Layers = i.Config.RootFs.DiffIds },
-        Metadata = new { LastTagTime = "0001-01-01T00:00:00Z" },
+        GraphDriver = new GraphDriverData { Name = "overlay2", Data = { ["LowerDir"] = string.Join(':', images.LowerDirs(i)) } },
+        RootFS = new ImageRootFs(Type: "layers", Layers: i.Config.RootFs.DiffIds),
+        Metadata = new ImageMetadata(LastTagTime: "0001-01-01T00:00:00Z"),
     };
 }

@@ -11,26 +11,44 @@ public static class SystemRoutes
     {
         r.Map("GET", "/_ping", ctx => ctx.WriteTextAsync(200, "OK"));
 
-        r.Map("GET", "/version", ctx => ctx.WriteJsonAsync(200, new
+        r.Map("GET", "/version", ctx =>
         {
-            Platform = new { Name = "MiniContainer" },
-            Components = new[] { new { Name = "Engine", Version = DaemonInfo.Version, Details = new { ApiVersion = HttpContext.ApiVersion, MinAPIVersion = HttpContext.MinApiVersion, GitCommit = DaemonInfo.GitCommit, GoVersion = ".NET " + Environment.Version, Os = "linux", Arch = "amd64", KernelVersion = DaemonInfo.KernelVersion, BuildTime = DaemonInfo.BuildTime, Experimental = "false" } } },
-            Version = DaemonInfo.Version,
-            ApiVersion = HttpContext.ApiVersion,
-            MinAPIVersion = HttpContext.MinApiVersion,
-            GitCommit = DaemonInfo.GitCommit,
-            GoVersion = ".NET " + Environment.Version,
-            Os = "linux",
-            Arch = "amd64",
-            KernelVersion = DaemonInfo.KernelVersion,
-            BuildTime = DaemonInfo.BuildTime,
-        }));
+            string goVersion = ".NET " + Environment.Version;
+            return ctx.WriteJsonAsync(200, new VersionResponse
+            {
+                Platform = new ComponentPlatform("MiniContainer"),
+                Components =
+                [
+                    new ComponentVersion("Engine", DaemonInfo.Version, new Dictionary<string, string>
+                    {
+                        ["ApiVersion"] = HttpContext.ApiVersion,
+                        ["MinAPIVersion"] = HttpContext.MinApiVersion,
+                        ["GitCommit"] = DaemonInfo.GitCommit,
+                        ["GoVersion"] = goVersion,
+                        ["Os"] = "linux",
+                        ["Arch"] = "amd64",
+                        ["KernelVersion"] = DaemonInfo.KernelVersion,
+                        ["BuildTime"] = DaemonInfo.BuildTime,
+                        ["Experimental"] = "false",
+                    }),
+                ],
+                Version = DaemonInfo.Version,
+                ApiVersion = HttpContext.ApiVersion,
+                MinAPIVersion = HttpContext.MinApiVersion,
+                GitCommit = DaemonInfo.GitCommit,
+                GoVersion = goVersion,
+                Os = "linux",
+                Arch = "amd64",
+                KernelVersion = DaemonInfo.KernelVersion,
+                BuildTime = DaemonInfo.BuildTime,
+            }, DaemonJson.Default.VersionResponse);
+        });
 
         r.Map("GET", "/info", ctx =>
         {
             var all = containers.All.ToList();
             var cgroupVersion = Cgroups.Cgroups.DetectVersion();
-            return ctx.WriteJsonAsync(200, new
+            return ctx.WriteJsonAsync(200, new SystemInfo
             {
                 ID = DaemonInfo.DaemonId(paths),
                 Containers = all.Count,
@@ -39,7 +57,7 @@ public static class SystemRoutes
                 ContainersStopped = all.Count(c => !c.Record.State.Running),
                 Images = images.List().Count,
                 Driver = "overlay2",
-                DriverStatus = new[] { new[] { "Backing Filesystem", "extfs" } },
+                DriverStatus = [["Backing Filesystem", "extfs"]],
                 DockerRootDir = paths.DataRoot,
                 LoggingDriver = "json-file",
                 CgroupDriver = "cgroupfs",
@@ -52,13 +70,13 @@ public static class SystemRoutes
                 MemTotal = DaemonInfo.MemTotal,
                 Name = Environment.MachineName,
                 ServerVersion = DaemonInfo.Version,
-                SecurityOptions = new[] { "name=cgroupns" },
-                Runtimes = new { minicontainer = new { path = Containers.ShimHandle.ShimPath } },
+                SecurityOptions = ["name=cgroupns"],
+                Runtimes = new() { ["minicontainer"] = new RuntimeInfo(Containers.ShimHandle.ShimPath) },
                 DefaultRuntime = "minicontainer",
-                Plugins = new { Volume = new[] { "local" }, Network = new[] { "null", "host" }, Log = new[] { "json-file" } },
+                Plugins = new PluginsInfo(Volume: ["local"], Network: ["null", "host"], Log: ["json-file"]),
                 Debug = Log.Debug,
-                Warnings = Array.Empty<string>(),
-            });
+                Warnings = [],
+            }, DaemonJson.Default.SystemInfo);
         });
     }
 }
@@ -67,7 +85,9 @@ public static class DaemonInfo
 {
     public const string Version = "0.1.0";
     public const string GitCommit = "dev";
-    public static readonly string BuildTime = File.GetLastWriteTimeUtc(typeof(DaemonInfo).Assembly.Location).ToString("o");
+    /// <summary>When the daemon binary was built (its mtime). Native AOT has no assembly files, so the executable's.</summary>
+    public static readonly string BuildTime =
+        (Environment.ProcessPath is { } exe ? File.GetLastWriteTimeUtc(exe) : DateTime.UnixEpoch).ToString("o");
     public static string KernelVersion => File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : "unknown";
 
     public static string OperatingSystem =>

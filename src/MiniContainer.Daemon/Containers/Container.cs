@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text.Json;
+using MiniContainer.Api;
 using MiniContainer.Runtime;
 using MiniContainer.Storage;
 
@@ -53,7 +54,7 @@ public sealed class Container
 
     public void Save()
     {
-        AtomicFile.WriteAllBytes(ConfigFile, JsonSerializer.SerializeToUtf8Bytes(Record, DaemonJson.Options));
+        AtomicFile.WriteAllBytes(ConfigFile, JsonSerializer.SerializeToUtf8Bytes(Record, DaemonJson.Default.ContainerRecord));
     }
 
     public ExitRecord? ReadExitRecord()
@@ -63,24 +64,4 @@ public sealed class Container
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-}
-
-public static class DaemonJson
-{
-    /// <summary>Docker's JSON: PascalCase names as declared, nulls kept where Docker keeps them.</summary>
-    public static readonly JsonSerializerOptions Options = new()
-    {
-        PropertyNamingPolicy = null,
-        WriteIndented = false,
-        Converters = { new DockerTimeConverter() },
-    };
-
-    /// <summary>Times as Docker writes them: RFC 3339 in UTC with nanoseconds, "2026-11-23T12:53:34.107573900Z".</summary>
-    private sealed class DockerTimeConverter : System.Text.Json.Serialization.JsonConverter<DateTimeOffset>
-    {
-        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type type, JsonSerializerOptions options) =>
-            DateTimeOffset.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(ContainerState.Format(value));
-    }
 }

@@ -409,7 +409,7 @@ public sealed class ContainerService
             if (name.Contains(".removing-")) { Directory.Delete(dir, true); continue; }
             string config = Path.Combine(dir, "config.v2.json");
             ContainerRecord? record;
-            try { record = JsonSerializer.Deserialize<ContainerRecord>(File.ReadAllText(config), DaemonJson.Options); }
+            try { record = JsonSerializer.Deserialize(File.ReadAllText(config), DaemonJson.Default.ContainerRecord); }
             catch (Exception e) when (e is IOException or JsonException)
             {
                 Log.Warn($"skipping {dir}: unreadable config ({e.Message})");

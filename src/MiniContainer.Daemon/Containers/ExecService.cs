@@ -141,19 +141,17 @@ public sealed class ExecService
     }
 
     /// <summary>GET /exec/{id}/json, Docker's shape.</summary>
-    public object Inspect(ExecInstance e) => new
+    public ExecInspect Inspect(ExecInstance e) => new()
     {
         ID = e.Id,
         Running = e.Running,
         ExitCode = e.ExitCode,
-        ProcessConfig = new
-        {
-            tty = e.Process.Terminal,
-            entrypoint = e.Process.Args[0],
-            arguments = e.Process.Args.Skip(1).ToArray(),
-            privileged = false,
-            user = e.Process.User,
-        },
+        ProcessConfig = new ExecProcessConfig(
+            Tty: e.Process.Terminal,
+            Entrypoint: e.Process.Args[0],
+            Arguments: e.Process.Args.Skip(1).ToArray(),
+            Privileged: false,
+            User: e.Process.User),
         OpenStdin = e.AttachStdin,
         OpenStderr = e.AttachStderr,
         OpenStdout = e.AttachStdout,

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace MiniContainer.Images;
 
@@ -62,23 +63,41 @@ public sealed class HistoryEntry
     [JsonPropertyName("empty_layer")] public bool? EmptyLayer { get; set; }
 }
 
-/// <summary>The JSON settings for everything the image store reads and writes: compact, nulls left out.</summary>
-internal static class ImageJson
+/// <summary>
+/// The image store's JSON, generated at compile time (the daemon is Native AOT). One context, three settings:
+/// <see cref="Store"/> for configs, manifests, indexes and the store's own records (compact, nulls left out,
+/// '+' and non-ASCII written as is, as registries and Docker write them); <see cref="Default"/> for what keeps
+/// System.Text.Json's defaults (`docker save`'s manifest.json writes "RepoTags": null); <see cref="Indented"/>
+/// for the tags file people read.
+/// </summary>
+[JsonSerializable(typeof(ImageConfig))]
+[JsonSerializable(typeof(OciIndex))]
+[JsonSerializable(typeof(OciManifest))]
+[JsonSerializable(typeof(List<DockerArchiveManifestEntry>), TypeInfoPropertyName = "DockerArchiveManifest")]
+[JsonSerializable(typeof(SortedDictionary<string, SortedDictionary<string, string>>), TypeInfoPropertyName = "Repositories")]
+[JsonSerializable(typeof(ImageStore.ImageRecord))]
+[JsonSerializable(typeof(ImageStore.LayerRecord))]
+[JsonSerializable(typeof(SortedDictionary<string, string>), TypeInfoPropertyName = "SortedTags")]
+[JsonSerializable(typeof(Dictionary<string, string>), TypeInfoPropertyName = "Tags")]
+[JsonSerializable(typeof(List<string>), TypeInfoPropertyName = "StringList")]
+internal sealed partial class ImageJson : JsonSerializerContext
 {
-    public static readonly JsonSerializerOptions Options = new()
+    public static ImageJson Store { get; } = new(new JsonSerializerOptions
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    });
 
-    public static byte[] Serialize<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
+    public static ImageJson Indented { get; } = new(new JsonSerializerOptions { WriteIndented = true });
+
+    public static byte[] Serialize<T>(T value, JsonTypeInfo<T> type) => JsonSerializer.SerializeToUtf8Bytes(value, type);
 
     /// <summary>Parses JSON from an archive; a parse error becomes an InvalidArchiveException naming the file.</summary>
-    public static T Parse<T>(ReadOnlySpan<byte> json, string what) where T : class
+    public static T Parse<T>(ReadOnlySpan<byte> json, JsonTypeInfo<T> type, string what) where T : class
     {
         try
         {
-            return JsonSerializer.Deserialize<T>(json, Options) ?? throw new InvalidArchiveException($"invalid {what}: it is JSON null");
+            return JsonSerializer.Deserialize(json, type) ?? throw new InvalidArchiveException($"invalid {what}: it is JSON null");
         }
         catch (JsonException e)
         {

@@ -102,7 +102,7 @@ public sealed class ImageConfigChanges
     private static List<string>? TryJsonArray(string text)
     {
         if (!text.StartsWith('[')) return null;
-        try { return JsonSerializer.Deserialize<List<string>>(text); }
+        try { return JsonSerializer.Deserialize(text, ImageJson.Default.StringList); }
         catch (JsonException) { return null; }
     }
 

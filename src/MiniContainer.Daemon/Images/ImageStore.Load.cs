@@ -75,7 +75,7 @@ public sealed partial class ImageStore
                     History = [new HistoryEntry { Created = now, Comment = string.IsNullOrEmpty(comment) ? "Imported from -" : comment }],
                 };
                 changes?.ApplyTo(config.Config);
-                byte[] rawConfig = ImageJson.Serialize(config);
+                byte[] rawConfig = ImageJson.Serialize(config, ImageJson.Store.ImageConfig);
                 var image = new ImageToLoad(Digests.Of(rawConfig), rawConfig, config, [], tag is null ? [] : [tag]);
                 StageImage(staging, image, new List<string>(), progress: null);
                 Commit(staging);
@@ -107,7 +107,7 @@ public sealed partial class ImageStore
     /// <summary>`docker save` format: manifest.json lists each image's config file, tags and layer tars.</summary>
     private static List<ImageToLoad> ReadDockerArchive(ArchiveFiles files)
     {
-        var manifest = ImageJson.Parse<List<DockerArchiveManifestEntry>>(files.ReadAll("manifest.json", "file"), "manifest.json");
+        var manifest = ImageJson.Parse(files.ReadAll("manifest.json", "file"), ImageJson.Store.DockerArchiveManifest, "manifest.json");
         if (manifest.Count == 0) throw new InvalidArchiveException("invalid archive: manifest.json lists no images");
 
         var images = new List<ImageToLoad>();
@@ -134,14 +134,14 @@ public sealed partial class ImageStore
     /// <summary>OCI image layout: index.json → manifest (or a platform index) → config and layer blobs, each checked against its digest.</summary>
     private static List<ImageToLoad> ReadOciLayout(ArchiveFiles files)
     {
-        var index = ImageJson.Parse<OciIndex>(files.ReadAll("index.json", "file"), "index.json");
+        var index = ImageJson.Parse(files.ReadAll("index.json", "file"), ImageJson.Store.OciIndex, "index.json");
         if (index.Manifests.Count == 0) throw new InvalidArchiveException("invalid archive: index.json lists no manifests");
 
         var images = new Dictionary<string, ImageToLoad>(StringComparer.Ordinal);
         foreach (var descriptor in index.Manifests)
         {
             var manifestDescriptor = PickManifest(files, descriptor);
-            var manifest = ImageJson.Parse<OciManifest>(ReadBlob(files, manifestDescriptor, "manifest"), $"manifest {manifestDescriptor.Digest}");
+            var manifest = ImageJson.Parse(ReadBlob(files, manifestDescriptor, "manifest"), ImageJson.Store.OciManifest, $"manifest {manifestDescriptor.Digest}");
             byte[] rawConfig = ReadBlob(files, manifest.Config, "config");
             string id = Digests.Of(rawConfig);
             var config = ParseConfig(rawConfig, manifest.Config.Digest);
@@ -164,7 +164,7 @@ public sealed partial class ImageStore
         for (int depth = 0; depth < 4; depth++)
         {
             if (descriptor.MediaType is not (MediaTypes.OciIndex or MediaTypes.DockerManifestList)) return descriptor;
-            var nested = ImageJson.Parse<OciIndex>(ReadBlob(files, descriptor, "index"), $"index {descriptor.Digest}");
+            var nested = ImageJson.Parse(ReadBlob(files, descriptor, "index"), ImageJson.Store.OciIndex, $"index {descriptor.Digest}");
             descriptor = nested.Manifests.FirstOrDefault(m => m.Platform is { Os: "linux" } p && p.Architecture == HostArchitecture)
                 ?? nested.Manifests.FirstOrDefault(m => m.Platform is null && m.MediaType is MediaTypes.OciManifest or MediaTypes.DockerManifest)
                 ?? throw new InvalidArchiveException($"invalid archive: the image index {descriptor.Digest} has no linux/{HostArchitecture} image");
@@ -183,7 +183,7 @@ public sealed partial class ImageStore
 
     private static ImageConfig ParseConfig(byte[] rawConfig, string name)
     {
-        var config = ImageJson.Parse<ImageConfig>(rawConfig, $"image config \"{name}\"");
+        var config = ImageJson.Parse(rawConfig, ImageJson.Store.ImageConfig, $"image config \"{name}\"");
         if (config.RootFs.DiffIds.FirstOrDefault(d => !Digests.IsSha256(d)) is { } bad)
             throw new InvalidArchiveException($"invalid image config \"{name}\": diff_id \"{bad}\" is not a sha256 digest");
         return config;
@@ -305,7 +305,7 @@ public sealed partial class ImageStore
             ChainId = chainId, DiffId = unpacked.DiffId, Parent = parentChainId, Size = unpacked.Size,
             Blob = blobDigest, MediaType = Compression.LayerMediaType(unpacked.Compression),
         };
-        AtomicFile.WriteAllBytes(Path.Combine(tempDir, "layer.json"), ImageJson.Serialize(layer));
+        AtomicFile.WriteAllBytes(Path.Combine(tempDir, "layer.json"), ImageJson.Serialize(layer, ImageJson.Store.LayerRecord));
         staging.Layers.Add((tempDir, layer));
         staging.Blobs.Add((blobFile, blobDigest));
         return layer;
@@ -339,7 +339,7 @@ public sealed partial class ImageStore
             foreach (var image in staging.Images.Where(i => !_images.ContainsKey(i.Id)))
             {
                 var record = NewRecord(image);
-                AtomicFile.WriteAllBytes(ImageRecordPath(image.Id), ImageJson.Serialize(record));
+                AtomicFile.WriteAllBytes(ImageRecordPath(image.Id), ImageJson.Serialize(record, ImageJson.Store.ImageRecord));
                 placedFiles.Add(ImageRecordPath(image.Id));
             }
             foreach (var image in staging.Images)

@@ -1,5 +1,4 @@
 using System.Formats.Tar;
-using System.Text.Json;
 
 namespace MiniContainer.Images;
 
@@ -60,7 +59,7 @@ public sealed partial class ImageStore
                     Config = new OciDescriptor { MediaType = MediaTypes.OciConfig, Digest = record.Id, Size = record.RawConfig.Length },
                     Layers = layerDescriptors,
                 };
-                byte[] manifestBytes = ImageJson.Serialize(manifest);
+                byte[] manifestBytes = ImageJson.Serialize(manifest, ImageJson.Store.OciManifest);
                 string manifestDigest = Digests.Of(manifestBytes);
                 if (written.Add(manifestDigest)) WriteBytes(tar, BlobName(manifestDigest), manifestBytes);
 
@@ -90,10 +89,10 @@ public sealed partial class ImageStore
                 });
             }
 
-            WriteBytes(tar, "index.json", ImageJson.Serialize(index));
-            WriteBytes(tar, "manifest.json", JsonSerializer.SerializeToUtf8Bytes(dockerManifest));   // RepoTags: null kept, as Docker writes it
+            WriteBytes(tar, "index.json", ImageJson.Serialize(index, ImageJson.Store.OciIndex));
+            WriteBytes(tar, "manifest.json", ImageJson.Serialize(dockerManifest, ImageJson.Default.DockerArchiveManifest));   // RepoTags: null kept, as Docker writes it
             WriteBytes(tar, "oci-layout", """{"imageLayoutVersion":"1.0.0"}"""u8.ToArray());
-            WriteBytes(tar, "repositories", JsonSerializer.SerializeToUtf8Bytes(repositories));
+            WriteBytes(tar, "repositories", ImageJson.Serialize(repositories, ImageJson.Default.Repositories));
         }
         finally { _writeLock.Release(); }
     }

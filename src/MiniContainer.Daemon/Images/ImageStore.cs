@@ -266,7 +266,7 @@ public sealed partial class ImageStore
     private void WriteTags(Dictionary<string, string> tags)
     {
         var sorted = new SortedDictionary<string, string>(tags, StringComparer.Ordinal);
-        AtomicFile.WriteAllBytes(TagsFile, JsonSerializer.SerializeToUtf8Bytes(sorted, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllBytes(TagsFile, ImageJson.Serialize(sorted, ImageJson.Indented.SortedTags));
     }
 
     /// <summary>Reads layers, images and tags from disk; skips (and logs) anything inconsistent rather than refusing to start.</summary>
@@ -277,7 +277,7 @@ public sealed partial class ImageStore
             if (Path.GetFileName(dir).StartsWith('.')) continue;
             try
             {
-                var layer = JsonSerializer.Deserialize<LayerRecord>(File.ReadAllBytes(Path.Combine(dir, "layer.json")), ImageJson.Options)!;
+                var layer = JsonSerializer.Deserialize(File.ReadAllBytes(Path.Combine(dir, "layer.json")), ImageJson.Store.LayerRecord)!;
                 _layers[layer.ChainId] = layer;
             }
             catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
@@ -290,10 +290,10 @@ public sealed partial class ImageStore
             if (file == TagsFile) continue;
             try
             {
-                var record = JsonSerializer.Deserialize<ImageRecord>(File.ReadAllBytes(file), ImageJson.Options)!;
+                var record = JsonSerializer.Deserialize(File.ReadAllBytes(file), ImageJson.Store.ImageRecord)!;
                 record.RawConfig = File.ReadAllBytes(BlobPath(record.Id));
                 if (Digests.Of(record.RawConfig) != record.Id) throw new InvalidDataException("its config blob does not match the image ID");
-                record.Config = ImageJson.Parse<ImageConfig>(record.RawConfig, "image config");
+                record.Config = ImageJson.Parse(record.RawConfig, ImageJson.Store.ImageConfig, "image config");
                 if (record.Layers.FirstOrDefault(l => !_layers.ContainsKey(l)) is { } missing) throw new InvalidDataException($"layer {missing} is missing");
                 _images[record.Id] = record;
             }
@@ -304,7 +304,7 @@ public sealed partial class ImageStore
         }
         if (File.Exists(TagsFile))
         {
-            var tags = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllBytes(TagsFile)) ?? new();
+            var tags = JsonSerializer.Deserialize(File.ReadAllBytes(TagsFile), ImageJson.Default.Tags) ?? new();
             _tags = tags.Where(t => _images.ContainsKey(t.Value)).ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
         }
     }
