@@ -30,7 +30,7 @@ publish() {
 }
 publish MiniContainer.Shim
 publish MiniContainer.Cli
-publish MiniContainer.Daemon --self-contained false
+publish MiniContainer.Daemon
 rm -f "$out"/*.dbg
 touch "$stamp"
-say "done: $out/minicontainer, $out/minicontainerd, $out/minicontainer-shim"
+say "done: $out/minicontainer, $out/minicontainerd, $out/minicontainer-shim (all Native AOT)"
