@@ -28,15 +28,15 @@ before=$(scripts/cleanup.sh --check 2>/dev/null | sort)
 status=0
 step "unit tests"
 dotnet test src/MiniContainer.UnitTests -c Release --logger "trx;LogFileName=unit.trx" --results-directory "$results" \
-  2>&1 | tee "$results/unit.log" | grep -E "^(Passed!|Failed!|  Failed |\s+Error Message)|error" || true
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  >"$results/unit.log" 2>&1 || status=1
+grep -E "^(Passed!|Failed!|  Failed |\s+Error Message)| error " "$results/unit.log" || true
 
 step "native tests (root, real kernel)"
 native_args=()
 [ -n "$filter" ] && native_args=(--filter "$filter")
 dotnet test native-tests/MiniContainer.NativeTests -c Release --logger "trx;LogFileName=native.trx" --results-directory "$results" \
-  --logger "console;verbosity=normal" "${native_args[@]}" 2>&1 | tee "$results/native.log" | grep -E "^\s+(Passed|Failed|Skipped) |^(Passed!|Failed!)|Error Message|Assert" || true
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+  --logger "console;verbosity=normal" "${native_args[@]}" >"$results/native.log" 2>&1 || status=1
+grep -E "^\s+(Passed|Failed|Skipped) |^(Passed!|Failed!)|Error Message|Assert| error " "$results/native.log" || true
 
 step "host hygiene"
 sleep 1
@@ -57,6 +57,7 @@ for trx in "$results"/*.trx; do
   f=$(echo "$counters" | grep -o 'failed="[0-9]*"' | grep -o '[0-9]*'); failed=$((failed + ${f:-0}))
   n=$(echo "$counters" | grep -o 'notExecuted="[0-9]*"' | grep -o '[0-9]*'); skipped=$((skipped + ${n:-0}))
 done
+[ $failed -gt 0 ] && status=1
 [ $status -ne 0 ] && [ $failed -eq 0 ] && failed=1
 echo
 echo "$passed passed, $failed failed, $skipped skipped"

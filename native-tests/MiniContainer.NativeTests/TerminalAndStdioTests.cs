@@ -103,9 +103,21 @@ public sealed class TerminalAndStdioTests(DaemonFixture fixture, ITestOutputHelp
             WaitForPane("30 100", "stty size to print the window size");
 
             Tmux("resize-window", "-t", "t", "-x", "120", "-y", "40").Ok("tmux resize-window");
-            Thread.Sleep(300);
-            Tmux("send-keys", "-t", "t", "stty size", "Enter");
-            WaitForPane("40 120", "stty size to follow the resize (SIGWINCH → resize of the container's pty)");
+            // The resize travels tmux → SIGWINCH → CLI → POST /resize → shim → TIOCSWINSZ; on a loaded machine that
+            // can take longer than one prompt, so ask again until it arrives (or the wait times out).
+            var sw = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                Support.WaitUntil(() =>
+                {
+                    if (Pane().Contains("40 120")) return true;
+                    Tmux("send-keys", "-t", "t", "stty size", "Enter");
+                    Thread.Sleep(200);
+                    return Pane().Contains("40 120");
+                }, TimeSpan.FromSeconds(10), "stty size to follow the resize (SIGWINCH → resize of the container's pty)");
+            }
+            catch (TimeoutException) { output.WriteLine("pane:\n" + Pane()); throw; }
+            output.WriteLine($"the resize reached the container within {sw.ElapsedMilliseconds} ms");
 
             // ^C interrupts the foreground job, not the shell.
             Tmux("send-keys", "-t", "t", "sleep 1000", "Enter");
