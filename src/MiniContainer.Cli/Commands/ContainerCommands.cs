@@ -22,31 +22,6 @@ internal static class ContainerCommands
 
     static Argument<string[]> Containers() => new("CONTAINER") { Arity = ArgumentArity.ZeroOrMore };
 
-    /// <summary>
-    /// Runs <paramref name="action"/> for each container named, printing the name on success and docker's
-    /// "Error response from daemon: …" on failure; exit 1 when any failed.
-    /// </summary>
-    static async Task<int> ForEachAsync(string[] names, Func<string, Task> action, Func<List<string>, string?>? summary = null)
-    {
-        var failed = new List<string>();
-        foreach (string name in names)
-        {
-            try
-            {
-                await action(name);
-                Stdio.Out.WriteLine(name);
-            }
-            catch (ApiException e)
-            {
-                Stdio.Err.WriteLine("Error response from daemon: " + e.Message);
-                failed.Add(name);
-            }
-        }
-        if (failed.Count == 0) return ExitCodes.Ok;
-        if (summary?.Invoke(failed) is { } message) Stdio.Err.WriteLine(message);
-        return ExitCodes.Error;
-    }
-
     static string[] Require(ParseResult parse, Argument<string[]> argument, CliCommand command, int min = 1)
     {
         string[] values = parse.GetValue(argument) ?? [];
@@ -72,7 +47,7 @@ internal static class ContainerCommands
             bool a = parse.GetValue(attach), i = parse.GetValue(interactive);
             if (!a && !i)
             {
-                return await ForEachAsync(containers,
+                return await Targets.ForEachAsync(containers,
                     name => client.PostJsonAsync($"{ApiPaths.Container(name)}/start"),
                     failed => "Error: failed to start containers: " + string.Join(", ", failed));
             }
@@ -128,7 +103,7 @@ internal static class ContainerCommands
             if (parse.GetValue(signal) is { } s) query.Add("signal=" + ApiPaths.Query(s));
             string suffix = query.Count > 0 ? "?" + string.Join('&', query) : "";
             var client = await context.ConnectAsync(parse);
-            return await ForEachAsync(containers, name => client.PostJsonAsync($"{ApiPaths.Container(name)}/{verb}{suffix}"));
+            return await Targets.ForEachAsync(containers, name => client.PostJsonAsync($"{ApiPaths.Container(name)}/{verb}{suffix}"));
         });
         return command;
     }
@@ -145,7 +120,7 @@ internal static class ContainerCommands
             string[] containers = Require(parse, names, command);
             string suffix = parse.GetValue(signal) is { Length: > 0 } s ? "?signal=" + ApiPaths.Query(s) : "";
             var client = await context.ConnectAsync(parse);
-            return await ForEachAsync(containers, name => client.PostJsonAsync($"{ApiPaths.Container(name)}/kill{suffix}"));
+            return await Targets.ForEachAsync(containers, name => client.PostJsonAsync($"{ApiPaths.Container(name)}/kill{suffix}"));
         });
         return command;
     }
@@ -166,7 +141,7 @@ internal static class ContainerCommands
             string[] containers = Require(parse, names, command);
             string query = $"?force={(parse.GetValue(force) ? 1 : 0)}&v={(parse.GetValue(volumes) ? 1 : 0)}";
             var client = await context.ConnectAsync(parse);
-            return await ForEachAsync(containers, name => client.DeleteAsync(ApiPaths.Container(name) + query));
+            return await Targets.ForEachAsync(containers, name => client.DeleteAsync(ApiPaths.Container(name) + query));
         });
         return command;
     }
@@ -355,21 +330,11 @@ internal static class ContainerCommands
         {
             string[] containers = Require(parse, names, command);
             var client = await context.ConnectAsync(parse);
-            int code = ExitCodes.Ok;
-            foreach (string name in containers)
+            return await Targets.ForEachAsync(containers, async name =>
             {
-                try
-                {
-                    var result = await ContainerWait.WaitAsync(client, name);
-                    Stdio.Out.WriteLine(result.StatusCode);
-                }
-                catch (ApiException e)
-                {
-                    Stdio.Err.WriteLine("Error response from daemon: " + e.Message);
-                    code = ExitCodes.Error;
-                }
-            }
-            return code;
+                var result = await ContainerWait.WaitAsync(client, name);
+                Stdio.Out.WriteLine(result.StatusCode);
+            }, echoName: false);
         });
         return command;
     }

@@ -70,25 +70,15 @@ internal static class ImageCommands
             if (images.Length == 0) throw command.RequiresAtLeast(1);
             string query = $"?force={(parse.GetValue(force) ? 1 : 0)}&noprune={(parse.GetValue(noPrune) ? 1 : 0)}";
             var client = await context.ConnectAsync(parse);
-            int code = ExitCodes.Ok;
-            foreach (string image in images)
+            return await Targets.ForEachAsync(images, async image =>
             {
-                try
+                var deleted = await client.DeleteAsync(ApiPaths.Image(image) + query) as JsonArray ?? [];
+                foreach (var item in deleted.OfType<JsonObject>())
                 {
-                    var deleted = await client.DeleteAsync(ApiPaths.Image(image) + query) as JsonArray ?? [];
-                    foreach (var item in deleted.OfType<JsonObject>())
-                    {
-                        if (item["Untagged"]?.GetValue<string>() is { } untagged) Stdio.Out.WriteLine("Untagged: " + untagged);
-                        if (item["Deleted"]?.GetValue<string>() is { } gone) Stdio.Out.WriteLine("Deleted: " + gone);
-                    }
+                    if (item["Untagged"]?.GetValue<string>() is { } untagged) Stdio.Out.WriteLine("Untagged: " + untagged);
+                    if (item["Deleted"]?.GetValue<string>() is { } gone) Stdio.Out.WriteLine("Deleted: " + gone);
                 }
-                catch (ApiException e)
-                {
-                    Stdio.Err.WriteLine("Error response from daemon: " + e.Message);
-                    code = ExitCodes.Error;
-                }
-            }
-            return code;
+            }, echoName: false);
         });
         return command;
     }

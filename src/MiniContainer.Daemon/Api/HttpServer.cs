@@ -219,17 +219,11 @@ internal sealed class ChunkedWriteStream(Stream inner) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 }
 
-public abstract class ReadOnlyStreamBase : Stream
+/// <summary>Request bodies are read asynchronously; synchronous readers (the tar reader) go through the same path.</summary>
+public abstract class ReadOnlyStreamBase : MiniContainer.Storage.ReadOnlyStream
 {
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
-    public override bool CanRead => true; public override bool CanSeek => false; public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }
 
 /// <summary>A hijacked connection: reads come from the connection (after any buffered bytes), writes go straight out.</summary>
