@@ -44,7 +44,7 @@ ImageRoutes.Map(router, images, containers);
 
 var server = new HttpServer(options.Socket, router.DispatchAsync);
 server.Start();
-Log.Info($"minicontainerd {DaemonInfo.Version} listening on unix://{options.Socket} (data root {paths.DataRoot}, cgroup {MiniContainer.Cgroups.Cgroups.DetectVersion()}, {containers.All.Count()} containers, {images.List().Count} images)");
+Log.Info($"minicontainerd {DaemonInfo.Version} listening on unix://{options.Socket} (data root {paths.DataRoot}, cgroup {MiniContainer.Cgroups.CgroupManager.DetectVersion()}, {containers.All.Count()} containers, {images.List().Count} images)");
 
 var stop = new TaskCompletionSource();
 using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.TrySetResult(); });

@@ -1,8 +1,8 @@
+using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// Root in a container is not root on the host: like Docker, we keep only a short list of capabilities

@@ -1,10 +1,9 @@
 using System.Text.Json;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// `exec-init PID PROCESS-JSON`: the exec'd process, already in the container's user, IPC, UTS, network,

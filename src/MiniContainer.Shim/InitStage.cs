@@ -1,10 +1,9 @@
 using System.Text.Json;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// The init stage: runs as PID 1 inside the new namespaces, started by the shim's clone child with

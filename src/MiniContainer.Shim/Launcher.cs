@@ -1,9 +1,8 @@
 using System.Runtime.InteropServices;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// The two ways the shim makes a process, each one clone() from this quiescent Native AOT process.

@@ -1,11 +1,10 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// The last steps before the user's program runs, shared by a container's init and by exec:

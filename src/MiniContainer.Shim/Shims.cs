@@ -1,11 +1,10 @@
 using System.Text.Json;
 using MiniContainer.Cgroups;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// `minicontainer-shim run BUNDLE` and `minicontainer-shim exec EXECSPEC`: the two shims.
@@ -20,7 +19,7 @@ public static class Shims
         var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)!;
         PrepareShimProcess(Path.Combine(bundleDir, "shim.log"));
 
-        var cgroup = Cgroups.Cgroups.Open(spec.CgroupName);
+        var cgroup = CgroupManager.Open(spec.CgroupName);
         cgroup.Create();
         try
         {
@@ -55,7 +54,7 @@ public static class Shims
         PrepareShimProcess(Path.Combine(Path.GetDirectoryName(execSpecPath)!, "shim.log"));
         try
         {
-            var cgroup = Cgroups.Cgroups.Open(spec.CgroupName);
+            var cgroup = CgroupManager.Open(spec.CgroupName);
             // Open the namespaces of the container's PID 1; the mount namespace is joined later by exec-init.
             var fds = new List<int>(); var types = new List<int>();
             bool joinsUserNamespace = false;

@@ -1,3 +1,4 @@
+using MiniContainer.Linux;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
@@ -6,7 +7,6 @@ using MiniContainer.Storage;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// The shim's life after the clone, like containerd-shim or conmon: stay the process's parent, carry its
@@ -88,7 +88,7 @@ public sealed class Supervisor
             {
                 int n;
                 try { n = Kernel.Read(fd, buffer); }
-                catch (MiniContainer.Kernel.KernelException) { n = 0; } // EIO from a pty master once the last slave closed
+                catch (KernelException) { n = 0; } // EIO from a pty master once the last slave closed
                 if (n <= 0) break;
                 var chunk = buffer.AsSpan(0, n);
                 Broadcast(frameType, chunk);

@@ -1,8 +1,8 @@
+using MiniContainer.Linux;
 using System.Text;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// The socket pair between the shim and the process it cloned (the child sees it as fd 3).

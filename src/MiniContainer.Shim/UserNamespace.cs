@@ -1,10 +1,9 @@
 using System.Text;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
 namespace MiniContainer.Shim;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// A user-namespaced container (daemon --userns-remap): root inside is an unprivileged uid range outside.

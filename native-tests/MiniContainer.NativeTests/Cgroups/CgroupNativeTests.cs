@@ -5,7 +5,6 @@ using Xunit.Abstractions;
 
 namespace MiniContainer.NativeTests.Cgroups;
 
-using Cgroups = MiniContainer.Cgroups.Cgroups;
 
 /// <summary>
 /// The cgroup classes against the real kernel (run as root). On the build machines that is a hybrid v1 host; the
@@ -37,13 +36,13 @@ public sealed class CgroupNativeTests : IDisposable
         foreach (ICgroup cg in _created)
             foreach (string dir in cg.Directories)
                 Assert.False(Directory.Exists(dir), $"left behind: {dir}");
-        foreach (CgroupFs fs in _parentsToPrune) Cgroups.RemoveParentIfEmpty(fs);
+        foreach (CgroupFs fs in _parentsToPrune) CgroupManager.RemoveParentIfEmpty(fs);
     }
 
     private ICgroup NewCgroup(CgroupFs? fs = null)
     {
         fs ??= CgroupFs.Host;
-        ICgroup cg = Cgroups.Open(Cgroups.NameFor("test-" + Guid.NewGuid().ToString("N")[..12]), fs);
+        ICgroup cg = CgroupManager.Open(CgroupManager.NameFor("test-" + Guid.NewGuid().ToString("N")[..12]), fs);
         if (!cg.Directories.All(d => Directory.Exists(Path.GetDirectoryName(d)))) _parentsToPrune.Add(fs);
         _created.Add(cg);
         cg.Create();

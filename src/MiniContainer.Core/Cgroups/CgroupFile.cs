@@ -1,11 +1,9 @@
+using MiniContainer.Linux;
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
 namespace MiniContainer.Cgroups;
-
-// Inside MiniContainer.*, the bare name Kernel means the namespace MiniContainer.Kernel; this alias makes it the class.
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// Reading and writing cgroupfs control files. These are plain file operations, but with kernel rules:

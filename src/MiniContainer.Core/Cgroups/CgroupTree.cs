@@ -1,8 +1,8 @@
+using MiniContainer.Linux;
 using System.Diagnostics;
 
 namespace MiniContainer.Cgroups;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// What v1 and v2 do the same way: a cgroup is a directory; mkdir creates it, rmdir removes it (the control

@@ -1,3 +1,4 @@
+using MiniContainer.Cgroups;
 using System.Text.Json.Nodes;
 using MiniContainer.Containers;
 using MiniContainer.Images;
@@ -104,7 +105,7 @@ public static class ContainerRoutes
         {
             var c = containers.Get(ctx.R("id"));
             if (!c.Record.State.Running) throw new ConflictException($"Container {c.Record.Id} is not running");
-            var cgroup = Cgroups.Cgroups.Open("minicontainer/" + c.Record.Id);
+            var cgroup = CgroupManager.Open("minicontainer/" + c.Record.Id);
             var (titles, rows) = ctx.Q("ps_args") is { Length: > 0 } psArgs
                 ? ProcessTable.ReadWithPs(psArgs, cgroup.Processes())
                 : ProcessTable.Read(cgroup.Processes());

@@ -1,3 +1,4 @@
+using MiniContainer.Cgroups;
 using MiniContainer.Containers;
 using MiniContainer.Images;
 using MiniContainer.Storage;
@@ -47,7 +48,7 @@ public static class SystemRoutes
         r.Map("GET", "/info", ctx =>
         {
             var all = containers.All.ToList();
-            var cgroupVersion = Cgroups.Cgroups.DetectVersion();
+            var cgroupVersion = CgroupManager.DetectVersion();
             return ctx.WriteJsonAsync(200, new SystemInfo
             {
                 ID = DaemonInfo.DaemonId(paths),

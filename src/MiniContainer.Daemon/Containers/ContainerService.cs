@@ -1,3 +1,4 @@
+using MiniContainer.Linux;
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -10,7 +11,6 @@ using MiniContainer.Storage;
 
 namespace MiniContainer.Containers;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// The container verbs, each a short recipe. `run` from the CLI arrives here as

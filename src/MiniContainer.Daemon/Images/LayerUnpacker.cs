@@ -1,9 +1,8 @@
 using System.Formats.Tar;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 
 namespace MiniContainer.Images;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>What unpacking a layer found: the digest of its uncompressed tar (the diff ID), its size, its compression.</summary>
 public sealed record UnpackedLayer(string DiffId, long Size, LayerCompression Compression);

@@ -3,7 +3,6 @@ using Xunit;
 
 namespace MiniContainer.UnitTests.Cgroups;
 
-using Cgroups = MiniContainer.Cgroups.Cgroups;
 
 public sealed class CgroupDetectionTests
 {
@@ -47,8 +46,8 @@ public sealed class CgroupDetectionTests
         CgroupFs fs = CgroupFs.FromMountInfo(UnifiedHost);
         Assert.Equal(CgroupVersion.V2, fs.Version);
         Assert.Equal("/sys/fs/cgroup", fs.UnifiedMount);
-        Assert.Equal(CgroupVersion.V2, Cgroups.DetectVersionFromMountInfo(UnifiedHost));
-        Assert.IsType<CgroupV2>(Cgroups.Open("minicontainer/x", fs));
+        Assert.Equal(CgroupVersion.V2, CgroupManager.DetectVersionFromMountInfo(UnifiedHost));
+        Assert.IsType<CgroupV2>(CgroupManager.Open("minicontainer/x", fs));
     }
 
     [Fact]
@@ -66,7 +65,7 @@ public sealed class CgroupDetectionTests
         Assert.Null(fs.MountOf("clone_children"));
         Assert.Equal("/sys/fs/cgroup/unified", fs.UnifiedMount);
 
-        var cg = (CgroupV1)Cgroups.Open("minicontainer/x", fs);
+        var cg = (CgroupV1)CgroupManager.Open("minicontainer/x", fs);
         Assert.Equal(["/sys/fs/cgroup/memory/minicontainer/x", "/sys/fs/cgroup/cpu,cpuacct/minicontainer/x",
                       "/sys/fs/cgroup/pids/minicontainer/x", "/sys/fs/cgroup/freezer/minicontainer/x"], cg.Directories);
     }
@@ -78,7 +77,7 @@ public sealed class CgroupDetectionTests
         Assert.Equal(CgroupVersion.V1, fs.Version);
         Assert.Equal("/sys/fs/cgroup/cpu", fs.MountOf("cpu"));
         Assert.Equal("/sys/fs/cgroup/cpuacct", fs.MountOf("cpuacct"));
-        Assert.Equal(5, Cgroups.Open("minicontainer/x", fs).Directories.Count);
+        Assert.Equal(5, CgroupManager.Open("minicontainer/x", fs).Directories.Count);
     }
 
     [Fact]
@@ -116,14 +115,14 @@ public sealed class CgroupDetectionTests
     {
         var fs = CgroupFs.V2("/sys/fs/cgroup");
         foreach (string bad in new[] { "", "/etc", "minicontainer/../../etc", "minicontainer//x", "minicontainer/." })
-            Assert.Throws<ArgumentException>(() => Cgroups.Open(bad, fs));
-        Assert.Equal("minicontainer/abc", Cgroups.Open(Cgroups.NameFor("abc"), fs).Name);
+            Assert.Throws<ArgumentException>(() => CgroupManager.Open(bad, fs));
+        Assert.Equal("minicontainer/abc", CgroupManager.Open(CgroupManager.NameFor("abc"), fs).Name);
     }
 
     [Fact]
     public void This_host_is_detected_the_same_way_by_statfs_and_by_mountinfo()
     {
         if (!Directory.Exists("/sys/fs/cgroup")) return;
-        Assert.Equal(CgroupFs.Detect().Version, Cgroups.DetectVersion());
+        Assert.Equal(CgroupFs.Detect().Version, CgroupManager.DetectVersion());
     }
 }

@@ -1,10 +1,9 @@
+using MiniContainer.Linux;
 using MiniContainer.Cgroups;
 using Xunit;
 
 namespace MiniContainer.UnitTests.Cgroups;
 
-using Cgroups = MiniContainer.Cgroups.Cgroups;
-using Kernel = MiniContainer.Kernel.Kernel;
 
 public sealed class CgroupV1Tests : IDisposable
 {
@@ -19,7 +18,7 @@ public sealed class CgroupV1Tests : IDisposable
     {
         _fs.V1Memory($"memory/{Id}", swapAccounting).V1Cpu($"cpu/{Id}").File($"cpuacct/{Id}/cpuacct.usage", "0")
            .V1Pids($"pids/{Id}").V1Freezer($"freezer/{Id}");
-        return Cgroups.Open(Id, CgroupFs.V1Layout(_fs.Root, "memory", "cpu", "cpuacct", "pids", "freezer"));
+        return CgroupManager.Open(Id, CgroupFs.V1Layout(_fs.Root, "memory", "cpu", "cpuacct", "pids", "freezer"));
     }
 
     [Fact]
@@ -125,7 +124,7 @@ public sealed class CgroupV1Tests : IDisposable
         _fs.V1Memory($"memory/{Id}").V1Cpu($"cpu,cpuacct/{Id}").File($"cpu,cpuacct/{Id}/cpuacct.usage", "2500000\n")
            .V1Pids($"pids/{Id}").V1Freezer($"freezer/{Id}");
         var fs = CgroupFs.V1Layout(_fs.Root, "memory", "cpu,cpuacct", "pids", "freezer");
-        var cg = (CgroupV1)Cgroups.Open(Id, fs);
+        var cg = (CgroupV1)CgroupManager.Open(Id, fs);
 
         Assert.Equal(4, cg.Directories.Count);
         Assert.Equal(cg.DirectoryOf("cpu"), cg.DirectoryOf("cpuacct"));
@@ -138,7 +137,7 @@ public sealed class CgroupV1Tests : IDisposable
     public void A_controller_the_host_lacks_is_a_warning_not_a_crash()
     {
         _fs.V1Memory($"memory/{Id}").V1Cpu($"cpu/{Id}");
-        ICgroup cg = Cgroups.Open(Id, CgroupFs.V1Layout(_fs.Root, "memory", "cpu"));  // no pids, no freezer
+        ICgroup cg = CgroupManager.Open(Id, CgroupFs.V1Layout(_fs.Root, "memory", "cpu"));  // no pids, no freezer
         cg.Apply(new ResourceLimits { MemoryBytes = 64 * MiB, PidsLimit = 20 });
         Assert.Equal([CgroupWarnings.PidsUnsupported], cg.Warnings);
         Assert.Equal("67108864", _fs.Read($"memory/{Id}/memory.limit_in_bytes"));
@@ -196,7 +195,7 @@ public sealed class CgroupV1Tests : IDisposable
     public void Create_makes_every_hierarchy_directory_and_Destroy_removes_them_idempotently()
     {
         var fs = CgroupFs.V1Layout(_fs.Root, "memory", "cpu,cpuacct", "pids", "freezer");
-        ICgroup cg = Cgroups.Open(Id, fs);
+        ICgroup cg = CgroupManager.Open(Id, fs);
         cg.Create();
         cg.Create();  // idempotent
         foreach (string dir in cg.Directories) Assert.True(Directory.Exists(dir), dir);
@@ -206,7 +205,7 @@ public sealed class CgroupV1Tests : IDisposable
         cg.Destroy();  // idempotent
         foreach (string dir in cg.Directories) Assert.False(Directory.Exists(dir), dir);
         Assert.True(_fs.Exists("memory/minicontainer"));  // the shared parent stays
-        Assert.True(Cgroups.RemoveParentIfEmpty(fs));
+        Assert.True(CgroupManager.RemoveParentIfEmpty(fs));
         Assert.False(_fs.Exists("memory/minicontainer"));
     }
 

@@ -3,7 +3,6 @@ using Xunit;
 
 namespace MiniContainer.UnitTests.Cgroups;
 
-using Cgroups = MiniContainer.Cgroups.Cgroups;
 
 public sealed class CgroupV2Tests : IDisposable
 {
@@ -16,7 +15,7 @@ public sealed class CgroupV2Tests : IDisposable
     private ICgroup Group(bool swapAccounting = true)
     {
         _fs.V2Group(Id, swapAccounting);
-        return Cgroups.Open(Id, CgroupFs.V2(_fs.Root));
+        return CgroupManager.Open(Id, CgroupFs.V2(_fs.Root));
     }
 
     [Fact]
@@ -74,7 +73,7 @@ public sealed class CgroupV2Tests : IDisposable
     public void Controllers_not_enabled_by_the_parent_are_warnings()
     {
         _fs.File($"{Id}/cgroup.procs", "").File($"{Id}/cgroup.controllers", "\n");  // no memory.max, cpu.max, pids.max
-        ICgroup cg = Cgroups.Open(Id, CgroupFs.V2(_fs.Root));
+        ICgroup cg = CgroupManager.Open(Id, CgroupFs.V2(_fs.Root));
         cg.Apply(new ResourceLimits { MemoryBytes = 64 * MiB, CpuQuotaMicros = 50_000, CpuShares = 100, PidsLimit = 5 });
         Assert.Equal([CgroupWarnings.MemoryUnsupported, CgroupWarnings.CpuQuotaUnsupported, CgroupWarnings.CpuSharesUnsupported,
                       CgroupWarnings.PidsUnsupported], cg.Warnings);
@@ -102,7 +101,7 @@ public sealed class CgroupV2Tests : IDisposable
         _fs.File("cgroup.controllers", "cpuset cpu io memory hugetlb pids rdma misc\n").File("cgroup.subtree_control", "\n")
            // an existing parent that already has cpu enabled and is only offered cpu, memory, pids (no io)
            .File("minicontainer/cgroup.controllers", "cpu memory pids\n").File("minicontainer/cgroup.subtree_control", "cpu\n");
-        ICgroup cg = Cgroups.Open(Id, CgroupFs.V2(_fs.Root));
+        ICgroup cg = CgroupManager.Open(Id, CgroupFs.V2(_fs.Root));
         cg.Create();
 
         Assert.Equal("+cpu +io +memory +pids", _fs.Read("cgroup.subtree_control"));
@@ -115,7 +114,7 @@ public sealed class CgroupV2Tests : IDisposable
     public void Create_writes_nothing_when_the_controllers_are_already_enabled()
     {
         _fs.File("cgroup.controllers", "cpu memory pids\n").File("cgroup.subtree_control", "cpu memory pids\n");
-        Cgroups.Open(Id, CgroupFs.V2(_fs.Root)).Create();
+        CgroupManager.Open(Id, CgroupFs.V2(_fs.Root)).Create();
         Assert.Equal("cpu memory pids", _fs.Read("cgroup.subtree_control"));  // the kernel's format, untouched
     }
 
@@ -175,12 +174,12 @@ public sealed class CgroupV2Tests : IDisposable
     public void KillAll_on_an_empty_cgroup_returns_at_once_and_Destroy_removes_it()
     {
         var fs = CgroupFs.V2(_fs.Root);
-        ICgroup cg = Cgroups.Open(Id, fs);
+        ICgroup cg = CgroupManager.Open(Id, fs);
         cg.Create();
         cg.KillAll();
         cg.Destroy();
         cg.Destroy();
         Assert.False(Directory.Exists(_fs.PathOf(Id)));
-        Assert.True(Cgroups.RemoveParentIfEmpty(fs));
+        Assert.True(CgroupManager.RemoveParentIfEmpty(fs));
     }
 }

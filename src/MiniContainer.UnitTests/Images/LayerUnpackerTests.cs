@@ -1,11 +1,10 @@
 using System.Text;
 using MiniContainer.Images;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 using Xunit;
 
 namespace MiniContainer.UnitTests.Images;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// Layer extraction against crafted tars. The escape tests aim real symlinks and hard links at a directory

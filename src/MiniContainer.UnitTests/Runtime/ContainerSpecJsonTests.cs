@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using MiniContainer.Kernel;
+using MiniContainer.Linux;
 using MiniContainer.Runtime;
 using Xunit;
 

@@ -39,7 +39,7 @@ public sealed class CgroupV2 : ICgroup
             parent = dir;
             dir = Path.Combine(dir, parts[i]);
         }
-        // If Cgroups.RemoveParentIfEmpty removed "minicontainer" between our Enable and our mkdir, mkdir re-created
+        // If CgroupManager.RemoveParentIfEmpty removed "minicontainer" between our Enable and our mkdir, mkdir re-created
         // it without controllers, and the leaf's cgroup.controllers lacks them. Enabling them in the parent now (it
         // holds no processes) makes the kernel add memory.max etc. to the leaf that already exists.
         HashSet<string>? leafHas = CgroupFile.TryReadWords(dir, SubtreeControlV2.Controllers);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>A failed kernel call, named with its arguments and errno, e.g. "mount(overlay, /x, overlay): ENOENT (No such file or directory)".</summary>
 public sealed class KernelException : Exception

@@ -1,4 +1,4 @@
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>The kind of a file, from the S_IFMT bits of its mode.</summary>
 public enum FileKind

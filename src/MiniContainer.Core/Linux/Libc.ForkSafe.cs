@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>
 /// Calls that are safe between clone() and execve() in a child of a .NET process.

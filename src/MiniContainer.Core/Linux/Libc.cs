@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>
 /// Raw libc entry points. Partial: each area adds its own file (Libc.Mounts.cs, Libc.FileSystem.cs…).

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>File-system calls that .NET's File/Directory APIs do not offer, or only offer following symlinks.</summary>
 internal static unsafe partial class Libc

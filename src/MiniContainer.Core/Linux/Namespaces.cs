@@ -1,4 +1,4 @@
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>The CLONE_NEW* flags: each gives the child a fresh copy of one kind of kernel-global state.</summary>
 [Flags]

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 internal static unsafe partial class Libc
 {

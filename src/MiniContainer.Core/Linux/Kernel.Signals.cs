@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 public static partial class Kernel
 {

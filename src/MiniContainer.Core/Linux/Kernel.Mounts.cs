@@ -1,4 +1,4 @@
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 [Flags]
 public enum MountFlags : ulong

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>
 /// The file-descriptor based mount API. With it a mount can be built by one process (the shim, real root on

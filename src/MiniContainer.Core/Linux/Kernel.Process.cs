@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Text;
 
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>How a waited-for child ended, decoded from the wait status word.</summary>
 public readonly record struct ExitStatus(int Code, int Signal)

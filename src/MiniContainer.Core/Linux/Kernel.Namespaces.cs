@@ -1,4 +1,4 @@
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 public static unsafe partial class Kernel
 {

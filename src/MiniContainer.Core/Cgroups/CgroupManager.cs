@@ -1,19 +1,16 @@
+using MiniContainer.Linux;
 namespace MiniContainer.Cgroups;
 
-using Kernel = MiniContainer.Kernel.Kernel;
 
 /// <summary>
 /// Entry point: which cgroup version the host runs, and a container's cgroup in it.
 /// <code>
-/// ICgroup cg = Cgroups.Open(Cgroups.NameFor(id));   // "minicontainer/&lt;id&gt;"
+/// ICgroup cg = CgroupManager.Open(CgroupManager.NameFor(id));   // "minicontainer/&lt;id&gt;"
 /// cg.Create(); cg.Apply(limits); cg.AddProcess(pid);
 /// … bool oom = cg.OomKilled(); cg.Destroy();
 /// </code>
-/// Note for callers in a MiniContainer.* namespace: the bare name "Cgroups" resolves to this namespace, not this
-/// class; write MiniContainer.Cgroups.Cgroups.Open(…) or add <c>using Cgroups = MiniContainer.Cgroups.Cgroups;</c>
-/// after your namespace line.
 /// </summary>
-public static class Cgroups
+public static class CgroupManager
 {
     /// <summary>Every container cgroup lives under this one, in every hierarchy (DESIGN.md §3: host objects carry the prefix).</summary>
     public const string ParentName = "minicontainer";

@@ -1,4 +1,4 @@
-namespace MiniContainer.Kernel;
+namespace MiniContainer.Linux;
 
 /// <summary>What statfs(2) says about the filesystem holding a path.</summary>
 public readonly record struct FileSystemStats(long Type, long BlockSize, ulong Blocks, ulong BlocksFree, ulong BlocksAvailable, ulong Files, ulong FilesFree);
