@@ -36,10 +36,16 @@ internal static class ExitCodes
     public const int NotFound = 127;
 }
 
-/// <summary>A command with docker's usage line, e.g. "minicontainer stop [OPTIONS] CONTAINER [CONTAINER...]".</summary>
-internal sealed class CliCommand(string name, string description, string usage) : Command(name, description)
+/// <summary>
+/// A command with docker's usage line, e.g. "minicontainer stop [OPTIONS] CONTAINER [CONTAINER...]".
+/// A subcommand of a group (volume rm) names its group, so its messages say "minicontainer volume rm".
+/// </summary>
+internal sealed class CliCommand(string name, string description, string usage, string? group = null) : Command(name, description)
 {
-    public string Usage { get; } = "minicontainer " + name + (usage.Length > 0 ? " " + usage : "");
+    /// <summary>"stop", or "volume rm" for a subcommand of a group.</summary>
+    public string FullName { get; } = group is null ? name : group + " " + name;
+
+    public string Usage { get; } = "minicontainer " + (group is null ? name : group + " " + name) + (usage.Length > 0 ? " " + usage : "");
 
     /// <summary>
     /// For commands that end with another program's command line (run IMAGE [COMMAND] [ARG...], exec, top, daemon):
@@ -49,6 +55,7 @@ internal sealed class CliCommand(string name, string description, string usage) 
     public int? ForeignArgumentsAfter { get; init; }
 
     /// <summary>The error for too few positional arguments, worded as docker's.</summary>
-    public UsageException RequiresAtLeast(int n) => new($"\"minicontainer {Name}\" requires at least {n} argument{(n == 1 ? "" : "s")}.", showUsage: true);
-    public UsageException RequiresExactly(int n) => new($"\"minicontainer {Name}\" requires exactly {n} argument{(n == 1 ? "" : "s")}.", showUsage: true);
+    public UsageException RequiresAtLeast(int n) => new($"\"minicontainer {FullName}\" requires at least {n} argument{(n == 1 ? "" : "s")}.", showUsage: true);
+    public UsageException RequiresExactly(int n) => new($"\"minicontainer {FullName}\" requires exactly {n} argument{(n == 1 ? "" : "s")}.", showUsage: true);
+    public UsageException RequiresAtMost(int n) => new($"\"minicontainer {FullName}\" requires at most {n} argument{(n == 1 ? "" : "s")}.", showUsage: true);
 }

@@ -31,6 +31,7 @@ namespace MiniContainer.Cli
             foreach (var c in ContainerCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in ImageCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in SystemCommands.Create(context)) root.Subcommands.Add(c);
+            foreach (var c in VolumeCommands.Create(context)) root.Subcommands.Add(c);
 
             root.SetAction(parse =>
             {
@@ -66,7 +67,8 @@ namespace MiniContainer.Cli
             catch (UsageException e)
             {
                 command = e.Command ?? command;
-                string name = command is RootCommand || command is null ? "minicontainer" : "minicontainer " + command.Name;
+                string name = command is RootCommand || command is null ? "minicontainer"
+                    : "minicontainer " + (command is CliCommand named ? named.FullName : command.Name);
                 Stdio.Err.WriteLine(e.Message);
                 Stdio.Err.WriteLine($"See '{name} --help'.");
                 if (e.ShowUsage && command is CliCommand cli)
@@ -114,8 +116,10 @@ namespace MiniContainer.Cli
                 return new UsageException($"minicontainer: '{parse.UnmatchedTokens[0]}' is not a minicontainer command.");
             if (message.StartsWith("Required argument missing for option: ", StringComparison.Ordinal))
                 return new UsageException("flag needs an argument: " + message["Required argument missing for option: ".Length..].Trim('\'', '.', ' '));
+            if (parse.UnmatchedTokens.Count > 0 && parse.CommandResult.Command is CliCommand { Subcommands.Count: > 0 } group)
+                return new UsageException($"minicontainer: '{group.FullName} {parse.UnmatchedTokens[0]}' is not a minicontainer command.");
             if (parse.UnmatchedTokens.Count > 0 && parse.CommandResult.Command is CliCommand c)
-                return new UsageException($"\"minicontainer {c.Name}\" accepts no arguments.", showUsage: true);
+                return new UsageException($"\"minicontainer {c.FullName}\" accepts no arguments.", showUsage: true);
             return new UsageException(message);
         }
     }

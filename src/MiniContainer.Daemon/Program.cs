@@ -33,7 +33,9 @@ catch (IOException)
 AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n");
 
 var images = new ImageStore(paths);
-var containers = new ContainerService(paths, images) { UsernsRemap = options.UsernsRemap };
+var volumes = new MiniContainer.Volumes.VolumeStore(paths);
+volumes.CleanTemporaries();
+var containers = new ContainerService(paths, images, volumes) { UsernsRemap = options.UsernsRemap };
 var execs = new ExecService();
 await containers.ReloadAsync();
 
@@ -41,6 +43,7 @@ var router = new Router();
 SystemRoutes.Map(router, paths, containers, images);
 ContainerRoutes.Map(router, containers, execs, images);
 ImageRoutes.Map(router, images, containers);
+VolumeRoutes.Map(router, volumes, containers);
 
 var server = new HttpServer(options.Socket, router.DispatchAsync);
 server.Start();

@@ -161,7 +161,8 @@ public static class InitStage
 
     private static void MountIntoRootfs(MountSpec m, string root)
     {
-        string target = Path.Combine(root, m.Destination.TrimStart('/'));
+        // The image decides what is at the destination; a symlink there must not lead the mount out of the rootfs.
+        string target = SecureJoin.Resolve(root, m.Destination);
         if (m.Type == "tmpfs")
         {
             Directory.CreateDirectory(target);

@@ -10,4 +10,6 @@ internal static class ApiPaths
 
     public static string Container(string idOrName) => "/containers/" + Segment(idOrName);
     public static string Image(string name) => "/images/" + Segment(name);
+    /// <summary>Volume names never hold '/', so everything is escaped.</summary>
+    public static string Volume(string name) => "/volumes/" + Uri.EscapeDataString(name);
 }

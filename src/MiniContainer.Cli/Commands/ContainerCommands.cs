@@ -274,12 +274,7 @@ internal static class ContainerCommands
 
     internal static async Task<int> InspectAsync(DockerClient client, string[] objects, string? kind, string? format, bool size)
     {
-        GoTemplate? template = null;
-        if (!string.IsNullOrEmpty(format) && format != "json")
-        {
-            try { template = GoTemplate.Parse(format.Replace("\\t", "\t").Replace("\\n", "\n")); }
-            catch (TemplateException e) { throw new ExitException(ExitCodes.Error, "template parsing error: " + e.Message); }
-        }
+        var template = InspectTemplate(format);
 
         var found = new List<string>();
         var errors = new List<string>();
@@ -294,23 +289,33 @@ internal static class ContainerCommands
             found.Add(raw);
         }
 
-        if (template is null)
-        {
-            // docker prints the daemon's JSON re-indented, never re-encoded.
-            Stdio.Out.WriteLine(JsonIndent.Indent("[" + string.Join(",", found) + "]"));
-        }
-        else
-        {
-            var sb = new StringBuilder();
-            foreach (string raw in found)
-            {
-                try { sb.Append(template.Execute(JsonNode.Parse(raw))).Append('\n'); }
-                catch (TemplateException e) { throw new ExitException(ExitCodes.Error, "template parsing error: " + e.Message); }
-            }
-            Stdio.Out.Write(sb.ToString());
-        }
+        Stdio.Out.Write(FormatInspected(found, template));
         foreach (string e in errors) Stdio.Err.WriteLine(e);
         return errors.Count == 0 ? ExitCodes.Ok : ExitCodes.Error;
+    }
+
+    /// <summary>inspect's -f: null for the default JSON ("" or "json"), else the parsed Go template.</summary>
+    internal static GoTemplate? InspectTemplate(string? format)
+    {
+        if (string.IsNullOrEmpty(format) || format == "json") return null;
+        try { return GoTemplate.Parse(format.Replace("\\t", "\t").Replace("\\n", "\n")); }
+        catch (TemplateException e) { throw new ExitException(ExitCodes.Error, "template parsing error: " + e.Message); }
+    }
+
+    /// <summary>
+    /// What inspect prints for the daemon's answers: without a template, a JSON array of them re-indented
+    /// (never re-encoded) with four spaces; with one, a line per object.
+    /// </summary>
+    internal static string FormatInspected(IReadOnlyList<string> found, GoTemplate? template)
+    {
+        if (template is null) return JsonIndent.Indent("[" + string.Join(",", found) + "]") + "\n";
+        var sb = new StringBuilder();
+        foreach (string raw in found)
+        {
+            try { sb.Append(template.Execute(JsonNode.Parse(raw))).Append('\n'); }
+            catch (TemplateException e) { throw new ExitException(ExitCodes.Error, "template parsing error: " + e.Message); }
+        }
+        return sb.ToString();
     }
 
     static async Task<string?> TryGetAsync(DockerClient client, string path)

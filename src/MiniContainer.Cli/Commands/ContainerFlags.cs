@@ -33,6 +33,9 @@ internal sealed class ContainerFlags
     public readonly Option<string?> Userns = new("--userns") { Description = "User namespace to use (\"host\": none, even when the daemon remaps users)" };
     public readonly Option<string?> Network = new("--network", "--net") { Description = "Connect a container to a network (none, bridge, host or a network name)" };
     public readonly Option<string[]> Volume = new("--volume", "-v") { Description = "Bind mount a volume" };
+    public readonly Option<string[]> Mount = new("--mount") { Description = "Attach a filesystem mount to the container (type=bind|volume|tmpfs,source=…,target=…[,readonly])" };
+    public readonly Option<string[]> Tmpfs = new("--tmpfs") { Description = "Mount a tmpfs directory (/path[:options])" };
+    public readonly Option<string[]> VolumesFrom = new("--volumes-from") { Description = "Mount volumes from the specified container(s) (CONTAINER[:ro|:rw])" };
     public readonly Option<string[]> Publish = new("--publish", "-p") { Description = "Publish a container's port(s) to the host" };
     public readonly Option<string[]> Expose = new("--expose") { Description = "Expose a port or a range of ports" };
     public readonly Option<string[]> Label = new("--label", "-l") { Description = "Set meta data on a container" };
@@ -50,7 +53,7 @@ internal sealed class ContainerFlags
         foreach (var option in new Option[]
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
-            Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
+            Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
             AddHost, Dns, CapAdd, CapDrop, ShmSize,
         })
             command.Options.Add(option);
@@ -108,6 +111,28 @@ internal sealed class ContainerFlags
         if (volumes.Count > 0) config["Volumes"] = volumes;
         if (binds.Count > 0) hostConfig["Binds"] = Strings(binds);
 
+        var mounts = new JsonArray();
+        foreach (string spec in parse.GetValue(Mount) ?? [])
+        {
+            try { mounts.Add((JsonNode)MountSpec.Parse(spec)); }
+            catch (FormatException e) { throw FlagValues.Invalid(Mount, spec, e.Message); }
+        }
+        if (mounts.Count > 0) hostConfig["Mounts"] = mounts;
+
+        // --tmpfs /run:rw,size=64m → {"/run": "rw,size=64m"}: the Engine API's map of path to mount options.
+        var tmpfs = new JsonObject();
+        foreach (string spec in parse.GetValue(Tmpfs) ?? [])
+        {
+            int colon = spec.IndexOf(':');
+            string path = colon < 0 ? spec : spec[..colon];
+            if (path.Length == 0) throw FlagValues.Invalid(Tmpfs, spec, "invalid empty tmpfs path");
+            tmpfs[path] = colon < 0 ? "" : spec[(colon + 1)..];
+        }
+        if (tmpfs.Count > 0) hostConfig["Tmpfs"] = tmpfs;
+
+        // CONTAINER[:ro|:rw] as typed: docker's client sends them unchecked and the daemon judges the mode.
+        if (parse.GetValue(VolumesFrom) is { Length: > 0 } from) hostConfig["VolumesFrom"] = Strings(from);
+
         if (parse.GetValue(Network) is { } network) hostConfig["NetworkMode"] = network;
         if (parse.GetValue(Restart) is { } restart) hostConfig["RestartPolicy"] = RestartPolicy(restart);
         hostConfig["AutoRemove"] = parse.GetValue(Rm);
@@ -152,7 +177,7 @@ internal sealed class ContainerFlags
 
     static JsonArray Strings(IEnumerable<string> values) => new([.. values.Select(v => (JsonNode?)JsonValue.Create(v))]);
 
-    static JsonObject KeyValues(IEnumerable<string> pairs, Option option)
+    internal static JsonObject KeyValues(IEnumerable<string> pairs, Option option)
     {
         var o = new JsonObject();
         foreach (string pair in pairs)

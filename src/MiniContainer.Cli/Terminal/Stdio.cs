@@ -22,6 +22,11 @@ internal static class Stdio
     public static TextWriter Out { get; set; } = new StreamWriter(OutStream, Utf8) { AutoFlush = true };
     public static TextWriter Err { get; set; } = new StreamWriter(ErrStream, Utf8) { AutoFlush = true };
 
+    static TextReader? _in;
+
+    /// <summary>fd 0 as text, for answers to prompts ("Are you sure you want to continue? [y/N]"); tests swap it for a StringReader.</summary>
+    public static TextReader In { get => _in ??= new StreamReader(OpenIn(), Utf8); set => _in = value; }
+
     /// <summary>fd 0 as bytes, for stdin attached to a container or a tarball to import or load.</summary>
     public static Stream OpenIn() => new FdStream(0, canRead: true);
 

@@ -33,7 +33,7 @@ public sealed class ContainerSummary
     public required string Status { get; init; }
     public required ContainerSummaryHostConfig HostConfig { get; init; }
     public required NetworkSettingsSummary NetworkSettings { get; init; }
-    public required List<object> Mounts { get; init; }
+    public required List<MiniContainer.Containers.MountPoint> Mounts { get; init; }
 }
 
 public sealed record ContainerSummaryHostConfig(string NetworkMode);

@@ -59,7 +59,7 @@ public static class ContainerRoutes
 
         r.Map("DELETE", "/containers/{id}", async ctx =>
         {
-            await containers.RemoveAsync(containers.Get(ctx.R("id")), ctx.QBool("force"));
+            await containers.RemoveAsync(containers.Get(ctx.R("id")), ctx.QBool("force"), ctx.QBool("v"));
             await ctx.WriteEmptyAsync(204);
         });
 

@@ -22,6 +22,9 @@ namespace MiniContainer.Api;
 [JsonSerializable(typeof(VersionResponse))]
 [JsonSerializable(typeof(SystemInfo))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(MiniContainer.Volumes.Volume))]
+[JsonSerializable(typeof(VolumeListResponse))]
+[JsonSerializable(typeof(VolumePruneResponse))]
 // The object-typed slots (Mounts, Ports, Networks, ExposedPorts, Volumes) stay empty until volumes and
 // networks exist; whatever a stored config.v2.json has there is read back, and written again, as JsonElement.
 [JsonSerializable(typeof(JsonElement))]

@@ -26,7 +26,7 @@ public sealed class ContainerRecord
     public string Platform { get; set; } = "linux";
     public HostConfig HostConfig { get; set; } = new();
     public GraphDriverData GraphDriver { get; set; } = new();
-    public List<object> Mounts { get; set; } = new();
+    public List<MountPoint> Mounts { get; set; } = new();
     public ContainerConfig Config { get; set; } = new();
     public NetworkSettings NetworkSettings { get; set; } = new();
     public List<string> ExecIDs { get; set; } = new();
@@ -108,7 +108,7 @@ public sealed class HostConfig
     public long CpuQuota { get; set; }
     public long? PidsLimit { get; set; }
     public string UsernsMode { get; set; } = "";
-    public List<string>? Tmpfs { get; set; }
+    public Dictionary<string, string>? Tmpfs { get; set; }
     public List<string>? CapAdd { get; set; }
     public List<string>? CapDrop { get; set; }
     public List<string>? Dns { get; set; }

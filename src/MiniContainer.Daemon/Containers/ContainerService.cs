@@ -26,8 +26,11 @@ public sealed class ContainerService
     /// <summary>--userns-remap: the host uid/gid range container ids 0..Size-1 map to; null = no user namespace.</summary>
     public IdMapping? UsernsRemap { get; init; }
 
-    public ContainerService(HostPaths paths, ImageStore images)
+    private readonly Volumes.VolumeStore _volumes;
+
+    public ContainerService(HostPaths paths, ImageStore images, Volumes.VolumeStore volumes)
     {
+        _volumes = volumes;
         _paths = paths;
         _images = images;
         Directory.CreateDirectory(paths.Containers);
@@ -53,6 +56,7 @@ public sealed class ContainerService
                     throw new ConflictException($"Conflict. The container name \"/{name}\" is already in use by container \"{existing.Record.Id}\". You have to remove (or rename) that container to be able to reuse that name.");
             }
             var record = CreateRequest.Build(id, name, body, image);
+            ContainerMounts.Prepare(record.Mounts, _volumes, _images.LowerDirs(image));
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
             PrepareDirectories(c, image);
             c.Save();
@@ -198,6 +202,10 @@ public sealed class ContainerService
                 CapAdd = h.CapAdd, CapDrop = h.CapDrop,
             },
             ShmSizeBytes = h.ShmSize > 0 ? h.ShmSize : 64 * 1024 * 1024,
+            // Parents before children (/data before /data/logs), as Docker orders them.
+            Mounts = r.Mounts.OrderBy(m => m.Destination.Count(ch => ch == '/')).Select(m => m.Type == "tmpfs"
+                ? new MountSpec { Type = "tmpfs", Destination = m.Destination, ReadOnly = !m.RW, Options = string.IsNullOrEmpty(m.TmpfsOptions) ? null : m.TmpfsOptions }
+                : new MountSpec { Type = "bind", Source = m.Source, Destination = m.Destination, ReadOnly = !m.RW }).ToList(),
             CgroupName = "minicontainer/" + r.Id,
             UidMappings = UserNamespaceMappings(h),
             GidMappings = UserNamespaceMappings(h),
@@ -275,7 +283,7 @@ public sealed class ContainerService
 
     private async Task RemoveAfterExitAsync(Container c)
     {
-        try { await RemoveAsync(c, force: true); }
+        try { await RemoveAsync(c, force: true, removeVolumes: true); }
         catch (Exception e) { Log.Warn($"auto-remove of {c.Record.ShortId} failed: {e.Message}"); }
     }
 
@@ -344,7 +352,11 @@ public sealed class ContainerService
 
     // ---------------------------------------------------------------- remove
 
-    public async Task RemoveAsync(Container c, bool force)
+    /// <summary>Names of the containers that mount a volume (any state): a volume in use cannot be removed.</summary>
+    public IReadOnlyList<string> UsersOfVolume(string volume) =>
+        All.Where(c => c.Record.Mounts.Any(m => m.Type == "volume" && m.Name == volume)).Select(c => c.Record.Id).ToList();
+
+    public async Task RemoveAsync(Container c, bool force, bool removeVolumes = false)
     {
         if (c.Record.State.Running)
         {
@@ -365,6 +377,11 @@ public sealed class ContainerService
             _containers.TryRemove(c.Record.Id, out _);
             c.SignalRemoved();
             Log.Info($"container {c.Record.ShortId} removed");
+            // rm -v (and --rm) also removes the container's anonymous volumes; named ones always stay.
+            if (removeVolumes)
+                foreach (var m in c.Record.Mounts.Where(m => m.Type == "volume" && m.Name != null))
+                    if (_volumes.Find(m.Name!) is { } v && v.Labels.ContainsKey(Volumes.VolumeStore.AnonymousLabel) && UsersOfVolume(v.Name).Count == 0)
+                        _volumes.Remove(v.Name, Array.Empty<string>());
         }
         finally { c.Gate.Release(); }
     }

@@ -62,6 +62,7 @@ public static partial class CreateRequest
             CpuQuota = (long?)hostNode["CpuQuota"] ?? 0,
             PidsLimit = (long?)hostNode["PidsLimit"],
             Binds = StringList(hostNode["Binds"]),
+            Tmpfs = hostNode["Tmpfs"] is JsonObject tmpfsMap ? tmpfsMap.ToDictionary(kv => kv.Key, kv => (string?)kv.Value ?? "") : null,
             UsernsMode = (string?)hostNode["UsernsMode"] ?? "",
             CapAdd = StringList(hostNode["CapAdd"]),
             CapDrop = StringList(hostNode["CapDrop"]),
@@ -79,8 +80,11 @@ public static partial class CreateRequest
         if (body["Labels"] is JsonObject userLabels)
             foreach (var (k, v) in userLabels) labels[k] = (string?)v ?? "";
 
+        var mounts = ContainerMounts.Parse(body, hostNode, image.Config);
+
         return new ContainerRecord
         {
+            Mounts = mounts,
             Id = id,
             Name = "/" + name,
             Created = DateTimeOffset.UtcNow,
@@ -118,10 +122,8 @@ public static partial class CreateRequest
     private static void RefuseWhatIsNotBuiltYet(JsonObject body, JsonObject hostNode)
     {
         static bool NonEmpty(JsonNode? n) => n is JsonArray { Count: > 0 } || n is JsonObject { Count: > 0 };
-        if (NonEmpty(hostNode["Binds"]) || NonEmpty(hostNode["Mounts"]) || NonEmpty(body["Volumes"]) || NonEmpty(hostNode["VolumesFrom"]))
-            throw new BadRequestException("volumes and bind mounts (-v, --mount, --volumes-from) are not supported by this MiniContainer yet");
-        if (NonEmpty(hostNode["Tmpfs"]))
-            throw new BadRequestException("--tmpfs is not supported by this MiniContainer yet");
+        if (NonEmpty(hostNode["VolumesFrom"]))
+            throw new BadRequestException("--volumes-from is not supported by this MiniContainer yet");
         if (NonEmpty(hostNode["PortBindings"]) || ((bool?)hostNode["PublishAllPorts"] ?? false))
             throw new BadRequestException("published ports (-p, -P) need bridge networking, which this MiniContainer does not have yet");
         if (((long?)hostNode["MemoryReservation"] ?? 0) != 0)

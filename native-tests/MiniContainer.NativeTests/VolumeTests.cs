@@ -1,0 +1,139 @@
+using System.Formats.Tar;
+using MiniContainer.NativeTests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace MiniContainer.NativeTests;
+
+/// <summary>Named volumes, bind mounts and tmpfs: data outlives containers, read-only is enforced, nothing escapes the rootfs.</summary>
+public sealed class VolumeTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
+{
+    private readonly Daemon _d = fixture.Daemon;
+
+    [Fact]
+    public void Data_in_a_named_volume_survives_rm_and_is_seen_by_a_new_container()
+    {
+        string vol = Support.Unique("vol");
+        _d.Run("run", "--rm", "-v", $"{vol}:/data", "busybox", "sh", "-c", "echo kept > /data/file").Ok();
+        var read = _d.Run("run", "--rm", "-v", $"{vol}:/data:ro", "busybox", "cat", "/data/file").Ok();
+        Assert.Equal("kept\n", read.Stdout);
+        string mountpoint = _d.Run("volume", "inspect", "-f", "{{.Mountpoint}}", vol).Ok().Stdout.Trim();
+        Assert.Equal(Path.Combine(_d.DataRoot, "volumes", vol, "_data"), mountpoint);
+        Assert.Equal("kept\n", File.ReadAllText(Path.Combine(mountpoint, "file")));
+        _d.Run("volume", "rm", vol).Ok();
+        Assert.False(Directory.Exists(Path.GetDirectoryName(mountpoint)));
+    }
+
+    [Fact]
+    public void A_read_only_bind_mount_can_be_read_but_not_written_and_a_missing_host_dir_is_created()
+    {
+        string dir = Path.Combine(_d.Root, Support.Unique("bind"));
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "index.html"), "hello from the host\n");
+        var r = _d.Run("run", "--rm", "-v", $"{dir}:/www:ro", "busybox", "sh", "-c", "cat /www/index.html; echo x > /www/new");
+        output.WriteLine(r.ToString());
+        Assert.Equal(1, r.ExitCode);
+        Assert.Equal("hello from the host\n", r.Stdout);
+        Assert.Contains("Read-only file system", r.Stderr);
+        Assert.False(File.Exists(Path.Combine(dir, "new")));
+
+        string missing = Path.Combine(_d.Root, Support.Unique("made"));
+        _d.Run("run", "--rm", "-v", $"{missing}:/out", "busybox", "sh", "-c", "echo written > /out/f").Ok();
+        Assert.Equal("written\n", File.ReadAllText(Path.Combine(missing, "f")));
+    }
+
+    [Fact]
+    public void An_empty_volume_is_filled_from_the_image_unless_nocopy()
+    {
+        string vol = Support.Unique("etc");
+        var r = _d.Run("run", "--rm", "-v", $"{vol}:/etc", "busybox", "grep", "-c", "nobody", "/etc/passwd").Ok();
+        Assert.Equal("1\n", r.Stdout);
+        string nocopy = Support.Unique("nocopy");
+        var empty = _d.Run("run", "--rm", "--mount", $"type=volume,source={nocopy},target=/etc,volume-nocopy", "busybox", "ls", "-A", "/etc").Ok();
+        Assert.Equal("", empty.Stdout.Replace("hostname\n", "").Replace("hosts\n", "").Replace("resolv.conf\n", ""));
+        _d.Run("volume", "rm", vol, nocopy).Ok();
+    }
+
+    [Fact]
+    public void Tmpfs_mounts_a_fresh_tmpfs_and_inspect_shows_dockers_mount_fields()
+    {
+        var r = _d.Run("run", "--rm", "--tmpfs", "/scratch:size=1m", "busybox", "sh", "-c", "grep ' /scratch ' /proc/mounts").Ok();
+        Assert.StartsWith("tmpfs /scratch tmpfs", r.Stdout);
+        Assert.Contains("size=1024k", r.Stdout);
+
+        string name = Support.Unique("insp");
+        string vol = Support.Unique("named");
+        _d.Run("create", "--name", name, "-v", $"{vol}:/data", "busybox", "true").Ok();
+        string json = _d.Run("inspect", "-f", "{{json .Mounts}}", name).Ok().Stdout;
+        output.WriteLine(json);
+        Assert.Contains("\"Type\":\"volume\"", json);
+        Assert.Contains($"\"Name\":\"{vol}\"", json);
+        Assert.Contains("\"Destination\":\"/data\"", json);
+        Assert.Contains("\"Driver\":\"local\"", json);
+        Assert.Contains("\"RW\":true", json);
+        var inUse = _d.Run("volume", "rm", vol);
+        Assert.NotEqual(0, inUse.ExitCode);
+        Assert.Contains("volume is in use", inUse.Stderr);
+        _d.Run("rm", name).Ok();
+        _d.Run("volume", "rm", vol).Ok();
+    }
+
+    [Fact]
+    public void Rm_v_removes_the_anonymous_volume_and_keeps_named_ones()
+    {
+        string name = Support.Unique("anon");
+        string vol = Support.Unique("keep");
+        _d.Run("run", "--name", name, "-v", "/anon", "-v", $"{vol}:/named", "busybox", "true").Ok();
+        string anonymous = _d.Run("inspect", "-f", "{{range .Mounts}}{{if eq .Destination \"/anon\"}}{{.Name}}{{end}}{{end}}", name).Ok().Stdout.Trim();
+        output.WriteLine("anonymous volume: " + anonymous);
+        Assert.Equal(64, anonymous.Length);
+        _d.Run("rm", "-v", name).Ok();
+        Assert.NotEqual(0, _d.Run("volume", "inspect", anonymous).ExitCode);
+        _d.Run("volume", "inspect", vol).Ok();
+        _d.Run("volume", "rm", vol).Ok();
+    }
+
+    [Theory]
+    [InlineData("-v", "data/x:/x", "includes invalid characters for a local volume name")]
+    [InlineData("-v", "/tmp:/", "destination can't be '/'")]
+    [InlineData("-v", "/tmp:/x:bogus", "invalid mode: bogus")]
+    [InlineData("--mount", "type=bind,source=/mc-no-such-dir,target=/x", "bind source path does not exist")]
+    public void Bad_mount_specifications_are_clear_errors_and_create_nothing(string flag, string value, string message)
+    {
+        string before = Support.PsAll(_d);
+        var volumesBefore = _d.Run("volume", "ls", "-q").Ok().Stdout;
+        var r = _d.Run("run", "--rm", flag, value, "busybox", "true");
+        output.WriteLine(r.ToString());
+        Assert.Equal(125, r.ExitCode);
+        Assert.Contains(message, r.Stderr);
+        Assert.Equal(before, Support.PsAll(_d));
+        Assert.Equal(volumesBefore, _d.Run("volume", "ls", "-q").Ok().Stdout);
+    }
+
+    [Fact]
+    public void A_mount_target_behind_an_image_symlink_stays_inside_the_rootfs()
+    {
+        // An image whose /data is a symlink to a host-looking absolute path: mounting at /data/x must create
+        // <rootfs>/mc-escape-…/x inside the container, never the host's /mc-escape-….
+        string hostTarget = "/tmp/" + Support.Unique("mc-escape");
+        string tarPath = Path.Combine(_d.Root, Support.Unique("evil") + ".tar");
+        using (var output = File.Create(tarPath))
+        using (var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: false))
+        {
+            using (var source = File.OpenRead(Path.Combine(Daemon.Fixtures, "busybox-rootfs.tar")))
+            using (var reader = new TarReader(source))
+                while (reader.GetNextEntry(copyData: true) is { } e) writer.WriteEntry(e);
+            writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "data") { LinkName = hostTarget });
+        }
+        string tag = Support.Unique("evil") + ":latest";
+        _d.Run("import", tarPath, tag).Ok();
+        string vol = Support.Unique("v");
+        var r = _d.Run("run", "--rm", "-v", $"{vol}:/data/x", tag, "sh", "-c", "echo in > /data/x/f && cat /data/x/f");
+        output.WriteLine(r.ToString());
+        Assert.False(Directory.Exists(hostTarget), $"{hostTarget} was created on the host");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("in\n", r.Stdout);
+        _d.Run("volume", "rm", vol).Ok();
+        _d.Run("rmi", tag).Ok();
+    }
+}

@@ -1,0 +1,86 @@
+using MiniContainer.Containers;
+using MiniContainer.Volumes;
+
+namespace MiniContainer.Api;
+
+public sealed class VolumeListResponse
+{
+    public required List<Volume> Volumes { get; init; }
+    public List<string> Warnings { get; init; } = new();
+}
+
+public sealed class VolumePruneResponse
+{
+    public required List<string> VolumesDeleted { get; init; }
+    public required long SpaceReclaimed { get; init; }
+}
+
+/// <summary>/volumes/* of the Docker Engine API: create, list, inspect, remove, prune.</summary>
+public static class VolumeRoutes
+{
+    public static void Map(Router r, VolumeStore volumes, ContainerService containers)
+    {
+        r.Map("POST", "/volumes/create", async ctx =>
+        {
+            var body = await ctx.ReadJsonObjectAsync();
+            string driver = (string?)body["Driver"] is { Length: > 0 } d ? d : "local";
+            if (driver != "local") throw new NotFoundException($"plugin \"{driver}\" not found");
+            if (body["DriverOpts"] is System.Text.Json.Nodes.JsonObject { Count: > 0 })
+                throw new BadRequestException("volume options (-o) of the local driver are not supported by this MiniContainer yet");
+            var labels = (body["Labels"] as System.Text.Json.Nodes.JsonObject)?.ToDictionary(kv => kv.Key, kv => (string?)kv.Value ?? "");
+            var volume = volumes.Create((string?)body["Name"], labels);
+            await ctx.WriteJsonAsync(201, volume, DaemonJson.Default.Volume);
+        });
+
+        r.Map("GET", "/volumes", ctx =>
+        {
+            var filters = Filters.Parse(ctx.Q("filters"));
+            var list = volumes.List().Where(v => Matches(v, filters, containers)).ToList();
+            return ctx.WriteJsonAsync(200, new VolumeListResponse { Volumes = list }, DaemonJson.Default.VolumeListResponse);
+        });
+
+        r.Map("GET", "/volumes/{name}", ctx => ctx.WriteJsonAsync(200, volumes.Get(ctx.R("name")), DaemonJson.Default.Volume));
+
+        r.Map("DELETE", "/volumes/{name}", async ctx =>
+        {
+            string name = ctx.R("name");
+            volumes.Remove(name, containers.UsersOfVolume(name));
+            await ctx.WriteEmptyAsync(204);
+        });
+
+        // Like Docker 23+: prune removes unused anonymous volumes; filter all=true removes unused named ones too.
+        r.Map("POST", "/volumes/prune", ctx =>
+        {
+            var filters = Filters.Parse(ctx.Q("filters"));
+            bool all = filters.TryGetValue("all", out var a) && a.Contains("true");
+            var deleted = new List<string>();
+            long reclaimed = 0;
+            foreach (var v in volumes.List())
+            {
+                if (!all && !v.Labels.ContainsKey(VolumeStore.AnonymousLabel)) continue;
+                if (containers.UsersOfVolume(v.Name).Count > 0) continue;
+                reclaimed += VolumeStore.SizeOf(v);
+                volumes.Remove(v.Name, Array.Empty<string>());
+                deleted.Add(v.Name);
+            }
+            return ctx.WriteJsonAsync(200, new VolumePruneResponse { VolumesDeleted = deleted, SpaceReclaimed = reclaimed }, DaemonJson.Default.VolumePruneResponse);
+        });
+    }
+
+    private static bool Matches(Volume v, Dictionary<string, List<string>> filters, ContainerService containers)
+    {
+        foreach (var (key, values) in filters)
+        {
+            bool ok = key switch
+            {
+                "name" => values.Any(n => v.Name.Contains(n, StringComparison.Ordinal)),
+                "dangling" => values.Any(d => (d is "true" or "1") == (containers.UsersOfVolume(v.Name).Count == 0)),
+                "label" => values.Any(l => l.Split('=', 2) is var kv && v.Labels.TryGetValue(kv[0], out var lv) && (kv.Length == 1 || lv == kv[1])),
+                "driver" => values.Contains(v.Driver),
+                _ => throw new BadRequestException($"invalid filter '{key}'"),
+            };
+            if (!ok) return false;
+        }
+        return true;
+    }
+}
