@@ -137,3 +137,28 @@ public sealed class VolumeTests(DaemonFixture fixture, ITestOutputHelper output)
         _d.Run("rmi", tag).Ok();
     }
 }
+
+/// <summary>docker diff: what a container changed, added and deleted, read from its upper dir.</summary>
+public sealed class DiffTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
+{
+    private readonly Daemon _d = fixture.Daemon;
+
+    [Fact]
+    public void Diff_lists_added_changed_and_deleted_paths_like_docker()
+    {
+        string name = Support.Unique("diff");
+        _d.Run("run", "--name", name, "busybox", "sh", "-c", "echo x > /root/new; rm /bin/ls; echo more >> /etc/passwd").Ok();
+        var diff = _d.Run("diff", name).Ok();
+        output.WriteLine(diff.Stdout);
+        string[] lines = diff.Stdout.Lines();
+        Assert.Contains("C /root", lines);
+        Assert.Contains("A /root/new", lines);
+        Assert.Contains("C /bin", lines);
+        Assert.Contains("D /bin/ls", lines);
+        Assert.Contains("C /etc/passwd", lines);
+        Assert.DoesNotContain("C /etc/hostname", lines);   // the runtime's own files are not the container's changes
+        var docker = Daemon.Exec("/usr/local/bin/docker", new[] { "-H", _d.Host, "diff", name });
+        Assert.Equal(diff.Stdout, docker.Stdout);
+        _d.Run("rm", name).Ok();
+    }
+}

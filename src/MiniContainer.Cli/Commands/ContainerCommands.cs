@@ -17,7 +17,7 @@ internal static class ContainerCommands
     public static IEnumerable<Command> Create(CliContext context) =>
     [
         Start(context), Stop(context), Restart(context), Kill(context), Rm(context), Ps(context),
-        Logs(context), Inspect(context), Wait(context), Top(context), Attach(context),
+        Logs(context), Inspect(context), Wait(context), Top(context), Diff(context), Attach(context),
     ];
 
     static Argument<string[]> Containers() => new("CONTAINER") { Arity = ArgumentArity.ZeroOrMore };
@@ -363,6 +363,28 @@ internal static class ContainerCommands
             foreach (var process in (top?["Processes"] as JsonArray ?? []).OfType<JsonArray>())
                 table.AddRow([.. process.Select(p => GoTemplate.Print(p))]);
             Stdio.Out.Write(table.Render());
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    // ───────────── diff ─────────────
+
+    static Command Diff(CliContext context)
+    {
+        var command = new CliCommand("diff", "Inspect changes to files or directories on a container's filesystem", "CONTAINER");
+        var container = new Argument<string?>("CONTAINER") { Arity = ArgumentArity.ZeroOrOne };
+        command.Arguments.Add(container);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string name = parse.GetValue(container) ?? throw command.RequiresAtLeast(1);
+            var client = await context.ConnectAsync(parse);
+            var changes = await client.GetJsonAsync($"{ApiPaths.Container(name)}/changes") as JsonArray ?? [];
+            foreach (var change in changes.OfType<JsonObject>())
+            {
+                string kind = (int?)change["Kind"] switch { 0 => "C", 1 => "A", 2 => "D", _ => "?" };
+                Stdio.Out.WriteLine($"{kind} {(string?)change["Path"]}");
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -112,6 +112,14 @@ public static class ContainerRoutes
             return ctx.WriteJsonAsync(200, new ContainerTopResponse(titles, rows), DaemonJson.Default.ContainerTopResponse);
         });
 
+        r.Map("GET", "/containers/{id}/changes", ctx =>
+        {
+            var c = containers.Get(ctx.R("id"));
+            var data = c.Record.GraphDriver.Data;
+            var changes = ContainerChanges.Read(data["UpperDir"], data["LowerDir"].Split(':'), c.Record.Mounts.Select(m => m.Destination));
+            return ctx.WriteJsonAsync(200, changes, DaemonJson.Default.ListChange);
+        });
+
         r.Map("POST", "/containers/{id}/resize", async ctx =>
         {
             await containers.ResizeAsync(containers.Get(ctx.R("id")), ctx.QInt("h") ?? 0, ctx.QInt("w") ?? 0);

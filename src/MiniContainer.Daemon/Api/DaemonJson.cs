@@ -22,6 +22,7 @@ namespace MiniContainer.Api;
 [JsonSerializable(typeof(VersionResponse))]
 [JsonSerializable(typeof(SystemInfo))]
 [JsonSerializable(typeof(ErrorResponse))]
+[JsonSerializable(typeof(List<Change>))]
 [JsonSerializable(typeof(MiniContainer.Volumes.Volume))]
 [JsonSerializable(typeof(VolumeListResponse))]
 [JsonSerializable(typeof(VolumePruneResponse))]

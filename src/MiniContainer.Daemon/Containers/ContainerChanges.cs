@@ -1,0 +1,43 @@
+using MiniContainer.Linux;
+
+namespace MiniContainer.Containers;
+
+/// <summary>One line of `docker diff`: Kind 0 = C (changed), 1 = A (added), 2 = D (deleted).</summary>
+public sealed record Change(string Path, int Kind);
+
+/// <summary>
+/// docker diff, read straight from the container's overlay upper dir: everything there is the container's
+/// own writing. A whiteout (a 0/0 character device) is a deletion; anything the image also has is a change;
+/// the rest was added. The runtime's own files and mount points are left out, as Docker leaves them out.
+/// </summary>
+public static class ContainerChanges
+{
+    private static readonly string[] RuntimePaths = { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/dev", "/proc", "/sys" };
+
+    public static List<Change> Read(string upperDir, IReadOnlyList<string> lowerDirs, IEnumerable<string> mountDestinations)
+    {
+        var skip = RuntimePaths.Concat(mountDestinations).ToHashSet();
+        var changes = new List<Change>();
+        Walk(upperDir, "", lowerDirs, skip, changes);
+        return changes.OrderBy(c => c.Path, StringComparer.Ordinal).ToList();
+    }
+
+    private static void Walk(string upperDir, string relative, IReadOnlyList<string> lowerDirs, HashSet<string> skip, List<Change> changes)
+    {
+        foreach (string entry in Directory.EnumerateFileSystemEntries(Path.Combine(upperDir, relative.TrimStart('/'))))
+        {
+            string path = relative + "/" + Path.GetFileName(entry);
+            if (skip.Contains(path)) continue;
+            var status = Kernel.LStat(entry);
+            if (status is null) continue;
+            bool inImage = lowerDirs.Any(l => Kernel.LStat(Path.Combine(l, path.TrimStart('/'))) is not null);
+            if (status.Value.Kind == FileKind.CharacterDevice && status.Value.DeviceMajor == 0 && status.Value.DeviceMinor == 0)
+            {
+                changes.Add(new Change(path, 2));
+                continue;
+            }
+            changes.Add(new Change(path, inImage ? 0 : 1));
+            if (status.Value.IsDirectory) Walk(upperDir, path, lowerDirs, skip, changes);
+        }
+    }
+}
