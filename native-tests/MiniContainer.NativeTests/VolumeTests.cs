@@ -162,3 +162,33 @@ public sealed class DiffTests(DaemonFixture fixture, ITestOutputHelper output) :
         _d.Run("rm", name).Ok();
     }
 }
+
+/// <summary>docker export: the merged filesystem as one tar, with the container's own changes applied and no mount left behind.</summary>
+public sealed class ExportTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
+{
+    private readonly Daemon _d = fixture.Daemon;
+
+    [Fact]
+    public void Export_is_the_image_plus_the_containers_changes_and_leaves_no_mount()
+    {
+        string name = Support.Unique("export");
+        _d.Run("run", "--name", name, "busybox", "sh", "-c", "echo mine > /root/new; rm /bin/ls").Ok();
+        string tarPath = Path.Combine(_d.Root, name + ".tar");
+        _d.Run("export", "-o", tarPath, name).Ok();
+        var entries = new Dictionary<string, System.Formats.Tar.TarEntry>();
+        using (var reader = new System.Formats.Tar.TarReader(File.OpenRead(tarPath)))
+            while (reader.GetNextEntry(copyData: true) is { } e) entries[e.Name.TrimEnd('/')] = e;
+        output.WriteLine($"{entries.Count} entries");
+        Assert.True(entries.ContainsKey("bin/busybox"));
+        Assert.True(entries.ContainsKey("etc/passwd"));
+        Assert.False(entries.ContainsKey("bin/ls"));                       // deleted in the container
+        Assert.Equal("mine\n", new StreamReader(entries["root/new"].DataStream!).ReadToEnd());
+        Assert.Equal(System.Formats.Tar.TarEntryType.SymbolicLink, entries["bin/sh"].EntryType);
+        Assert.Empty(HostState.MountsUnder(_d.Root));
+        // The real docker CLI gets the same archive.
+        var docker = Daemon.Exec("/usr/local/bin/docker", new[] { "-H", _d.Host, "export", "-o", tarPath + ".docker", name });
+        Assert.Equal(0, docker.ExitCode);
+        Assert.Equal(new FileInfo(tarPath).Length, new FileInfo(tarPath + ".docker").Length);
+        _d.Run("rm", name).Ok();
+    }
+}

@@ -17,7 +17,7 @@ internal static class ContainerCommands
     public static IEnumerable<Command> Create(CliContext context) =>
     [
         Start(context), Stop(context), Restart(context), Kill(context), Rm(context), Ps(context),
-        Logs(context), Inspect(context), Wait(context), Top(context), Diff(context), Attach(context),
+        Logs(context), Inspect(context), Wait(context), Top(context), Diff(context), Export(context), Attach(context),
     ];
 
     static Argument<string[]> Containers() => new("CONTAINER") { Arity = ArgumentArity.ZeroOrMore };
@@ -385,6 +385,30 @@ internal static class ContainerCommands
                 string kind = (int?)change["Kind"] switch { 0 => "C", 1 => "A", 2 => "D", _ => "?" };
                 Stdio.Out.WriteLine($"{kind} {(string?)change["Path"]}");
             }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    // ───────────── export ─────────────
+
+    static Command Export(CliContext context)
+    {
+        var command = new CliCommand("export", "Export a container's filesystem as a tar archive", "[OPTIONS] CONTAINER");
+        var outputFile = new Option<string?>("--output", "-o") { Description = "Write to a file, instead of STDOUT" };
+        var container = new Argument<string?>("CONTAINER") { Arity = ArgumentArity.ZeroOrOne };
+        command.Options.Add(outputFile);
+        command.Arguments.Add(container);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string name = parse.GetValue(container) ?? throw command.RequiresAtLeast(1);
+            string? file = parse.GetValue(outputFile);
+            if (file is null && Stdio.OutIsTerminal)
+                throw new ExitException(ExitCodes.Error, "cowardly refusing to save to a terminal. Use the -o flag or redirect");
+            var client = await context.ConnectAsync(parse);
+            using var response = await client.SendAsync(HttpMethod.Get, $"{ApiPaths.Container(name)}/export");
+            await using var body = await response.Content.ReadAsStreamAsync(cancellation);
+            await TarOutput.WriteAsync(body, file);
             return ExitCodes.Ok;
         });
         return command;

@@ -205,23 +205,7 @@ internal static class ImageCommands
             string query = string.Join('&', images.Select(i => "names=" + ApiPaths.Query(i)));
             using var response = await client.SendAsync(HttpMethod.Get, "/images/get?" + query);
             await using var tar = await response.Content.ReadAsStreamAsync();
-            if (file is null)
-            {
-                await tar.CopyToAsync(Stdio.OutStream);
-                return ExitCodes.Ok;
-            }
-            // Write beside the target and rename, so a failed save never leaves half a tarball under the name asked for.
-            string temp = file + ".tmp-" + Environment.ProcessId;
-            try
-            {
-                await using (var target = File.Create(temp)) await tar.CopyToAsync(target);
-                File.Move(temp, file, overwrite: true);
-            }
-            catch
-            {
-                File.Delete(temp);
-                throw;
-            }
+            await TarOutput.WriteAsync(tar, file);
             return ExitCodes.Ok;
         });
         return command;

@@ -112,6 +112,15 @@ public static class ContainerRoutes
             return ctx.WriteJsonAsync(200, new ContainerTopResponse(titles, rows), DaemonJson.Default.ContainerTopResponse);
         });
 
+        r.Map("GET", "/containers/{id}/export", async ctx =>
+        {
+            var c = containers.Get(ctx.R("id"));
+            var stream = await ctx.StartStreamAsync(200, "application/x-tar");
+            var buffered = new BufferedStream(stream, 1 << 20);
+            await ContainerExport.WriteAsync(c, containers.ScratchDir, buffered);
+            await buffered.FlushAsync();
+        });
+
         r.Map("GET", "/containers/{id}/changes", ctx =>
         {
             var c = containers.Get(ctx.R("id"));

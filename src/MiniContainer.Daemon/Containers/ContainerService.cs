@@ -38,6 +38,9 @@ public sealed class ContainerService
 
     public IEnumerable<Container> All => _containers.Values.Where(c => !c.Removed);
 
+    /// <summary>Volatile scratch space for short-lived mounts (export).</summary>
+    public string ScratchDir => Path.Combine(_paths.ExecRoot, "scratch");
+
     // ---------------------------------------------------------------- create
 
     public Container Create(string? name, JsonObject body)
