@@ -192,3 +192,37 @@ public sealed class ExportTests(DaemonFixture fixture, ITestOutputHelper output)
         _d.Run("rm", name).Ok();
     }
 }
+
+/// <summary>docker commit: a new image from the container's changes, deletions included, with --change applied.</summary>
+public sealed class CommitTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
+{
+    private readonly Daemon _d = fixture.Daemon;
+
+    [Fact]
+    public void A_committed_image_has_the_containers_files_and_deletions_and_the_changed_config()
+    {
+        string name = Support.Unique("commit");
+        string tag = Support.Unique("committed") + ":v1";
+        _d.Run("run", "--name", name, "busybox", "sh", "-c", "mkdir -p /app && echo built > /app/out; rm /bin/ls").Ok();
+        var commit = _d.Run("commit", "-m", "first", "-c", "CMD [\"cat\", \"/app/out\"]", "-c", "ENV MODE=prod", name, tag).Ok();
+        output.WriteLine(commit.ToString());
+        Assert.StartsWith("sha256:", commit.Stdout.Trim());
+
+        Assert.Equal("built\n", _d.Run("run", "--rm", tag).Ok().Stdout);                     // the new CMD
+        var check = _d.Run("run", "--rm", tag, "sh", "-c", "echo $MODE; ls /bin/ls 2>&1; cat /etc/hostname >/dev/null && echo ok");
+        output.WriteLine(check.ToString());
+        string[] lines = check.Stdout.Lines();
+        Assert.Equal("prod", lines[0]);
+        Assert.Contains("No such file", lines[1]);                                          // the deletion is in the image
+        int baseLayers = int.Parse(_d.Run("inspect", "-f", "{{len .RootFS.Layers}}", "busybox").Ok().Stdout.Trim());
+        Assert.Equal((baseLayers + 1).ToString(), _d.Run("inspect", "-f", "{{len .RootFS.Layers}}", tag).Ok().Stdout.Trim());
+
+        // The real docker CLI commits too.
+        string tag2 = Support.Unique("dockercommit") + ":latest";
+        var docker = Daemon.Exec("/usr/local/bin/docker", new[] { "-H", _d.Host, "commit", name, tag2 });
+        Assert.Equal(0, docker.ExitCode);
+        Assert.Equal("built\n", _d.Run("run", "--rm", tag2, "cat", "/app/out").Ok().Stdout);
+        _d.Run("rm", name).Ok();
+        _d.Run("rmi", tag, tag2).Ok();
+    }
+}

@@ -17,7 +17,7 @@ internal static class ContainerCommands
     public static IEnumerable<Command> Create(CliContext context) =>
     [
         Start(context), Stop(context), Restart(context), Kill(context), Rm(context), Ps(context),
-        Logs(context), Inspect(context), Wait(context), Top(context), Diff(context), Export(context), Attach(context),
+        Logs(context), Inspect(context), Wait(context), Top(context), Diff(context), Export(context), Commit(context), Attach(context),
     ];
 
     static Argument<string[]> Containers() => new("CONTAINER") { Arity = ArgumentArity.ZeroOrMore };
@@ -409,6 +409,44 @@ internal static class ContainerCommands
             using var response = await client.SendAsync(HttpMethod.Get, $"{ApiPaths.Container(name)}/export");
             await using var body = await response.Content.ReadAsStreamAsync(cancellation);
             await TarOutput.WriteAsync(body, file);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    // ───────────── commit ─────────────
+
+    static Command Commit(CliContext context)
+    {
+        var command = new CliCommand("commit", "Create a new image from a container's changes", "[OPTIONS] CONTAINER [REPOSITORY[:TAG]]");
+        var author = new Option<string?>("--author", "-a") { Description = "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")" };
+        var message = new Option<string?>("--message", "-m") { Description = "Commit message" };
+        var change = new Option<string[]>("--change", "-c") { Description = "Apply Dockerfile instruction to the created image" };
+        var container = new Argument<string?>("CONTAINER") { Arity = ArgumentArity.ZeroOrOne };
+        var reference = new Argument<string?>("REPOSITORY[:TAG]") { Arity = ArgumentArity.ZeroOrOne };
+        command.Options.Add(author);
+        command.Options.Add(message);
+        command.Options.Add(change);
+        command.Arguments.Add(container);
+        command.Arguments.Add(reference);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            string name = parse.GetValue(container) ?? throw command.RequiresAtLeast(1);
+            var query = new List<string> { "container=" + ApiPaths.Query(name) };
+            if (parse.GetValue(reference) is { Length: > 0 } target)
+            {
+                // "repo:tag", but not the ":" of a registry port ("localhost:5000/app").
+                int colon = target.LastIndexOf(':');
+                bool hasTag = colon > target.LastIndexOf('/');
+                query.Add("repo=" + ApiPaths.Query(hasTag ? target[..colon] : target));
+                if (hasTag) query.Add("tag=" + ApiPaths.Query(target[(colon + 1)..]));
+            }
+            if (parse.GetValue(author) is { } a) query.Add("author=" + ApiPaths.Query(a));
+            if (parse.GetValue(message) is { } m) query.Add("comment=" + ApiPaths.Query(m));
+            foreach (string c in parse.GetValue(change) ?? []) query.Add("changes=" + ApiPaths.Query(c));
+            var client = await context.ConnectAsync(parse);
+            var result = await client.PostJsonAsync("/commit?" + string.Join('&', query)) as JsonObject;
+            Stdio.Out.WriteLine((string?)result?["Id"]);
             return ExitCodes.Ok;
         });
         return command;

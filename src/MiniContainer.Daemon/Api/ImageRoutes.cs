@@ -70,6 +70,33 @@ public static class ImageRoutes
             throw new NotFoundException($"pull access denied for {wanted}: this daemon cannot pull from registries yet (registry support comes with the images issue); load the image with `minicontainer load` instead");
         });
 
+        // docker commit: the container's image plus a layer of what the container changed.
+        r.Map("POST", "/commit", async ctx =>
+        {
+            var c = containers.Get(ctx.Q("container") ?? throw new BadRequestException("no container given to commit"));
+            var r = c.Record;
+            string? repo = ctx.Q("repo");
+            string? repoTag = string.IsNullOrEmpty(repo) ? null : $"{repo}:{(ctx.Q("tag") is { Length: > 0 } t ? t : "latest")}";
+            var parent = images.Find(r.Image) ?? throw new NotFoundException($"No such image: {r.Image}");
+            var config = new ContainerDefaults
+            {
+                User = r.Config.User, Env = r.Config.Env, Cmd = r.Config.Cmd, Entrypoint = r.Config.Entrypoint,
+                WorkingDir = r.Config.WorkingDir, Labels = r.Config.Labels, StopSignal = r.Config.StopSignal,
+                ExposedPorts = parent.Config.Config?.ExposedPorts, Volumes = parent.Config.Config?.Volumes,
+            };
+            if (ctx.Query.TryGetValue("changes", out var changes) && changes.Count > 0)
+            {
+                try { ImageConfigChanges.FromLines(changes).ApplyTo(config); }
+                catch (FormatException e) { throw new BadRequestException(e.Message); }
+            }
+            var exclude = new HashSet<string> { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf" };
+            exclude.UnionWith(r.Mounts.Select(m => m.Destination));
+            var image = images.Commit(parent, r.GraphDriver.Data["UpperDir"], exclude, config, repoTag,
+                ctx.Q("comment"), ctx.Q("author"), string.Join(' ', new[] { r.Path }.Concat(r.Args)));
+            Log.Info($"committed container {r.ShortId} as {image.Id[7..19]}{(repoTag is null ? "" : " (" + repoTag + ")")}");
+            await ctx.WriteJsonAsync(201, new IdResponse(image.Id), DaemonJson.Default.IdResponse);
+        });
+
         r.Map("POST", "/images/load", async ctx =>
         {
             // Load fully (verified, then committed) before answering, so an error is a plain HTTP error.
