@@ -226,3 +226,24 @@ public sealed class CommitTests(DaemonFixture fixture, ITestOutputHelper output)
         _d.Run("rmi", tag, tag2).Ok();
     }
 }
+
+public sealed class VolumesFromTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>
+{
+    private readonly Daemon _d = fixture.Daemon;
+
+    [Fact]
+    public void Volumes_from_shares_the_volumes_and_ro_makes_them_read_only()
+    {
+        string source = Support.Unique("datasrc");
+        string vol = Support.Unique("shared");
+        _d.Run("create", "--name", source, "-v", $"{vol}:/shared", "busybox", "true").Ok();
+        _d.Run("run", "--rm", "--volumes-from", source, "busybox", "sh", "-c", "echo via-volumes-from > /shared/f").Ok();
+        Assert.Equal("via-volumes-from\n", _d.Run("run", "--rm", "--volumes-from", $"{source}:ro", "busybox", "cat", "/shared/f").Ok().Stdout);
+        var write = _d.Run("run", "--rm", "--volumes-from", $"{source}:ro", "busybox", "touch", "/shared/g");
+        Assert.NotEqual(0, write.ExitCode);
+        Assert.Contains("Read-only file system", write.Stderr);
+        Assert.Equal(125, _d.Run("run", "--rm", "--volumes-from", "mc-no-such-ctr", "busybox", "true").ExitCode);
+        _d.Run("rm", source).Ok();
+        _d.Run("volume", "rm", vol).Ok();
+    }
+}

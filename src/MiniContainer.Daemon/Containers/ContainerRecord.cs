@@ -94,6 +94,7 @@ public sealed class ContainerConfig
 public sealed class HostConfig
 {
     public List<string>? Binds { get; set; }
+    public List<string>? VolumesFrom { get; set; }
     public string NetworkMode { get; set; } = "none";
     public RestartPolicy RestartPolicy { get; set; } = new();
     public bool AutoRemove { get; set; }

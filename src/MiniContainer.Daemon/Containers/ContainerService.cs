@@ -59,6 +59,7 @@ public sealed class ContainerService
                     throw new ConflictException($"Conflict. The container name \"/{name}\" is already in use by container \"{existing.Record.Id}\". You have to remove (or rename) that container to be able to reuse that name.");
             }
             var record = CreateRequest.Build(id, name, body, image);
+            AddVolumesFrom(record);
             ContainerMounts.Prepare(record.Mounts, _volumes, _images.LowerDirs(image));
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
             PrepareDirectories(c, image);
@@ -90,6 +91,27 @@ public sealed class ContainerService
             ["WorkDir"] = Path.Combine(c.Dir, "work"),
             ["MergedDir"] = Path.Combine(c.Dir, "merged"),
         };
+    }
+
+    /// <summary>--volumes-from CTR[:ro|:rw]: the same volumes and bind mounts as CTR, at the same places (read-only
+    /// with :ro), except where this container mounts something itself.</summary>
+    private void AddVolumesFrom(ContainerRecord record)
+    {
+        foreach (string spec in record.HostConfig.VolumesFrom ?? new())
+        {
+            string[] parts = spec.Split(':');
+            string mode = parts.Length > 1 ? parts[1] : "";
+            if (parts.Length > 2 || mode is not ("" or "ro" or "rw"))
+                throw new BadRequestException($"invalid mode for volumes-from: {spec}");
+            var source = Find(parts[0]) ?? throw new NotFoundException($"No such container: {parts[0]}");
+            foreach (var m in source.Record.Mounts.Where(m => m.Type is "volume" or "bind"))
+                if (!record.Mounts.Any(existing => existing.Destination == m.Destination))
+                    record.Mounts.Add(new MountPoint
+                    {
+                        Type = m.Type, Name = m.Name, Source = m.Source, Destination = m.Destination, Driver = m.Driver,
+                        Mode = m.Mode, RW = mode == "ro" ? false : mode == "rw" || m.RW, Propagation = m.Propagation, NoCopy = true,
+                    });
+        }
     }
 
     private static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));

@@ -62,6 +62,7 @@ public static partial class CreateRequest
             CpuQuota = (long?)hostNode["CpuQuota"] ?? 0,
             PidsLimit = (long?)hostNode["PidsLimit"],
             Binds = StringList(hostNode["Binds"]),
+            VolumesFrom = StringList(hostNode["VolumesFrom"]),
             Tmpfs = hostNode["Tmpfs"] is JsonObject tmpfsMap ? tmpfsMap.ToDictionary(kv => kv.Key, kv => (string?)kv.Value ?? "") : null,
             UsernsMode = (string?)hostNode["UsernsMode"] ?? "",
             CapAdd = StringList(hostNode["CapAdd"]),
@@ -122,8 +123,6 @@ public static partial class CreateRequest
     private static void RefuseWhatIsNotBuiltYet(JsonObject body, JsonObject hostNode)
     {
         static bool NonEmpty(JsonNode? n) => n is JsonArray { Count: > 0 } || n is JsonObject { Count: > 0 };
-        if (NonEmpty(hostNode["VolumesFrom"]))
-            throw new BadRequestException("--volumes-from is not supported by this MiniContainer yet");
         if (NonEmpty(hostNode["PortBindings"]) || ((bool?)hostNode["PublishAllPorts"] ?? false))
             throw new BadRequestException("published ports (-p, -P) need bridge networking, which this MiniContainer does not have yet");
         if (((long?)hostNode["MemoryReservation"] ?? 0) != 0)
