@@ -20,6 +20,8 @@ public readonly record struct FileStatus(
 {
     public bool IsDirectory => Kind == FileKind.Directory;
     public bool IsSymbolicLink => Kind == FileKind.SymbolicLink;
+    /// <summary>overlayfs marks a deleted file with a 0/0 character device of the same name.</summary>
+    public bool IsOverlayWhiteout => Kind == FileKind.CharacterDevice && DeviceMajor == 0 && DeviceMinor == 0;
 }
 
 public static partial class Kernel

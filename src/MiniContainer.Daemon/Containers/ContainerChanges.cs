@@ -31,7 +31,7 @@ public static class ContainerChanges
             var status = Kernel.LStat(entry);
             if (status is null) continue;
             bool inImage = lowerDirs.Any(l => Kernel.LStat(Path.Combine(l, path.TrimStart('/'))) is not null);
-            if (status.Value.Kind == FileKind.CharacterDevice && status.Value.DeviceMajor == 0 && status.Value.DeviceMinor == 0)
+            if (status.Value.IsOverlayWhiteout)
             {
                 changes.Add(new Change(path, 2));
                 continue;

@@ -69,10 +69,8 @@ public static class ContainerMounts
         if (source.Length == 0) throw new BadRequestException($"invalid volume specification: '{spec}'");
         if (source.StartsWith('/'))
             return new MountPoint { Type = "bind", Source = Clean(source), Destination = CheckTarget(target, "bind"), Mode = mode, RW = !readOnly, Propagation = "rprivate" };
-        if (source.StartsWith('.') || source.Contains('/'))
-            throw new BadRequestException($"create {source}: \"{source}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path");
-        if (!VolumeStore.IsValidName(source))
-            throw new BadRequestException($"create {source}: \"{source}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed");
+        // A relative path ("data/x", "./x") was probably meant as a host directory: say so.
+        VolumeStore.CheckName(source, hostPathHint: source.StartsWith('.') || source.Contains('/'));
         return new MountPoint
         {
             Type = "volume", Name = source, Destination = CheckTarget(target, "volume"), Driver = "local", Mode = mode.Length > 0 ? mode : "z",
@@ -94,8 +92,7 @@ public static class ContainerMounts
                 if (!Path.Exists(source)) throw new BadRequestException($"invalid mount config for type \"bind\": bind source path does not exist: {source}");
                 return new MountPoint { Type = "bind", Source = Clean(source), Destination = CheckTarget(target, type), RW = !readOnly, Propagation = "rprivate" };
             case "volume":
-                if (source.Length > 0 && !VolumeStore.IsValidName(source))
-                    throw new BadRequestException($"create {source}: \"{source}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed");
+                if (source.Length > 0) VolumeStore.CheckName(source, hostPathHint: false);
                 return new MountPoint
                 {
                     Type = "volume", Name = source.Length > 0 ? source : null, Destination = CheckTarget(target, type), Driver = "local", RW = !readOnly,

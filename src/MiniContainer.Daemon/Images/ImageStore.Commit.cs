@@ -88,7 +88,7 @@ public sealed partial class ImageStore
             if (exclude.Contains("/" + name)) continue;
             var status = Kernel.LStat(path);
             if (status is null) continue;
-            if (status.Value.Kind == FileKind.CharacterDevice && status.Value.DeviceMajor == 0 && status.Value.DeviceMinor == 0)
+            if (status.Value.IsOverlayWhiteout)
             {
                 // overlayfs whiteout → OCI whiteout: an empty file named .wh.NAME
                 tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, Path.Combine(relative, ".wh." + Path.GetFileName(path))));

@@ -34,6 +34,14 @@ public sealed partial class VolumeStore(HostPaths paths)
 
     public static bool IsValidName(string name) => ValidName().IsMatch(name);
 
+    /// <summary>Docker's refusal of a bad volume name; with the hint when it may have been meant as a host path.</summary>
+    public static void CheckName(string name, bool hostPathHint)
+    {
+        if (IsValidName(name) && !hostPathHint) return;
+        throw new BadRequestException($"create {name}: \"{name}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed" +
+                                      (hostPathHint ? ". If you intended to pass a host directory, use absolute path" : ""));
+    }
+
     private string Dir(string name) => Path.Combine(paths.Volumes, name);
 
     public Volume? Find(string name)
@@ -59,8 +67,7 @@ public sealed partial class VolumeStore(HostPaths paths)
     public Volume Create(string? name, Dictionary<string, string>? labels = null, bool anonymous = false)
     {
         if (string.IsNullOrEmpty(name)) { name = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)); anonymous = true; }
-        if (!IsValidName(name))
-            throw new BadRequestException($"create {name}: \"{name}\" includes invalid characters for a local volume name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are allowed. If you intended to pass a host directory, use absolute path");
+        if (!IsValidName(name)) CheckName(name, hostPathHint: true);
         lock (_lock)
         {
             if (Find(name) is { } existing) return existing;
