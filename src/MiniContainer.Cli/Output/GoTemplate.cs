@@ -56,7 +56,9 @@ internal sealed class GoTemplate
         double d => d.ToString(CultureInfo.InvariantCulture),
         JsonValue jv => PrintJsonValue(jv),
         JsonArray a => "[" + string.Join(" ", a.Select(x => Print(x))) + "]",
-        JsonObject o => "map[" + string.Join(" ", o.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + ":" + Print(p.Value))) + "]",
+        // Docker's sets (ExposedPorts, Volumes) are maps of empty structs, which Go prints as {}: map[80/tcp:{}].
+        JsonObject o => "map[" + string.Join(" ", o.OrderBy(p => p.Key, StringComparer.Ordinal)
+            .Select(p => p.Key + ":" + (p.Value is JsonObject { Count: 0 } ? "{}" : Print(p.Value)))) + "]",
         IEnumerable<object?> list => "[" + string.Join(" ", list.Select(Print)) + "]",
         _ => v.ToString() ?? "",
     };

@@ -120,7 +120,7 @@ public sealed class GoTemplateTests
           "Id": "abc123",
           "Name": "/web",
           "State": { "Status": "exited", "Running": false, "ExitCode": 3, "Pid": 0 },
-          "Config": { "Cmd": ["sh", "-c", "exit 3"], "Env": ["A=1", "B=2"], "Labels": { "tier": "front", "a.b": "x" }, "Tty": false },
+          "Config": { "Cmd": ["sh", "-c", "exit 3"], "Env": ["A=1", "B=2"], "Labels": { "tier": "front", "a.b": "x" }, "Tty": false, "ExposedPorts": { "80/tcp": {}, "53/udp": {} } },
           "HostConfig": { "Memory": 536870912, "Init": null },
           "Mounts": [ { "Type": "bind", "Source": "/h", "Destination": "/c" } ],
           "Empty": []
@@ -136,6 +136,7 @@ public sealed class GoTemplateTests
     [InlineData("{{.HostConfig.Memory}}", "536870912")]
     [InlineData("{{.Config.Cmd}}", "[sh -c exit 3]")]
     [InlineData("{{.Config.Labels}}", "map[a.b:x tier:front]")]
+    [InlineData("{{.Config.ExposedPorts}}", "map[53/udp:{} 80/tcp:{}]")]
     [InlineData("{{.HostConfig.Init}}", "<nil>")]
     [InlineData("{{.Nope}}", "<no value>")]
     [InlineData("{{.ID}}", "abc123")]          // docker accepts the Go field name and the JSON name
