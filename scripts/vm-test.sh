@@ -5,6 +5,7 @@
 #
 #   sudo scripts/vm-test.sh                      # the lane: every test class marked [Trait("Lane", "vm")]
 #   sudo scripts/vm-test.sh 'FullyQualifiedName~CgroupNativeTests'
+#   sudo scripts/vm-test.sh --command 'cat /sys/fs/cgroup/cgroup.controllers'   # a command instead of the tests
 #
 # How: the kernel .deb is downloaded with apt-get and extracted with dpkg -x (never installed on the host),
 # an initramfs is built from busybox-static and the few modules needed to reach the host's files (both
@@ -17,6 +18,8 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$repo"
+command=""
+if [ "${1:-}" = --command ]; then command=${2:?"--command needs a shell command"}; shift 2; fi
 filter=${1:-Lane=vm}
 timeout_s=${MC_VM_TIMEOUT:-900}
 results_out=${MC_VM_RESULTS:-$repo/artifacts/vm-results}
@@ -113,7 +116,7 @@ share="$tmp/share"; mkdir -p "$share"
 # The guest reads its parameters from the share. Quoted for bash's `.`.
 {
   printf 'REPO=%q\nKVER=%q\nKMODULES=%q\nTEST_DLL=%q\nFILTER=%q\n' "$repo" "$kver" "$kdir/lib/modules/$kver" "$test_dll" "$filter"
-  printf 'GC_LIMIT=%q\nTEST_TIMEOUT=%q\n' 0x30000000 "$((timeout_s - 60))"
+  printf 'GC_LIMIT=%q\nTEST_TIMEOUT=%q\nCOMMAND=%q\n' 0x30000000 "$((timeout_s - 60))" "$command"
 } > "$share/lane.env"
 
 console="$tmp/console.log"

@@ -45,6 +45,9 @@ export DOTNET_EnableWriteXorExecute=0 DOTNET_GCHeapHardLimit="$GC_LIMIT"
 export MINICONTAINER_REPO="$REPO"
 cd "$REPO"
 start=$(cut -d' ' -f1 /proc/uptime)
+if [ -n "$COMMAND" ]; then   # scripts/vm-test.sh --command: a command instead of the tests
+  timeout -k 10 "$TEST_TIMEOUT" bash -c "$COMMAND" 2>&1; status=$?; exit
+fi
 # The lane runner (native-tests/…/Harness/LaneRunner.cs): xunit in this one process, no VSTest.
 timeout -k 10 "$TEST_TIMEOUT" dotnet exec "$TEST_DLL" --filter "$FILTER" --trx "$results/vm.trx" 2>&1
 status=$?
