@@ -110,47 +110,64 @@ dotnet build native-tests/MiniContainer.NativeTests -c Release -v quiet -nologo 
 test_dll="$repo/native-tests/MiniContainer.NativeTests/bin/Release/net10.0/linux-x64/MiniContainer.NativeTests.dll"
 [ -f "$test_dll" ] || fail "no $test_dll after the build"
 
-tmp=$(mktemp -d /tmp/mc-vm.XXXXXX)
+# Under /var/tmp, not /tmp: the guest mounts its own tmpfs over /tmp, but sees the rest of the host's / (read-only).
+tmp=$(mktemp -d /var/tmp/mc-vm.XXXXXX)
 chmod 755 "$tmp"
+# A snapshot of what the guest runs, so a rebuild on the host during the lane cannot change it under the guest.
+snap="$tmp/snapshot"; mkdir -p "$snap"
+cp -a artifacts/bin "$snap/bin" && cp -a artifacts/fixtures "$snap/fixtures" && cp -a "$(dirname "$test_dll")" "$snap/tests" \
+  || fail "cannot copy the binaries into $snap"
 share="$tmp/share"; mkdir -p "$share"
 # The guest reads its parameters from the share. Quoted for bash's `.`.
 {
-  printf 'REPO=%q\nKVER=%q\nKMODULES=%q\nTEST_DLL=%q\nFILTER=%q\n' "$repo" "$kver" "$kdir/lib/modules/$kver" "$test_dll" "$filter"
+  printf 'REPO=%q\nKVER=%q\nKMODULES=%q\nFILTER=%q\n' "$repo" "$kver" "$kdir/lib/modules/$kver" "$filter"
+  printf 'TEST_DLL=%q\nMC_BIN=%q\nMC_FIXTURES=%q\n' "$snap/tests/$(basename "$test_dll")" "$snap/bin" "$snap/fixtures"
   printf 'GC_LIMIT=%q\nTEST_TIMEOUT=%q\nCOMMAND=%q\n' 0x30000000 "$((timeout_s - 60))" "$command"
 } > "$share/lane.env"
 
 console="$tmp/console.log"
-: > "$console"
 mem_mb=${MC_VM_MEMORY_MB:-3072}
-say "booting $kver under TCG (2 vCPUs, $mem_mb MiB; limit ${timeout_s}s): filter '$filter'"
 start=$(date +%s.%N)
-qemu-system-x86_64 \
-  -machine q35,accel=tcg -cpu max -smp 2 -m "$mem_mb" \
-  -nodefaults -display none -no-reboot -monitor none \
-  -serial "file:$console" \
-  -kernel "$vmlinuz" -initrd "$initrd" \
-  -append "console=ttyS0 cgroup_no_v1=all panic=1 quiet loglevel=4 mc.lane=$repo/scripts/vm/guest-lane.sh" \
-  -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap" \
-  -virtfs "local,path=$share,mount_tag=results,security_model=passthrough" \
-  </dev/null >"$tmp/qemu.log" 2>&1 &
-qemu_pid=$!
-tail -n +1 -f --pid="$qemu_pid" "$console" &
-tail_pid=$!
-
-timed_out=false
-while kill -0 "$qemu_pid" 2>/dev/null; do
-  if [ "$(awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN {print (n - s > '"$timeout_s"') ? 1 : 0}')" = 1 ]; then
-    timed_out=true; break
+seconds_since() { awk -v s="$1" -v n="$(date +%s.%N)" 'BEGIN {printf "%.0f", n - s}'; }
+# One boot; sets timed_out and qemu_rc. no_timer_check: under a loaded host, emulation can be too slow for the
+# kernel's early IO-APIC timer check, which then panics ("IO-APIC + timer doesn't work!", seen here).
+boot() {
+  : > "$console"
+  qemu-system-x86_64 \
+    -machine q35,accel=tcg -cpu max -smp 2 -m "$mem_mb" \
+    -nodefaults -display none -no-reboot -monitor none \
+    -serial "file:$console" \
+    -kernel "$vmlinuz" -initrd "$initrd" \
+    -append "console=ttyS0 cgroup_no_v1=all no_timer_check panic=1 quiet loglevel=4 mc.lane=$repo/scripts/vm/guest-lane.sh" \
+    -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,readonly=on,multidevs=remap" \
+    -virtfs "local,path=$share,mount_tag=results,security_model=passthrough" \
+    </dev/null >"$tmp/qemu.log" 2>&1 &
+  qemu_pid=$!
+  tail -n +1 -f --pid="$qemu_pid" "$console" &
+  tail_pid=$!
+  timed_out=false
+  while kill -0 "$qemu_pid" 2>/dev/null; do
+    if [ "$(seconds_since "$start")" -gt "$timeout_s" ]; then timed_out=true; break; fi
+    sleep 1
+  done
+  if $timed_out; then
+    kill -KILL "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; qemu_rc=137
+  else
+    wait "$qemu_pid"; qemu_rc=$?
   fi
-  sleep 1
+  qemu_pid=""
+  wait "$tail_pid" 2>/dev/null; tail_pid=""
+}
+# A VM that dies before the lane script starts (a boot-time panic under emulation) is booted once more:
+# that is the machine's flake, not a test result. Once the lane has started, its result stands.
+for attempt in 1 2; do
+  say "booting $kver under TCG (2 vCPUs, $mem_mb MiB; limit ${timeout_s}s in all): filter '$filter'"
+  boot
+  if $timed_out || [ -f "$share/started" ] || [ "$attempt" = 2 ]; then break; fi
+  cp "$console" "$tmp/console-boot$attempt.log"
+  say "the VM died before the lane started (qemu exit $qemu_rc): booting again"
 done
-if $timed_out; then
-  kill -KILL "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; qemu_pid=""
-else
-  wait "$qemu_pid"; qemu_rc=$?; qemu_pid=""
-fi
-wait "$tail_pid" 2>/dev/null; tail_pid=""
-elapsed=$(awk -v s="$start" -v n="$(date +%s.%N)" 'BEGIN {printf "%.0f", n - s}')
+elapsed=$(seconds_since "$start")
 
 mkdir -p "$results_out"
 cp "$console" "$results_out/vm-console.log"
@@ -163,7 +180,7 @@ if $timed_out; then
 fi
 if [ ! -f "$share/status" ]; then
   cat "$tmp/qemu.log" >&2
-  say "the VM stopped after ${elapsed}s without reporting a result (qemu exit ${qemu_rc:-?}; console: $results_out/vm-console.log)"
+  say "the VM stopped after ${elapsed}s without reporting a result (qemu exit $qemu_rc; console: $results_out/vm-console.log)"
   echo "0 passed, 1 failed"
   exit 1
 fi

@@ -18,7 +18,8 @@ trap finish EXIT
 set -u
 if [ "$$" != 1 ] || [ ! -f "$results/lane.env" ]; then echo "guest-lane.sh: runs only as PID 1 of the test VM (see scripts/vm-test.sh)" >&2; exit 2; fi
 # shellcheck source=/dev/null
-. "$results/lane.env"   # REPO KVER KMODULES TEST_DLL FILTER GC_LIMIT
+. "$results/lane.env"   # REPO KVER KMODULES FILTER TEST_DLL MC_BIN MC_FIXTURES GC_LIMIT TEST_TIMEOUT COMMAND
+: > "$results/started"  # tells scripts/vm-test.sh the boot worked (a failed boot is retried, a started lane is not)
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
@@ -42,7 +43,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # Under TCG the runtime fails to start (HRESULT 0x8007000E) with its W^X double mapping and the default
 # GC reservation; both are off here.
 export DOTNET_EnableWriteXorExecute=0 DOTNET_GCHeapHardLimit="$GC_LIMIT"
-export MINICONTAINER_REPO="$REPO"
+export MINICONTAINER_REPO="$REPO" MINICONTAINER_BIN="$MC_BIN" MINICONTAINER_FIXTURES="$MC_FIXTURES"
 cd "$REPO"
 start=$(cut -d' ' -f1 /proc/uptime)
 if [ -n "$COMMAND" ]; then   # scripts/vm-test.sh --command: a command instead of the tests
