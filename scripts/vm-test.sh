@@ -122,7 +122,7 @@ share="$tmp/share"; mkdir -p "$share"
 {
   printf 'REPO=%q\nKVER=%q\nKMODULES=%q\nFILTER=%q\n' "$repo" "$kver" "$kdir/lib/modules/$kver" "$filter"
   printf 'TEST_DLL=%q\nMC_BIN=%q\nMC_FIXTURES=%q\n' "$snap/tests/$(basename "$test_dll")" "$snap/bin" "$snap/fixtures"
-  printf 'GC_LIMIT=%q\nTEST_TIMEOUT=%q\nCOMMAND=%q\n' 0x30000000 "$((timeout_s - 60))" "$command"
+  printf 'GC_LIMIT=%q\nTEST_TIMEOUT=%q\nCOMMAND=%q\n' 0x30000000 "$(( timeout_s > 120 ? timeout_s - 60 : timeout_s / 2 ))" "$command"
 } > "$share/lane.env"
 
 console="$tmp/console.log"
