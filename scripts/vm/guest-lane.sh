@@ -35,6 +35,15 @@ echo /sbin/modprobe > /proc/sys/kernel/modprobe
 hostname mc-vm
 ip link set lo up 2>/dev/null || true
 
+# The cgroup layout systemd makes on a Debian 12 / Ubuntu host: controllers enabled at the root and in
+# system.slice, PID 1 in init.scope, and the tests (so the daemon and its shims) in a service's cgroup, not the root.
+cg=/sys/fs/cgroup
+mkdir -p "$cg/init.scope" "$cg/system.slice/mc-lane.service"
+echo $$ > "$cg/init.scope/cgroup.procs"
+for dir in "$cg" "$cg/system.slice"; do
+  for c in $(cat "$dir/cgroup.controllers"); do case $c in cpu|io|memory|pids) echo "+$c" > "$dir/cgroup.subtree_control" ;; esac; done
+done
+in_service() { ( echo "$BASHPID" > "$cg/system.slice/mc-lane.service/cgroup.procs" && exec "$@" ); }
 echo "vm: kernel $(uname -r), cgroup2 controllers: $(cat /sys/fs/cgroup/cgroup.controllers)"
 echo "vm: $(nproc) cpus, $(awk '/MemTotal/ {print int($2/1024)" MiB"}' /proc/meminfo), uptime $(cut -d' ' -f1 /proc/uptime) s"
 
@@ -47,10 +56,10 @@ export MINICONTAINER_REPO="$REPO" MINICONTAINER_BIN="$MC_BIN" MINICONTAINER_FIXT
 cd "$REPO"
 start=$(cut -d' ' -f1 /proc/uptime)
 if [ -n "$COMMAND" ]; then   # scripts/vm-test.sh --command: a command instead of the tests
-  timeout -k 10 "$TEST_TIMEOUT" bash -c "$COMMAND" 2>&1; status=$?; exit
+  in_service timeout -k 10 "$TEST_TIMEOUT" bash -c "$COMMAND" 2>&1; status=$?; exit
 fi
 # The lane runner (native-tests/…/Harness/LaneRunner.cs): xunit in this one process, no VSTest.
-timeout -k 10 "$TEST_TIMEOUT" dotnet exec "$TEST_DLL" --filter "$FILTER" --trx "$results/vm.trx" 2>&1
+in_service timeout -k 10 "$TEST_TIMEOUT" dotnet exec "$TEST_DLL" --filter "$FILTER" --trx "$results/vm.trx" 2>&1
 status=$?
 [ "$status" = 124 ] && echo "vm: the tests did not finish within ${TEST_TIMEOUT}s: stopped (see 'stopped while running' above)"
 echo "vm: tests finished with exit code $status after $(awk -v s="$start" '{printf "%.0f", $1 - s}' /proc/uptime) s"
