@@ -135,7 +135,7 @@ boot() {
   : > "$console"
   qemu-system-x86_64 \
     -machine q35,accel=tcg -cpu max -smp 2 -m "$mem_mb" \
-    -nodefaults -display none -no-reboot -monitor none \
+    -nodefaults -nic none -display none -no-reboot -monitor none \
     -serial "file:$console" \
     -kernel "$vmlinuz" -initrd "$initrd" \
     -append "console=ttyS0 cgroup_no_v1=all no_timer_check panic=1 quiet loglevel=4 mc.lane=$repo/scripts/vm/guest-lane.sh" \

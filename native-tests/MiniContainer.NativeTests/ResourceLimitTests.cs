@@ -148,7 +148,7 @@ public sealed class ResourceLimitTests(DaemonFixture fixture, ITestOutputHelper 
             Assert.Equal("20", exec.Stdout.Trim());
             var clock = Stopwatch.StartNew();
             _d.Run("stop", "-t", "2", name).Ok();
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"stop took {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(clock.Elapsed < Support.TimeLimit(8), $"stop took {clock.Elapsed.TotalSeconds:0.0} s");
             Assert.Equal("false", Support.Inspect(_d, name, "{{.State.Running}}"));
             _d.Run("rm", name).Ok();
             Assert.Empty(HostState.CgroupsOf(id));
@@ -178,7 +178,7 @@ public sealed class ResourceLimitTests(DaemonFixture fixture, ITestOutputHelper 
 
             var clock = Stopwatch.StartNew();
             _d.Run("stop", "-t", "1", name).Ok();
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"stop took {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(clock.Elapsed < Support.TimeLimit(8), $"stop took {clock.Elapsed.TotalSeconds:0.0} s");
             Support.WaitUntil(() => members.All(m => m.Value == null || StartTime(m.Key) != m.Value), TimeSpan.FromSeconds(5), "every process of the container to be gone");
             _d.Run("rm", name).Ok();
             Assert.Empty(HostState.CgroupsOf(id));

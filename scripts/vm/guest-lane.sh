@@ -53,6 +53,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 # GC reservation; both are off here.
 export DOTNET_EnableWriteXorExecute=0 DOTNET_GCHeapHardLimit="$GC_LIMIT"
 export MINICONTAINER_REPO="$REPO" MINICONTAINER_BIN="$MC_BIN" MINICONTAINER_FIXTURES="$MC_FIXTURES"
+export MINICONTAINER_TEST_SLOWDOWN=3   # wall-clock bounds in the tests (Support.TimeLimit): emulation is slow
 cd "$REPO"
 start=$(cut -d' ' -f1 /proc/uptime)
 if [ -n "$COMMAND" ]; then   # scripts/vm-test.sh --command: a command instead of the tests
