@@ -48,6 +48,22 @@ else
   echo "nothing left behind: no shims, cgroups, mounts, links or nft tables of the tests"
 fi
 
+# The VM lane: the lane's native tests again, as root in a throwaway VM whose kernel has only cgroup v2
+# (scripts/vm-test.sh). Its TRX file joins the others in the totals. MC_VM_LANE=0 leaves it out.
+step "VM lane (second kernel, pure cgroup v2)"
+if [ -n "$filter" ] || [ "${MC_VM_LANE:-1}" = 0 ]; then
+  echo "test.sh: VM lane not run (a filter was given, or MC_VM_LANE=0): run scripts/vm-test.sh for it"
+else
+  MC_VM_RESULTS="$results" scripts/vm-test.sh >"$results/vm.log" 2>&1
+  vm_status=$?
+  grep -E "^(vm|vm-test|lane runner): |^\s+(Failed|Skipped|Error)" "$results/vm.log" || true
+  case $vm_status in
+    0) ;;
+    77) echo "test.sh: the VM lane could not run on this machine (reason above); not counted as a failure" ;;
+    *) echo "test.sh: the VM lane failed (exit $vm_status; log: $results/vm.log)"; status=1 ;;
+  esac
+fi
+
 # One closing line for whoever reads this log: totals over both test runs, from the TRX files.
 passed=0; failed=0; skipped=0
 for trx in "$results"/*.trx; do

@@ -9,6 +9,7 @@ namespace MiniContainer.NativeTests;
 /// the runtime's, the mounts are the standard set, the network is loopback only. All checked from inside, by the probe
 /// programs and busybox, against what the host (this test process) sees.
 /// </summary>
+[Trait("Lane", "vm")]  // also run in the pure-cgroup-v2 VM by scripts/vm-test.sh
 public sealed class IsolationTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
 {
     private readonly Daemon _d = fixture.Daemon;

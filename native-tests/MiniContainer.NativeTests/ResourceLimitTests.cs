@@ -11,6 +11,7 @@ namespace MiniContainer.NativeTests;
 /// the container stays controllable, a CPU quota of half a core gives half a core. The limits are also read from inside
 /// the container (its own cgroup files) and the cgroup directories checked from the host before and after `rm`.
 /// </summary>
+[Trait("Lane", "vm")]  // also run in the pure-cgroup-v2 VM by scripts/vm-test.sh
 public sealed class ResourceLimitTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
 {
     private readonly Daemon _d = fixture.Daemon;
@@ -35,6 +36,28 @@ public sealed class ResourceLimitTests(DaemonFixture fixture, ITestOutputHelper 
         string[] none = _d.Run("run", "--rm", "busybox", "sh", "-c", $"cat {MemoryLimitFile}; cat {PidsMaxFile}").Ok().Stdout.Lines();
         Assert.True(none[0] == "max" || long.Parse(none[0]) > 1L << 40, $"unexpected default memory limit {none[0]}");
         Assert.Equal("max", none[1]);
+    }
+
+    [Fact]
+    public void Swap_and_cpu_shares_are_readable_inside_the_container_in_each_versions_terms()
+    {
+        // Docker's --memory-swap is memory + swap; v2's memory.swap.max is the swap alone. --cpu-shares 512 is v2 weight 59.
+        string files = Support.CgroupV2
+            ? "cat /sys/fs/cgroup/memory.swap.max /sys/fs/cgroup/cpu.weight"
+            : "cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null || echo no-memsw; cat /sys/fs/cgroup/cpu/cpu.shares";
+        CommandResult r = _d.Run("run", "--rm", "-m", "32m", "--memory-swap", "48m", "--cpu-shares", "512", "busybox", "sh", "-c", files).Ok();
+        output.WriteLine(r.Stdout + r.Stderr);
+        string[] lines = r.Stdout.Lines();
+        if (Support.CgroupV2)
+        {
+            Assert.Equal((16L * 1024 * 1024).ToString(), lines[0]);
+            Assert.Equal("59", lines[1]);
+        }
+        else
+        {
+            if (lines[0] != "no-memsw") Assert.Equal((48L * 1024 * 1024).ToString(), lines[0]);
+            Assert.Equal("512", lines[1]);
+        }
     }
 
     [Fact]
@@ -125,7 +148,7 @@ public sealed class ResourceLimitTests(DaemonFixture fixture, ITestOutputHelper 
             Assert.Equal("20", exec.Stdout.Trim());
             var clock = Stopwatch.StartNew();
             _d.Run("stop", "-t", "2", name).Ok();
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"stop took {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(clock.Elapsed < Support.TimeLimit(8), $"stop took {clock.Elapsed.TotalSeconds:0.0} s");
             Assert.Equal("false", Support.Inspect(_d, name, "{{.State.Running}}"));
             _d.Run("rm", name).Ok();
             Assert.Empty(HostState.CgroupsOf(id));
@@ -155,7 +178,7 @@ public sealed class ResourceLimitTests(DaemonFixture fixture, ITestOutputHelper 
 
             var clock = Stopwatch.StartNew();
             _d.Run("stop", "-t", "1", name).Ok();
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"stop took {clock.Elapsed.TotalSeconds:0.0} s");
+            Assert.True(clock.Elapsed < Support.TimeLimit(8), $"stop took {clock.Elapsed.TotalSeconds:0.0} s");
             Support.WaitUntil(() => members.All(m => m.Value == null || StartTime(m.Key) != m.Value), TimeSpan.FromSeconds(5), "every process of the container to be gone");
             _d.Run("rm", name).Ok();
             Assert.Empty(HostState.CgroupsOf(id));

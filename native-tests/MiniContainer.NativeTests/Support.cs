@@ -27,6 +27,14 @@ public static class Support
     public static string[] Lines(this string text) =>
         text.Replace("\r", "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>
+    /// A wall-clock bound for a test, stretched on a slow machine: MINICONTAINER_TEST_SLOWDOWN (default 1) multiplies it.
+    /// scripts/vm-test.sh sets 3, because software emulation on a busy host runs 10–30× slower than the host.
+    /// </summary>
+    public static TimeSpan TimeLimit(double seconds) =>
+        TimeSpan.FromSeconds(seconds * (double.TryParse(Environment.GetEnvironmentVariable("MINICONTAINER_TEST_SLOWDOWN"),
+            System.Globalization.CultureInfo.InvariantCulture, out double f) && f >= 1 ? f : 1));
+
     public static void WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
     {
         var clock = Stopwatch.StartNew();
