@@ -80,7 +80,7 @@ public sealed class IgnorePatterns
     }
 
     /// <summary>The pattern as an anchored regular expression; IgnorePatternException for what filepath.Match calls ErrBadPattern.</summary>
-    internal static string ToRegex(string pattern)
+    public static string ToRegex(string pattern)
     {
         var regex = new StringBuilder("^");
         for (int i = 0; i < pattern.Length; i++)
