@@ -123,8 +123,9 @@ public sealed class BuildTests(DaemonFixture fixture, ITestOutputHelper output) 
             ("secret.txt", "s"), ("app.txt", "a"), ("sub/debug.log", "l"), ("keep.log", "k"));
         string tag = Support.Unique("ignore");
         Build("-t", tag, ctx).Ok();
-        var files = _d.Run("run", "--rm", tag, "find", "/ctx", "-type", "f").Ok().Stdout.Lines().Order().ToArray();
-        Assert.Equal(new[] { "/ctx/Dockerfile", "/ctx/app.txt", "/ctx/keep.log" }, files);
+        var files = _d.Run("run", "--rm", tag, "find", "/ctx", "-type", "f").Ok().Stdout.Lines().Order(StringComparer.Ordinal).ToArray();
+        // .dockerignore is copied too unless it names itself, as in Docker.
+        Assert.Equal(new[] { "/ctx/.dockerignore", "/ctx/Dockerfile", "/ctx/app.txt", "/ctx/keep.log" }, files);
         _d.Run("rmi", tag).Ok();
     }
 

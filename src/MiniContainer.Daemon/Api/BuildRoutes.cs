@@ -54,9 +54,11 @@ public static class BuildRoutes
                 }
                 Log.Info($"built image {image.ShortId}{(tags.Count > 0 ? " (" + string.Join(", ", tags) + ")" : "")}");
             }
-            catch (Exception e) when (e is BuildException or DockerfileException or ApiException or IOException or UnauthorizedAccessException or MiniContainer.Linux.KernelException or InvalidArchiveException)
+            catch (Exception e) when (e is not OutOfMemoryException)
             {
-                Log.Info($"build failed: {e.Message}");
+                // The 200 is out already: a failure is the stream's last message, as Docker's builder reports it.
+                if (e is BuildException or DockerfileException or ApiException) Log.Info($"build failed: {e.Message}");
+                else Log.Warn($"build failed: {e}");
                 await output.ErrorAsync(e.Message, e is BuildException b ? b.Code : 0);
             }
             finally

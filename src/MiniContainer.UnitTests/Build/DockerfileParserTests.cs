@@ -139,3 +139,44 @@ public class ShellWordsTests
         Assert.Equal("c:\\dir", ShellWords.Expand("c:\\dir", _ => null, '`'));
     }
 }
+
+public class BuildHelpersTests
+{
+    [Theory]
+    [InlineData("/abs", "/w", "/abs")]
+    [InlineData("rel", "/work", "/work/rel")]
+    [InlineData("./", "/work", "/work/")]
+    [InlineData("dir/", null, "/dir/")]
+    [InlineData("../../x", "/a", "/x")]
+    [InlineData(".", null, "/")]
+    public void Copy_destination_is_relative_to_workdir_and_keeps_a_trailing_slash(string dest, string? workdir, string expected) =>
+        Assert.Equal(expected, CopyStep.DestinationPath(dest, workdir));
+
+    [Theory]
+    [InlineData("30s", 30_000_000_000L)]
+    [InlineData("1m30s", 90_000_000_000L)]
+    [InlineData("500ms", 500_000_000L)]
+    public void Healthcheck_durations_are_Go_durations_in_nanoseconds(string text, long ns) =>
+        Assert.Equal(ns, Healthcheck.Duration("interval", text));
+
+    [Fact]
+    public void Healthcheck_shell_and_exec_forms()
+    {
+        var shell = Healthcheck.Parse(DockerfileParser.ParseInstruction("HEALTHCHECK --interval=5s --retries=3 CMD wget -q localhost", 1));
+        Assert.Equal("[\"CMD-SHELL\",\"wget -q localhost\"]", shell["Test"]!.ToJsonString());
+        Assert.Equal(5_000_000_000L, (long)shell["Interval"]!);
+        var exec = Healthcheck.Parse(DockerfileParser.ParseInstruction("HEALTHCHECK CMD [\"true\"]", 1));
+        Assert.Equal("[\"CMD\",\"true\"]", exec["Test"]!.ToJsonString());
+        Assert.Equal("[\"NONE\"]", Healthcheck.Parse(DockerfileParser.ParseInstruction("HEALTHCHECK NONE", 1))["Test"]!.ToJsonString());
+        Assert.Throws<BuildException>(() => Healthcheck.Parse(DockerfileParser.ParseInstruction("HEALTHCHECK RUN x", 1)));
+    }
+
+    [Fact]
+    public void Chmod_must_be_octal()
+    {
+        Assert.Equal(0b111_101_101u, CopyStep.ParseChmod("0755"));
+        Assert.Null(CopyStep.ParseChmod(null));
+        Assert.Throws<BuildException>(() => CopyStep.ParseChmod("u+x"));
+        Assert.Throws<BuildException>(() => CopyStep.ParseChmod("99999"));
+    }
+}
