@@ -28,6 +28,8 @@ public sealed partial class Builder
     // RUN <command> (shell form, through SHELL) or RUN ["exec", "form"]
     private Task RunAsync(Stage stage, Instruction ins)
     {
+        if (ins.Flags.Keys.FirstOrDefault() is { } flag)
+            throw new BuildException($"the --{flag} option requires BuildKit, which this daemon does not have: use the classic RUN form (line {ins.Line})");
         var argv = ins.Json?.ToList() ?? Shell(stage).Append(ins.Args).ToList();
         if (argv.Count == 0 || argv.All(a => a.Length == 0)) throw new BuildException($"RUN requires at least one argument (line {ins.Line})");
         var image = stage.Image ?? throw new BuildException($"RUN cannot run in an empty image (FROM scratch with no files yet): there is no {argv[0]} (line {ins.Line})");
