@@ -43,7 +43,7 @@ public static class ImageRoutes
 
         r.Map("DELETE", "/images/{name*}", ctx =>
         {
-            var result = images.Remove(ctx.R("name"), ctx.QBool("force"), id => containers.All.FirstOrDefault(c => c.Record.Image == id)?.Record.Id);
+            var result = images.RemoveWithParents(ctx.R("name"), ctx.QBool("force"), ctx.QBool("noprune"), id => containers.All.FirstOrDefault(c => c.Record.Image == id)?.Record.Id);
             var array = new JsonArray(result.Select(kv => (JsonNode)new JsonObject { [kv.Key] = kv.Value }).ToArray());
             return ctx.WriteJsonNodeAsync(200, array);
         });

@@ -138,4 +138,27 @@ public sealed partial class ImageStore
     {
         lock (_stateLock) return image.ChainIds.Select(c => _layers.TryGetValue(c, out var l) ? l.Size : 0).ToList();
     }
+
+    /// <summary>
+    /// DELETE /images/{name} as Docker does it for built images: <see cref="Remove(string, bool, Func{string, string?})"/>,
+    /// then, unless <paramref name="noPrune"/>, the untagged parents the deleted image leaves without a child
+    /// (a build's intermediate images), one after another down the chain.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> RemoveWithParents(string reference, bool force, bool noPrune, Func<string, string?> containerUsingImage)
+    {
+        var image = Find(reference);
+        if (image != null && HasChildren(image.Id) && !image.RepoTags.Any(t => t == reference || t == reference + ":latest"))
+            throw new ImageConflictException($"conflict: unable to delete {image.ShortId} (cannot be forced) - image has dependent child images");
+        string? parent = image is null ? null : ParentOf(image.Id);
+        var results = Remove(reference, force, containerUsingImage).ToList();
+        while (!noPrune && parent != null && results.Any(r => r.Key == "Deleted"))
+        {
+            var p = Find(parent);
+            if (p is null || p.RepoTags.Count > 0 || HasChildren(p.Id) || containerUsingImage(p.Id) != null) break;
+            string? next = ParentOf(p.Id);
+            results.AddRange(Remove(p.Id, force: false, containerUsingImage));
+            parent = next;
+        }
+        return results;
+    }
 }
