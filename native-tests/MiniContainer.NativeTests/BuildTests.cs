@@ -56,12 +56,12 @@ public sealed class BuildTests(DaemonFixture fixture, ITestOutputHelper output) 
         Assert.Contains("Step 5/10 : RUN chmod +x run.sh && echo built > /app/built.txt", first.Stdout);
         Assert.Contains(" ---> Running in ", first.Stdout);
         Assert.Contains($"Successfully tagged {tag}:latest", first.Stdout);
-        string id = _d.Run("image", "inspect", "-f", "{{.Id}}", tag).Ok().Stdout.Trim();
+        string id = _d.Run("inspect", "--type", "image", "-f", "{{.Id}}", tag).Ok().Stdout.Trim();
         Assert.Contains($"Successfully built {id[7..19]}", first.Stdout);
 
         Assert.Equal("hi world hello built /app\n", _d.Run("run", "--rm", tag).Ok().Stdout);
         Assert.Equal("hi there hello built /app\n", _d.Run("run", "--rm", tag, "there").Ok().Stdout);
-        Assert.Equal("map[8080/tcp:{}] map[/data:{}]", _d.Run("image", "inspect", "-f", "{{.Config.ExposedPorts}} {{.Config.Volumes}}", tag).Ok().Stdout.Trim());
+        Assert.Equal("{\"8080/tcp\":{}} {\"/data\":{}}", _d.Run("inspect", "--type", "image", "-f", "{{json .Config.ExposedPorts}} {{json .Config.Volumes}}", tag).Ok().Stdout.Trim());
 
         // Rebuild: every step from cache, the same image.
         var again = Build("-t", tag, ctx).Ok();
@@ -109,8 +109,8 @@ public sealed class BuildTests(DaemonFixture fixture, ITestOutputHelper output) 
         Build("-t", final, ctx).Ok();
         Assert.Equal("artifact\n", _d.Run("run", "--rm", final).Ok().Stdout);
         Build("--target", "build", "-t", builder, ctx).Ok();
-        long small = long.Parse(_d.Run("image", "inspect", "-f", "{{.Size}}", final).Ok().Stdout.Trim());
-        long big = long.Parse(_d.Run("image", "inspect", "-f", "{{.Size}}", builder).Ok().Stdout.Trim());
+        long small = long.Parse(_d.Run("inspect", "--type", "image", "-f", "{{.Size}}", final).Ok().Stdout.Trim());
+        long big = long.Parse(_d.Run("inspect", "--type", "image", "-f", "{{.Size}}", builder).Ok().Stdout.Trim());
         Assert.True(big - small > 4_000_000, $"final {small} B should be ~4 MB smaller than the build stage {big} B");
         Assert.Equal(1, _d.Run("run", "--rm", builder, "test", "-e", "/result").ExitCode);
         _d.Run("rmi", final, builder).Ok();
@@ -139,7 +139,7 @@ public sealed class BuildTests(DaemonFixture fixture, ITestOutputHelper output) 
         Assert.Equal(3, r.ExitCode);
         Assert.Contains("before-the-failure", r.Stdout);
         Assert.Contains("The command '/bin/sh -c echo before-the-failure && exit 3' returned a non-zero code: 3", r.Stderr);
-        Assert.NotEqual(0, _d.Run("image", "inspect", tag).ExitCode);
+        Assert.NotEqual(0, _d.Run("inspect", "--type", "image", tag).ExitCode);
         Assert.Equal(containersBefore, Support.PsAll(_d));
     }
 
@@ -159,7 +159,7 @@ public sealed class BuildTests(DaemonFixture fixture, ITestOutputHelper output) 
         var r = Build("-t", tag, Context(files.ToArray()));
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(message, r.Stderr);
-        Assert.NotEqual(0, _d.Run("image", "inspect", tag).ExitCode);
+        Assert.NotEqual(0, _d.Run("inspect", "--type", "image", tag).ExitCode);
     }
 
     [Fact]
