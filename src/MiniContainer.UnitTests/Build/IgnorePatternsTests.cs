@@ -90,3 +90,26 @@ public class IgnorePatternsTests
         finally { Directory.Delete(dir, true); }
     }
 }
+
+public class HistoryRowTests
+{
+    [Fact]
+    public void Created_by_is_cut_at_45_characters_and_ids_are_shortened_unless_no_trunc()
+    {
+        var row = new System.Text.Json.Nodes.JsonObject
+        {
+            ["Id"] = "sha256:" + new string('a', 64), ["Created"] = 0L, ["Size"] = 1500L, ["Comment"] = "",
+            ["CreatedBy"] = "/bin/sh -c apt-get update && apt-get install -y something-long",
+        };
+        var now = DateTimeOffset.FromUnixTimeSeconds(3600);
+        var cells = MiniContainer.Cli.Commands.HistoryCommands.HistoryRow(row, truncate: true, human: true, now);
+        Assert.Equal("aaaaaaaaaaaa", cells[0]);
+        Assert.Equal(45, cells[2].Length);
+        Assert.EndsWith("…", cells[2]);
+        Assert.Equal("1.5kB", cells[3]);
+        var full = MiniContainer.Cli.Commands.HistoryCommands.HistoryRow(row, truncate: false, human: false, now);
+        Assert.Equal("sha256:" + new string('a', 64), full[0]);
+        Assert.Equal("1500", full[3]);
+        Assert.Equal("/bin/sh -c apt-get update && apt-get install -y something-long", full[2]);
+    }
+}
