@@ -237,4 +237,21 @@ public sealed class BuildTests(DaemonFixture fixture, ITestOutputHelper output) 
         Assert.Contains("CMD [\"world\"]", history.Stdout);
         _d.Run("rmi", tag).Ok();
     }
+
+    [Fact]
+    public void The_cache_and_the_intermediate_images_survive_a_daemon_restart()
+    {
+        using var d = new Daemon();
+        string ctx = TutorialContext();
+        var first = d.Run("build", "-t", "kept", ctx).Ok();
+        int intermediates = d.Run("images", "-a", "-q").Ok().Stdout.Lines().Length;
+        d.Stop();
+        d.Start();
+        var again = d.Run("build", "-t", "kept", ctx).Ok();
+        output.WriteLine(again.ToString());
+        Assert.Equal(9, again.Stdout.Split(" ---> Using cache").Length - 1);
+        Assert.Equal(first.Stdout.Lines()[^2], again.Stdout.Lines()[^2]);   // "Successfully built <same id>"
+        Assert.Equal(intermediates, d.Run("images", "-a", "-q").Ok().Stdout.Lines().Length);
+        Assert.Equal(3, d.Run("images", "-q").Ok().Stdout.Lines().Length);   // kept, busybox, mc-probe: intermediates hidden
+    }
 }
