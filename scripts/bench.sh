@@ -13,7 +13,7 @@
 # /usr/bin/docker, the CLI from the same docker.io package as the daemon).
 set -euo pipefail
 
-SECTIONS=(run_exec)
+SECTIONS=(run_exec build)
 
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 RUNS=${BENCH_RUNS:-30}
@@ -316,6 +316,40 @@ note() { RESULTS+="$*"$'\n\n'; printf '%s\n\n' "$*"; }
 # sections
 
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+
+# build: a 6-step Dockerfile (FROM, WORKDIR, COPY, RUN, ENV, CMD), every step rebuilt (--no-cache) and every
+# step from the cache, ours against Docker's classic builder (DOCKER_BUILDKIT=0), the same context for both.
+bench_build() {
+  start_minicontainer
+  start_docker
+  local ctx="$ROOT/build-context"
+  mkdir -p "$ctx"
+  head -c 100000 /dev/urandom >"$ctx/data.bin"
+  cat >"$ctx/Dockerfile" <<'DOCKERFILE'
+FROM busybox
+WORKDIR /app
+COPY data.bin ./
+RUN echo built > /app/built.txt
+ENV MODE=bench
+CMD ["cat", "/app/built.txt"]
+DOCKERFILE
+  export DOCKER_BUILDKIT=0
+  mc build -q -t mc-bench-build "$ctx" >/dev/null || die "minicontainer build failed before benchmarking"
+  dk build -q -t mc-bench-build "$ctx" >/dev/null || die "docker build failed before benchmarking"
+  wait_for_quiet
+  local RUNS=${BENCH_BUILD_RUNS:-10} WARMUP=1
+  hf mc-build-nocache "minicontainer build --no-cache (6 steps)" "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart build --no-cache -q "$ctx" || true
+  hf dk-build-nocache "docker build --no-cache (6 steps, classic)" "$DOCKER_CLI" -H "unix://$DK_SOCK" build --no-cache -q "$ctx" || true
+  RUNS=${BENCH_RUNS:-30}; WARMUP=3
+  hf mc-build-cached "minicontainer build, all cached (6 steps)" "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart build -q "$ctx" || true
+  hf dk-build-cached "docker build, all cached (6 steps, classic)" "$DOCKER_CLI" -H "unix://$DK_SOCK" build -q "$ctx" || true
+  unset DOCKER_BUILDKIT
+  report_table "Image build (hyperfine; 6-step Dockerfile on busybox, Docker's classic builder)" \
+    "mc-build-nocache|minicontainer build --no-cache||" \
+    "dk-build-nocache|docker build --no-cache|ratio>=1|mc-build-nocache" \
+    "mc-build-cached|minicontainer build (cached)|median<=50|" \
+    "dk-build-cached|docker build (cached)||mc-build-cached"
+}
 
 bench_run_exec() {
   start_minicontainer

@@ -30,6 +30,8 @@ namespace MiniContainer.Cli
             root.Subcommands.Add(ExecCommand.Create(context));
             foreach (var c in ContainerCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in ImageCommands.Create(context)) root.Subcommands.Add(c);
+            root.Subcommands.Add(BuildCommand.Create(context));
+            foreach (var c in HistoryCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in SystemCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in VolumeCommands.Create(context)) root.Subcommands.Add(c);
 

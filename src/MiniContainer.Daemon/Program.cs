@@ -43,6 +43,7 @@ var router = new Router();
 SystemRoutes.Map(router, paths, containers, images);
 ContainerRoutes.Map(router, containers, execs, images);
 ImageRoutes.Map(router, images, containers);
+BuildRoutes.Map(router, paths, images, containers);
 VolumeRoutes.Map(router, volumes, containers);
 
 var server = new HttpServer(options.Socket, router.DispatchAsync);

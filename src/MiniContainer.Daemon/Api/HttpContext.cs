@@ -21,6 +21,8 @@ public sealed class HttpContext
     public bool CloseAfter { get; private set; }
     internal void CloseAfterResponse() => CloseAfter = true;
     private ChunkedWriteStream? _chunked;
+    /// <summary>Extra response headers (e.g. /_ping's Builder-Version), written with the status line.</summary>
+    public Dictionary<string, string> ResponseHeaders { get; } = new();
 
     public const string ApiVersion = "1.47", MinApiVersion = "1.24";
 
@@ -65,7 +67,7 @@ public sealed class HttpContext
         $"HTTP/1.1 {status} {Reason(status)}\r\n" +
         (contentType != null ? $"Content-Type: {contentType}\r\n" : "") +
         $"Api-Version: {ApiVersion}\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: MiniContainer/{DaemonInfo.Version} (linux)\r\n" +
-        $"Date: {DateTime.UtcNow:R}\r\n" + (CloseAfter && status != 101 ? "Connection: close\r\n" : "") + framing + "\r\n";
+        $"Date: {DateTime.UtcNow:R}\r\n" + string.Concat(ResponseHeaders.Select(h => $"{h.Key}: {h.Value}\r\n")) + (CloseAfter && status != 101 ? "Connection: close\r\n" : "") + framing + "\r\n";
 
     public async Task WriteBytesAsync(int status, string? contentType, byte[] body)
     {

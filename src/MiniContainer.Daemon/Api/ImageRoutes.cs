@@ -13,13 +13,16 @@ public static class ImageRoutes
         r.Map("GET", "/images/json", ctx =>
         {
             var filters = Filters.Parse(ctx.Q("filters"));
+            bool all = ctx.QBool("all");
             var list = images.List()
+                // Untagged images with a child are a build's intermediate images: shown only with -a, never dangling.
+                .Where(i => i.RepoTags.Count > 0 || (all && !filters.ContainsKey("dangling")) || !images.HasChildren(i.Id))
                 .Where(i => !filters.TryGetValue("dangling", out var d) || (d.Contains("true") == (i.RepoTags.Count == 0)))
                 .Where(i => !filters.TryGetValue("reference", out var refs) || refs.Any(p => i.RepoTags.Any(t => ReferenceMatches(t, p))))
                 .OrderByDescending(i => i.Created)
                 .Select(i => new ImageSummary
                 {
-                    Id = i.Id, ParentId = "", RepoTags = i.RepoTags, RepoDigests = i.RepoDigests,
+                    Id = i.Id, ParentId = images.ParentOf(i.Id) ?? "", RepoTags = i.RepoTags, RepoDigests = i.RepoDigests,
                     Created = i.Created.ToUnixTimeSeconds(), Size = i.Size, SharedSize = -1, VirtualSize = i.Size,
                     Labels = i.Config.Config?.Labels ?? new Dictionary<string, string>(),
                     Containers = containers.All.Count(c => c.Record.Image == i.Id),
@@ -40,7 +43,7 @@ public static class ImageRoutes
 
         r.Map("DELETE", "/images/{name*}", ctx =>
         {
-            var result = images.Remove(ctx.R("name"), ctx.QBool("force"), id => containers.All.FirstOrDefault(c => c.Record.Image == id)?.Record.Id);
+            var result = images.RemoveWithParents(ctx.R("name"), ctx.QBool("force"), ctx.QBool("noprune"), id => containers.All.FirstOrDefault(c => c.Record.Image == id)?.Record.Id);
             var array = new JsonArray(result.Select(kv => (JsonNode)new JsonObject { [kv.Key] = kv.Value }).ToArray());
             return ctx.WriteJsonNodeAsync(200, array);
         });
@@ -136,7 +139,7 @@ public static class ImageRoutes
         Id = i.Id,
         RepoTags = i.RepoTags,
         RepoDigests = i.RepoDigests,
-        Parent = "",
+        Parent = images.ParentOf(i.Id) ?? "",
         Comment = i.Config.History?.LastOrDefault()?.Comment ?? "",
         Created = i.Config.Created ?? i.Created.UtcDateTime.ToString("o"),
         DockerVersion = "",

@@ -10,7 +10,12 @@ public static class SystemRoutes
 {
     public static void Map(Router r, HostPaths paths, ContainerService containers, ImageStore images)
     {
-        r.Map("GET", "/_ping", ctx => ctx.WriteTextAsync(200, "OK"));
+        // Builder-Version 1: we speak the classic builder's POST /build, so the docker CLI uses it without buildx.
+        r.Map("GET", "/_ping", ctx =>
+        {
+            ctx.ResponseHeaders["Builder-Version"] = "1";
+            return ctx.WriteTextAsync(200, "OK");
+        });
 
         r.Map("GET", "/version", ctx =>
         {

@@ -1,0 +1,118 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MiniContainer.Build;
+using MiniContainer.Containers;
+using MiniContainer.Images;
+using MiniContainer.Runtime;
+using MiniContainer.Storage;
+
+namespace MiniContainer.Api;
+
+/// <summary>
+/// POST /build (the classic builder's protocol: the context tar as the body, options in the query, a JSON
+/// message stream back), GET /images/{name}/history and POST /images/prune.
+/// </summary>
+public static class BuildRoutes
+{
+    public static void Map(Router r, HostPaths paths, ImageStore images, ContainerService containers)
+    {
+        var cache = new BuildCache(paths);
+
+        r.Map("POST", "/build", async ctx =>
+        {
+            if (ctx.Q("remote") is { Length: > 0 } remote)
+                throw new BadRequestException($"building from a remote context is not supported here: {remote}; send the context as a tar");
+            var tags = ctx.Query.TryGetValue("t", out var t) ? t.Where(x => x.Length > 0).ToList() : new List<string>();
+            foreach (string tag in tags)
+                if (!ImageReference.TryParse(tag, out var parsed) || parsed.Digest != null)
+                    throw new BadRequestException($"invalid reference format: {tag}");
+            var options = new BuildOptions(
+                tags, ctx.Q("dockerfile") is { Length: > 0 } f ? f : "Dockerfile",
+                JsonMap(ctx.Q("buildargs"), "buildargs"), ctx.Q("target"), ctx.QBool("nocache"),
+                JsonMap(ctx.Q("labels"), "labels").ToDictionary(kv => kv.Key, kv => kv.Value ?? ""));
+
+            var stream = await ctx.StartStreamAsync(200, "application/json");
+            var output = new BuildOutput(stream, ctx.QBool("q"));
+            string workDir = Path.Combine(paths.Tmp, "build-" + Guid.NewGuid().ToString("N")[..12]);
+            Directory.CreateDirectory(workDir);
+            try
+            {
+                string context = Path.Combine(workDir, "context");
+                Directory.CreateDirectory(context);
+                try { LayerUnpacker.Unpack(ctx.Body, context); }
+                catch (InvalidArchiveException e) { throw new BuildException("the build context is not a valid tar archive: " + e.Message); }
+                string dockerfileText = ReadDockerfile(context, options.Dockerfile);
+
+                var builder = new Builder(images, containers, cache, workDir, output);
+                var image = await builder.BuildAsync(context, dockerfileText, options);
+                await output.ImageIdAsync(image.Id);
+                await output.LineAsync($"Successfully built {image.ShortId}");
+                foreach (string tag in tags)
+                {
+                    images.Tag(image.Id, tag);
+                    await output.LineAsync($"Successfully tagged {ImageReference.Parse(tag).WithDefaultTag()}");
+                }
+                Log.Info($"built image {image.ShortId}{(tags.Count > 0 ? " (" + string.Join(", ", tags) + ")" : "")}");
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The 200 is out already: a failure is the stream's last message, as Docker's builder reports it.
+                if (e is BuildException or DockerfileException or ApiException) Log.Info($"build failed: {e.Message}");
+                else Log.Warn($"build failed: {e}");
+                await output.ErrorAsync(e.Message, e is BuildException b ? b.Code : 0);
+            }
+            finally
+            {
+                try { Directory.Delete(workDir, recursive: true); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log.Warn($"build: cannot delete {workDir}: {e.Message}"); }
+            }
+        });
+
+        r.Map("GET", "/images/{name*}/history", ctx =>
+        {
+            var image = images.Find(ctx.R("name")) ?? throw new NotFoundException($"No such image: {ctx.R("name")}");
+            return ctx.WriteJsonNodeAsync(200, ImageHistory.Build(images, image));
+        });
+
+        r.Map("POST", "/images/prune", ctx =>
+        {
+            var filters = Filters.Parse(ctx.Q("filters"));
+            bool all = filters.TryGetValue("dangling", out var d) && d.Any(v => v is "false" or "0");
+            var (deleted, reclaimed) = images.Prune(all, id => containers.All.Any(c => c.Record.Image == id));
+            var list = new JsonArray(deleted.Select(kv => (JsonNode?)new JsonObject { [kv.Key] = kv.Value }).ToArray());
+            return ctx.WriteJsonNodeAsync(200, new JsonObject { ["ImagesDeleted"] = list, ["SpaceReclaimed"] = reclaimed });
+        });
+    }
+
+    /// <summary>The Dockerfile's text; then, as Docker does, the Dockerfile and .dockerignore leave the context when .dockerignore names them.</summary>
+    private static string ReadDockerfile(string context, string name)
+    {
+        string path = SecureJoin.Resolve(context, name);
+        if (!File.Exists(path)) throw new BuildException($"Cannot locate specified Dockerfile: {name}");
+        string text = File.ReadAllText(path);
+        string ignoreFile = Path.Combine(context, ".dockerignore");
+        if (File.Exists(ignoreFile))
+        {
+            IgnorePatterns patterns;
+            try { patterns = IgnorePatterns.Parse(File.ReadAllText(ignoreFile)); }
+            catch (IgnorePatternException e) { throw new BuildException(e.Message); }
+            foreach (string file in new[] { IgnorePatterns.Clean(name), ".dockerignore" })
+                if (patterns.IsIgnored(file)) File.Delete(SecureJoin.Resolve(context, file));
+        }
+        return text;
+    }
+
+    /// <summary>buildargs / labels: a JSON object of strings (null: a build arg given without a value).</summary>
+    private static Dictionary<string, string?> JsonMap(string? json, string what)
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        if (string.IsNullOrEmpty(json)) return result;
+        try
+        {
+            if (JsonNode.Parse(json) is not JsonObject o) throw new BadRequestException($"{what} must be a JSON object");
+            foreach (var (k, v) in o) result[k] = v is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : v?.ToJsonString();
+        }
+        catch (JsonException e) { throw new BadRequestException($"invalid {what}: {e.Message}"); }
+        return result;
+    }
+}
