@@ -30,6 +30,7 @@ namespace MiniContainer.Cli
             root.Subcommands.Add(ExecCommand.Create(context));
             foreach (var c in ContainerCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in ImageCommands.Create(context)) root.Subcommands.Add(c);
+            foreach (var c in RegistryCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in SystemCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in VolumeCommands.Create(context)) root.Subcommands.Add(c);
 
