@@ -68,7 +68,7 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         Assert.Matches(@"v-\w+: digest: sha256:[0-9a-f]{64} size: \d+", push.Stdout);
 
         var inspect = JsonNode.Parse(Skopeo("inspect", "--tls-verify=false", "docker://" + name).Ok("skopeo inspect").Stdout)!;
-        var ours = JsonNode.Parse(Mc("image", "inspect", name).Ok().Stdout)!.AsArray()[0]!;
+        var ours = JsonNode.Parse(Mc("inspect", "--type", "image", name).Ok().Stdout)!.AsArray()[0]!;
         Assert.Equal(ours["RootFS"]!["Layers"]!.AsArray().Count, inspect["Layers"]!.AsArray().Count);
         string pushedDigest = inspect["Digest"]!.GetValue<string>();
         Assert.Contains($"{name[..name.LastIndexOf(':')]}@{pushedDigest}", ours["RepoDigests"]!.AsArray().Select(d => d!.GetValue<string>()));
@@ -99,7 +99,7 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         Assert.Contains($"Status: Downloaded newer image for {repo}:1", pull.Stdout);
         Assert.EndsWith($"{repo}:1\n", pull.Stdout);
         Assert.Equal("ok\n", Mc("run", "--rm", $"{repo}:1", "echo", "ok").Ok().Stdout);
-        var inspect = JsonNode.Parse(Mc("image", "inspect", $"{repo}:1").Ok().Stdout)!.AsArray()[0]!;
+        var inspect = JsonNode.Parse(Mc("inspect", "--type", "image", $"{repo}:1").Ok().Stdout)!.AsArray()[0]!;
         Assert.Equal($"{repo}@{digest}", inspect["RepoDigests"]![0]!.GetValue<string>());
         Assert.Contains(digest, Mc("images", "--digests", repo).Ok().Stdout);
 
@@ -154,7 +154,7 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         Assert.Contains("multi: Pulling from", pull.Stdout);
         Assert.Contains("single: Pulling from", pull.Stdout);
         Assert.Equal("ok\n", Mc("run", "--rm", $"{repo}:multi", "echo", "ok").Ok().Stdout);
-        var inspect = JsonNode.Parse(Mc("image", "inspect", $"{repo}:multi").Ok().Stdout)!.AsArray()[0]!;
+        var inspect = JsonNode.Parse(Mc("inspect", "--type", "image", $"{repo}:multi").Ok().Stdout)!.AsArray()[0]!;
         string indexDigest = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(indexFile)));
         Assert.Contains($"{repo}@{indexDigest}", inspect["RepoDigests"]!.AsArray().Select(d => d!.GetValue<string>()));
         Mc("rmi", $"{repo}:multi", $"{repo}:single");
@@ -184,8 +184,8 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         string name = $"{_registry.Address}/tamper/{Support.Unique("rand")}:1";
         ImportRandomImage(name, 1 << 20);
         Mc("push", name).Ok("push");
-        string layerBlob = JsonNode.Parse(Mc("image", "inspect", name).Ok().Stdout)!.AsArray()[0]!["RootFS"]!["Layers"]![0]!.GetValue<string>();
-        string imageId = JsonNode.Parse(Mc("image", "inspect", name).Ok().Stdout)!.AsArray()[0]!["Id"]!.GetValue<string>();
+        string layerBlob = JsonNode.Parse(Mc("inspect", "--type", "image", name).Ok().Stdout)!.AsArray()[0]!["RootFS"]!["Layers"]![0]!.GetValue<string>();
+        string imageId = JsonNode.Parse(Mc("inspect", "--type", "image", name).Ok().Stdout)!.AsArray()[0]!["Id"]!.GetValue<string>();
         Mc("rmi", name).Ok();
 
         // The layer is uncompressed, so its blob digest is its diff ID: flip one byte of it in the registry's storage.
@@ -197,7 +197,7 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         var pull = Mc("pull", name);
         Assert.NotEqual(0, pull.ExitCode);
         Assert.Contains($"filesystem layer verification failed for digest {layerBlob}", pull.Stderr);
-        Assert.NotEqual(0, Mc("image", "inspect", name).ExitCode);
+        Assert.NotEqual(0, Mc("inspect", "--type", "image", name).ExitCode);
         Assert.DoesNotContain(imageId[7..19], Mc("images", "-a", "-q").Stdout);
         Assert.False(File.Exists(Path.Combine(_d.DataRoot, "blobs", layerBlob[7..])), "the bad blob was stored");
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_d.DataRoot, "tmp"), "image-*"));

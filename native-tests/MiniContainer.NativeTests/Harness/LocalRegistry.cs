@@ -21,14 +21,14 @@ public sealed class LocalRegistry : IDisposable
     private readonly Process _process;
 
     /// <param name="users">htpasswd users (name → password); none: an open registry.</param>
-    /// <param name="authSection">a ready "auth:" YAML section (token auth), instead of htpasswd.</param>
-    public LocalRegistry(IReadOnlyDictionary<string, string>? users = null, string? authSection = null)
+    /// <param name="authSection">makes the "auth:" YAML section (token auth) given the registry's directory, instead of htpasswd.</param>
+    public LocalRegistry(IReadOnlyDictionary<string, string>? users = null, Func<string, string>? authSection = null)
     {
         if (!File.Exists(Program)) throw new InvalidOperationException("docker-registry is not installed: run `sudo scripts/install-deps.sh test`");
         Root = Directory.CreateTempSubdirectory("mc-registry-").FullName;
         Directory.CreateDirectory(Storage);
         Port = FreePort();
-        string auth = authSection ?? "";
+        string auth = authSection?.Invoke(Root) ?? "";
         if (users is { Count: > 0 })
         {
             string htpasswd = Path.Combine(Root, "htpasswd");

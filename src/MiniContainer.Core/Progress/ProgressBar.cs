@@ -17,7 +17,7 @@ public static class ProgressBar
         if (total > 0 && width > 110)
         {
             int filled = (int)Math.Min(BarWidth, (int)(current * 100.0 / total) / 2);
-            bar = "[" + new string('=', filled) + (filled < BarWidth ? ">" + new string(' ', BarWidth - filled - 1) : ">") + "] ";
+            bar = "[" + new string('=', filled) + ">" + new string(' ', BarWidth - filled) + "] ";
         }
         string numbers = total > 0 ? $"{HumanSize(current),8}/{HumanSize(total)}" : $"{HumanSize(current),8}";
         return bar + numbers;

@@ -124,7 +124,7 @@ public static class ImageRoutes
 
     private static bool ReferenceMatches(string repoTag, string pattern)
     {
-        string p = pattern.Contains(':') ? pattern : pattern + ":*";
+        string p = pattern.LastIndexOf(':') > pattern.LastIndexOf('/') ? pattern : pattern + ":*";
         var regex = "^" + System.Text.RegularExpressions.Regex.Escape(p).Replace("\\*", "[^/]*") + "$";
         return System.Text.RegularExpressions.Regex.IsMatch(repoTag, regex);
     }

@@ -87,7 +87,7 @@ public sealed partial class ImageStore
     }
 
     /// <summary>Docker's name for this machine's architecture ("amd64", "arm64").</summary>
-    private static string HostArchitecture => RuntimeInformation.OSArchitecture switch
+    internal static string HostArchitecture => RuntimeInformation.OSArchitecture switch
     {
         Architecture.X64 => "amd64",
         Architecture.Arm64 => "arm64",

@@ -52,7 +52,7 @@ public sealed partial class ImageStore
         finally { _writeLock.Release(); }
     }
 
-    /// <summary>Records that <paramref name="repoDigest"/> ("127.0.0.1:5000/app@sha256:…") names the image; replaces an older digest of the same repository.</summary>
+    /// <summary>Records that <paramref name="repoDigest"/> ("127.0.0.1:5000/app@sha256:…") names the image (an image keeps every digest it was pulled or pushed by, as in Docker).</summary>
     public void AddRepoDigest(string imageId, string repoDigest)
     {
         _writeLock.Wait();
@@ -71,9 +71,8 @@ public sealed partial class ImageStore
     {
         ImageRecord record;
         lock (_stateLock) if (!_images.TryGetValue(imageId, out record!)) return;
-        string repository = repoDigest[..repoDigest.IndexOf('@')];
-        var digests = record.RepoDigests.Where(d => !d.StartsWith(repository + "@", StringComparison.Ordinal)).Append(repoDigest).Order(StringComparer.Ordinal).ToList();
-        if (digests.SequenceEqual(record.RepoDigests)) return;
+        if (record.RepoDigests.Contains(repoDigest)) return;
+        var digests = record.RepoDigests.Append(repoDigest).Order(StringComparer.Ordinal).ToList();
         var updated = new ImageRecord { Id = record.Id, Layers = record.Layers, RepoDigests = digests, RawConfig = record.RawConfig, Config = record.Config };
         AtomicFile.WriteAllBytes(ImageRecordPath(imageId), ImageJson.Serialize(updated, ImageJson.Store.ImageRecord));
         lock (_stateLock) _images[imageId] = updated;

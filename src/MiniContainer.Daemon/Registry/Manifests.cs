@@ -6,17 +6,17 @@ namespace MiniContainer.Registry;
 /// <summary>The manifest media types of the Distribution API, and how to tell which one a registry sent.</summary>
 public static class ManifestTypes
 {
-    public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
-    public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
+    public const string DockerManifest = MediaTypes.DockerManifest;
+    public const string DockerManifestList = MediaTypes.DockerManifestList;
     public const string DockerSchema1 = "application/vnd.docker.distribution.manifest.v1+json";
     public const string DockerSchema1Signed = "application/vnd.docker.distribution.manifest.v1+prettyjws";
-    public const string OciManifest = "application/vnd.oci.image.manifest.v1+json";
-    public const string OciIndex = "application/vnd.oci.image.index.v1+json";
+    public const string OciManifest = MediaTypes.OciManifest;
+    public const string OciIndex = MediaTypes.OciIndex;
 
     public const string DockerConfig = "application/vnd.docker.container.image.v1+json";
     public const string DockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
     public const string DockerForeignLayer = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
-    public const string OciConfig = "application/vnd.oci.image.config.v1+json";
+    public const string OciConfig = MediaTypes.OciConfig;
     public const string OciLayer = "application/vnd.oci.image.layer.v1.tar";
     public const string OciLayerGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
     public const string OciLayerZstd = "application/vnd.oci.image.layer.v1.tar+zstd";

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using MiniContainer.Images;
 
 namespace MiniContainer.Registry;
@@ -12,11 +11,7 @@ public sealed class Puller(ImageStore store)
 {
     private const int ConcurrentDownloads = 3;
 
-    public static string HostArchitecture => RuntimeInformation.OSArchitecture switch
-    {
-        Architecture.X64 => "amd64", Architecture.Arm64 => "arm64", Architecture.Arm => "arm", Architecture.X86 => "386",
-        var other => other.ToString().ToLowerInvariant(),
-    };
+    private static string HostArchitecture => ImageStore.HostArchitecture;
 
     /// <summary>Pulls <paramref name="reference"/> (a tag or a digest), or every tag of its repository with <paramref name="allTags"/>.</summary>
     public async Task PullAsync(ImageReference reference, AuthConfig auth, bool allTags, ProgressWriter progress, CancellationToken ct)
