@@ -139,6 +139,17 @@ internal static class RegistryCommands
         return command;
     }
 
+    /// <summary>`run`/`create` of an image that is not there: pull it, progress on stderr; a failure is the daemon's error.</summary>
+    internal static async Task PullForRunAsync(DockerClient client, string image)
+    {
+        var (repo, tag) = SplitReference(image);
+        if (tag.Length == 0) tag = "latest";
+        using var response = await client.SendAsync(HttpMethod.Post, $"/images/create?fromImage={ApiPaths.Query(repo)}&tag={ApiPaths.Query(tag)}", null, default, AuthHeader(repo));
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        try { await JsonMessageStream.DisplayAsync(stream, Stdio.Err, TerminalNative.IsTerminal(2)); }
+        catch (JsonMessageException e) { throw new ApiException(System.Net.HttpStatusCode.InternalServerError, e.Message); }
+    }
+
     /// <summary>"127.0.0.1:5000/app:v1" → ("127.0.0.1:5000/app", "v1"); "app@sha256:…" → ("app", "sha256:…").</summary>
     internal static (string Repository, string Tag) SplitReference(string reference)
     {
