@@ -9,11 +9,13 @@ public sealed partial class ImageStore
     /// <summary>One layer blob of an image, as push uploads it.</summary>
     public sealed record LayerBlob(string Digest, string MediaType, string Path, long Size, string DiffId);
 
-    /// <summary>A layer of a pulled image: the downloaded blob (null when the store has the layer already), its digest.</summary>
-    public sealed record PulledLayer(string? File, string Digest);
+    /// <summary>A layer of a pulled image: <paramref name="WaitForFile"/> blocks until its blob is downloaded and verified
+    /// and returns the file (null when the store has the layer already; it throws when the download failed).</summary>
+    public sealed record PulledLayer(Func<string?> WaitForFile, string Digest);
 
     /// <summary>
-    /// Stores a pulled image: each layer verified (blob digest, diff ID against the config) and unpacked, the image record,
+    /// Stores a pulled image: each layer unpacked (and its diff ID checked against the config) as soon as its download
+    /// is complete, while later ones still download; then the image record,
     /// then <paramref name="tag"/> (null for a pull by digest) and <paramref name="repoDigest"/> ("repo@sha256:…").
     /// <paramref name="progress"/>(layer index, "Extracting" / "Pull complete") as each layer goes in. All or nothing.
     /// </summary>
@@ -37,9 +39,10 @@ public sealed partial class ImageStore
                 string chainId = parent is null ? diffId : Digests.ChainIds([parent, diffId])[1];
                 if (staging.FindLayer(chainId) is null)
                 {
-                    string file = layers[i].File ?? throw new InvalidArchiveException($"layer {layers[i].Digest} was not downloaded and is not in the store");
+                    string file = layers[i].WaitForFile() ?? throw new InvalidArchiveException($"layer {layers[i].Digest} was not downloaded and is not in the store");
                     progress?.Invoke(i, "Extracting");
-                    StageLayer(staging, file, layers[i].Digest, diffId, parent, $"layer {layers[i].Digest}");
+                    // The download hashed the blob as it arrived; no second pass over it here.
+                    StageLayer(staging, file, layers[i].Digest, diffId, parent, $"layer {layers[i].Digest}", blobVerified: true);
                     progress?.Invoke(i, "Pull complete");
                 }
                 parent = chainId;

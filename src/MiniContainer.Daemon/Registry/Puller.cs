@@ -62,43 +62,57 @@ public sealed class Puller(ImageStore store)
         string workDir = store.NewWorkDir("pull");
         try
         {
-            var files = new string?[manifest.Layers.Count];
             using var slots = new SemaphoreSlim(ConcurrentDownloads);
             using var failed = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (missing.Count > ConcurrentDownloads) foreach (int i in missing.Skip(ConcurrentDownloads)) progress.Status("Waiting", LayerId(i));
-            var downloads = missing.Select(async i =>
+            var downloads = new Task<string>?[manifest.Layers.Count];
+            foreach (int i in missing) downloads[i] = DownloadAsync(i);
+
+            async Task<string> DownloadAsync(int i)
             {
                 await slots.WaitAsync(failed.Token);
                 try
                 {
                     var layer = manifest.Layers[i];
-                    string file = Path.Combine(workDir, layer.Digest[7..]);
-                    if (File.Exists(file)) { files[i] = file; return; }   // the same blob twice in one image
+                    string file = Path.Combine(workDir, $"{i}-{layer.Digest[7..]}");
                     await client.DownloadBlobAsync(repository, layer.Digest, layer.Size, file,
                         done => progress.Progress(LayerId(i), "Downloading", done, layer.Size), failed.Token);
                     progress.Status("Verifying Checksum", LayerId(i));
                     progress.Status("Download complete", LayerId(i));
-                    files[i] = file;
+                    return file;
                 }
                 catch { failed.Cancel(); throw; }
                 finally { slots.Release(); }
-            }).ToList();
-            try { await Task.WhenAll(downloads); }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-            {
-                // One download failed and cancelled the others: report that one.
-                throw downloads.Select(d => d.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException)
-                      ?? new RegistryException("a layer download was cancelled");
             }
 
-            var layers = manifest.Layers.Select((l, i) => new ImageStore.PulledLayer(files[i], l.Digest)).ToList();
-            await Task.Run(() =>
+            // Layers are unpacked bottom first, each as soon as it is in, while the ones above still download.
+            string? WaitFor(int i)
             {
-                if (existing is null)
-                    store.StorePulled(rawConfig, layers, tag, repoDigest, (i, status) => progress.Status(status, LayerId(i)));
-                else
-                    store.TagPulled(imageId, tag, repoDigest);
-            }, ct);
+                if (downloads[i] is not { } download) return null;
+                try { return download.GetAwaiter().GetResult(); }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    // Another download failed and cancelled this one: report that one.
+                    throw downloads.Select(d => d?.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException)
+                          ?? new RegistryException("a layer download was cancelled");
+                }
+            }
+            var layers = manifest.Layers.Select((l, i) => new ImageStore.PulledLayer(() => WaitFor(i), l.Digest)).ToList();
+            try
+            {
+                await Task.Run(() =>
+                {
+                    if (existing is null)
+                        store.StorePulled(rawConfig, layers, tag, repoDigest, (i, status) => progress.Status(status, LayerId(i)));
+                    else
+                        store.TagPulled(imageId, tag, repoDigest);
+                }, ct);
+            }
+            finally
+            {
+                failed.Cancel();   // a failed extraction stops the downloads still running
+                await Task.WhenAll(downloads.OfType<Task<string>>()).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
         }
         finally
         {
