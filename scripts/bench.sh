@@ -424,10 +424,11 @@ bench_load_pull() {
     hyperfine --warmup 1 --runs "$LOAD_RUNS" --time-unit millisecond --style basic --command-name "$2" \
       --prepare "$3" --export-json "$OUT/$1.json" "$4" >&2 || { failures+=("hyperfine failed for: $2"); rm -f "$OUT/$1.json"; }
   }
-  hfp mc-load "minicontainer load -i big.tar" "$mcq rmi -f mc-bench-big >/dev/null 2>&1; true" "$mcq load -i $archive"
-  hfp dk-load "docker load -i big.tar"        "$dkq rmi -f mc-bench-big >/dev/null 2>&1; true" "$dkq load -i $archive"
-  hfp mc-pull "minicontainer pull (local registry)" "$mcq rmi -f $ref >/dev/null 2>&1; true" "$mcq pull -q $ref"
-  hfp dk-pull "docker pull (local registry)"        "$dkq rmi -f $ref >/dev/null 2>&1; true" "$dkq pull -q $ref"
+  # Loaded and pulled, it is the same image (same config): every run starts with neither name, so nothing is reused.
+  hfp mc-load "minicontainer load -i big.tar" "$mcq rmi -f mc-bench-big $ref >/dev/null 2>&1; true" "$mcq load -i $archive"
+  hfp dk-load "docker load -i big.tar"        "$dkq rmi -f mc-bench-big $ref >/dev/null 2>&1; true" "$dkq load -i $archive"
+  hfp mc-pull "minicontainer pull (local registry)" "$mcq rmi -f mc-bench-big $ref >/dev/null 2>&1; true" "$mcq pull -q $ref"
+  hfp dk-pull "docker pull (local registry)"        "$dkq rmi -f mc-bench-big $ref >/dev/null 2>&1; true" "$dkq pull -q $ref"
   hfp sk-pull "skopeo copy docker:// → oci: (download only)" "rm -rf $ROOT/skopeo-oci" \
     "skopeo --insecure-policy copy -q --src-tls-verify=false docker://$ref oci:$ROOT/skopeo-oci:big"
   mc rmi -f "$ref" mc-bench-big >/dev/null 2>&1 || true
