@@ -13,7 +13,7 @@
 # /usr/bin/docker, the CLI from the same docker.io package as the daemon).
 set -euo pipefail
 
-SECTIONS=(run_exec build)
+SECTIONS=(run_exec build load_pull)
 
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 RUNS=${BENCH_RUNS:-30}
@@ -56,6 +56,7 @@ INSTALLED_DOCKER=false
 MC_IDS=()                      # short IDs of every container our minicontainerd made (from its log)
 OTHERS_LEFTOVERS=0             # new cleanup.sh --check lines that belong to other MiniContainer users
 RESULTS=""                     # Markdown being assembled
+REG_PID=""                     # docker-registry of the load_pull section
 failures=()                    # what went wrong (reported; makes the exit status nonzero)
 
 docker_pids() {  # live (not zombie) dockerd, containerd and containerd-shim* processes: "pid comm"
@@ -83,7 +84,7 @@ host_snapshot() {  # $1: file prefix
 # installing
 
 install_packages() {
-  local want=(hyperfine docker.io jq) missing=() p
+  local want=(hyperfine docker.io jq docker-registry skopeo) missing=() p
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing from Debian: ${missing[*]}"
@@ -408,6 +409,78 @@ bench_run_exec() {
 # ---------------------------------------------------------------------------------------------------
 # cleanup (trap EXIT) and the check that the host is as we found it
 
+# load_pull: a ~200 MB image (4 layers of 50 MB, half random, half base64 text) `load`ed from a docker-archive, and
+# pulled from a local registry (Debian's docker-registry, gzip layers pushed there by skopeo): ours vs docker
+# vs skopeo copy (download only, to an OCI layout). Each run starts without the image (rmi in --prepare).
+LOAD_RUNS=${BENCH_LOAD_RUNS:-5}
+
+make_big_image() {  # $1 output docker-archive
+  local dir="$ROOT/bigimage" i
+  mkdir -p "$dir"
+  # shellcheck source=../rootfs-fixtures/lib.sh
+  source "$repo/rootfs-fixtures/lib.sh"
+  for i in 1 2 3 4; do
+    mkdir -p "$dir/l$i/data"
+    head -c 25000000 /dev/urandom >"$dir/l$i/data/random-$i.bin"
+    head -c 18750000 /dev/urandom | base64 -w 100 >"$dir/l$i/data/text-$i.txt"
+    tar -C "$dir/l$i" -cf "$dir/layer$i.tar" data
+  done
+  write_docker_archive "$1" mc-bench-big latest '["sh"]' "$dir"/layer{1,2,3,4}.tar >/dev/null
+}
+
+start_registry() {
+  local d="$ROOT/registry" port
+  mkdir -p "$d/storage"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  printf 'version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$d/storage" "$port" >"$d/config.yml"
+  docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 &
+  REG_PID=$!
+  REGISTRY="127.0.0.1:$port"
+  wait_for 20 "$REG_PID" curl -sf "http://$REGISTRY/v2/" || die "docker-registry did not start: $(cat "$d/registry.log")"
+}
+
+bench_load_pull() {
+  start_minicontainer
+  start_docker
+  local archive="$ROOT/big.tar" size_mb
+  say "making a ~200 MB test image"
+  make_big_image "$archive"
+  start_registry
+  skopeo --insecure-policy copy -q --dest-tls-verify=false "docker-archive:$archive" "docker://$REGISTRY/bench/big:1" \
+    || die "skopeo could not push the test image to the local registry"
+  size_mb=$(tar -xOf "$archive" manifest.json | jq -r '.[0].Layers[]' | while read -r l; do tar -xOf "$archive" "$l" | wc -c; done \
+    | awk '{ s += $1 } END { printf "%.1f", s / 1e6 }')
+  local mcq="$MC_BIN/minicontainer -H unix://$MC_SOCK --no-autostart" dkq="$DOCKER_CLI -H unix://$DK_SOCK" ref="$REGISTRY/bench/big:1"
+  wait_for_quiet
+  hfp() {  # ID NAME PREPARE COMMAND: hyperfine with a prepare step (through sh), LOAD_RUNS runs, one warm-up
+    say "measuring: $2"
+    hyperfine --warmup 1 --runs "$LOAD_RUNS" --time-unit millisecond --style basic --command-name "$2" \
+      --prepare "$3" --export-json "$OUT/$1.json" "$4" >&2 || { failures+=("hyperfine failed for: $2"); rm -f "$OUT/$1.json"; }
+  }
+  # Loaded and pulled, it is the same image (same config): every run starts with neither name, so nothing is reused.
+  hfp mc-load "minicontainer load -i big.tar" "$mcq rmi -f mc-bench-big $ref >/dev/null 2>&1; true" "$mcq load -i $archive"
+  hfp dk-load "docker load -i big.tar"        "$dkq rmi -f mc-bench-big $ref >/dev/null 2>&1; true" "$dkq load -i $archive"
+  hfp mc-pull "minicontainer pull (local registry)" "$mcq rmi -f mc-bench-big $ref >/dev/null 2>&1; true" "$mcq pull -q $ref"
+  hfp dk-pull "docker pull (local registry)"        "$dkq rmi -f mc-bench-big $ref >/dev/null 2>&1; true" "$dkq pull -q $ref"
+  hfp sk-pull "skopeo copy docker:// → oci: (download only)" "rm -rf $ROOT/skopeo-oci" \
+    "skopeo --insecure-policy copy -q --src-tls-verify=false docker://$ref oci:$ROOT/skopeo-oci:big"
+  mc rmi -f "$ref" mc-bench-big >/dev/null 2>&1 || true
+  dk rmi -f "$ref" mc-bench-big >/dev/null 2>&1 || true
+
+  # Docker / MiniContainer here is the time ratio, i.e. how many times our throughput is Docker's (target ≥ 1).
+  report_table "Image load and pull, ${size_mb} MB of layers (hyperfine: 1 warm-up + $LOAD_RUNS runs, image removed before each)" \
+    "mc-load|minicontainer load -i big.tar||" \
+    "dk-load|docker load -i big.tar|ratio>=1|mc-load" \
+    "mc-pull|minicontainer pull $ref||" \
+    "dk-pull|docker pull $ref|ratio>=1|mc-pull" \
+    "sk-pull|skopeo copy docker://… oci:… (download only)||mc-pull"
+  local id; for id in mc-load dk-load mc-pull dk-pull sk-pull; do
+    [ -s "$OUT/$id.json" ] && note "- $id: $(awk -v mb="$size_mb" -v ms="$(ms "$id" median)" 'BEGIN { printf "%.0f MB/s", mb / (ms / 1000) }') (layer bytes / median)"
+  done
+  return 0
+}
+
 stop_pid() {  # $1 pid, $2 seconds before SIGKILL
   local pid=$1 i
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
@@ -454,6 +527,7 @@ cleanup() {
       else rm -f "$c"; fi
     done
   fi
+  [ -n "$REG_PID" ] && stop_pid "$REG_PID" 5   # the load_pull section's docker-registry
   if [ -n "$ROOT" ] && [ -d "$ROOT" ]; then
     findmnt -rn -o TARGET | grep -F "$ROOT/" | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
     [ "$(findmnt -rn -o TARGET | grep -cF "$ROOT")" = 0 ] && rm -rf --one-file-system "$ROOT"

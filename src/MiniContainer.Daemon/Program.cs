@@ -44,6 +44,7 @@ SystemRoutes.Map(router, paths, containers, images);
 ContainerRoutes.Map(router, containers, execs, images);
 ImageRoutes.Map(router, images, containers);
 BuildRoutes.Map(router, paths, images, containers);
+RegistryRoutes.Map(router, images);
 VolumeRoutes.Map(router, volumes, containers);
 
 var server = new HttpServer(options.Socket, router.DispatchAsync);
@@ -83,8 +84,9 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
                     case "--exec-root": execRoot = Next(); break;
                     case "-D" or "--debug": debug = true; break;
                     case "--userns-remap": remap = ParseRemap(Next()); break;
+                    case "--insecure-registry": MiniContainer.Registry.RegistryEndpoint.InsecureRegistries = [.. MiniContainer.Registry.RegistryEndpoint.InsecureRegistries, Next()]; break;
                     case "-h" or "--help":
-                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [--data-root DIR] [--exec-root DIR] [--userns-remap default|HOSTID:COUNT] [--debug]");
+                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [--data-root DIR] [--exec-root DIR] [--userns-remap default|HOSTID:COUNT] [--insecure-registry HOST[:PORT]|CIDR]... [--debug]");
                         return null;
                     default: throw new ArgumentException($"unknown flag: {a}");
                 }

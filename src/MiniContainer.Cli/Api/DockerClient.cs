@@ -64,9 +64,11 @@ internal sealed class DockerClient : IDisposable
     public static string Versioned(string path) => "/v" + ApiVersion + path;
 
     /// <summary>Sends a request and returns once the response headers are in (the body may still be streaming). Throws ApiException on 4xx/5xx.</summary>
-    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content = null, CancellationToken ct = default)
+    public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content = null, CancellationToken ct = default,
+                                                     IReadOnlyDictionary<string, string>? headers = null)
     {
         using var request = new HttpRequestMessage(method, Versioned(path)) { Content = content };
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>()) request.Headers.TryAddWithoutValidation(name, value);
         HttpResponseMessage response;
         try
         {

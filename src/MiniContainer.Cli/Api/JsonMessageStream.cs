@@ -51,26 +51,21 @@ internal static class JsonMessageStream
             throw new IOException("unexpected end of the daemon's progress stream: " + rest);
     }
 
-    /// <summary>Prints each message to <paramref name="output"/>; an error message ends the stream with a JsonMessageException.</summary>
-    public static async Task DisplayAsync(Stream stream, TextWriter output, CancellationToken ct = default)
+    /// <summary>Prints each message as docker does (progress bars redrawn in place on a terminal, plain lines otherwise);
+    /// an error message ends the stream with a JsonMessageException.</summary>
+    public static async Task DisplayAsync(Stream stream, TextWriter output, bool isTerminal = false, CancellationToken ct = default)
     {
+        var renderer = new Output.ProgressRenderer(output, isTerminal, TerminalWidth(isTerminal));
         await foreach (var node in ReadAsync(stream, ct))
         {
             if (node is not JsonObject m) continue;
-            string? error = (m["errorDetail"] as JsonObject)?["message"]?.GetValue<string>() ?? Str(m, "error");
-            if (!string.IsNullOrEmpty(error)) throw new JsonMessageException(error);
-
-            if (Str(m, "stream") is { } text) { output.Write(text); continue; }
-            if (m["aux"] is JsonObject aux && aux["ID"] is not null) continue;   // machine-readable duplicate of a status line
-            string? status = Str(m, "status");
-            if (status is null) continue;
-            var line = new StringBuilder();
-            if (Str(m, "id") is { Length: > 0 } id) line.Append(id).Append(": ");
-            line.Append(status);
-            if (Str(m, "progress") is { Length: > 0 } progress) line.Append(' ').Append(progress);
-            output.WriteLine(line.ToString());
+            try { renderer.Render(m); }
+            catch (Output.ProgressErrorException e) { throw new JsonMessageException(e.Message); }
         }
     }
+
+    static int TerminalWidth(bool isTerminal) =>
+        isTerminal && Terminal.TerminalNative.GetWindowSize(1) is { Cols: > 0 } size ? size.Cols : 200;
 
     static string? Str(JsonObject o, string key)
         => o[key] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;

@@ -223,7 +223,7 @@ internal static class ImageCommands
         }
         try
         {
-            await JsonMessageStream.DisplayAsync(stream, Stdio.Out);
+            await JsonMessageStream.DisplayAsync(stream, Stdio.Out, Stdio.OutIsTerminal);
             return ExitCodes.Ok;
         }
         catch (JsonMessageException e)

@@ -71,7 +71,7 @@ internal static class RunCommand
         return command;
     }
 
-    /// <summary>POST /containers/create; says "Unable to find image 'x:latest' locally" when the image is missing (no pulling yet).</summary>
+    /// <summary>POST /containers/create; when the image is missing, says "Unable to find image 'x:latest' locally", pulls it (progress on stderr) and creates again, as docker run does.</summary>
     static async Task<string> CreateAsync(DockerClient client, JsonObject config, string? name, string image)
     {
         string path = "/containers/create" + (string.IsNullOrEmpty(name) ? "" : "?name=" + ApiPaths.Query(name));
@@ -83,7 +83,8 @@ internal static class RunCommand
         catch (ApiException e) when (e.IsNotFound && e.Message.Contains("image", StringComparison.OrdinalIgnoreCase))
         {
             Stdio.Err.WriteLine($"Unable to find image '{ImageReference.WithDefaultTag(image)}' locally");
-            throw;
+            await RegistryCommands.PullForRunAsync(client, image);
+            response = await client.PostJsonAsync(path, config);
         }
         if (response?["Warnings"] is JsonArray warnings)
             foreach (var w in warnings)

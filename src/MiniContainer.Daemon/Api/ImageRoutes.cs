@@ -48,7 +48,7 @@ public static class ImageRoutes
             return ctx.WriteJsonNodeAsync(200, array);
         });
 
-        // docker import: fromSrc=- with the rootfs tarball as the body. fromImage (pull) comes with the registry issue.
+        // docker import: fromSrc=- with the rootfs tarball as the body. fromImage=: pull (RegistryRoutes).
         r.Map("POST", "/images/create", async ctx =>
         {
             if (ctx.Q("fromSrc") is { } src)
@@ -56,7 +56,7 @@ public static class ImageRoutes
                 if (src != "-") throw new BadRequestException("importing from a URL is not supported here: send the tarball in the request body (fromSrc=-)");
                 string? repo = ctx.Q("repo");
                 string? tag = ctx.Q("tag");
-                string? repoTag = string.IsNullOrEmpty(repo) ? null : repo.Contains(':') && !repo.EndsWith(':') ? repo : $"{repo}:{(string.IsNullOrEmpty(tag) ? "latest" : tag)}";
+                string? repoTag = string.IsNullOrEmpty(repo) ? null : repo.LastIndexOf(':') > repo.LastIndexOf('/') && !repo.EndsWith(':') ? repo : $"{repo}:{(string.IsNullOrEmpty(tag) ? "latest" : tag)}";
                 var changes = ctx.Query.TryGetValue("changes", out var c) ? c : new List<string>();
                 ImageConfigChanges? parsed = null;
                 foreach (string line in changes)
@@ -69,8 +69,7 @@ public static class ImageRoutes
                 await stream.WriteAsync(Encoding.UTF8.GetBytes(new JsonObject { ["status"] = image.Id }.ToJsonString() + "\n"));
                 return;
             }
-            string wanted = (ctx.Q("fromImage") ?? "") + (ctx.Q("tag") is { Length: > 0 } t ? ":" + t : "");
-            throw new NotFoundException($"pull access denied for {wanted}: this daemon cannot pull from registries yet (registry support comes with the images issue); load the image with `minicontainer load` instead");
+            await RegistryRoutes.PullAsync(ctx, images);
         });
 
         // docker commit: the container's image plus a layer of what the container changed.
@@ -128,7 +127,7 @@ public static class ImageRoutes
 
     private static bool ReferenceMatches(string repoTag, string pattern)
     {
-        string p = pattern.Contains(':') ? pattern : pattern + ":*";
+        string p = pattern.LastIndexOf(':') > pattern.LastIndexOf('/') ? pattern : pattern + ":*";
         var regex = "^" + System.Text.RegularExpressions.Regex.Escape(p).Replace("\\*", "[^/]*") + "$";
         return System.Text.RegularExpressions.Regex.IsMatch(repoTag, regex);
     }

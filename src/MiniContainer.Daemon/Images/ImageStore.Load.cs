@@ -87,7 +87,7 @@ public sealed partial class ImageStore
     }
 
     /// <summary>Docker's name for this machine's architecture ("amd64", "arm64").</summary>
-    private static string HostArchitecture => RuntimeInformation.OSArchitecture switch
+    internal static string HostArchitecture => RuntimeInformation.OSArchitecture switch
     {
         Architecture.X64 => "amd64",
         Architecture.Arm64 => "arm64",
@@ -267,13 +267,15 @@ public sealed partial class ImageStore
     /// Verifies a layer blob (digest = its name) and unpacks it into layers/.tmp-*/diff (diff ID = the config's),
     /// unless the store (or this staging) already has the layer. Caller holds _writeLock.
     /// </summary>
-    private LayerRecord StageLayer(Staging staging, string blobFile, string? expectedBlobDigest, string? expectedDiffId, string? parentChainId, string what)
+    private LayerRecord StageLayer(Staging staging, string blobFile, string? expectedBlobDigest, string? expectedDiffId, string? parentChainId, string what,
+                                   bool blobVerified = false)
     {
         string ChainOf(string diffId) => parentChainId is null ? diffId : Digests.ChainIds([parentChainId, diffId])[1];
 
         if (expectedDiffId != null && staging.FindLayer(ChainOf(expectedDiffId)) is { } known) return known;   // loaded before: reuse
 
-        string blobDigest = Digests.OfFile(blobFile);
+        // blobVerified: the caller hashed the bytes as they arrived (a registry download) and they matched expectedBlobDigest.
+        string blobDigest = blobVerified && expectedBlobDigest != null ? expectedBlobDigest : Digests.OfFile(blobFile);
         if (expectedBlobDigest != null && blobDigest != expectedBlobDigest)
             throw new InvalidArchiveException($"invalid archive: {what} is corrupt: its content has digest {blobDigest}, its name says {expectedBlobDigest}");
 
