@@ -188,11 +188,10 @@ public sealed class TreeExtractor : IDisposable
         long written = 0;
         if (entry.DataStream is { } data)
         {
-            var output = new FileStream(file, FileAccess.Write, 0);   // unbuffered, and not disposed: the handle is the caller's
             int n;
             while ((n = data.Read(_buffer)) > 0)
             {
-                output.Write(_buffer, 0, n);
+                RandomAccess.Write(file, _buffer.AsSpan(0, n), written);   // pwrite(2): the handle stays ours
                 written += n;
             }
         }
