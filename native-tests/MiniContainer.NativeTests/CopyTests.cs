@@ -125,6 +125,28 @@ public sealed class CopyTests(DaemonFixture fixture, ITestOutputHelper output) :
         Run("rm", "-f", c).Ok();
     }
 
+    [Fact]
+    public void Copying_into_a_read_only_mount_or_rootfs_is_refused_and_writes_nothing()
+    {
+        string ro = Path.Combine(_host, "ro");
+        Directory.CreateDirectory(ro);
+        File.WriteAllText(Path.Combine(_host, "f"), "x");
+        string c = Support.Unique("cpro");
+        Run("run", "-d", "--name", c, "-v", $"{ro}:/ro:ro", "busybox", "sleep", "600").Ok();
+        var r = Run("cp", Path.Combine(_host, "f"), $"{c}:/ro/");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("mounted volume is marked read-only", r.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(ro));
+        Run("rm", "-f", c).Ok();
+
+        string rootRo = Support.Unique("cprofs");
+        Run("run", "-d", "--read-only", "--name", rootRo, "busybox", "sleep", "600").Ok();
+        var rootfs = Run("cp", Path.Combine(_host, "f"), $"{rootRo}:/tmp/");
+        Assert.Equal(1, rootfs.ExitCode);
+        Assert.Contains("container rootfs is marked read-only", rootfs.Stderr);
+        Run("rm", "-f", rootRo).Ok();
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
