@@ -111,18 +111,25 @@ public sealed class CopyTests(DaemonFixture fixture, ITestOutputHelper output) :
     }
 
     [Fact]
-    public void Archive_mode_keeps_owners_otherwise_files_belong_to_root()
+    public void Owners_and_modes_are_kept_and_archive_mode_gives_files_to_the_containers_user()
     {
-        string c = Running();
         string f = Path.Combine(_host, "owned");
         File.WriteAllText(f, "x");
         File.SetUnixFileMode(f, (UnixFileMode)0b111_101_000);   // 0750
         Daemon.Exec("chown", ["1234:5678", f]).Ok();
-        Run("cp", "-a", f, $"{c}:/tmp/kept").Ok();
-        Run("cp", f, $"{c}:/tmp/root").Ok();
-        Assert.Equal("1234:5678 750\n", Run("exec", c, "stat", "-c", "%u:%g %a", "/tmp/kept").Ok().Stdout);
-        Assert.Equal("0:0 750\n", Run("exec", c, "stat", "-c", "%u:%g %a", "/tmp/root").Ok().Stdout);
+        // As dockerd does: the numeric owners of the copied files, with or without -a when the container has no user…
+        string c = Running();
+        Run("cp", "-a", f, $"{c}:/tmp/a").Ok();
+        Run("cp", f, $"{c}:/tmp/plain").Ok();
+        Assert.Equal("1234:5678 750\n", Run("exec", c, "stat", "-c", "%u:%g %a", "/tmp/a").Ok().Stdout);
+        Assert.Equal("1234:5678 750\n", Run("exec", c, "stat", "-c", "%u:%g %a", "/tmp/plain").Ok().Stdout);
         Run("rm", "-f", c).Ok();
+        // …and with -a the container's --user (looked up in the container's /etc/passwd: nobody is 65534 in busybox).
+        string u = Support.Unique("cpuser");
+        Run("run", "-d", "--name", u, "--user", "nobody", "busybox", "sleep", "600").Ok();
+        Run("cp", "-a", f, $"{u}:/tmp/a").Ok();
+        Assert.Equal("65534:65534 750\n", Run("exec", u, "stat", "-c", "%u:%g %a", "/tmp/a").Ok().Stdout);
+        Run("rm", "-f", u).Ok();
     }
 
     [Fact]

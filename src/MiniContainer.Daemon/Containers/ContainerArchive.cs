@@ -181,7 +181,7 @@ public sealed class ContainerArchive(ContainerService containers)
         {
             if (Kernel.StatAt(dir, "") is not { IsDirectory: true }) throw new BadRequestException("extraction point is not a directory");
             CheckWritable(c, root.Resolve(abs));
-            var options = new ExtractOptions(KeepOwners: copyUidGid, MapId: ToHostId(c), NoOverwriteDirNonDir: noOverwriteDirNonDir);
+            var options = OwnerOptions(c, root, copyUidGid) with { MapId = ToHostId(c), NoOverwriteDirNonDir = noOverwriteDirNonDir };
             // The extraction is synchronous file work: off the request's thread, reading the body as it arrives.
             try { return await Task.Run(() => TreeExtractor.Extract(Compression.Decompress(body, out _), destination, options)); }
             catch (UnsafeArchiveException e) { throw new BadRequestException(e.Message); }
@@ -192,6 +192,35 @@ public sealed class ContainerArchive(ContainerService containers)
             }
         }
     });
+
+    /// <summary>
+    /// Owners as dockerd sets them: the archive's own (numeric) uid/gid — what the client's files had — and with
+    /// copyUIDGID (cp -a) the container's configured user, looked up in the container's /etc/passwd and /etc/group
+    /// (dockerd looks in the host's), when it has one.
+    /// </summary>
+    private static ExtractOptions OwnerOptions(Container c, RootedDirectory root, bool copyUidGid)
+    {
+        string user = c.Record.Config.User ?? "";
+        if (!copyUidGid || user.Length == 0) return new ExtractOptions(KeepOwners: true);
+        try
+        {
+            var resolved = UserLookup.Resolve(user, ReadText(root, "/etc/passwd"), ReadText(root, "/etc/group"));
+            return new ExtractOptions(KeepOwners: false, Uid: resolved.Uid, Gid: resolved.Gid);
+        }
+        catch (Exception e) when (e is not ApiException) { throw new BadRequestException($"cp -a: cannot resolve the container's user \"{user}\": {e.Message}"); }
+    }
+
+    private static string? ReadText(RootedDirectory root, string path)
+    {
+        try
+        {
+            using var file = root.Open(path, Kernel.O_RDONLY | Kernel.O_NONBLOCK);
+            if (Kernel.StatAt(file, "") is not { Kind: FileKind.RegularFile, Size: < 1 << 20 }) return null;
+            using var stream = new FileStream(file, FileAccess.Read, 0);
+            return new StreamReader(stream).ReadToEnd();
+        }
+        catch (KernelException) { return null; }
+    }
 
     /// <summary>Docker's checks before writing: a read-only volume or bind mount, or a read-only rootfs outside any mount.</summary>
     private static void CheckWritable(Container c, string resolved)
