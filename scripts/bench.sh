@@ -461,6 +461,20 @@ bench_volume_write() {
   printf '%s\n' "$t"
 }
 
+# ---------------------------------------------------------------------------------------------------
+# cleanup (trap EXIT) and the check that the host is as we found it
+
+stop_pid() {  # $1 pid, $2 seconds before SIGKILL
+  local pid=$1 i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < $2 * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  say "pid $pid did not stop on SIGTERM: SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  sleep 0.2
+}
+
+cleaned=false
 cleanup() {
   $cleaned && return 0; cleaned=true
   set +e
