@@ -13,7 +13,7 @@
 # /usr/bin/docker, the CLI from the same docker.io package as the daemon).
 set -euo pipefail
 
-SECTIONS=(run_exec build load_pull)
+SECTIONS=(run_exec build load_pull cp volume_write)
 
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 RUNS=${BENCH_RUNS:-30}
@@ -404,6 +404,96 @@ bench_run_exec() {
   note "MiniContainer, sanity after the measurements: $left containers left besides the sleeper (want 0), $shims shim process(es) (want 1); daemon open fds: $fds0 at start → $fds1 after $((RUNS + WARMUP)) run --rm → $fds2 with the sleeper running → $fds3 after $((RUNS + WARMUP)) execs. Network interfaces a container sees: MiniContainer default: $MC_NET_DEFAULT; Docker default (dockerd --bridge=none, so no docker0/veth): $DK_NET_DEFAULT; Docker --network none: $DK_NET_NONE."
   [ "$left" = 0 ] || failures+=("MiniContainer left $left containers after run --rm")
   [ "$shims" = 1 ] || failures+=("MiniContainer had $shims shim processes with one container running")
+}
+
+
+# --- cp: a 1 GiB tree (4 × 192 MiB files + 16384 × 16 KiB files in 64 directories) into and out of a running
+# container, minicontainer cp vs docker cp in the same run. Each copy is timed BENCH_CP_RUNS times (default 3);
+# the table shows the median wall time and the throughput it means.
+make_cp_tree() {  # $1 directory
+  local t=$1 i
+  mkdir -p "$t/big" "$t/small/d0"
+  for i in 1 2 3 4; do head -c $((192 << 20)) /dev/urandom >"$t/big/file$i"; done
+  for i in $(seq 1 256); do head -c 16384 /dev/urandom >"$t/small/d0/f$i"; done
+  for i in $(seq 1 63); do cp -r "$t/small/d0" "$t/small/d$i"; done
+  sync
+}
+
+time_s() {  # runs "$@", prints its wall time in seconds
+  local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
+  awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+bench_cp() {
+  start_minicontainer
+  start_docker
+  local tree="$ROOT/cp-tree" out="$ROOT/cp-out" runs=${BENCH_CP_RUNS:-3} i bytes
+  say "making the 1 GiB cp tree in $tree"
+  make_cp_tree "$tree"
+  bytes=$(du -sb "$tree" | cut -f1)
+  mc run -d --name mc-bench-cp "$IMAGE" sleep 3600 >/dev/null
+  dk run -d --name mc-bench-cp --network none "$IMAGE" sleep 3600 >/dev/null
+  wait_for_quiet
+  local -a mc_in=() mc_out=() dk_in=() dk_out=()
+  for i in $(seq 1 "$runs"); do
+    say "cp round $i of $runs"
+    mc exec mc-bench-cp rm -rf /tmp/tree; sync
+    mc_in+=("$(time_s mc cp "$tree" mc-bench-cp:/tmp/tree)"); sync
+    rm -rf "$out"; mc_out+=("$(time_s mc cp mc-bench-cp:/tmp/tree "$out")"); sync
+    dk exec mc-bench-cp rm -rf /tmp/tree; sync
+    dk_in+=("$(time_s dk cp "$tree" mc-bench-cp:/tmp/tree)"); sync
+    rm -rf "$out"; dk_out+=("$(time_s dk cp mc-bench-cp:/tmp/tree "$out")"); sync
+  done
+  [ "$(du -sb "$out" | cut -f1)" = "$bytes" ] || failures+=("cp: the tree copied back out has a different size")
+  rm -rf "$out" "$tree"
+  mc rm -f mc-bench-cp >/dev/null; dk rm -f mc-bench-cp >/dev/null
+  local t; t="### cp of a 1 GiB tree (4 × 192 MiB + 16384 × 16 KiB files), median of $runs"$'\n\n'
+  t+="| direction | MiniContainer (s) | Docker (s) | MiniContainer MB/s | Docker MB/s | Docker / MiniContainer | target | |"$'\n'
+  t+="|---|---:|---:|---:|---:|---:|---|---|"$'\n'
+  local dir m d
+  for dir in in out; do
+    if [ "$dir" = in ]; then m=$(median "${mc_in[@]}"); d=$(median "${dk_in[@]}"); else m=$(median "${mc_out[@]}"); d=$(median "${dk_out[@]}"); fi
+    t+="| host → container ($dir) | $m | $d | $(awk -v b="$bytes" -v s="$m" 'BEGIN { printf "%.0f", b / s / 1e6 }') | $(awk -v b="$bytes" -v s="$d" 'BEGIN { printf "%.0f", b / s / 1e6 }') | $(awk -v a="$d" -v b="$m" 'BEGIN { printf "%.2f×", a / b }') | not slower than Docker | $(verdict le "$m" "$d") |"$'\n'
+  done
+  t=${t/host → container (out)/container → host}
+  t=${t/host → container (in)/host → container}
+  t+=$'\n'"All runs (s): mc in ${mc_in[*]} · docker in ${dk_in[*]} · mc out ${mc_out[*]} · docker out ${dk_out[*]}"$'\n'
+  RESULTS+="$t"$'\n'
+  printf '%s\n' "$t"
+}
+
+# --- volume_write: sequential write throughput inside a container into a named volume vs the same dd on the host
+# (same file system: the volume lives under the daemon's data root): dd of 1 GiB with conv=fsync, timed from the
+# host around the whole command (busybox's dd prints no rate; an exec into a running container adds ~25 ms),
+# best of BENCH_DD_RUNS (3).
+mbps() { awk -v s="$1" 'BEGIN { printf "%.1f", 1073741824 / s / 1e6 }'; }
+
+bench_volume_write() {
+  start_minicontainer
+  local runs=${BENCH_DD_RUNS:-3} i host=() vol=() hostdir="$ROOT/dd-host"
+  mkdir -p "$hostdir"
+  mc volume create mc-bench-dd >/dev/null
+  mc run -d --name mc-bench-dd -v mc-bench-dd:/data "$IMAGE" sleep 3600 >/dev/null
+  wait_for_quiet
+  for i in $(seq 1 "$runs"); do
+    say "volume write round $i of $runs"
+    host+=("$(mbps "$(time_s dd if=/dev/zero of="$hostdir/f" bs=1M count=1024 conv=fsync status=none)")"); rm -f "$hostdir/f"; sync
+    vol+=("$(mbps "$(time_s mc exec mc-bench-dd dd if=/dev/zero of=/data/f bs=1M count=1024 conv=fsync)")")
+    mc exec mc-bench-dd rm -f /data/f; sync
+  done
+  mc rm -f mc-bench-dd >/dev/null
+  mc volume rm mc-bench-dd >/dev/null
+  rm -rf "$hostdir"
+  local h v; h=$(printf '%s\n' "${host[@]}" | sort -g | tail -1); v=$(printf '%s\n' "${vol[@]}" | sort -g | tail -1)
+  local ratio; ratio=$(awk -v a="$v" -v b="$h" 'BEGIN { printf "%.2f", a / b }')
+  local t; t="### Write throughput: dd 1 GiB conv=fsync, best of $runs"$'\n\n'
+  t+="| where | MB/s | all runs (MB/s) |"$'\n'"|---|---:|---|"$'\n'
+  t+="| host disk (same file system) | $h | ${host[*]} |"$'\n'
+  t+="| container → named volume | $v | ${vol[*]} |"$'\n\n'
+  t+="Volume / host: ${ratio} (target ≥ 0.90: $(verdict ge "$ratio" 0.90))"$'\n'
+  RESULTS+="$t"$'\n'
+  printf '%s\n' "$t"
 }
 
 # ---------------------------------------------------------------------------------------------------

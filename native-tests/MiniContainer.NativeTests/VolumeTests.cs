@@ -25,6 +25,30 @@ public sealed class VolumeTests(DaemonFixture fixture, ITestOutputHelper output)
     }
 
     [Fact]
+    public void Data_in_a_named_volume_and_a_bind_mount_survives_rm_a_new_container_and_a_daemon_restart()
+    {
+        string vol = Support.Unique("persist"), writer = Support.Unique("writer");
+        string dir = Path.Combine(_d.Root, Support.Unique("persist-bind"));
+        _d.Run("run", "--name", writer, "-v", $"{vol}:/v", "-v", $"{dir}:/b", "busybox", "sh", "-c", "echo in-volume > /v/f && echo in-bind > /b/f").Ok();
+        _d.Run("rm", writer).Ok();
+        Assert.Equal("in-volume\nin-bind\n", _d.Run("run", "--rm", "-v", $"{vol}:/v", "-v", $"{dir}:/b", "busybox", "cat", "/v/f", "/b/f").Ok().Stdout);
+        _d.Stop();
+        _d.Start();
+        Assert.Contains(vol, _d.Run("volume", "ls", "-q").Ok().Stdout.Lines());
+        Assert.Equal("in-volume\nin-bind\n", _d.Run("run", "--rm", "-v", $"{vol}:/v:ro", "-v", $"{dir}:/b:ro", "busybox", "cat", "/v/f", "/b/f").Ok().Stdout);
+        _d.Run("volume", "rm", vol).Ok();
+    }
+
+    [Fact]
+    public void An_invalid_volume_name_is_refused_and_creates_nothing()
+    {
+        var r = _d.Run("volume", "create", "no/slashes");
+        Assert.Equal(1, r.ExitCode);
+        Assert.Contains("includes invalid characters for a local volume name", r.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_d.DataRoot, "volumes", "no")));
+    }
+
+    [Fact]
     public void A_read_only_bind_mount_can_be_read_but_not_written_and_a_missing_host_dir_is_created()
     {
         string dir = Path.Combine(_d.Root, Support.Unique("bind"));
@@ -98,6 +122,10 @@ public sealed class VolumeTests(DaemonFixture fixture, ITestOutputHelper output)
     [InlineData("-v", "/tmp:/", "destination can't be '/'")]
     [InlineData("-v", "/tmp:/x:bogus", "invalid mode: bogus")]
     [InlineData("--mount", "type=bind,source=/mc-no-such-dir,target=/x", "bind source path does not exist")]
+    [InlineData("--mount", "type=volume,target=/x,bogus=1", "unexpected key 'bogus' in 'bogus=1'")]
+    [InlineData("-v", "bad@name:/x", "includes invalid characters for a local volume name")]
+    [InlineData("--mount", "type=bind,source=relative/dir,target=/x", "mount path must be absolute")]
+    [InlineData("--mount", "type=volume,source=v1,target=/", "destination can't be '/'")]
     public void Bad_mount_specifications_are_clear_errors_and_create_nothing(string flag, string value, string message)
     {
         string before = Support.PsAll(_d);

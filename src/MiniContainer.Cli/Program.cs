@@ -35,6 +35,7 @@ namespace MiniContainer.Cli
             foreach (var c in RegistryCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in SystemCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in VolumeCommands.Create(context)) root.Subcommands.Add(c);
+            root.Subcommands.Add(CopyCommand.Create(context));
 
             root.SetAction(parse =>
             {

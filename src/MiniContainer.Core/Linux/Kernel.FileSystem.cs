@@ -16,7 +16,7 @@ public enum FileKind
 /// <summary>What lstat says about a path: the link itself, never what a symlink points to.</summary>
 public readonly record struct FileStatus(
     FileKind Kind, uint Permissions, uint Uid, uint Gid, long Size, ulong Inode, uint LinkCount,
-    uint DeviceMajor, uint DeviceMinor, DateTimeOffset ModificationTime)
+    uint DeviceMajor, uint DeviceMinor, DateTimeOffset ModificationTime, ulong Device = 0)
 {
     public bool IsDirectory => Kind == FileKind.Directory;
     public bool IsSymbolicLink => Kind == FileKind.SymbolicLink;
@@ -36,9 +36,14 @@ public static partial class Kernel
             if (errno == 2 /* ENOENT */) return null;
             throw new KernelException($"statx({path}, AT_SYMLINK_NOFOLLOW)", errno);
         }
+        return ToStatus(st);
+    }
+
+    private static FileStatus ToStatus(in Libc.Statx st)
+    {
         var mtime = DateTimeOffset.FromUnixTimeSeconds(st.MTime.Seconds).AddTicks(st.MTime.Nanoseconds / 100);
         return new FileStatus((FileKind)(st.Mode & 0xF000), st.Mode & 0xFFFu, st.Uid, st.Gid, (long)st.Size,
-            st.Inode, st.LinkCount, st.RdevMajor, st.RdevMinor, mtime);
+            st.Inode, st.LinkCount, st.RdevMajor, st.RdevMinor, mtime, MakeDevice(st.DevMajor, st.DevMinor));
     }
 
     /// <summary>lchown(2): set the owner and group of path; a symlink itself is changed, not its target.</summary>

@@ -11,6 +11,17 @@ public static class SecureJoin
     public static string Resolve(string root, string path)
     {
         root = Path.GetFullPath(root).TrimEnd('/');
+        // LinkTarget is the link's text even when it dangles, and null for anything that is not a symlink.
+        return root + ResolveInRoot(inRoot => new FileInfo(root + inRoot).LinkTarget, path);
+    }
+
+    /// <summary>
+    /// The same walk, with the root left abstract: <paramref name="readLink"/> gets an absolute in-root path
+    /// ("/a/b") and returns the text of the symlink there, or null when it is not one. Returns the resolved
+    /// absolute in-root path ("/" for the root itself). Pure: unit-tested with a dictionary of links.
+    /// </summary>
+    public static string ResolveInRoot(Func<string, string?> readLink, string path)
+    {
         var pending = new Stack<string>(path.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
         var resolved = new List<string>();
         int links = 0;
@@ -19,9 +30,7 @@ public static class SecureJoin
             string part = pending.Pop();
             if (part == ".") continue;
             if (part == "..") { if (resolved.Count > 0) resolved.RemoveAt(resolved.Count - 1); continue; }
-            string candidate = root + "/" + string.Join('/', resolved.Append(part));
-            // LinkTarget is the link's text even when it dangles, and null for anything that is not a symlink.
-            string? target = new FileInfo(candidate).LinkTarget;
+            string? target = readLink("/" + string.Join('/', resolved.Append(part)));
             if (target is null)
             {
                 resolved.Add(part);
@@ -31,6 +40,6 @@ public static class SecureJoin
             if (target.StartsWith('/')) resolved.Clear();          // absolute: from the container's root
             foreach (string t in target.Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse()) pending.Push(t);
         }
-        return root + "/" + string.Join('/', resolved);
+        return "/" + string.Join('/', resolved);
     }
 }

@@ -121,6 +121,8 @@ public static class ContainerRoutes
             await buffered.FlushAsync();
         });
 
+        ArchiveRoutes.Map(r, containers);
+
         r.Map("GET", "/containers/{id}/changes", ctx =>
         {
             var c = containers.Get(ctx.R("id"));

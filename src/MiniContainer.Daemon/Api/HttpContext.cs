@@ -16,13 +16,13 @@ public sealed class HttpContext
     public Dictionary<string, string> Headers { get; }
     public Stream Body { get; }
     public Dictionary<string, string> Route { get; set; } = new();
+    /// <summary>Extra response headers (e.g. X-Docker-Container-Path-Stat), sent with whatever response follows.</summary>
+    public Dictionary<string, string> ResponseHeaders { get; } = new();
     public bool ResponseStarted { get; private set; }
     public bool Hijacked { get; private set; }
     public bool CloseAfter { get; private set; }
     internal void CloseAfterResponse() => CloseAfter = true;
     private ChunkedWriteStream? _chunked;
-    /// <summary>Extra response headers (e.g. /_ping's Builder-Version), written with the status line.</summary>
-    public Dictionary<string, string> ResponseHeaders { get; } = new();
 
     public const string ApiVersion = "1.47", MinApiVersion = "1.24";
 
@@ -66,8 +66,9 @@ public sealed class HttpContext
     private string Head(int status, string? contentType, string framing) =>
         $"HTTP/1.1 {status} {Reason(status)}\r\n" +
         (contentType != null ? $"Content-Type: {contentType}\r\n" : "") +
+        string.Concat(ResponseHeaders.Select(h => $"{h.Key}: {h.Value}\r\n")) +
         $"Api-Version: {ApiVersion}\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: MiniContainer/{DaemonInfo.Version} (linux)\r\n" +
-        $"Date: {DateTime.UtcNow:R}\r\n" + string.Concat(ResponseHeaders.Select(h => $"{h.Key}: {h.Value}\r\n")) + (CloseAfter && status != 101 ? "Connection: close\r\n" : "") + framing + "\r\n";
+        $"Date: {DateTime.UtcNow:R}\r\n" + (CloseAfter && status != 101 ? "Connection: close\r\n" : "") + framing + "\r\n";
 
     public async Task WriteBytesAsync(int status, string? contentType, byte[] body)
     {

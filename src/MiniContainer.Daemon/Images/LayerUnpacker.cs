@@ -85,19 +85,9 @@ public static class LayerUnpacker
     public static string? CleanEntryPath(string name)
     {
         if (name.Contains('\0')) throw new InvalidArchiveException($"refusing to extract \"{name.Replace("\0", "\\0")}\": the name contains a NUL byte");
-        var parts = new List<string>();
-        foreach (string part in name.Split('/'))
-        {
-            if (part is "" or ".") continue;
-            if (part == "..")
-            {
-                if (parts.Count == 0) throw new InvalidArchiveException($"refusing to extract \"{name}\": the path leads outside the layer");
-                parts.RemoveAt(parts.Count - 1);
-                continue;
-            }
-            parts.Add(part);
-        }
-        return parts.Count == 0 ? null : string.Join('/', parts);
+        if (!MiniContainer.Storage.TarNames.TryClean(name, out string? clean))
+            throw new InvalidArchiveException($"refusing to extract \"{name}\": the path leads outside the layer");
+        return clean;
     }
 
     /// <summary>Applies tar entries one by one under a root directory, keeping the rules above.</summary>
