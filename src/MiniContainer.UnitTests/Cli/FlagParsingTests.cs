@@ -273,3 +273,38 @@ public sealed class ExitCodeTests
     [InlineData("cgroup: something else broke", 125)]
     public void Start_failures_map_like_docker(string message, int code) => Assert.Equal(code, RunCommand.StartFailureExitCode(message));
 }
+
+/// <summary>Docker's management commands (`image ls`, `container run`…) are the same commands under a group name.</summary>
+public sealed class CommandGroupTests
+{
+    static ParseResult ParseCli(params string[] args)
+    {
+        var root = CliApp.BuildRoot(new CliContext());
+        var parse = root.Parse(ArgumentPreparer.Prepare(root, args), new ParserConfiguration { ResponseFileTokenReplacer = null });
+        Assert.Empty(parse.Errors);
+        return parse;
+    }
+
+    [Theory]
+    [InlineData("image", "ls", "images")]
+    [InlineData("image", "rm", "rmi")]
+    [InlineData("container", "ls", "ps")]
+    [InlineData("container", "rm", "rm")]
+    public void An_alias_runs_the_original_action(string group, string alias, string original)
+    {
+        var root = CliApp.BuildRoot(new CliContext());
+        var groupCommand = root.Subcommands.Single(c => c.Name == group);
+        var aliasCommand = groupCommand.Subcommands.Single(c => c.Name == alias);
+        Assert.Same(root.Subcommands.Single(c => c.Name == original).Action, aliasCommand.Action);
+    }
+
+    [Fact]
+    public void Flags_and_the_command_line_after_the_image_work_under_the_group()
+    {
+        var parse = ParseCli("container", "run", "--rm", "-e", "A=1", "busybox", "ls", "-l");
+        Assert.Equal("run", parse.CommandResult.Command.Name);
+        Assert.True(parse.GetValue<bool>("--rm"));
+        Assert.Equal(["ls", "-l"], parse.GetValue<string[]>("COMMAND")!);
+        Assert.True(ParseCli("image", "ls", "-q").GetValue<bool>("--quiet"));
+    }
+}
