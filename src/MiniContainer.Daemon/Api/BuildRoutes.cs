@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using MiniContainer.Build;
 using MiniContainer.Containers;
 using MiniContainer.Images;
+using MiniContainer.Registry;
 using MiniContainer.Runtime;
 using MiniContainer.Storage;
 
@@ -43,7 +44,7 @@ public static class BuildRoutes
                 catch (InvalidArchiveException e) { throw new BuildException("the build context is not a valid tar archive: " + e.Message); }
                 string dockerfileText = ReadDockerfile(context, options.Dockerfile);
 
-                var builder = new Builder(images, containers, cache, workDir, output);
+                var builder = new Builder(images, containers, cache, workDir, output) { RegistryCredentials = RegistryConfig(ctx) };
                 var image = await builder.BuildAsync(context, dockerfileText, options);
                 await output.ImageIdAsync(image.Id);
                 await output.LineAsync($"Successfully built {image.ShortId}");
@@ -103,6 +104,33 @@ public static class BuildRoutes
     }
 
     /// <summary>buildargs / labels: a JSON object of strings (null: a build arg given without a value).</summary>
+    /// <summary>X-Registry-Config, which docker build sends: base64url JSON of registry → credentials (config.json's
+    /// "auths"), for FROM images the daemon must pull. Keys may be "host:port", a URL, or Docker Hub's index URL.</summary>
+    private static Func<string, AuthConfig> RegistryConfig(HttpContext ctx)
+    {
+        if (!ctx.Headers.TryGetValue("X-Registry-Config", out string? header) || string.IsNullOrWhiteSpace(header)) return _ => AuthConfig.Anonymous;
+        var byRegistry = new Dictionary<string, AuthConfig>(StringComparer.OrdinalIgnoreCase);
+        try
+        {
+            string text = header.Trim().Replace('-', '+').Replace('_', '/');
+            text = text.PadRight(text.Length + (4 - text.Length % 4) % 4, '=');
+            if (JsonNode.Parse(Convert.FromBase64String(text)) is JsonObject map)
+                foreach (var (key, value) in map)
+                    if (value is JsonObject entry)
+                        byRegistry[RegistryHost(key)] = AuthConfig.FromJson(System.Text.Encoding.UTF8.GetBytes(entry.ToJsonString()));
+        }
+        catch (Exception e) when (e is FormatException or JsonException) { throw new BadRequestException("invalid X-Registry-Config header: " + e.Message); }
+        return domain => byRegistry.TryGetValue(domain, out var auth) ? auth : AuthConfig.Anonymous;
+    }
+
+    /// <summary>"https://index.docker.io/v1/" → docker.io, "http://127.0.0.1:5000/v2/" → 127.0.0.1:5000, "host:5000" stays.</summary>
+    internal static string RegistryHost(string key)
+    {
+        string host = key.Contains("://", StringComparison.Ordinal) ? key[(key.IndexOf("://", StringComparison.Ordinal) + 3)..] : key;
+        host = host.Split('/')[0];
+        return host is "index.docker.io" or "registry-1.docker.io" ? "docker.io" : host;
+    }
+
     private static Dictionary<string, string?> JsonMap(string? json, string what)
     {
         var result = new Dictionary<string, string?>(StringComparer.Ordinal);

@@ -12,6 +12,9 @@ public sealed class BuildOutput(Stream stream, bool quiet)
 {
     private readonly SemaphoreSlim _lock = new(1, 1);
 
+    /// <summary>Where other JSON messages (a FROM's pull progress) go: nowhere with -q.</summary>
+    public Stream ProgressStream => quiet ? Stream.Null : stream;
+
     public Task LineAsync(string text) => quiet ? Task.CompletedTask : WriteAsync(new JsonObject { ["stream"] = text + "\n" });
 
     /// <summary>Raw output of a RUN step, passed on as it comes.</summary>

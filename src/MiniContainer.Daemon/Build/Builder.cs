@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MiniContainer.Containers;
 using MiniContainer.Images;
+using MiniContainer.Registry;
 using MiniContainer.Runtime;
 
 namespace MiniContainer.Build;
@@ -19,6 +20,26 @@ public sealed record BuildOptions(
 /// </summary>
 public sealed partial class Builder(ImageStore images, ContainerService containers, BuildCache cache, string workDir, BuildOutput output)
 {
+    /// <summary>Credentials for registries FROM pulls from (X-Registry-Config: registry → auth), anonymous otherwise.</summary>
+    public Func<string, AuthConfig> RegistryCredentials { get; init; } = _ => AuthConfig.Anonymous;
+
+    /// <summary>FROM an image this daemon does not have: pull it first, as `docker build` does, the pull's progress in the build output.</summary>
+    private async Task<Image> PullBaseImageAsync(string reference)
+    {
+        ImageReference parsed;
+        try { parsed = ImageReference.Parse(reference); }
+        catch (InvalidReferenceException e) { throw new BuildException(e.Message); }
+        var progress = new ProgressWriter(() => Task.FromResult(output.ProgressStream));
+        try { await new Puller(images).PullAsync(parsed, RegistryCredentials(parsed.Domain), allTags: false, progress, CancellationToken.None); }
+        catch (Exception e) when (e is RegistryException or InvalidArchiveException or IOException or InvalidOperationException)
+        {
+            await progress.CompleteAsync();
+            throw new BuildException(e.Message);
+        }
+        await progress.CompleteAsync();
+        return images.Find(reference) ?? throw new BuildException($"No such image: {reference}");
+    }
+
     /// <summary>Build args every Dockerfile may use without declaring them (kept out of the image's history).</summary>
     private static readonly HashSet<string> ProxyArgs = new(StringComparer.Ordinal)
     {
@@ -120,8 +141,7 @@ public sealed partial class Builder(ImageStore images, ContainerService containe
         }
         else
         {
-            var baseImage = FindStage(reference)?.Image ?? images.Find(reference)
-                ?? throw new BuildException($"pull access denied for {reference}: No such image: {reference} (this daemon cannot pull during a build yet: load the image first)");
+            var baseImage = FindStage(reference)?.Image ?? images.Find(reference) ?? await PullBaseImageAsync(reference);
             stage.Image = baseImage;
             stage.Config = ImageStore.CopyConfig(baseImage);
             stage.Config.Config ??= new ContainerDefaults();
