@@ -32,6 +32,7 @@ namespace MiniContainer.Cli
             foreach (var c in ImageCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in SystemCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in VolumeCommands.Create(context)) root.Subcommands.Add(c);
+            foreach (var c in NetworkCommands.Create(context)) root.Subcommands.Add(c);
 
             root.SetAction(parse =>
             {

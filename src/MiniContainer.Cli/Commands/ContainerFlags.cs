@@ -44,6 +44,9 @@ internal sealed class ContainerFlags
     public readonly Option<string?> StopTimeout = new("--stop-timeout") { Description = "Timeout (in seconds) to stop a container" };
     public readonly Option<string[]> AddHost = new("--add-host") { Description = "Add a custom host-to-IP mapping (host:ip)" };
     public readonly Option<string[]> Dns = new("--dns") { Description = "Set custom DNS servers" };
+    public readonly Option<string[]> NetworkAlias = new("--network-alias") { Description = "Add network-scoped alias for the container" };
+    public readonly Option<string?> Ip = new("--ip") { Description = "IPv4 address (e.g., 172.30.100.104)" };
+    public readonly Option<bool> PublishAll = new("--publish-all", "-P") { Description = "Publish all exposed ports to random ports" };
     public readonly Option<string[]> CapAdd = new("--cap-add") { Description = "Add Linux capabilities" };
     public readonly Option<string[]> CapDrop = new("--cap-drop") { Description = "Drop Linux capabilities" };
     public readonly Option<string?> ShmSize = new("--shm-size") { Description = "Size of /dev/shm" };
@@ -54,7 +57,7 @@ internal sealed class ContainerFlags
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
             Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
-            AddHost, Dns, CapAdd, CapDrop, ShmSize,
+            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll,
         })
             command.Options.Add(option);
     }
@@ -134,6 +137,8 @@ internal sealed class ContainerFlags
         if (parse.GetValue(VolumesFrom) is { Length: > 0 } from) hostConfig["VolumesFrom"] = Strings(from);
 
         if (parse.GetValue(Network) is { } network) hostConfig["NetworkMode"] = network;
+        if (parse.GetValue(PublishAll)) hostConfig["PublishAllPorts"] = true;
+        if (NetworkingConfig(parse) is { } networking) config["NetworkingConfig"] = networking;
         if (parse.GetValue(Restart) is { } restart) hostConfig["RestartPolicy"] = RestartPolicy(restart);
         hostConfig["AutoRemove"] = parse.GetValue(Rm);
         if (FlagValues.Memory(parse, Memory) is { } memory) hostConfig["Memory"] = memory;
@@ -154,6 +159,19 @@ internal sealed class ContainerFlags
 
         config["HostConfig"] = hostConfig;
         return config;
+    }
+
+    /// <summary>--network-alias and --ip: the endpoint settings of the --network the container joins.</summary>
+    JsonObject? NetworkingConfig(ParseResult parse)
+    {
+        string[] aliases = parse.GetValue(NetworkAlias) ?? [];
+        string? ip = parse.GetValue(Ip);
+        if (aliases.Length == 0 && string.IsNullOrEmpty(ip)) return null;
+        string network = parse.GetValue(Network) ?? "default";
+        var endpoint = new JsonObject();
+        if (aliases.Length > 0) endpoint["Aliases"] = Strings(aliases);
+        if (!string.IsNullOrEmpty(ip)) endpoint["IPAMConfig"] = new JsonObject { ["IPv4Address"] = ip };
+        return new JsonObject { ["EndpointsConfig"] = new JsonObject { [network] = endpoint } };
     }
 
     /// <summary>--env-file entries first, then -e, as docker orders them.</summary>

@@ -38,7 +38,7 @@ public sealed class ContainerSummary
 
 public sealed record ContainerSummaryHostConfig(string NetworkMode);
 
-public sealed record NetworkSettingsSummary(Dictionary<string, object> Networks);
+public sealed record NetworkSettingsSummary(Dictionary<string, MiniContainer.Networking.EndpointSettings> Networks);
 
 /// <summary>GET /containers/{id}/top: ps column titles, then one row of strings per process.</summary>
 public sealed record ContainerTopResponse(IReadOnlyList<string> Titles, List<string[]> Processes);
