@@ -41,7 +41,7 @@ var containers = new ContainerService(paths, images, volumes) { UsernsRemap = op
 networks.FindContainer = containers.Find;
 var execs = new ExecService();
 await containers.ReloadAsync();
-networks.Reconcile();
+networks.Reconcile(containers.All);
 
 var router = new Router();
 SystemRoutes.Map(router, paths, containers, images);

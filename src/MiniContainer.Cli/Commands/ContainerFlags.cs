@@ -98,7 +98,11 @@ internal sealed class ContainerFlags
         var hostConfig = new JsonObject();
         var exposed = new JsonObject();
         var bindings = new JsonObject();
-        foreach (string spec in parse.GetValue(Publish) ?? []) AddPublish(spec, exposed, bindings);
+        foreach (string spec in parse.GetValue(Publish) ?? [])
+        {
+            try { PortSpec.Add(spec, exposed, bindings); }
+            catch (FormatException e) { throw new UsageException(e.Message); }
+        }
         foreach (string spec in parse.GetValue(Expose) ?? []) exposed[PortKey(spec, Expose)] = new JsonObject();
         if (exposed.Count > 0) config["ExposedPorts"] = exposed;
         if (bindings.Count > 0) hostConfig["PortBindings"] = bindings;
@@ -219,39 +223,6 @@ internal sealed class ContainerFlags
         if (countText.Length > 0 && (name != "on-failure" || !int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out count)))
             throw FlagValues.Invalid(Restart, spec, "invalid restart policy format: maximum retry count must be an integer");
         return new JsonObject { ["Name"] = name == "no" ? "no" : name, ["MaximumRetryCount"] = count };
-    }
-
-    /// <summary>-p [ip:][hostPort:]containerPort[/proto] → ExposedPorts and PortBindings.</summary>
-    void AddPublish(string spec, JsonObject exposed, JsonObject bindings)
-    {
-        string rest = spec, proto = "tcp";
-        int slash = rest.LastIndexOf('/');
-        if (slash >= 0) { proto = rest[(slash + 1)..]; rest = rest[..slash]; }
-        if (proto is not ("tcp" or "udp" or "sctp")) throw FlagValues.Invalid(Publish, spec, $"invalid proto: {proto}");
-
-        string hostIp = "", hostPort = "", containerPort;
-        if (rest.StartsWith('['))
-        {
-            int close = rest.IndexOf(']');
-            if (close < 0) throw FlagValues.Invalid(Publish, spec, "invalid IPv6 address");
-            hostIp = rest[1..close];
-            rest = rest[(close + 1)..].TrimStart(':');
-        }
-        string[] parts = rest.Split(':');
-        switch (parts.Length)
-        {
-            case 1: containerPort = parts[0]; break;
-            case 2: hostPort = parts[0]; containerPort = parts[1]; break;
-            case 3: hostIp = parts[0]; hostPort = parts[1]; containerPort = parts[2]; break;
-            default: throw FlagValues.Invalid(Publish, spec, "invalid port format");
-        }
-        if (!IsPort(containerPort) || (hostPort.Length > 0 && !IsPort(hostPort)))
-            throw FlagValues.Invalid(Publish, spec, $"invalid containerPort: {containerPort}");
-
-        string key = containerPort + "/" + proto;
-        exposed[key] = new JsonObject();
-        if (bindings[key] is not JsonArray list) bindings[key] = list = [];
-        list.Add((JsonNode)new JsonObject { ["HostIp"] = hostIp, ["HostPort"] = hostPort });
     }
 
     static bool IsPort(string s) => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and <= 65535;

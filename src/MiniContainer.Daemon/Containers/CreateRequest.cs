@@ -125,9 +125,6 @@ public static partial class CreateRequest
     /// </summary>
     private static void RefuseWhatIsNotBuiltYet(JsonObject body, JsonObject hostNode)
     {
-        static bool NonEmpty(JsonNode? n) => n is JsonArray { Count: > 0 } || n is JsonObject { Count: > 0 };
-        if (NonEmpty(hostNode["PortBindings"]) || ((bool?)hostNode["PublishAllPorts"] ?? false))
-            throw new BadRequestException("published ports (-p, -P) need bridge networking, which this MiniContainer does not have yet");
         if (((long?)hostNode["MemoryReservation"] ?? 0) != 0)
             throw new BadRequestException("--memory-reservation is not supported by this MiniContainer yet");
     }

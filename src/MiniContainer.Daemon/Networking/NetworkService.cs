@@ -60,8 +60,9 @@ public sealed partial class NetworkService
     /// After the containers were reloaded: endpoints of containers that no longer run are released, veths and
     /// bridges with our prefixes that no network or endpoint owns are deleted, the firewall and DNS are rebuilt once.
     /// </summary>
-    public void Reconcile()
+    public void Reconcile(IEnumerable<Container> containers)
     {
+        foreach (var c in containers.Where(c => c.Record.State.Running)) RestorePorts(c);
         foreach (var n in Store.All)
             foreach (var (containerId, ep) in n.Endpoints.ToList())
                 if (FindContainer(containerId) is not { Record.State.Running: true })
