@@ -3,7 +3,7 @@
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc libc6-dev zlib1g-dev)                               # Native AOT links with the system C toolchain
-[ "$what" = test ] && pkgs+=(busybox-static skopeo iproute2 procps util-linux psmisc tmux perl)
+[ "$what" = test ] && pkgs+=(busybox-static skopeo iproute2 procps util-linux psmisc tmux perl bind9-dnsutils)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
