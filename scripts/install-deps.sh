@@ -3,7 +3,7 @@
 set -euo pipefail
 what=${1:-build}
 pkgs=(gcc libc6-dev zlib1g-dev)                               # Native AOT links with the system C toolchain
-[ "$what" = test ] && pkgs+=(busybox-static skopeo iproute2 procps util-linux psmisc tmux perl)
+[ "$what" = test ] && pkgs+=(busybox-static skopeo iproute2 procps util-linux psmisc tmux perl bind9-dnsutils)
 [ "$what" = test ] && pkgs+=(nftables iperf3)                 # nft: the daemon applies its firewall table with it; iperf3: proxy throughput
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
