@@ -60,6 +60,7 @@ using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create
 await stop.Task;
 // Containers keep running: their shims do not depend on us. A new daemon reattaches to them.
 server.Stop();
+networks.StopDnsServers();
 Log.Info("minicontainerd stopped; running containers keep running");
 lockFile.Dispose();
 return 0;

@@ -32,6 +32,7 @@ public sealed partial class NetworkService
             var (networks, ports) = FirewallState();
             try { Firewall.Apply(networks, ports); }
             catch (InvalidOperationException e) { Log.Warn(e.Message); throw new Api.ApiException(500, e.Message); }
+            SyncDnsServers();
         }
     }
 
