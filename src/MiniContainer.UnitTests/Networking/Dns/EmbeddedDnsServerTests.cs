@@ -393,6 +393,18 @@ public sealed class EmbeddedDnsServerTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(["172.18.0.2"], DnsAsk.Addresses(await DnsAsk.Tcp(again.Endpoint, "db-notes", DnsType.A)));
     }
 
+    [Fact]
+    public void A_port_whose_tcp_side_another_program_holds_is_busy_too()
+    {
+        using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        other.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true); // SO_REUSEADDR + SO_REUSEPORT in .NET
+        other.Bind(AnyLoopbackPort);
+        other.Listen(1);
+        var endpoint = (IPEndPoint)other.LocalEndPoint!;
+        var e = Assert.Throws<IOException>(() => EmbeddedDnsServer.Start(endpoint, _records, () => []));
+        Assert.Contains($"cannot listen on {endpoint}", e.Message);
+    }
+
     private static IPEndPoint ClosedUdpPort()
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
