@@ -190,6 +190,18 @@ public sealed class EmbeddedDnsServerTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task Never_forwards_to_itself()
+    {
+        EmbeddedDnsServer? server = null;
+        server = EmbeddedDnsServer.Start(AnyLoopbackPort, _records, () => [server!.Endpoint, _upstream.Endpoint], UpstreamTimeout);
+        await using (server)
+        {
+            Assert.Equal(["192.0.2.7"], DnsAsk.Addresses(await DnsAsk.Udp(server.Endpoint, "example.org", DnsType.A)));
+            Assert.Single(_upstream.Queries);
+        }
+    }
+
+    [Fact]
     public async Task Asks_the_upstreams_anew_for_each_forward()
     {
         await using var second = FakeUpstream.Answering("198.51.100.9");
