@@ -1,3 +1,6 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Net;
 using System.Text;
 
 namespace MiniContainer.Networking.Dns;
@@ -45,6 +48,58 @@ public static class DnsNames
         labels.Add([.. label]);
         label.Clear();
     }
+
+    /// <summary>A name on the wire without compression (as the RDATA of a PTR record).</summary>
+    public static byte[] ToWire(string name)
+    {
+        var wire = new List<byte>();
+        foreach (var label in Labels(name))
+        {
+            wire.Add((byte)label.Length);
+            wire.AddRange(label);
+        }
+        wire.Add(0);
+        return [.. wire];
+    }
+
+    /// <summary>
+    /// The address a reverse name stands for: "2.0.18.172.in-addr.arpa" is 172.18.0.2, and 32 nibbles then
+    /// "ip6.arpa" an IPv6 address (RFC 1035 §3.5, RFC 3596 §2.5). False for anything else, shorter names included.
+    /// </summary>
+    public static bool TryParseReverse(string name, [NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        var labels = name.ToLowerInvariant().Split('.');
+        if (labels.Length == 6 && labels[4] == "in-addr" && labels[5] == "arpa")
+        {
+            var bytes = new byte[4];
+            for (int i = 0; i < 4; i++)
+                if (!byte.TryParse(labels[3 - i], NumberStyles.None, CultureInfo.InvariantCulture, out bytes[i]) || labels[3 - i] != bytes[i].ToString(CultureInfo.InvariantCulture))
+                    return false;
+            address = new IPAddress(bytes);
+            return true;
+        }
+        if (labels.Length == 34 && labels[32] == "ip6" && labels[33] == "arpa")
+        {
+            var bytes = new byte[16];
+            for (int i = 0; i < 32; i++)
+            {
+                int nibble = labels[31 - i] is [var c] ? HexValue(c) : -1;
+                if (nibble < 0) return false;
+                bytes[i / 2] |= (byte)(i % 2 == 0 ? nibble << 4 : nibble);
+            }
+            address = new IPAddress(bytes);
+            return true;
+        }
+        return false;
+    }
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        _ => -1,
+    };
 
     /// <summary>
     /// The name made of labels[from..] as a key for compression: ASCII lower-cased (DNS compares names

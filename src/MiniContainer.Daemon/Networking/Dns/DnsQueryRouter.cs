@@ -34,7 +34,13 @@ public static class DnsQueryRouter
         if (query.Opcode != 0) return Reply(query, query.ReplyTo(DnsRcode.NotImp), overTcp);
         if (query.Questions.Count != 1) return Reply(query, query.ReplyTo(DnsRcode.FormErr), overTcp);
         if (query.Edns is { Version: > 0 }) return Reply(query, query.ReplyTo(DnsRcode.BadVers), overTcp);
-        var answer = TryAnswer(query, asker.IsIPv4MappedToIPv6 ? asker.MapToIPv4() : asker, records);
+        DnsMessage? answer;
+        try { answer = TryAnswer(query, asker.IsIPv4MappedToIPv6 ? asker.MapToIPv4() : asker, records); }
+        catch (Exception e) when (e is not DnsFormatException) // a bug behind one name: that question fails, not the server
+        {
+            Log.Error($"dns: answering {query.Questions[0].Name} {query.Questions[0].Type} for {asker}: {e}");
+            return Reply(query, query.ReplyTo(DnsRcode.ServFail), overTcp);
+        }
         return answer != null ? Reply(query, answer, overTcp) : new DnsDecision(null, query);
     }
 
@@ -45,15 +51,14 @@ public static class DnsQueryRouter
         if (q.Class is not (DnsClass.IN or DnsClass.Any)) return null;
         string? name = OurNameForm(q.Name);
         if (name == null) return null;
+        if (q.Type == DnsType.Ptr && DnsNames.TryParseReverse(name, out var reversed)) return TryAnswerReverse(query, reversed, asker, records);
         var families = q.Type switch
         {
             DnsType.A => [AddressFamily.InterNetwork],
             DnsType.Aaaa => [AddressFamily.InterNetworkV6],
             DnsType.Any => [AddressFamily.InterNetwork, AddressFamily.InterNetworkV6],
-            DnsType.Ptr => (AddressFamily[])[], // reverse names are not ours (yet): forwarded
-            _ => [AddressFamily.InterNetwork], // MX, TXT…: a name of ours exists, so it has no such records (NODATA)
+            _ => (AddressFamily[])[AddressFamily.InterNetwork], // MX, TXT…: if the name is ours, it has no such records (NODATA)
         };
-        if (families.Length == 0) return null;
         var reply = query.ReplyTo(DnsRcode.NoError);
         bool ours = false;
         foreach (var family in families)
@@ -66,6 +71,17 @@ public static class DnsQueryRouter
                 if (address.AddressFamily == family) reply.Answers.Add(DnsRecord.Address(q.Name, address, Ttl));
         }
         return ours ? reply : null;
+    }
+
+    /// <summary>A PTR question about a container's address on this network ("2.0.18.172.in-addr.arpa"): its names.</summary>
+    private static DnsMessage? TryAnswerReverse(DnsMessage query, IPAddress address, IPAddress asker, IDnsRecords records)
+    {
+        var q = query.Questions[0];
+        var names = records.ResolveAddress(asker, address);
+        if (names == null) return null;
+        var reply = query.ReplyTo(DnsRcode.NoError);
+        foreach (var name in names) reply.Answers.Add(new DnsRecord(q.Name, DnsType.Ptr, DnsClass.IN, Ttl, DnsNames.ToWire(name)));
+        return reply;
     }
 
     /// <summary>The name as <see cref="IDnsRecords"/> wants it (ASCII lower case, no trailing dot); null when it cannot be ours.</summary>

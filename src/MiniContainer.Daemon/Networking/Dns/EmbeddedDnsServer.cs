@@ -27,6 +27,7 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
     private readonly SemaphoreSlim _connectionSlots = new(MaxTcpConnections);
     private readonly Task _udpLoop, _tcpLoop;
     private int _forwardsInFlight;
+    private long _lastOverloadWarning = -10_000; // Environment.TickCount64 of the last warning: one per 10 s at most
 
     public IPEndPoint Endpoint { get; }
 
@@ -103,7 +104,9 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         {
             if (Interlocked.Increment(ref _forwardsInFlight) > MaxForwardsInFlight)
             {
-                Log.Warn($"dns {Endpoint}: {MaxForwardsInFlight} questions already wait on the upstream resolvers; answering SERVFAIL");
+                long now = Environment.TickCount64, last = Interlocked.Read(ref _lastOverloadWarning);
+                if (now - last > 10_000 && Interlocked.CompareExchange(ref _lastOverloadWarning, now, last) == last)
+                    Log.Warn($"dns {Endpoint}: {MaxForwardsInFlight} questions already wait on the upstream resolvers; answering SERVFAIL");
                 return DnsQueryRouter.Relay(null, query, overTcp);
             }
             byte[]? answer = null;

@@ -14,4 +14,11 @@ public interface IDnsRecords
     /// records, never forwarded).
     /// </summary>
     IReadOnlyList<IPAddress>? Resolve(IPAddress asker, string name, AddressFamily family);
+
+    /// <summary>
+    /// The names of <paramref name="address"/> for a reverse (PTR) question from <paramref name="asker"/>, as Docker
+    /// answers them ("db-notes.authnet", no trailing dot). Null when the address is not a container's on this network
+    /// as that asker sees it (then the question is forwarded). Without an implementation every PTR is forwarded.
+    /// </summary>
+    IReadOnlyList<string>? ResolveAddress(IPAddress asker, IPAddress address) => null;
 }

@@ -112,4 +112,25 @@ public sealed class DnsMessageTests
 
     [Fact]
     public void Refuses_a_label_over_63_bytes() => Assert.Throws<ArgumentException>(() => DnsNames.Labels(new string('a', 64) + ".example"));
+
+    [Theory]
+    [InlineData("2.0.18.172.in-addr.arpa", "172.18.0.2")]
+    [InlineData("255.255.255.255.IN-ADDR.ARPA", "255.255.255.255")]
+    [InlineData("1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", "2001:db8::1")]
+    [InlineData("18.172.in-addr.arpa", null)]
+    [InlineData("02.0.18.172.in-addr.arpa", null)]
+    [InlineData("256.0.18.172.in-addr.arpa", null)]
+    [InlineData("x.0.18.172.in-addr.arpa", null)]
+    [InlineData("2.0.18.172.in-addr.arpa.example", null)]
+    [InlineData("g.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa", null)]
+    [InlineData("db-notes", null)]
+    public void Reads_reverse_names(string name, string? address)
+    {
+        Assert.Equal(address != null, DnsNames.TryParseReverse(name, out var parsed));
+        Assert.Equal(address, parsed?.ToString());
+    }
+
+    [Fact]
+    public void Writes_a_name_uncompressed_for_record_data() =>
+        Assert.Equal(Convert.FromHexString("0864622d6e6f746573" + "07" + "746573746e6574" + "00"), DnsNames.ToWire("db-notes.testnet"));
 }

@@ -26,6 +26,13 @@ public sealed class FakeRecords : IDnsRecords
         if (!_names.TryGetValue(name, out var entry) || !entry.Sees(asker)) return null;
         return entry.Addresses.Where(a => a.AddressFamily == family).ToArray();
     }
+
+    /// <summary>Reverse lookups: the names holding the address, with the network's name as Docker answers them.</summary>
+    public IReadOnlyList<string>? ResolveAddress(IPAddress asker, IPAddress address)
+    {
+        var names = _names.Where(n => n.Value.Sees(asker) && n.Value.Addresses.Contains(address)).Select(n => n.Key + ".testnet").ToArray();
+        return names.Length == 0 ? null : names;
+    }
 }
 
 /// <summary>

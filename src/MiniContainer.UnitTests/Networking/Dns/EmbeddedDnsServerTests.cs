@@ -129,6 +129,24 @@ public sealed class EmbeddedDnsServerTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
+    public async Task Answers_reverse_questions_about_our_addresses_and_forwards_the_rest()
+    {
+        var v4 = await DnsAsk.Udp(_server.Endpoint, "2.0.18.172.in-addr.arpa", DnsType.Ptr);
+        var record = Assert.Single(v4.Answers);
+        Assert.Equal((DnsType.Ptr, 600u), (record.Type, record.Ttl));
+        Assert.Equal("db-notes.testnet", new DnsReader(record.Data).Name());
+        var v6 = await DnsAsk.Udp(_server.Endpoint, "3.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.IP6.ARPA", DnsType.Ptr);
+        Assert.Equal("web.testnet", new DnsReader(Assert.Single(v6.Answers).Data).Name());
+        Assert.Empty(_upstream.Queries);
+        foreach (var other in new[] { "9.9.18.172.in-addr.arpa", "18.172.in-addr.arpa" })
+            Assert.Equal(["192.0.2.7"], DnsAsk.Addresses(await DnsAsk.Udp(_server.Endpoint, other, DnsType.Ptr)));
+        Assert.Equal(2, _upstream.Queries.Count);
+        var ptrOfOurName = await DnsAsk.Udp(_server.Endpoint, "db-notes", DnsType.Ptr); // a name, not an address: NODATA
+        Assert.Equal(DnsRcode.NoError, ptrOfOurName.Rcode);
+        Assert.Empty(ptrOfOurName.Answers);
+    }
+
+    [Fact]
     public async Task Relays_nxdomain()
     {
         var answer = await DnsAsk.Udp(_server.Endpoint, "missing-host", DnsType.A);
@@ -169,6 +187,18 @@ public sealed class EmbeddedDnsServerTests(ITestOutputHelper output) : IAsyncLif
         Assert.Equal(["192.0.2.7"], DnsAsk.Addresses(answer));
         Assert.Single(failing.Queries);
         silent.Dispose();
+    }
+
+    [Fact]
+    public async Task Never_forwards_to_itself()
+    {
+        EmbeddedDnsServer? server = null;
+        server = EmbeddedDnsServer.Start(AnyLoopbackPort, _records, () => [server!.Endpoint, _upstream.Endpoint], UpstreamTimeout);
+        await using (server)
+        {
+            Assert.Equal(["192.0.2.7"], DnsAsk.Addresses(await DnsAsk.Udp(server.Endpoint, "example.org", DnsType.A)));
+            Assert.Single(_upstream.Queries);
+        }
     }
 
     [Fact]
@@ -305,11 +335,12 @@ public sealed class EmbeddedDnsServerTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
-    public async Task A_bug_in_the_records_does_not_stop_the_server()
+    public async Task A_bug_in_the_records_fails_that_question_only()
     {
         var throwing = new ThrowingRecords(_records);
         await using var server = EmbeddedDnsServer.Start(AnyLoopbackPort, throwing, () => [_upstream.Endpoint], UpstreamTimeout);
-        Assert.Null(await DnsAsk.UdpRaw(server.Endpoint, DnsAsk.Query("boom", DnsType.A).Encode(), timeoutMs: 300));
+        Assert.Equal(DnsRcode.ServFail, (await DnsAsk.Udp(server.Endpoint, "boom", DnsType.A)).Rcode);
+        Assert.Equal(DnsRcode.ServFail, (await DnsAsk.Tcp(server.Endpoint, "boom", DnsType.A)).Rcode);
         Assert.Equal(["172.18.0.2"], DnsAsk.Addresses(await DnsAsk.Udp(server.Endpoint, "db-notes", DnsType.A)));
     }
 
@@ -372,6 +403,18 @@ public sealed class EmbeddedDnsServerTests(ITestOutputHelper output) : IAsyncLif
         await using var again = EmbeddedDnsServer.Start(endpoint, _records, () => []);
         Assert.Equal(endpoint, again.Endpoint);
         Assert.Equal(["172.18.0.2"], DnsAsk.Addresses(await DnsAsk.Tcp(again.Endpoint, "db-notes", DnsType.A)));
+    }
+
+    [Fact]
+    public void A_port_whose_tcp_side_another_program_holds_is_busy_too()
+    {
+        using var other = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        other.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true); // SO_REUSEADDR + SO_REUSEPORT in .NET
+        other.Bind(AnyLoopbackPort);
+        other.Listen(1);
+        var endpoint = (IPEndPoint)other.LocalEndPoint!;
+        var e = Assert.Throws<IOException>(() => EmbeddedDnsServer.Start(endpoint, _records, () => []));
+        Assert.Contains($"cannot listen on {endpoint}", e.Message);
     }
 
     private static IPEndPoint ClosedUdpPort()

@@ -62,6 +62,10 @@ public sealed class RealClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Dig_gets_reverse_names() =>
+        Assert.Matches(@"\n2\.0\.18\.172\.in-addr\.arpa\.\s+600\s+IN\s+PTR\s+db-notes\.testnet\.\n", await Dig("+notcp", "-x", "172.18.0.2"));
+
+    [Fact]
     public async Task Busybox_nslookup_asks_a_and_aaaa_at_once_as_container_resolvers_do()
     {
         var (exit, output) = await Run("busybox", "nslookup", "db-notes", $"127.0.0.1:{_server.Endpoint.Port}");
