@@ -61,17 +61,35 @@ public sealed class NetworkDnsRecords(NetworkStore store, string networkId) : ID
     {
         lock (store.Lock)
         {
-            if (store.Find(networkId) is not { } n) return null;
-            string askerText = asker.IsIPv4MappedToIPv6 ? asker.MapToIPv4().ToString() : asker.ToString();
-            string? askerId = n.Endpoints.FirstOrDefault(kv => kv.Value.IPv4Address == askerText).Key;
-            if (askerId is null) return null;   // not a member: not our business
-            var matches = store.All.Where(x => !x.IsDefaultBridge && x.Endpoints.ContainsKey(askerId))
-                .SelectMany(x => x.Endpoints.Values)
+            if (VisibleNetworks(asker) is not { } visible) return null;   // not a member: not our business
+            var matches = visible.SelectMany(x => x.Endpoints.Values)
                 .Where(e => e.DnsNames.Any(d => string.Equals(d, name, StringComparison.OrdinalIgnoreCase)))
                 .Select(e => e.IPv4Address).Distinct().ToList();
             if (matches.Count == 0) return null;
             if (family != AddressFamily.InterNetwork) return Array.Empty<IPAddress>();   // ours, but IPv4 only
             return matches.Select(IPAddress.Parse).ToList();
         }
+    }
+
+    /// <summary>PTR: "db-notes.authnet" for a container address on a network the asker shares with it.</summary>
+    public IReadOnlyList<string>? ResolveAddress(IPAddress asker, IPAddress address)
+    {
+        lock (store.Lock)
+        {
+            if (VisibleNetworks(asker) is not { } visible) return null;
+            string text = address.ToString();
+            var names = visible.SelectMany(x => x.Endpoints.Values.Where(e => e.IPv4Address == text).Select(e => $"{e.ContainerName}.{x.Name}")).ToList();
+            return names.Count > 0 ? names : null;
+        }
+    }
+
+    /// <summary>The user-defined networks of the container asking (found by its address on this network), or null.</summary>
+    private List<NetworkState>? VisibleNetworks(IPAddress asker)
+    {
+        if (store.Find(networkId) is not { } n) return null;
+        string askerText = asker.IsIPv4MappedToIPv6 ? asker.MapToIPv4().ToString() : asker.ToString();
+        string? askerId = n.Endpoints.FirstOrDefault(kv => kv.Value.IPv4Address == askerText).Key;
+        if (askerId is null) return null;
+        return store.All.Where(x => !x.IsDefaultBridge && x.Endpoints.ContainsKey(askerId)).ToList();
     }
 }

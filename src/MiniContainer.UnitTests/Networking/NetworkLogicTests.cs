@@ -216,3 +216,34 @@ public class ContainerEtcFilesTests
         Assert.Equal("nameserver 10.1.1.1\n", ContainerEtcFiles.ResolvConf(r, "172.18.0.1"));
     }
 }
+
+public class NetworkDnsRecordsTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "mc-unit-dns-" + Guid.NewGuid().ToString("N")[..8]);
+    public void Dispose() { if (Directory.Exists(_root)) Directory.Delete(_root, true); }
+
+    [Fact]
+    public void Members_see_the_names_of_every_network_they_are_on_and_no_others()
+    {
+        var store = new NetworkStore(new HostPaths(_root, Path.Combine(_root, "run")));
+        var auth = new NetworkState { Name = "authnet", Id = "a" + new string('0', 63), Subnet = "10.9.0.0/24", Gateway = "10.9.0.1" };
+        var front = new NetworkState { Name = "frontnet", Id = "f" + new string('0', 63), Subnet = "10.9.1.0/24", Gateway = "10.9.1.1" };
+        store.Add(auth); store.Add(front);
+        EndpointState Ep(string name, string ip, params string[] aliases) =>
+            new() { ContainerName = name, IPv4Address = ip, DnsNames = new[] { name }.Concat(aliases).ToList() };
+        store.Update(auth, s => s.Endpoints["userauth"] = Ep("userauth", "10.9.0.2", "auth"));
+        store.Update(front, s => s.Endpoints["notes"] = Ep("notes", "10.9.1.2"));
+        store.Update(front, s => s.Endpoints["db-notes"] = Ep("db-notes", "10.9.1.3"));
+        var frontDns = new NetworkDnsRecords(store, front.Id);
+        var notes = IPAddress.Parse("10.9.1.2");
+
+        Assert.Equal(["10.9.1.3"], frontDns.Resolve(notes, "db-notes", System.Net.Sockets.AddressFamily.InterNetwork)!.Select(a => a.ToString()));
+        Assert.Empty(frontDns.Resolve(notes, "DB-NOTES", System.Net.Sockets.AddressFamily.InterNetworkV6)!);
+        Assert.Null(frontDns.Resolve(notes, "userauth", System.Net.Sockets.AddressFamily.InterNetwork));
+        Assert.Null(frontDns.Resolve(IPAddress.Parse("10.9.0.2"), "db-notes", System.Net.Sockets.AddressFamily.InterNetwork));   // not a member
+
+        store.Update(auth, s => s.Endpoints["notes"] = Ep("notes", "10.9.0.3"));   // network connect authnet notes
+        Assert.Equal(["10.9.0.2"], frontDns.Resolve(notes, "auth", System.Net.Sockets.AddressFamily.InterNetwork)!.Select(a => a.ToString()));
+        Assert.Equal(["userauth.authnet"], frontDns.ResolveAddress(notes, IPAddress.Parse("10.9.0.2"))!);
+    }
+}
