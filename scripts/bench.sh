@@ -490,7 +490,7 @@ bench_network() {
   nsenter -t "$pb" -n sh -c "ip addr add 10.253.0.2/24 dev ${t}b && ip link set ${t}b up && ip link set lo up"
   # 2. two containers on a user-defined network
   mc network create benchnet >/dev/null
-  ca=$(mc run -d --network benchnet --name bench-a "$IMAGE" sleep 600); cb=$(mc run -d --network benchnet --name bench-b -p 127.0.0.1:0:5201 "$IMAGE" sleep 600)
+  ca=$(mc run -d --network benchnet --name bench-a "$IMAGE" sleep 600); cb=$(mc run -d --network benchnet --name bench-b -p 127.0.0.1::5201 "$IMAGE" sleep 600)
   ca=$(mc inspect -f '{{.State.Pid}}' bench-a); cb=$(mc inspect -f '{{.State.Pid}}' bench-b)
   b=$(mc inspect -f '{{.NetworkSettings.Networks.benchnet.IPAddress}}' bench-b)
   gw=$(mc network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' benchnet)

@@ -25,7 +25,7 @@ public static class PortPublishing
                 string hostIp = (string?)b?["HostIp"] ?? "";
                 string hostPort = (string?)b?["HostPort"] ?? "";
                 if (hostIp.Length > 0 && !IPAddress.TryParse(hostIp, out _)) throw new BadRequestException($"invalid IP address: {hostIp}");
-                if (hostPort.Length > 0 && !IsPort(hostPort)) throw new BadRequestException($"invalid port specification: \"{hostPort}\"");
+                if (hostPort.Length > 0 && hostPort != "0" && !IsPort(hostPort.Split('-')[0])) throw new BadRequestException($"invalid port specification: \"{hostPort}\"");
                 list.Add(new PortBinding { HostIp = hostIp, HostPort = hostPort });
             }
             if (list.Count == 0) list.Add(new PortBinding());
