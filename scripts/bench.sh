@@ -502,7 +502,7 @@ bench_network() {
   # 3. published port from the host's loopback: our in-daemon proxy vs Docker's docker-proxy, same container
   iperf_server "$cb" 5201; proxy=$(iperf_gbps $$ 127.0.0.1 "$port")
   dport=$((port + 1)); while ss -ltn "sport = :$dport" | grep -q LISTEN; do dport=$((dport + 1)); done
-  /usr/sbin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port "$dport" -container-ip "$b" -container-port 5201 & local dpid=$!
+  /usr/sbin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port "$dport" -container-ip "$b" -container-port 5201 3>/dev/null & local dpid=$!   # fd 3: its "started" pipe to dockerd
   sleep 0.5
   iperf_server "$cb" 5201; dproxy=$(iperf_gbps $$ 127.0.0.1 "$dport")
   kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null
