@@ -13,7 +13,7 @@
 # /usr/bin/docker, the CLI from the same docker.io package as the daemon).
 set -euo pipefail
 
-SECTIONS=(run_exec build load_pull cp volume_write)
+SECTIONS=(run_exec network build load_pull cp volume_write)
 
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 RUNS=${BENCH_RUNS:-30}
@@ -84,7 +84,7 @@ host_snapshot() {  # $1: file prefix
 # installing
 
 install_packages() {
-  local want=(hyperfine docker.io jq docker-registry skopeo) missing=() p
+  local want=(hyperfine docker.io jq docker-registry skopeo iperf3 nftables) missing=() p
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing from Debian: ${missing[*]}"
@@ -161,7 +161,12 @@ start_minicontainer() {
   cp -a "$repo/artifacts/bin/." "$MC_BIN/"
   unset MINICONTAINER_SHIM MINICONTAINER_HOST
   say "starting minicontainerd on $ROOT/mc"
+  # Its own bridge/veth names, nft table and subnets (like the tests'), so a real installation is never touched.
+  MC_NET_TAG=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
   "$MC_BIN/minicontainerd" -H "unix://$MC_SOCK" --data-root "$MC_DATA" --exec-root "$ROOT/mc/run" \
+    --bridge "mct${MC_NET_TAG}0" --bridge-prefix "mct${MC_NET_TAG}-" --veth-prefix "mct${MC_NET_TAG}v" \
+    --nft-table "minicontainer_t${MC_NET_TAG}" --default-subnet 10.252.0.0/24 --default-address-pool base=10.252.128.0/17,size=24 \
+    --dns-upstream 127.0.0.1:9 \
     >"$ROOT/mc/minicontainerd.log" 2>&1 &
   MC_PID=$!
   if ! wait_for 30 "$MC_PID" mc version; then
@@ -590,8 +595,11 @@ cleanup() {
     if kill -0 "$MC_PID" 2>/dev/null; then
       for c in $(mc ps -aq 2>/dev/null); do mc rm -f "$c" >/dev/null 2>&1 || say "minicontainer rm -f $c failed"; done
     fi
+    for c in $(mc network ls -q --filter type=custom 2>/dev/null); do mc network rm "$c" >/dev/null 2>&1; done
     stop_pid "$MC_PID" 10
     wait "$MC_PID" 2>/dev/null
+    # the test-style default bridge and nft table of this private daemon
+    ip link del "mct${MC_NET_TAG}0" 2>/dev/null; nft delete table inet "minicontainer_t${MC_NET_TAG}" 2>/dev/null
     # shims survive their daemon by design; any of ours still alive is a leak: report and kill it
     for pid in $(pgrep -f "minicontainer-shim (run|exec) $MC_DATA" || true); do
       failures+=("shim $pid still running after rm -f and daemon stop"); kill -KILL "$pid" 2>/dev/null
@@ -650,6 +658,77 @@ verify_host() {  # compares the host with the snapshot taken at the start; print
     [ -e "$f" ] && printf '%s\n' "${created_paths[@]}" | grep -qx "$f" && problems+=("$f left behind")
   done
   printf '%s\n' "${problems[@]}"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# network: throughput over our bridge vs a bare veth pair, through our port proxy vs docker-proxy, DNS latency.
+# iperf3 runs from the host inside the containers' network namespaces (nsenter -n), so the busybox image suffices
+# and the path measured is exactly namespace → veth → bridge → veth → namespace. All traffic stays on this machine.
+
+IPERF_SECONDS=${BENCH_IPERF_SECONDS:-5}
+NS_HOLDERS=()
+
+iperf_gbps() {  # $1 pid whose netns runs the client, $2 server address, $3 port → Gbit/s received
+  nsenter -t "$1" -n iperf3 -c "$2" -p "$3" -t "$IPERF_SECONDS" -J 2>/dev/null | jq -r '.end.sum_received.bits_per_second / 1e9'
+}
+iperf_server() {  # $1 pid whose netns serves, $2 port; one client, then it exits
+  nsenter -t "$1" -n iperf3 -s -1 -p "$2" >/dev/null 2>&1 &
+  sleep 0.5
+}
+holder() { unshare -n sleep 600 >/dev/null 2>&1 & HOLDER=$!; NS_HOLDERS+=("$HOLDER"); sleep 0.2; }   # HOLDER: its pid
+
+bench_network() {
+  start_minicontainer
+  local t="mct${MC_NET_TAG}" a b pa pb ca cb gw port dport bare bridge proxy dproxy dns
+  # 1. a bare veth pair between two namespaces (configured with ip: this is the baseline, not our code)
+  holder; pa=$HOLDER; holder; pb=$HOLDER
+  ip link add "${t}a" type veth peer name "${t}b"
+  ip link set "${t}a" netns "$pa"; ip link set "${t}b" netns "$pb"
+  nsenter -t "$pa" -n sh -c "ip addr add 10.253.0.1/24 dev ${t}a && ip link set ${t}a up && ip link set lo up"
+  nsenter -t "$pb" -n sh -c "ip addr add 10.253.0.2/24 dev ${t}b && ip link set ${t}b up && ip link set lo up"
+  # 2. two containers on a user-defined network
+  mc network create benchnet >/dev/null
+  ca=$(mc run -d --network benchnet --name bench-a "$IMAGE" sleep 600); cb=$(mc run -d --network benchnet --name bench-b -p 127.0.0.1::5201 "$IMAGE" sleep 600)
+  ca=$(mc inspect -f '{{.State.Pid}}' bench-a); cb=$(mc inspect -f '{{.State.Pid}}' bench-b)
+  b=$(mc inspect -f '{{.NetworkSettings.Networks.benchnet.IPAddress}}' bench-b)
+  gw=$(mc network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' benchnet)
+  port=$(mc port bench-b 5201 | sed 's/.*://')
+  wait_for_quiet
+
+  iperf_server "$pb" 5201; bare=$(iperf_gbps "$pa" 10.253.0.2 5201)
+  iperf_server "$cb" 5201; bridge=$(iperf_gbps "$ca" "$b" 5201)
+  # 3. published port from the host's loopback: our in-daemon proxy vs Docker's docker-proxy, same container
+  iperf_server "$cb" 5201; proxy=$(iperf_gbps $$ 127.0.0.1 "$port")
+  dport=$((port + 1)); while ss -ltn "sport = :$dport" | grep -q LISTEN; do dport=$((dport + 1)); done
+  /usr/sbin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port "$dport" -container-ip "$b" -container-port 5201 3>/dev/null & local dpid=$!   # fd 3: its "started" pipe to dockerd
+  sleep 0.5
+  iperf_server "$cb" 5201; dproxy=$(iperf_gbps $$ 127.0.0.1 "$dport")
+  kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null
+  # 4. DNS: 2000 A queries for a container name from inside bench-a to the embedded DNS, median of each round trip
+  dns=$(nsenter -t "$ca" -n python3 - "$gw" <<'PY'
+import socket, struct, sys, time, statistics
+q = b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00" + b"".join(bytes([len(p)]) + p.encode() for p in "bench-b".split(".")) + b"\x00\x00\x01\x00\x01"
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2); s.connect((sys.argv[1], 53))
+times = []
+for i in range(2000):
+    t = time.perf_counter(); s.send(q); r = s.recv(512); times.append(time.perf_counter() - t)
+    assert r[3] & 0x0f == 0 and struct.unpack(">H", r[6:8])[0] == 1
+print(f"{statistics.median(times) * 1000:.3f}")
+PY
+)
+  mc rm -f bench-a bench-b >/dev/null; mc network rm benchnet >/dev/null
+  for p in "${NS_HOLDERS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done   # the veth pair dies with them
+  NS_HOLDERS=()
+
+  local t2; t2="### Network (iperf3 ${IPERF_SECONDS} s, one TCP stream; DNS: 2000 queries)"$'\n\n'
+  t2+="| path | result | target | |"$'\n'"|---|---:|---|---|"$'\n'
+  t2+="| bare veth pair between two namespaces | $(fmt "$bare") Gbit/s | | |"$'\n'
+  t2+="| container → container over our bridge | $(fmt "$bridge") Gbit/s ($(awk -v a="$bridge" -v b="$bare" 'BEGIN { printf "%.0f", 100 * a / b }')% of bare) | ≥ 90% of bare | $(verdict ge "$bridge" "$(awk -v b="$bare" 'BEGIN { print 0.9 * b }')") |"$'\n'
+  t2+="| host loopback → published port, our proxy | $(fmt "$proxy") Gbit/s | ≥ docker-proxy | $(verdict ge "$proxy" "$dproxy") |"$'\n'
+  t2+="| host loopback → same container, docker-proxy | $(fmt "$dproxy") Gbit/s | | |"$'\n'
+  t2+="| embedded DNS lookup (container name, UDP) | median $dns ms | ≤ 1 ms | $(verdict le "$dns" 1) |"$'\n'
+  RESULTS+="$t2"$'\n'"$QUIET_NOTE"$'\n\n'
+  printf '%s\n' "$t2"
 }
 
 flush_results() { printf '%s' "$RESULTS" >"$OUT/results.md"; }

@@ -2,7 +2,8 @@
 # Removes every host object MiniContainer may leave behind (all carry the project's prefix), or with
 # --check only lists them and exits 1 if any is found. Tests run --check at the end.
 #   processes: minicontainer-shim, minicontainerd     cgroups: */minicontainer/*
-#   mounts: under minicontainer data/exec roots         links: mcv*, mc-*, minicontainer0   nft table: minicontainer
+#   mounts: under minicontainer data/exec roots         links: mcv*, mc-*, mct* (test daemons), minicontainer0
+#   nft tables: minicontainer, minicontainer_t* (test daemons)
 set -uo pipefail
 check=false; [ "${1:-}" = "--check" ] && check=true
 found=0
@@ -31,12 +32,14 @@ for dir in $(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/minicontainer*' 2>
 done
 
 if command -v ip >/dev/null; then
-  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(mcv|mc-|minicontainer0)' || true); do
+  for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(mcv|mc-|mct|minicontainer0)' || true); do
     report "link $link"; $check || ip link del "$link" 2>/dev/null
   done
 fi
-if command -v nft >/dev/null && nft list tables 2>/dev/null | grep -q minicontainer; then
-  report "nft table minicontainer"; $check || nft delete table inet minicontainer 2>/dev/null || nft delete table ip minicontainer 2>/dev/null
+if command -v nft >/dev/null; then
+  for table in $(nft list tables 2>/dev/null | awk '$3 ~ /^minicontainer(_t[0-9a-f]+)?$/ {print $2 "/" $3}'); do
+    report "nft table ${table#*/}"; $check || nft delete table "${table%/*}" "${table#*/}" 2>/dev/null
+  done
 fi
 $check && exit $found
 exit 0

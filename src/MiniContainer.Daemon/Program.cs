@@ -35,9 +35,13 @@ AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Envi
 var images = new ImageStore(paths);
 var volumes = new MiniContainer.Volumes.VolumeStore(paths);
 volumes.CleanTemporaries();
-var containers = new ContainerService(paths, images, volumes) { UsernsRemap = options.UsernsRemap };
+var networks = new MiniContainer.Networking.NetworkService(new MiniContainer.Networking.NetworkStore(paths), options.Network, new MiniContainer.Networking.BridgePlumbing());
+networks.Initialize();
+var containers = new ContainerService(paths, images, volumes) { UsernsRemap = options.UsernsRemap, Networking = networks };
+networks.FindContainer = containers.Find;
 var execs = new ExecService();
 await containers.ReloadAsync();
+networks.Reconcile(containers.All);
 
 var router = new Router();
 SystemRoutes.Map(router, paths, containers, images);
@@ -46,6 +50,7 @@ ImageRoutes.Map(router, images, containers);
 BuildRoutes.Map(router, paths, images, containers);
 RegistryRoutes.Map(router, images);
 VolumeRoutes.Map(router, volumes, containers);
+NetworkRoutes.Map(router, networks, containers);
 
 var server = new HttpServer(options.Socket, router.DispatchAsync);
 server.Start();
@@ -57,13 +62,15 @@ using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create
 await stop.Task;
 // Containers keep running: their shims do not depend on us. A new daemon reattaches to them.
 server.Stop();
+networks.StopDnsServers();
 Log.Info("minicontainerd stopped; running containers keep running");
 lockFile.Dispose();
 return 0;
 
 static bool IsRoot() => File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:") && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
 
-sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, bool Debug, MiniContainer.Runtime.IdMapping? UsernsRemap)
+sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, bool Debug, MiniContainer.Runtime.IdMapping? UsernsRemap,
+                            MiniContainer.Networking.NetworkOptions Network)
 {
     public static DaemonOptions? Parse(string[] args)
     {
@@ -71,6 +78,7 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
         string? socket = null;
         bool debug = false;
         MiniContainer.Runtime.IdMapping? remap = null;
+        var network = new MiniContainer.Networking.NetworkOptions();
         for (int i = 0; i < args.Length; i++)
         {
             string a = args[i];
@@ -85,8 +93,10 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
                     case "-D" or "--debug": debug = true; break;
                     case "--userns-remap": remap = ParseRemap(Next()); break;
                     case "--insecure-registry": MiniContainer.Registry.RegistryEndpoint.InsecureRegistries = [.. MiniContainer.Registry.RegistryEndpoint.InsecureRegistries, Next()]; break;
+                    case var flag when network.TryParse(flag, Next): break;
                     case "-h" or "--help":
-                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [--data-root DIR] [--exec-root DIR] [--userns-remap default|HOSTID:COUNT] [--insecure-registry HOST[:PORT]|CIDR]... [--debug]");
+                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [--data-root DIR] [--exec-root DIR] [--userns-remap default|HOSTID:COUNT] [--insecure-registry HOST[:PORT]|CIDR]... [--debug]\n" +
+                                          "       networking: " + MiniContainer.Networking.NetworkOptions.Usage);
                         return null;
                     default: throw new ArgumentException($"unknown flag: {a}");
                 }
@@ -99,7 +109,7 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
         }
         socket ??= Path.Combine(execRoot, HostPaths.SocketName);
         if (socket.StartsWith("unix://", StringComparison.Ordinal)) socket = socket["unix://".Length..];
-        return new DaemonOptions(socket, Path.GetFullPath(dataRoot), Path.GetFullPath(execRoot), debug, remap);
+        return new DaemonOptions(socket, Path.GetFullPath(dataRoot), Path.GetFullPath(execRoot), debug, remap, network);
     }
 
     /// <summary>--userns-remap: "default" maps container ids 0..65535 to host 100000..165535 (the first range

@@ -27,8 +27,13 @@ public static class Shims
             var io = Stdio.Create(spec.Process);
             var (shimEnd, childEnd) = Kernel.SocketPair();
             bool userns = spec.UidMappings is { Count: > 0 };
+            bool ownNetwork = spec.NetworkMode != "host" && spec.JoinNetworkNamespace is null;
+            // --network container:X: this thread joins X's network namespace, and clone() without CLONE_NEWNET
+            // makes the child inherit it. setns(CLONE_NEWNET) is allowed in a multithreaded process, and it moves
+            // only this thread — the one that calls clone.
+            if (spec.JoinNetworkNamespace is { } netns) JoinNetworkNamespace(netns);
             var namespaces = Namespace.Pid | Namespace.Mount | Namespace.Uts | Namespace.Ipc |
-                             (spec.NetworkMode == "host" ? 0 : Namespace.Net) | (userns ? Namespace.User : 0);
+                             (ownNetwork ? Namespace.Net : 0) | (userns ? Namespace.User : 0);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
             int pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
                 new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
@@ -148,6 +153,13 @@ public static class Shims
         MemoryBytes = r.MemoryBytes, MemorySwapBytes = r.MemorySwapBytes, CpuQuotaMicros = r.CpuQuotaMicros,
         CpuPeriodMicros = r.CpuPeriodMicros, CpuShares = r.CpuShares, PidsLimit = r.PidsLimit,
     };
+
+    private static void JoinNetworkNamespace(string path)
+    {
+        int fd = Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+        try { Kernel.JoinNamespace(fd, Namespace.Net); }
+        finally { Kernel.Close(fd); }
+    }
 
     private static bool SameNamespace(string a, string b)
     {

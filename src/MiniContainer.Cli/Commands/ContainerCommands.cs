@@ -18,6 +18,7 @@ internal static class ContainerCommands
     [
         Start(context), Stop(context), Restart(context), Kill(context), Rm(context), Ps(context),
         Logs(context), Inspect(context), Wait(context), Top(context), Diff(context), Export(context), Commit(context), Attach(context),
+        PortCommand.Create(context),
     ];
 
     static Argument<string[]> Containers() => new("CONTAINER") { Arity = ArgumentArity.ZeroOrMore };

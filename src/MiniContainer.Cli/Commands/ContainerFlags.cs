@@ -44,6 +44,9 @@ internal sealed class ContainerFlags
     public readonly Option<string?> StopTimeout = new("--stop-timeout") { Description = "Timeout (in seconds) to stop a container" };
     public readonly Option<string[]> AddHost = new("--add-host") { Description = "Add a custom host-to-IP mapping (host:ip)" };
     public readonly Option<string[]> Dns = new("--dns") { Description = "Set custom DNS servers" };
+    public readonly Option<string[]> NetworkAlias = new("--network-alias") { Description = "Add network-scoped alias for the container" };
+    public readonly Option<string?> Ip = new("--ip") { Description = "IPv4 address (e.g., 172.30.100.104)" };
+    public readonly Option<bool> PublishAll = new("--publish-all", "-P") { Description = "Publish all exposed ports to random ports" };
     public readonly Option<string[]> CapAdd = new("--cap-add") { Description = "Add Linux capabilities" };
     public readonly Option<string[]> CapDrop = new("--cap-drop") { Description = "Drop Linux capabilities" };
     public readonly Option<string?> ShmSize = new("--shm-size") { Description = "Size of /dev/shm" };
@@ -54,7 +57,7 @@ internal sealed class ContainerFlags
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
             Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
-            AddHost, Dns, CapAdd, CapDrop, ShmSize,
+            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll,
         })
             command.Options.Add(option);
     }
@@ -95,7 +98,11 @@ internal sealed class ContainerFlags
         var hostConfig = new JsonObject();
         var exposed = new JsonObject();
         var bindings = new JsonObject();
-        foreach (string spec in parse.GetValue(Publish) ?? []) AddPublish(spec, exposed, bindings);
+        foreach (string spec in parse.GetValue(Publish) ?? [])
+        {
+            try { PortSpec.Add(spec, exposed, bindings); }
+            catch (FormatException e) { throw new UsageException(e.Message); }
+        }
         foreach (string spec in parse.GetValue(Expose) ?? []) exposed[PortKey(spec, Expose)] = new JsonObject();
         if (exposed.Count > 0) config["ExposedPorts"] = exposed;
         if (bindings.Count > 0) hostConfig["PortBindings"] = bindings;
@@ -134,6 +141,8 @@ internal sealed class ContainerFlags
         if (parse.GetValue(VolumesFrom) is { Length: > 0 } from) hostConfig["VolumesFrom"] = Strings(from);
 
         if (parse.GetValue(Network) is { } network) hostConfig["NetworkMode"] = network;
+        if (parse.GetValue(PublishAll)) hostConfig["PublishAllPorts"] = true;
+        if (NetworkingConfig(parse) is { } networking) config["NetworkingConfig"] = networking;
         if (parse.GetValue(Restart) is { } restart) hostConfig["RestartPolicy"] = RestartPolicy(restart);
         hostConfig["AutoRemove"] = parse.GetValue(Rm);
         if (FlagValues.Memory(parse, Memory) is { } memory) hostConfig["Memory"] = memory;
@@ -154,6 +163,19 @@ internal sealed class ContainerFlags
 
         config["HostConfig"] = hostConfig;
         return config;
+    }
+
+    /// <summary>--network-alias and --ip: the endpoint settings of the --network the container joins.</summary>
+    JsonObject? NetworkingConfig(ParseResult parse)
+    {
+        string[] aliases = parse.GetValue(NetworkAlias) ?? [];
+        string? ip = parse.GetValue(Ip);
+        if (aliases.Length == 0 && string.IsNullOrEmpty(ip)) return null;
+        string network = parse.GetValue(Network) ?? "default";
+        var endpoint = new JsonObject();
+        if (aliases.Length > 0) endpoint["Aliases"] = Strings(aliases);
+        if (!string.IsNullOrEmpty(ip)) endpoint["IPAMConfig"] = new JsonObject { ["IPv4Address"] = ip };
+        return new JsonObject { ["EndpointsConfig"] = new JsonObject { [network] = endpoint } };
     }
 
     /// <summary>--env-file entries first, then -e, as docker orders them.</summary>
@@ -201,39 +223,6 @@ internal sealed class ContainerFlags
         if (countText.Length > 0 && (name != "on-failure" || !int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out count)))
             throw FlagValues.Invalid(Restart, spec, "invalid restart policy format: maximum retry count must be an integer");
         return new JsonObject { ["Name"] = name == "no" ? "no" : name, ["MaximumRetryCount"] = count };
-    }
-
-    /// <summary>-p [ip:][hostPort:]containerPort[/proto] → ExposedPorts and PortBindings.</summary>
-    void AddPublish(string spec, JsonObject exposed, JsonObject bindings)
-    {
-        string rest = spec, proto = "tcp";
-        int slash = rest.LastIndexOf('/');
-        if (slash >= 0) { proto = rest[(slash + 1)..]; rest = rest[..slash]; }
-        if (proto is not ("tcp" or "udp" or "sctp")) throw FlagValues.Invalid(Publish, spec, $"invalid proto: {proto}");
-
-        string hostIp = "", hostPort = "", containerPort;
-        if (rest.StartsWith('['))
-        {
-            int close = rest.IndexOf(']');
-            if (close < 0) throw FlagValues.Invalid(Publish, spec, "invalid IPv6 address");
-            hostIp = rest[1..close];
-            rest = rest[(close + 1)..].TrimStart(':');
-        }
-        string[] parts = rest.Split(':');
-        switch (parts.Length)
-        {
-            case 1: containerPort = parts[0]; break;
-            case 2: hostPort = parts[0]; containerPort = parts[1]; break;
-            case 3: hostIp = parts[0]; hostPort = parts[1]; containerPort = parts[2]; break;
-            default: throw FlagValues.Invalid(Publish, spec, "invalid port format");
-        }
-        if (!IsPort(containerPort) || (hostPort.Length > 0 && !IsPort(hostPort)))
-            throw FlagValues.Invalid(Publish, spec, $"invalid containerPort: {containerPort}");
-
-        string key = containerPort + "/" + proto;
-        exposed[key] = new JsonObject();
-        if (bindings[key] is not JsonArray list) bindings[key] = list = [];
-        list.Add((JsonNode)new JsonObject { ["HostIp"] = hostIp, ["HostPort"] = hostPort });
     }
 
     static bool IsPort(string s) => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p is > 0 and <= 65535;

@@ -36,7 +36,7 @@ internal static class ContainerRows
             ["Command"] = GoStrings.Quote(truncate ? GoStrings.Ellipsis(command, 20) : command),
             ["CreatedAt"] = GoTime(DateTimeOffset.FromUnixTimeSeconds(created)),
             ["RunningFor"] = HumanUnits.Ago(created, now),
-            ["Ports"] = Ports(c["Ports"] as JsonArray),
+            ["Ports"] = PortFormat.PsColumn(c["Ports"] as JsonArray),
             ["State"] = Str(c, "State"),
             ["Status"] = Status(c),
             ["Size"] = Size(c),
@@ -70,21 +70,6 @@ internal static class ContainerRows
     public static string Names(JsonArray? names)
         => names is null ? "" : string.Join(",", names.Select(n => Print(n).TrimStart('/')).Where(n => !n.Contains('/')));
 
-    /// <summary>"0.0.0.0:8080->80/tcp, 443/tcp".</summary>
-    public static string Ports(JsonArray? ports)
-    {
-        if (ports is null) return "";
-        var shown = new List<string>();
-        foreach (var p in ports.OfType<JsonObject>()
-                     .OrderBy(p => Long(p, "PrivatePort")).ThenBy(p => Str(p, "Type")).ThenBy(p => Str(p, "IP")))
-        {
-            string priv = $"{Long(p, "PrivatePort")}/{Str(p, "Type")}";
-            if (p["PublicPort"] is null || Long(p, "PublicPort") == 0) { shown.Add(priv); continue; }
-            string ip = Str(p, "IP");
-            shown.Add(ip.Length > 0 ? $"{ip}:{Long(p, "PublicPort")}->{priv}" : $"{Long(p, "PublicPort")}->{priv}");
-        }
-        return string.Join(", ", shown.Distinct());
-    }
 
     /// <summary>Go's time.String(): "2024-05-01 12:00:00 +0000 UTC".</summary>
     public static string GoTime(DateTimeOffset t)

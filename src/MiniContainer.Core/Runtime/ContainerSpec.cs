@@ -17,8 +17,10 @@ public sealed class ContainerSpec
     public string? HostnamePath { get; set; }
     public string? HostsPath { get; set; }
     public string? ResolvConfPath { get; set; }
-    /// <summary>"none" (own netns, loopback only) or "host" (share the host's); bridges come with the networking issue.</summary>
+    /// <summary>"none" (own netns, loopback only; the daemon plugs bridge networks into it before start) or "host" (share the host's).</summary>
     public string NetworkMode { get; set; } = "none";
+    /// <summary>--network container:X: the shim joins this network namespace (/proc/PID/ns/net) instead of making one.</summary>
+    public string? JoinNetworkNamespace { get; set; }
     public List<IdMapping>? UidMappings { get; set; }
     public List<IdMapping>? GidMappings { get; set; }
     public string CgroupName { get; set; } = "";

@@ -26,8 +26,8 @@ public sealed class ContainerSummary
     /// <summary>Path and args joined by spaces: "sh -c exit 3".</summary>
     public required string Command { get; init; }
     public required long Created { get; init; }
-    /// <summary>Published ports: always empty until bridge networking exists.</summary>
-    public required IReadOnlyList<object> Ports { get; init; }
+    /// <summary>Exposed and published ports.</summary>
+    public required IReadOnlyList<MiniContainer.Networking.ContainerPort> Ports { get; init; }
     public required Dictionary<string, string> Labels { get; init; }
     public required string State { get; init; }
     public required string Status { get; init; }
@@ -38,7 +38,7 @@ public sealed class ContainerSummary
 
 public sealed record ContainerSummaryHostConfig(string NetworkMode);
 
-public sealed record NetworkSettingsSummary(Dictionary<string, object> Networks);
+public sealed record NetworkSettingsSummary(Dictionary<string, MiniContainer.Networking.EndpointSettings> Networks);
 
 /// <summary>GET /containers/{id}/top: ps column titles, then one row of strings per process.</summary>
 public sealed record ContainerTopResponse(IReadOnlyList<string> Titles, List<string[]> Processes);

@@ -181,7 +181,7 @@ public static class ContainerRoutes
             ImageID = r.Image,
             Command = string.Join(' ', argv),
             Created = r.Created.ToUnixTimeSeconds(),
-            Ports = [],
+            Ports = MiniContainer.Networking.NetworkService.PortSummary(r),
             Labels = r.Config.Labels,
             State = r.State.Status,
             Status = StatusText.For(r.State),

@@ -26,6 +26,11 @@ namespace MiniContainer.Api;
 [JsonSerializable(typeof(MiniContainer.Volumes.Volume))]
 [JsonSerializable(typeof(VolumeListResponse))]
 [JsonSerializable(typeof(VolumePruneResponse))]
+[JsonSerializable(typeof(MiniContainer.Networking.NetworkState))]
+[JsonSerializable(typeof(MiniContainer.Networking.NetworkInspect))]
+[JsonSerializable(typeof(List<MiniContainer.Networking.NetworkInspect>))]
+[JsonSerializable(typeof(MiniContainer.Networking.NetworkCreateResponse))]
+[JsonSerializable(typeof(MiniContainer.Networking.NetworkPruneResponse))]
 // The object-typed slots (Mounts, Ports, Networks, ExposedPorts, Volumes) stay empty until volumes and
 // networks exist; whatever a stored config.v2.json has there is read back, and written again, as JsonElement.
 [JsonSerializable(typeof(JsonElement))]

@@ -96,6 +96,10 @@ public sealed class HostConfig
     public List<string>? Binds { get; set; }
     public List<string>? VolumesFrom { get; set; }
     public string NetworkMode { get; set; } = "none";
+    /// <summary>-p: "80/tcp" → the host addresses and ports it is published on.</summary>
+    public Dictionary<string, List<MiniContainer.Networking.PortBinding>>? PortBindings { get; set; }
+    /// <summary>-P: publish every exposed port on an ephemeral host port.</summary>
+    public bool PublishAllPorts { get; set; }
     public RestartPolicy RestartPolicy { get; set; } = new();
     public bool AutoRemove { get; set; }
     public bool Privileged { get; set; }
@@ -140,9 +144,14 @@ public sealed class GraphDriverData
 public sealed class NetworkSettings
 {
     public string SandboxKey { get; set; } = "";
-    public Dictionary<string, object> Ports { get; set; } = new();
-    public string IPAddress { get; set; } = "";
+    /// <summary>"80/tcp" → host bindings (null for an exposed port that is not published), while running.</summary>
+    public Dictionary<string, List<MiniContainer.Networking.PortBinding>?> Ports { get; set; } = new();
+    /// <summary>The default bridge's endpoint (Docker keeps these top-level fields for it).</summary>
+    public string EndpointID { get; set; } = "";
     public string Gateway { get; set; } = "";
+    public string IPAddress { get; set; } = "";
+    public int IPPrefixLen { get; set; }
     public string MacAddress { get; set; } = "";
-    public Dictionary<string, object> Networks { get; set; } = new();
+    /// <summary>Network name → this container's endpoint on it.</summary>
+    public Dictionary<string, MiniContainer.Networking.EndpointSettings> Networks { get; set; } = new();
 }

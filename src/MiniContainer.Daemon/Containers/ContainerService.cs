@@ -28,6 +28,9 @@ public sealed class ContainerService
 
     private readonly Volumes.VolumeStore _volumes;
 
+    /// <summary>Bridge networks, endpoints, published ports (null: every container gets only loopback).</summary>
+    public Networking.NetworkService? Networking { get; set; }
+
     public ContainerService(HostPaths paths, ImageStore images, Volumes.VolumeStore volumes)
     {
         _volumes = volumes;
@@ -59,6 +62,7 @@ public sealed class ContainerService
                     throw new ConflictException($"Conflict. The container name \"/{name}\" is already in use by container \"{existing.Record.Id}\". You have to remove (or rename) that container to be able to reuse that name.");
             }
             var record = CreateRequest.Build(id, name, body, image);
+            Networking?.PrepareCreate(record, body);
             AddVolumesFrom(record);
             ContainerMounts.Prepare(record.Mounts, _volumes, _images.LowerDirs(image));
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
@@ -163,6 +167,15 @@ public sealed class ContainerService
         try { shim = await ShimHandle.CreateAsync("run", c.Dir); }
         catch (StartFailedException e) { RecordStartFailure(c, e); throw; }
 
+        // Wire the network while PID 1 waits before exec: veth into its namespace, address, routes, ports.
+        try { Networking?.ConnectAtStart(c, shim.Pid); }
+        catch (ApiException e)
+        {
+            await shim.AbortAsync();
+            RecordStartFailure(c, new StartFailedException(e.Message, 125));
+            throw;
+        }
+
         // Connect everyone who must see the first byte of output before the process may run.
         var monitor = await ShimHandle.ConnectAsync(c.ControlSocket, "");
         foreach (var (pending, streams) in c.PendingAttaches.Zip(c.PendingAttachStreams))
@@ -212,6 +225,7 @@ public sealed class ContainerService
             Hostname = r.Config.Hostname,
             HostnamePath = r.HostnamePath, HostsPath = r.HostsPath, ResolvConfPath = r.ResolvConfPath,
             NetworkMode = h.NetworkMode == "host" ? "host" : "none",
+            JoinNetworkNamespace = Networking?.NamespaceToJoin(r),
             Rootfs = new RootfsSpec
             {
                 LowerDirs = r.GraphDriver.Data["LowerDir"].Split(':').ToList(),
@@ -278,6 +292,7 @@ public sealed class ContainerService
             StartedAt = r.State.StartedAt,
             FinishedAt = ContainerState.Format(exit?.FinishedAt ?? DateTimeOffset.UtcNow),
         };
+        Networking?.OnStopped(c);
         if (!c.Removed) c.Save();
         Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}");
         c.SignalExited();

@@ -70,6 +70,8 @@ public static partial class CreateRequest
             Dns = StringList(hostNode["Dns"]),
             ExtraHosts = StringList(hostNode["ExtraHosts"]),
             ShmSize = (long?)hostNode["ShmSize"] ?? 0,
+            PortBindings = MiniContainer.Networking.PortPublishing.ParseBindings(hostNode["PortBindings"]),
+            PublishAllPorts = (bool?)hostNode["PublishAllPorts"] ?? false,
             ConsoleSize = hostNode["ConsoleSize"] is JsonArray cs && cs.Count == 2 ? new List<int> { (int?)cs[0] ?? 0, (int?)cs[1] ?? 0 } : new List<int> { 0, 0 },
         };
         if (hostNode["RestartPolicy"] is JsonObject rp)
@@ -96,6 +98,7 @@ public static partial class CreateRequest
             Config = new ContainerConfig
             {
                 Hostname = hostname,
+                ExposedPorts = MiniContainer.Networking.PortPublishing.MergeExposed(imageConfig?.ExposedPorts?.Keys, body["ExposedPorts"]),
                 Domainname = (string?)body["Domainname"] ?? "",
                 User = (string?)body["User"] is { Length: > 0 } u ? u : imageConfig?.User ?? "",
                 AttachStdin = (bool?)body["AttachStdin"] ?? false,
@@ -122,9 +125,6 @@ public static partial class CreateRequest
     /// </summary>
     private static void RefuseWhatIsNotBuiltYet(JsonObject body, JsonObject hostNode)
     {
-        static bool NonEmpty(JsonNode? n) => n is JsonArray { Count: > 0 } || n is JsonObject { Count: > 0 };
-        if (NonEmpty(hostNode["PortBindings"]) || ((bool?)hostNode["PublishAllPorts"] ?? false))
-            throw new BadRequestException("published ports (-p, -P) need bridge networking, which this MiniContainer does not have yet");
         if (((long?)hostNode["MemoryReservation"] ?? 0) != 0)
             throw new BadRequestException("--memory-reservation is not supported by this MiniContainer yet");
     }
@@ -163,8 +163,6 @@ public static partial class CreateRequest
             throw new BadRequestException($"Range of CPUs is from 0.01 to {Environment.ProcessorCount}.00, as there are only {Environment.ProcessorCount} CPUs available");
         if (host.UsernsMode is not ("" or "host"))
             throw new BadRequestException($"invalid USER mode: {host.UsernsMode}");
-        if (host.NetworkMode is not ("default" or "bridge" or "none" or "host"))
-            throw new NotFoundException($"network {host.NetworkMode} not found");
     }
 
     /// <summary>dockerd's merge: the request's Env first, then each of the image's whose key it does not set.</summary>

@@ -220,7 +220,7 @@ public sealed class ListFormatTests
         string output = ListFormat.Render(ContainerRows.DefaultFormat, rows, ContainerRows.Headers);
         Assert.Equal(
             "CONTAINER ID   IMAGE          COMMAND                  CREATED         STATUS                     PORTS                           NAMES\n" +
-            "4a1b2c3d4e5f   busybox        \"sh -c 'while true; \u2026\"   2 minutes ago   Up 3 seconds               0.0.0.0:8080->80/tcp, 443/tcp   web\n" +
+            "4a1b2c3d4e5f   busybox        \"sh -c 'while true; \u2026\"   2 minutes ago   Up 3 seconds               443/tcp, 0.0.0.0:8080->80/tcp   web\n" +
             "0123456789ab   feedfacecafe   \"true\"                   4 minutes ago   Exited (0) 5 seconds ago                                   db\n",
             output);
     }

@@ -260,14 +260,6 @@ public sealed class CreateRequestTests
         Assert.Equal("Conflicting options: Nano CPUs and CPU Quota cannot both be set", quota.Message);
     }
 
-    [Fact]
-    public void An_unknown_network_is_not_found()
-    {
-        var e = Assert.Throws<NotFoundException>(() => Build("""{"Image":"busybox","HostConfig":{"NetworkMode":"backend"}}"""));
-        Assert.Equal("network backend not found", e.Message);
-        Assert.Equal(404, e.Status);
-    }
-
     [Theory]
     [InlineData("none")]
     [InlineData("host")]

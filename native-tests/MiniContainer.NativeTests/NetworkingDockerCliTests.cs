@@ -1,0 +1,62 @@
+using MiniContainer.NativeTests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace MiniContainer.NativeTests;
+
+/// <summary>The tutorial scenario through the real docker CLI against our daemon (own config dir, own socket).</summary>
+public sealed class NetworkingDockerCliTests(ITestOutputHelper output) : IDisposable
+{
+    private const string DockerPath = "/usr/local/bin/docker";
+    private readonly NetworkDaemon _net = new();
+    private readonly string _config = Directory.CreateTempSubdirectory("mc-docker-config-").FullName;
+
+    public void Dispose()
+    {
+        _net.Dispose();
+        try { Directory.Delete(_config, recursive: true); } catch (IOException) { }
+        Assert.Empty(_net.Leftovers());
+    }
+
+    private CommandResult Docker(params string[] args)
+    {
+        var r = Daemon.Exec(DockerPath, new[] { "--config", _config, "-H", _net.Daemon.Host }.Concat(args).ToArray());
+        output.WriteLine($"docker {string.Join(' ', args)} → {r}");
+        return r;
+    }
+
+    [Fact]
+    public void Docker_network_create_ls_inspect_connect_disconnect_and_publish()
+    {
+        Docker("network", "create", "authnet").Ok();
+        Docker("network", "create", "--subnet", $"10.{_net.Octet}.91.0/24", "--label", "app=notes", "frontnet").Ok();
+        string ls = Docker("network", "ls", "--format", "{{.Name}} {{.Driver}}").Ok().Stdout;
+        Assert.Contains("authnet bridge", ls);
+        Assert.Contains("frontnet bridge", ls);
+        Assert.Contains("none null", ls);
+        Assert.Equal($"10.{_net.Octet}.91.0/24 10.{_net.Octet}.91.1 app=notes",
+            Docker("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}} {{range $k, $v := .Labels}}{{$k}}={{$v}}{{end}}", "frontnet").Ok().Stdout.Trim());
+
+        Docker("run", "-d", "--name", "userauth", "--network", "authnet", "--network-alias", "auth", "busybox", "sleep", "600").Ok();
+        Docker("run", "-d", "--name", "notes", "--network", "frontnet", "-p", "127.0.0.1::80", "busybox", "sleep", "600").Ok();
+        Assert.Contains("->80/tcp", Docker("ps", "--format", "{{.Ports}}", "--filter", "name=notes").Ok().Stdout);
+        Assert.Matches(@"^127\.0\.0\.1:\d+$", Docker("port", "notes", "80").Ok().Stdout.Trim());
+
+        Assert.NotEqual(0, Docker("exec", "notes", "ping", "-c1", "-W1", "auth").ExitCode);
+        Docker("network", "connect", "authnet", "notes").Ok();
+        Docker("exec", "notes", "ping", "-c1", "-W1", "auth").Ok();
+        string containers = Docker("network", "inspect", "-f", "{{range .Containers}}{{.Name}}={{.IPv4Address}} {{end}}", "authnet").Ok().Stdout;
+        Assert.Contains("notes=", containers);
+        Assert.Contains("userauth=", containers);
+        Assert.Matches(@"^02:42:", Docker("inspect", "-f", "{{.NetworkSettings.Networks.authnet.MacAddress}}", "notes").Ok().Stdout.Trim());
+        Docker("network", "disconnect", "authnet", "notes").Ok();
+        Assert.NotEqual(0, Docker("exec", "notes", "ping", "-c1", "-W1", "auth").ExitCode);
+
+        var rm = Docker("network", "rm", "authnet");
+        Assert.NotEqual(0, rm.ExitCode);
+        Assert.Contains("has active endpoints", rm.Stderr);
+        Docker("rm", "-f", "userauth").Ok();
+        Docker("network", "rm", "authnet").Ok();
+        Assert.Contains("frontnet", Docker("network", "ls").Ok().Stdout);
+    }
+}

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Sockets;
+using MiniContainer.NativeTests.Harness;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace MiniContainer.NativeTests;
+
+/// <summary>
+/// A private daemon with its own bridge names, nft table and subnets (never the real installation's), and its own
+/// upstream "resolver" on loopback that answers NXDOMAIN to everything — no question ever leaves this machine.
+/// All traffic goes between the test's own containers and the host's loopback.
+/// </summary>
+public sealed class NetworkDaemon : IDisposable
+{
+    public string Tag { get; } = Guid.NewGuid().ToString("N")[..4];
+    public string Bridge => $"mct{Tag}0";
+    public string BridgePrefix => $"mct{Tag}-";
+    public string VethPrefix => $"mct{Tag}v";
+    public string Table => $"minicontainer_t{Tag}";
+    public int Octet { get; } = 100 + Random.Shared.Next(100);
+    public NxdomainResolver Upstream { get; } = new();
+    public Daemon Daemon { get; }
+
+    public NetworkDaemon()
+    {
+        try
+        {
+            Daemon = new Daemon("--bridge", Bridge, "--bridge-prefix", BridgePrefix, "--veth-prefix", VethPrefix, "--nft-table", Table,
+                "--default-subnet", $"10.{Octet}.0.0/24", "--default-address-pool", $"base=10.{Octet}.128.0/17,size=24",
+                "--dns-upstream", Upstream.Endpoint.ToString());
+        }
+        catch { Upstream.Dispose(); throw; }
+    }
+
+    /// <summary>Links and the nft table this daemon's names could have left on the host.</summary>
+    public List<string> Leftovers()
+    {
+        var left = Daemon.Exec("ip", ["-o", "link", "show"]).Stdout.Lines()
+            .Select(l => l.Split(':')[1].Trim().Split('@')[0]).Where(n => n.StartsWith($"mct{Tag}", StringComparison.Ordinal)).ToList();
+        if (Daemon.Exec("nft", ["list", "table", "inet", Table]).ExitCode == 0) left.Add("nft table " + Table);
+        return left;
+    }
+
+    public void Dispose()
+    {
+        foreach (string id in Daemon.Run("ps", "-aq").Stdout.Lines()) Daemon.Run("rm", "-f", id);
+        foreach (string n in Daemon.Run("network", "ls", "-q", "--filter", "type=custom").Stdout.Lines()) Daemon.Run("network", "rm", n);
+        Daemon.Dispose();
+        // The default bridge and the table belong to the daemon's life on the host; a test daemon removes them.
+        Daemon.Exec("ip", ["link", "del", Bridge]);
+        Daemon.Exec("nft", ["delete", "table", "inet", Table]);
+        Upstream.Dispose();
+    }
+}
+
+/// <summary>A loopback DNS "upstream" for tests: every question gets NXDOMAIN (RCODE 3).</summary>
+public sealed class NxdomainResolver : IDisposable
+{
+    private readonly UdpClient _udp = new(new IPEndPoint(IPAddress.Loopback, 0));
+    private readonly CancellationTokenSource _stop = new();
+    public IPEndPoint Endpoint => (IPEndPoint)_udp.Client.LocalEndPoint!;
+
+    public NxdomainResolver() => _ = ServeAsync();
+
+    private async Task ServeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            UdpReceiveResult q;
+            try { q = await _udp.ReceiveAsync(_stop.Token); } catch { return; }
+            if (q.Buffer.Length < 12) continue;
+            byte[] a = (byte[])q.Buffer.Clone();
+            a[2] = (byte)(0x80 | (a[2] & 0x01));   // QR, keep RD
+            a[3] = 0x83;                           // RA, RCODE 3 (NXDOMAIN)
+            a[6] = a[7] = a[8] = a[9] = a[10] = a[11] = 0;   // no answers, no authority, no additional (drops EDNS)
+            int end = 12;
+            while (end < a.Length && a[end] != 0) end += a[end] + 1;
+            await _udp.SendAsync(a.AsMemory(0, Math.Min(a.Length, end + 5)), q.RemoteEndPoint);
+        }
+    }
+
+    public void Dispose() { _stop.Cancel(); _udp.Dispose(); }
+}
+
+/// <summary>Bridge networks end to end: the tutorial's two networks, published ports, IPAM across restarts, cleanup.</summary>
+public sealed class NetworkingTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly NetworkDaemon _net = new();
+    private Daemon D => _net.Daemon;
+
+    public void Dispose()
+    {
+        try { output.WriteLine("--- daemon log ---\n" + File.ReadAllText(D.LogFile)); } catch (IOException) { }
+        _net.Dispose();
+        Assert.Empty(_net.Leftovers());
+    }
+
+    private CommandResult Sh(string container, string script)
+    {
+        var r = D.Run("exec", container, "sh", "-c", script);
+        output.WriteLine($"{container}$ {script}\n{r}");
+        return r;
+    }
+
+    private bool Resolves(string from, string name) => Sh(from, $"nslookup {name}").Stdout.Contains("Name:");
+    private bool Pings(string from, string target) => Sh(from, $"ping -c 1 -W 1 {target}").ExitCode == 0;
+    private string Ip(string container, string network) =>
+        D.Run("inspect", "-f", $"{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}", container).Ok().Stdout.Trim();
+
+    [Fact]
+    public void Tutorial_two_networks_names_isolation_connect_and_disconnect()
+    {
+        D.Run("network", "create", "authnet").Ok();
+        D.Run("network", "create", "frontnet").Ok();
+        foreach (var (name, network) in new[] { ("db-userauth", "authnet"), ("userauth", "authnet"), ("db-notes", "frontnet"), ("notes", "frontnet") })
+            D.Run("run", "-d", "--name", name, "--network", network, "busybox", "sleep", "600").Ok();
+        string userauthIp = Ip("userauth", "authnet");
+
+        Assert.True(Resolves("notes", "db-notes"));
+        Assert.True(Pings("notes", "db-notes"));
+        var nx = Sh("notes", "nslookup userauth");
+        Assert.Contains("NXDOMAIN", nx.Stdout + nx.Stderr);
+        Assert.False(Pings("notes", userauthIp));
+
+        D.Run("network", "connect", "authnet", "notes").Ok();
+        Assert.Contains("eth1", Sh("notes", "ip -o addr show").Stdout);
+        Assert.True(Resolves("notes", "userauth"));
+        Assert.True(Pings("notes", "userauth"));
+
+        D.Run("network", "disconnect", "authnet", "notes").Ok();
+        Assert.DoesNotContain("eth1", Sh("notes", "ip -o addr show").Stdout);
+        Assert.False(Resolves("notes", "userauth"));
+        Assert.False(Pings("notes", userauthIp));
+
+        // inspect as Docker shows it; rm is refused while a container is attached.
+        string inspect = D.Run("network", "inspect", "-f", "{{range .Containers}}{{.Name}} {{end}}", "frontnet").Ok().Stdout;
+        Assert.Contains("db-notes", inspect);
+        Assert.Contains("notes", inspect);
+        var rm = D.Run("network", "rm", "frontnet");
+        Assert.NotEqual(0, rm.ExitCode);
+        Assert.Contains("has active endpoints", rm.Stderr);
+        Assert.Contains("authnet", D.Run("network", "ls").Ok().Stdout);
+    }
+
+    [Fact]
+    public void Published_port_serves_over_loopback_and_a_busy_port_leaves_nothing_behind()
+    {
+        string www = Directory.CreateTempSubdirectory("mc-www-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(www, "index.html"), "hello from the container\n");
+            int port = FreePort();
+            D.Run("run", "-d", "--name", "web", "-p", $"{port}:80", "-v", $"{www}:/www", "busybox", "httpd", "-f", "-p", "80", "-h", "/www").Ok();
+            string body = "";
+            Support.WaitUntil(() => (body = Daemon.Exec("curl", ["-s", "--max-time", "2", $"http://127.0.0.1:{port}/"]).Stdout) != "", TimeSpan.FromSeconds(10), "httpd");
+            Assert.Equal("hello from the container\n", body);
+            Assert.Equal($"80/tcp -> 0.0.0.0:{port}", D.Run("port", "web").Ok().Stdout.Trim());
+            Assert.Contains($"0.0.0.0:{port}->80/tcp", D.Run("ps").Ok().Stdout);
+
+            int linksBefore = _net.Leftovers().Count;
+            var busy = D.Run("run", "-d", "--name", "web2", "-p", $"{port}:80", "busybox", "httpd", "-f", "-p", "80");
+            Assert.Equal(125, busy.ExitCode);
+            Assert.Contains($"Bind for 0.0.0.0:{port} failed: port is already allocated", busy.Stderr);
+            Assert.Equal(linksBefore, _net.Leftovers().Count);   // no veth, no half-wired container
+            Assert.Empty(D.Run("network", "inspect", "-f", "{{range .Containers}}{{if eq .Name \"web2\"}}x{{end}}{{end}}", "bridge").Ok().Stdout.Trim());
+
+            D.Run("rm", "-f", "web").Ok();
+            Assert.NotEqual(0, Daemon.Exec("curl", ["-s", "--max-time", "2", $"http://127.0.0.1:{port}/"]).ExitCode);   // proxy closed
+        }
+        finally { Directory.Delete(www, true); }
+    }
+
+    [Fact]
+    public void Addresses_survive_a_daemon_restart_without_duplicates()
+    {
+        D.Run("network", "create", "--subnet", $"10.{_net.Octet}.90.0/24", "persist").Ok();
+        D.Run("run", "-d", "--name", "pa", "--network", "persist", "busybox", "sleep", "600").Ok();
+        string first = Ip("pa", "persist");
+        D.Stop();
+        D.Start();
+        D.Run("run", "-d", "--name", "pb", "--network", "persist", "busybox", "sleep", "600").Ok();
+        string second = Ip("pb", "persist");
+        Assert.NotEqual(first, second);
+        Assert.True(Pings("pb", "pa"));   // the running container's link was kept, and names still resolve
+        Assert.Equal(1, Daemon.Exec("nft", ["list", "table", "inet", _net.Table]).Stdout.Split("chain forward").Length - 1);
+        D.Run("run", "--rm", "--network", "persist", "--ip", $"10.{_net.Octet}.90.77", "busybox", "true").Ok();
+        var taken = D.Run("run", "--rm", "--network", "persist", "--ip", first, "busybox", "true");
+        Assert.NotEqual(0, taken.ExitCode);
+    }
+
+    [Fact]
+    public void None_host_and_container_modes()
+    {
+        Assert.DoesNotContain("eth0", D.Run("run", "--rm", "--network", "none", "busybox", "ip", "-o", "link").Ok().Stdout);
+        D.Run("run", "-d", "--name", "owner", "busybox", "sleep", "600").Ok();
+        string ownerIp = Ip("owner", "bridge");
+        Assert.Contains(ownerIp, D.Run("run", "--rm", "--network", "container:owner", "busybox", "ip", "-o", "addr").Ok().Stdout);
+        string hostLinks = D.Run("run", "--rm", "--network", "host", "busybox", "ip", "-o", "link").Ok().Stdout;
+        Assert.Contains(_net.Bridge, hostLinks);
+        // The default bridge: host resolvers, no container names; hosts file has the container's own address.
+        Assert.Contains(ownerIp, Sh("owner", "cat /etc/hosts").Stdout);
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}

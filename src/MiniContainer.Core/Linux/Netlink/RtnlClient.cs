@@ -1,0 +1,170 @@
+using System.Net;
+using static MiniContainer.Linux.Netlink.Rtnl;
+
+namespace MiniContainer.Linux.Netlink;
+
+/// <summary>
+/// A small rtnetlink client: what `ip link`, `ip addr` and `ip route` do, without running them. Each request
+/// carries NLM_F_ACK and a sequence number; we read until the kernel's NLMSG_ERROR for that number (0 = done,
+/// otherwise an errno that becomes a <see cref="NetlinkException"/> naming the operation and the link).
+/// One client = one socket = one network namespace (the one it was opened in). Not thread-safe: one user at a time.
+/// </summary>
+public sealed class RtnlClient : IDisposable
+{
+    private const int ENODEV = 19;
+    private readonly int _fd;
+    private uint _sequence;
+    private readonly byte[] _buffer = new byte[64 * 1024];
+
+    private RtnlClient(int fd) => _fd = fd;
+
+    /// <summary>A client for the network namespace of the calling thread (the host's, for the daemon).</summary>
+    public static RtnlClient Open() => new(Kernel.OpenRtnetlink());
+
+    /// <summary>
+    /// A client for the network namespace at nsPath (e.g. /proc/PID/ns/net). How: a dedicated thread joins that
+    /// namespace with setns(CLONE_NEWNET), opens the socket there, and goes back. Rules that bite here:
+    /// setns moves only the calling THREAD, so no other thread of the daemon ever runs in the container's
+    /// namespace; joining a network namespace is allowed in a multithreaded process (a user or mount namespace
+    /// would not be); and the socket stays bound to the namespace it was created in after the thread leaves it.
+    /// If going back failed, the thread ends anyway, so its namespace dies with it.
+    /// </summary>
+    public static RtnlClient OpenInNamespace(string nsPath)
+    {
+        int fd = -1;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            int target = -1, home = -1;
+            try
+            {
+                home = Kernel.Open("/proc/thread-self/ns/net", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+                target = Kernel.Open(nsPath, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+                Kernel.JoinNamespace(target, Namespace.Net);
+                try { fd = Kernel.OpenRtnetlink(); }
+                finally { Kernel.JoinNamespace(home, Namespace.Net); }
+            }
+            catch (Exception e) { error = e; }
+            finally { Kernel.Close(target); Kernel.Close(home); }
+        }) { Name = "netns-socket", IsBackground = true };
+        thread.Start();
+        thread.Join();
+        if (error != null) throw new IOException($"cannot open a netlink socket in {nsPath}: {error.Message}", error);
+        return new RtnlClient(fd);
+    }
+
+    public void Dispose() => Kernel.Close(_fd);
+
+    // ------------------------------------------------------------ links
+
+    public void CreateBridge(string name) => Ack(RtnlMessages.NewBridge(name), $"create bridge {name}");
+
+    public void CreateVethPair(string name, string peer) => Ack(RtnlMessages.NewVethPair(name, peer), $"create veth pair {name}/{peer}");
+
+    public void SetMaster(string name, string bridge) =>
+        Ack(RtnlMessages.SetMaster(IndexOf(name), IndexOf(bridge)), $"attach {name} to bridge {bridge}");
+
+    public void SetUp(string name) => Ack(RtnlMessages.SetUp(IndexOf(name), true), $"set {name} up");
+
+    public void SetDown(string name) => Ack(RtnlMessages.SetUp(IndexOf(name), false), $"set {name} down");
+
+    public void SetMac(string name, byte[] mac) =>
+        Ack(RtnlMessages.SetMac(IndexOf(name), mac), $"set MAC of {name} to {Convert.ToHexString(mac)}");
+
+    /// <summary>Moves the link into the network namespace open at namespaceFd; it vanishes from this one.</summary>
+    public void MoveToNamespace(string name, int namespaceFd) =>
+        Ack(RtnlMessages.MoveToNamespace(IndexOf(name), namespaceFd), $"move {name} into network namespace fd {namespaceFd}");
+
+    public void Rename(string name, string newName) => Ack(RtnlMessages.Rename(IndexOf(name), newName), $"rename {name} to {newName}");
+
+    public void AddAddress(string name, IPAddress address, int prefixLength) =>
+        Ack(RtnlMessages.AddAddress(IndexOf(name), address, prefixLength), $"add address {address}/{prefixLength} to {name}");
+
+    public void DeleteAddress(string name, IPAddress address, int prefixLength) =>
+        Ack(RtnlMessages.DeleteAddress(IndexOf(name), address, prefixLength), $"delete address {address}/{prefixLength} from {name}");
+
+    public void AddDefaultRoute(IPAddress gateway) => Ack(RtnlMessages.AddDefaultRoute(gateway), $"add default route via {gateway}");
+
+    public void DeleteLink(string name) => Ack(RtnlMessages.DeleteLink(IndexOf(name)), $"delete link {name}");
+
+    /// <summary>Deletes the link if it exists; true when it did.</summary>
+    public bool DeleteLinkIfExists(string name)
+    {
+        if (FindLink(name) is not { } link) return false;
+        try { Ack(RtnlMessages.DeleteLink(link.Index), $"delete link {name}"); return true; }
+        catch (NetlinkException e) when (e.Errno == ENODEV) { return false; }
+    }
+
+    /// <summary>The link called name, or null when there is none.</summary>
+    public LinkInfo? FindLink(string name)
+    {
+        uint seq = Send(RtnlMessages.GetLink(name), $"get link {name}");
+        foreach (var m in ReceiveFor(seq, $"get link {name}"))
+        {
+            if (m.Type == NLMSG_ERROR)
+            {
+                if (m.ErrorNumber == ENODEV) return null;
+                throw new NetlinkException($"get link {name}", m.ErrorNumber);
+            }
+            if (m.Type == RTM_NEWLINK) return NetlinkReply.ParseLink(m.Payload);   // GETLINK without NLM_F_ACK: one reply only
+        }
+        return null;
+    }
+
+    public LinkInfo GetLink(string name) => FindLink(name) ?? throw new NetlinkException($"find link {name}", ENODEV);
+
+    /// <summary>Every link of this namespace (`ip link show`).</summary>
+    public List<LinkInfo> ListLinks()
+    {
+        uint seq = Send(RtnlMessages.DumpLinks(), "list links");
+        var links = new List<LinkInfo>();
+        while (true)
+            foreach (var m in Receive("list links"))
+            {
+                if (m.Sequence != seq) continue;
+                if (m.Type == NLMSG_DONE) return links;
+                if (m.Type == NLMSG_ERROR) throw new NetlinkException("list links", m.ErrorNumber);
+                if (m.Type == RTM_NEWLINK) links.Add(NetlinkReply.ParseLink(m.Payload));
+            }
+    }
+
+    private int IndexOf(string name) => GetLink(name).Index;
+
+    // ------------------------------------------------------------ request / reply
+
+    /// <summary>Sends the request and waits for its acknowledgement; an error reply throws naming the operation.</summary>
+    private void Ack(NetlinkWriter request, string operation)
+    {
+        uint seq = Send(request, operation);
+        while (true)
+            foreach (var m in ReceiveFor(seq, operation))
+                if (m.Type == NLMSG_ERROR)
+                {
+                    if (m.ErrorNumber != 0) throw new NetlinkException(operation, m.ErrorNumber);
+                    return;
+                }
+    }
+
+    private uint Send(NetlinkWriter request, string operation)
+    {
+        uint seq = ++_sequence;
+        Kernel.NetlinkSend(_fd, request.Finish(seq), operation);
+        return seq;
+    }
+
+    private List<NetlinkMessage> Receive(string operation)
+    {
+        int n = Kernel.NetlinkReceive(_fd, _buffer, operation);
+        return NetlinkReply.Split(_buffer.AsSpan(0, n));
+    }
+
+    /// <summary>The next datagram's messages that answer request seq (stale replies of earlier requests are skipped).</summary>
+    private IEnumerable<NetlinkMessage> ReceiveFor(uint seq, string operation)
+    {
+        while (true)
+        {
+            var mine = Receive(operation).Where(m => m.Sequence == seq).ToList();
+            if (mine.Count > 0) return mine;
+        }
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Sockets;
+using MiniContainer.Networking.Dns;
+
+namespace MiniContainer.Networking;
+
+/// <summary>
+/// One embedded DNS server per user-defined network, listening on the network's gateway (port 53), started when
+/// the network appears and stopped when it goes. It answers container names, aliases and short ids of the
+/// containers on THAT network, and only to askers that are themselves on it; everything else goes to the upstream
+/// resolvers (--dns-upstream, or the host's resolv.conf read at each question). The default bridge has none, as in
+/// Docker: containers there get the host's resolvers and cannot find each other by name.
+/// </summary>
+public sealed partial class NetworkService
+{
+    private readonly Dictionary<string, EmbeddedDnsServer> _dnsServers = new();
+
+    private IReadOnlyList<IPEndPoint> Upstreams() =>
+        Options.DnsUpstreams.Count > 0 ? Options.DnsUpstreams : HostResolvers.FromResolvConf();
+
+    private void SyncDnsServers()
+    {
+        var wanted = Store.All.Where(n => !n.IsDefaultBridge).ToDictionary(n => n.Id);
+        foreach (var (id, server) in _dnsServers.ToList())
+            if (!wanted.ContainsKey(id))
+            {
+                server.DisposeAsync().AsTask().Wait();
+                _dnsServers.Remove(id);
+            }
+        foreach (var (id, n) in wanted)
+        {
+            if (_dnsServers.ContainsKey(id)) continue;
+            var endpoint = new IPEndPoint(IPAddress.Parse(n.Gateway), Options.DnsPort);
+            try { _dnsServers[id] = EmbeddedDnsServer.Start(endpoint, new NetworkDnsRecords(Store, id), Upstreams); }
+            catch (Exception e) when (e is SocketException or InvalidOperationException or IOException)
+            {
+                Log.Warn($"network {n.Name}: embedded DNS on {endpoint} did not start: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Daemon shutdown: the DNS servers stop (the bridges and rules stay for the running containers).</summary>
+    public void StopDnsServers()
+    {
+        lock (_applyLock)
+        {
+            foreach (var server in _dnsServers.Values) server.DisposeAsync().AsTask().Wait();
+            _dnsServers.Clear();
+        }
+    }
+}
+
+/// <summary>
+/// What one network's DNS knows. The asker must be an endpoint of this network; it then sees, as in Docker, the
+/// names of the containers on EVERY network it is attached to (a container connected to authnet and frontnet asks
+/// only its first network's server, but finds both networks' containers) — never those of other networks.
+/// </summary>
+public sealed class NetworkDnsRecords(NetworkStore store, string networkId) : IDnsRecords
+{
+    public IReadOnlyList<IPAddress>? Resolve(IPAddress asker, string name, AddressFamily family)
+    {
+        lock (store.Lock)
+        {
+            if (VisibleNetworks(asker) is not { } visible) return null;   // not a member: not our business
+            var matches = visible.SelectMany(x => x.Endpoints.Values)
+                .Where(e => e.DnsNames.Any(d => string.Equals(d, name, StringComparison.OrdinalIgnoreCase)))
+                .Select(e => e.IPv4Address).Distinct().ToList();
+            if (matches.Count == 0) return null;
+            if (family != AddressFamily.InterNetwork) return Array.Empty<IPAddress>();   // ours, but IPv4 only
+            return matches.Select(IPAddress.Parse).ToList();
+        }
+    }
+
+    /// <summary>PTR: "db-notes.authnet" for a container address on a network the asker shares with it.</summary>
+    public IReadOnlyList<string>? ResolveAddress(IPAddress asker, IPAddress address)
+    {
+        lock (store.Lock)
+        {
+            if (VisibleNetworks(asker) is not { } visible) return null;
+            string text = address.ToString();
+            var names = visible.SelectMany(x => x.Endpoints.Values.Where(e => e.IPv4Address == text).Select(e => $"{e.ContainerName}.{x.Name}")).ToList();
+            return names.Count > 0 ? names : null;
+        }
+    }
+
+    /// <summary>The user-defined networks of the container asking (found by its address on this network), or null.</summary>
+    private List<NetworkState>? VisibleNetworks(IPAddress asker)
+    {
+        if (store.Find(networkId) is not { } n) return null;
+        string askerText = asker.IsIPv4MappedToIPv6 ? asker.MapToIPv4().ToString() : asker.ToString();
+        string? askerId = n.Endpoints.FirstOrDefault(kv => kv.Value.IPv4Address == askerText).Key;
+        if (askerId is null) return null;
+        return store.All.Where(x => !x.IsDefaultBridge && x.Endpoints.ContainsKey(askerId)).ToList();
+    }
+}
