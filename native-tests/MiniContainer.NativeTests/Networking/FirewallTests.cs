@@ -90,11 +90,16 @@ public sealed class FirewallTests
         var container = scene.Addr(1, 2);
         int hostPort = 18000 + Random.Shared.Next(1000);
         var published = new PortMapping("tcp", IPAddress.Any, hostPort, container, 80);
+        using var dns = scene.Socket("a1", SocketType.Dgram);
+        dns.Bind(At(IPAddress.Any, 53));
+        var publishedUdp = new PortMapping("udp", IPAddress.Any, hostPort, container, 53);
         // Give the outside a route to the container subnet, so only the firewall stands in the way.
         FirewallScene.Run("ip", "-n", scene.Ns("out"), "route", "add", $"10.{scene.N}.1.0/24", "via", $"10.{scene.N}.9.1");
         Assert.NotNull(await scene.TryConnect("out", secret, At(container, 81)));   // routed straight in, before our rules
 
-        scene.Firewall.Apply(scene.Networks, [published]);
+        scene.Firewall.Apply(scene.Networks, [published, publishedUdp]);
+        // UDP too, on the same host port number.
+        Assert.True(await scene.UdpRoundTrip("out", dns, At(scene.Addr(9, 1), hostPort)));
         // From the outside, to the host's address there: DNAT in prerouting; the container sees the real client.
         Assert.Equal(scene.Addr(9, 2), (await scene.TryConnect("out", web, At(scene.Addr(9, 1), hostPort)))?.Address);
         // From the host itself to a non-loopback local address: DNAT in output.

@@ -78,6 +78,11 @@ internal sealed class TcpPortRelay : IAsyncDisposable
             c.Upstream.Blocking = false;
             await Task.WhenAll(Pump(c.Client, c.Upstream, c), Pump(c.Upstream, c.Client, c));
         }
+        catch (Exception e)
+        {
+            // Whatever went wrong, it ends this connection only (and DisposeAsync must not see it as a failure).
+            Log.Warn($"proxy {target}: connection ended by {e.GetType().Name}: {e.Message}");
+        }
         finally
         {
             c.Client.Dispose();
@@ -95,7 +100,14 @@ internal sealed class TcpPortRelay : IAsyncDisposable
     /// </summary>
     static async Task Pump(Socket from, Socket to, Connection c)
     {
-        var (pipeRead, pipeWrite) = Kernel.NonBlockingPipe();
+        int pipeRead, pipeWrite;
+        try { (pipeRead, pipeWrite) = Kernel.NonBlockingPipe(); }
+        catch (KernelException)
+        {
+            // Out of file descriptors (EMFILE/ENFILE): this connection still works, through user memory.
+            await CopyPump(from, to, c);
+            return;
+        }
         byte[] peek = new byte[1];
         byte[]? slowPath = null;
         try
@@ -137,6 +149,27 @@ internal sealed class TcpPortRelay : IAsyncDisposable
             Kernel.Close(pipeRead);
             Kernel.Close(pipeWrite);
             if (slowPath is not null) ArrayPool<byte>.Shared.Return(slowPath);
+        }
+    }
+
+    /// <summary>The same relay as <see cref="Pump"/>, copying through a pooled buffer with ReceiveAsync/SendAsync.</summary>
+    static async Task CopyPump(Socket from, Socket to, Connection c)
+    {
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(SlowPathBuffer);
+        try
+        {
+            int n;
+            while ((n = await from.ReceiveAsync(buffer, SocketFlags.None)) > 0)
+                await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
+            to.Shutdown(SocketShutdown.Send);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            c.Stop();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
     }
 
