@@ -113,6 +113,30 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
     }
 
     [Fact]
+    public void A_build_FROM_an_image_the_daemon_lacks_pulls_it_first()
+    {
+        string repo = $"{_registry.Address}/base/{Support.Unique("bb")}";
+        Skopeo("copy", "--dest-tls-verify=false", "docker-archive:" + Path.Combine(Daemon.Fixtures, "busybox.tar"), $"docker://{repo}:1").Ok("skopeo push");
+        string context = Path.Combine(_work, Support.Unique("ctx"));
+        Directory.CreateDirectory(context);
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), $"FROM {repo}:1\nRUN echo built > /built\n");
+        string tag = Support.Unique("pulled-base");
+
+        var build = Mc("build", "-t", tag, context).Ok("build");
+        Assert.Contains($"Step 1/2 : FROM {repo}:1", build.Stdout);
+        Assert.Contains("Pull complete", build.Stdout);
+        Assert.Contains($"Successfully tagged {tag}:latest", build.Stdout);
+        Assert.Equal("built\n", Mc("run", "--rm", tag, "cat", "/built").Ok().Stdout);
+        Assert.Equal(0, Mc("inspect", "--type", "image", $"{repo}:1").ExitCode);   // the base is stored like any pull
+
+        Mc("rmi", tag, $"{repo}:1");
+        File.WriteAllText(Path.Combine(context, "Dockerfile"), $"FROM {_registry.Address}/base/nothing-here:1\n");
+        var failed = Mc("build", context);
+        Assert.NotEqual(0, failed.ExitCode);
+        Assert.Contains("nothing-here", failed.Stderr + failed.Stdout);
+    }
+
+    [Fact]
     public void A_gzip_image_with_a_new_layer_downloads_verifies_extracts_and_runs()
     {
         // skopeo compresses the probe's layers with gzip on the way to the registry; the probe's own layer is new to a store without mc-probe.

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MiniContainer.Build;
 using MiniContainer.Cli.Api;
+using MiniContainer.Cli.Output;
 using MiniContainer.Cli.Build;
 using MiniContainer.Cli.Terminal;
 
@@ -59,6 +60,7 @@ internal static class BuildCommand
             using var response = await client.SendAsync(HttpMethod.Post, "/build?" + string.Join('&', query), content, cancellation);
             await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
             string? imageId = null;
+            var pullProgress = new ProgressRenderer(Stdio.Out, Stdio.OutIsTerminal);
             await foreach (var node in JsonMessageStream.ReadAsync(stream, cancellation))
             {
                 if (node is not JsonObject m) continue;
@@ -69,7 +71,9 @@ internal static class BuildCommand
                     throw new ExitException(code == 0 ? ExitCodes.Error : code, message);
                 }
                 if (m["aux"] is JsonObject aux && aux["ID"]?.GetValue<string>() is { } id) imageId = id;
-                if (!q && m["stream"] is JsonValue s && s.GetValueKind() == JsonValueKind.String) Stdio.Out.Write(s.GetValue<string>());
+                if (q) continue;
+                if (m["stream"] is JsonValue s && s.GetValueKind() == JsonValueKind.String) Stdio.Out.Write(s.GetValue<string>());
+                else if (m["status"] is not null) pullProgress.Render(m);   // FROM pulling its image: docker pull's lines
             }
             if (q && imageId != null) Stdio.Out.WriteLine(imageId);
             return ExitCodes.Ok;
