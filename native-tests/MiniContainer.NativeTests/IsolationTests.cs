@@ -193,9 +193,9 @@ public sealed class IsolationTests(DaemonFixture fixture, ITestOutputHelper outp
     }
 
     [Fact]
-    public void The_only_network_interface_is_loopback_and_it_is_up()
+    public void With_network_none_the_only_interface_is_loopback_and_it_is_up()
     {
-        CommandResult r = _d.Run("run", "--rm", "busybox", "sh", "-c",
+        CommandResult r = _d.Run("run", "--rm", "--network", "none", "busybox", "sh", "-c",
             "echo ifaces: $(ls /sys/class/net); cat /sys/class/net/lo/operstate; grep -c : /proc/net/dev; ip -o -4 addr show lo").Ok();
         output.WriteLine(r.Stdout);
         string[] lines = r.Stdout.Lines();
@@ -203,6 +203,26 @@ public sealed class IsolationTests(DaemonFixture fixture, ITestOutputHelper outp
         Assert.Contains(lines[1], new[] { "unknown", "up" });   // lo reports "unknown" when up
         Assert.Equal("1", lines[2]);
         Assert.Contains("127.0.0.1", lines[3]);
+    }
+
+    [Fact]
+    public void On_the_default_bridge_eth0_has_the_address_inspect_shows_and_routes_via_the_gateway()
+    {
+        string id = _d.Run("run", "-d", "busybox", "sleep", "60").Ok().Stdout.Trim();
+        try
+        {
+            string ip = _d.Run("inspect", "-f", "{{.NetworkSettings.IPAddress}}", id).Ok().Stdout.Trim();
+            string gateway = _d.Run("inspect", "-f", "{{.NetworkSettings.Gateway}}", id).Ok().Stdout.Trim();
+            CommandResult r = _d.Run("exec", id, "sh", "-c",
+                "echo ifaces: $(ls /sys/class/net); cat /sys/class/net/eth0/operstate; ip -o -4 addr show eth0; ip route show default").Ok();
+            output.WriteLine(r.Stdout);
+            string[] lines = r.Stdout.Lines();
+            Assert.Equal("ifaces: eth0 lo", lines[0]);
+            Assert.Equal("up", lines[1]);
+            Assert.Contains($" {ip}/", lines[2]);
+            Assert.StartsWith($"default via {gateway} dev eth0", lines[3]);
+        }
+        finally { _d.Run("rm", "-f", id); }
     }
 
     [Fact]

@@ -124,7 +124,8 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
 
         var build = Mc("build", "-t", tag, context).Ok("build");
         Assert.Contains($"Step 1/2 : FROM {repo}:1", build.Stdout);
-        Assert.Contains("Pull complete", build.Stdout);
+        Assert.Contains("1: Pulling from base/", build.Stdout);
+        Assert.Contains($"Status: Downloaded newer image for {repo}:1", build.Stdout);
         Assert.Contains($"Successfully tagged {tag}:latest", build.Stdout);
         Assert.Equal("built\n", Mc("run", "--rm", tag, "cat", "/built").Ok().Stdout);
         Assert.Equal(0, Mc("inspect", "--type", "image", $"{repo}:1").ExitCode);   // the base is stored like any pull

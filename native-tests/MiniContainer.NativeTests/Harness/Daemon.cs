@@ -31,10 +31,24 @@ public sealed class Daemon : IDisposable
 
     private readonly string[] _extraArgs;
 
-    /// <param name="extraArgs">More daemon flags, e.g. "--userns-remap", "default".</param>
+    /// <summary>This daemon's own host names (bridge mct&lt;tag&gt;0, nft table minicontainer_t&lt;tag&gt;, subnets 10.N.…), so a
+    /// test daemon never touches a real daemon's minicontainer0 or another test daemon's objects.</summary>
+    public string NetTag { get; } = Guid.NewGuid().ToString("N")[..4];
+    public string Bridge => $"mct{NetTag}0";
+    public string NftTable => $"minicontainer_t{NetTag}";
+    private readonly bool _privateNetwork;
+
+    /// <param name="extraArgs">More daemon flags, e.g. "--userns-remap", "default". Without "--bridge", the daemon gets
+    /// private network names and a dead loopback DNS upstream (tests never ask the host's resolver).</param>
     public Daemon(params string[] extraArgs)
     {
-        _extraArgs = extraArgs;
+        _privateNetwork = !extraArgs.Contains("--bridge");
+        int octet = 100 + Random.Shared.Next(100);
+        _extraArgs = _privateNetwork
+            ? new[] { "--bridge", Bridge, "--bridge-prefix", $"mct{NetTag}-", "--veth-prefix", $"mct{NetTag}v", "--nft-table", NftTable,
+                      "--default-subnet", $"10.{octet}.0.0/24", "--default-address-pool", $"base=10.{octet}.128.0/17,size=24",
+                      "--dns-upstream", "127.0.0.1:9" }.Concat(extraArgs).ToArray()
+            : extraArgs;
         Root = Path.Combine("/tmp", "mc-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         try
@@ -60,6 +74,9 @@ public sealed class Daemon : IDisposable
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         foreach (var a in new[] { "-H", Host, "--data-root", DataRoot, "--exec-root", ExecRoot, "--debug" }.Concat(_extraArgs)) psi.ArgumentList.Add(a);
+        // Tests send nothing off this machine: an https registry (Docker Hub when a test names an image we lack) is
+        // reached through a "proxy" on a closed loopback port, so it fails at once without even a DNS lookup.
+        psi.Environment["HTTPS_PROXY"] = psi.Environment["https_proxy"] = "http://127.0.0.1:9";
         _process = Process.Start(psi)!;
         var log = new StreamWriter(LogFile, append: true) { AutoFlush = true };
         _process.OutputDataReceived += (_, e) => { if (e.Data != null) lock (log) log.WriteLine(e.Data); };
@@ -122,7 +139,19 @@ public sealed class Daemon : IDisposable
             if (ids.Length > 0) Run(new[] { "rm", "-f" }.Concat(ids).ToArray());
         }
         catch (Exception) { }
+        try
+        {
+            foreach (string n in Run("network", "ls", "-q", "--filter", "type=custom").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                Run("network", "rm", n);
+        }
+        catch (Exception) { }
         Stop();
+        if (_privateNetwork)
+        {
+            // The default bridge and the nft table outlive a daemon on purpose (as docker0 does); a test daemon removes its own.
+            Exec("ip", ["link", "del", Bridge]);
+            Exec("nft", ["delete", "table", "inet", NftTable]);
+        }
         try { Directory.Delete(Root, recursive: true); } catch (Exception) { }
     }
 

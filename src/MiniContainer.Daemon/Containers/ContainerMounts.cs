@@ -144,7 +144,7 @@ public static class ContainerMounts
         string? source = lowerDirsTopFirst.Select(l => Path.Combine(l, destination.TrimStart('/')))
             .FirstOrDefault(p => Directory.Exists(p) && new FileInfo(p).LinkTarget == null);
         if (source == null || Directory.EnumerateFileSystemEntries(volumeData).Any()) return;
-        var cp = System.Diagnostics.Process.Start("cp", new[] { "-a", "--", source + "/.", volumeData })!;
+        using var cp = System.Diagnostics.Process.Start("cp", new[] { "-a", "--", source + "/.", volumeData })!;
         cp.WaitForExit();
         if (cp.ExitCode != 0) throw new ApiException(500, $"copying the image's {destination} into its volume failed (cp exit {cp.ExitCode})");
     }

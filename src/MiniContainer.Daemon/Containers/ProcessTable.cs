@@ -11,9 +11,11 @@ public static class ProcessTable
         foreach (string a in psArgs.Split(' ', StringSplitOptions.RemoveEmptyEntries)) psi.ArgumentList.Add(a);
         string output, error;
         using (var ps = System.Diagnostics.Process.Start(psi) ?? throw new Api.BadRequestException("cannot run ps"))
+        using (var stdout = ps.StandardOutput)   // ours to dispose once read: Process.Dispose leaves them open
+        using (var stderr = ps.StandardError)
         {
-            output = ps.StandardOutput.ReadToEnd();
-            error = ps.StandardError.ReadToEnd();
+            output = stdout.ReadToEnd();
+            error = stderr.ReadToEnd();
             ps.WaitForExit();
             if (ps.ExitCode != 0) throw new Api.BadRequestException($"ps: {error.Trim()}");
         }

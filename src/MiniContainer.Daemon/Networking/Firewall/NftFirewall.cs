@@ -66,8 +66,11 @@ public sealed class NftFirewall
         };
         foreach (string a in args) psi.ArgumentList.Add(a);
         using var nft = Process.Start(psi) ?? throw new InvalidOperationException("cannot start nft");
-        var stdout = nft.StandardOutput.ReadToEndAsync();
-        var stderr = nft.StandardError.ReadToEndAsync();
+        // Process.Dispose leaves redirected streams we have read open: dispose them ourselves, or every apply leaks two pipes.
+        using var stdoutReader = nft.StandardOutput;
+        using var stderrReader = nft.StandardError;
+        var stdout = stdoutReader.ReadToEndAsync();
+        var stderr = stderrReader.ReadToEndAsync();
         if (stdin is not null) nft.StandardInput.Write(stdin);
         nft.StandardInput.Close();
         nft.WaitForExit();
