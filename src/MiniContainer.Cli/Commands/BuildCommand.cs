@@ -27,8 +27,13 @@ internal static class BuildCommand
         var labels = new Option<string[]>("--label") { Description = "Set metadata for an image" };
         var rm = new Option<bool>("--rm") { Description = "Remove intermediate containers after a successful build", DefaultValueFactory = _ => true };
         var forceRm = new Option<bool>("--force-rm") { Description = "Always remove intermediate containers" };
+        var progress = new Option<string>("--progress")
+        {
+            Description = "Set type of progress output (\"auto\", \"plain\", \"tty\"). Use plain to show container output",
+            DefaultValueFactory = _ => "auto",
+        };
         var path = new Argument<string[]>("PATH") { Arity = ArgumentArity.ZeroOrMore };
-        foreach (var o in new Option[] { buildArgs, file, forceRm, labels, noCache, quiet, rm, tags, target }) command.Options.Add(o);
+        foreach (var o in new Option[] { buildArgs, file, forceRm, labels, noCache, progress, quiet, rm, tags, target }) command.Options.Add(o);
         command.Arguments.Add(path);
 
         command.SetAction(async (parse, cancellation) =>
@@ -38,6 +43,13 @@ internal static class BuildCommand
             string root = paths[0];
             if (root.Contains("://")) throw new ExitException(ExitCodes.Error, $"unable to prepare context: building from a URL is not supported here: {root}");
             if (!Directory.Exists(root)) throw new ExitException(ExitCodes.Error, $"unable to prepare context: path \"{root}\" not found");
+            bool live = parse.GetValue(progress) switch
+            {
+                "auto" => Stdio.OutIsTerminal,
+                "tty" => true,
+                "plain" => false,
+                var mode => throw new ExitException(ExitCodes.Error, $"invalid progress mode \"{mode}\": use auto, plain or tty"),
+            };
 
             var query = new List<string>();
             foreach (string t in parse.GetValue(tags) ?? []) query.Add("t=" + ApiPaths.Query(t));
@@ -59,17 +71,17 @@ internal static class BuildCommand
             var client = await context.ConnectAsync(parse);
             using var response = await client.SendAsync(HttpMethod.Post, "/build?" + string.Join('&', query), content, cancellation);
             await using var stream = await response.Content.ReadAsStreamAsync(cancellation);
+            if (!q && live)
+            {
+                await ShowLiveAsync(stream, cancellation);
+                return ExitCodes.Ok;
+            }
             string? imageId = null;
             var pullProgress = new ProgressRenderer(Stdio.Out, Stdio.OutIsTerminal);
             await foreach (var node in JsonMessageStream.ReadAsync(stream, cancellation))
             {
                 if (node is not JsonObject m) continue;
-                if (m["error"] is not null || m["errorDetail"] is not null)
-                {
-                    string message = (m["errorDetail"] as JsonObject)?["message"]?.GetValue<string>() ?? m["error"]?.GetValue<string>() ?? "build failed";
-                    int code = (m["errorDetail"] as JsonObject)?["code"] is JsonValue c && c.GetValueKind() == JsonValueKind.Number ? c.GetValue<int>() : 0;
-                    throw new ExitException(code == 0 ? ExitCodes.Error : code, message);
-                }
+                if (Failure(m) is { } failure) throw failure;
                 if (m["aux"] is JsonObject aux && aux["ID"]?.GetValue<string>() is { } id) imageId = id;
                 if (q) continue;
                 if (m["stream"] is JsonValue s && s.GetValueKind() == JsonValueKind.String) Stdio.Out.Write(s.GetValue<string>());
@@ -79,6 +91,39 @@ internal static class BuildCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The terminal view: each running step redrawn in place with its time and last output lines, a
+    /// summary line once it ends; on failure the failing step's whole output is printed before the error.</summary>
+    static async Task ShowLiveAsync(Stream stream, CancellationToken cancellation)
+    {
+        int width = TerminalNative.GetWindowSize(1) is { Cols: > 0 } size ? size.Cols : 80;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var view = new BuildLiveView(Stdio.Out, width, () => clock.Elapsed);
+        using (var timer = new Timer(_ => view.Tick(), null, 100, 100))
+        {
+            try
+            {
+                await foreach (var node in JsonMessageStream.ReadAsync(stream, cancellation))
+                {
+                    if (node is not JsonObject m) continue;
+                    if (Failure(m) is { } failure) { view.Fail(); throw failure; }
+                    if (m["stream"] is JsonValue s && s.GetValueKind() == JsonValueKind.String) view.Stream(s.GetValue<string>());
+                    else if (m["status"] is not null) view.Status(m);
+                }
+            }
+            catch (Exception e) when (e is not ExitException) { view.Fail(); throw; }
+        }
+        view.Complete();
+    }
+
+    /// <summary>An {"error"}/{"errorDetail"} message as the exit it causes (the command's exit code when it carries one).</summary>
+    static ExitException? Failure(JsonObject m)
+    {
+        if (m["error"] is null && m["errorDetail"] is null) return null;
+        string message = (m["errorDetail"] as JsonObject)?["message"]?.GetValue<string>() ?? m["error"]?.GetValue<string>() ?? "build failed";
+        int code = (m["errorDetail"] as JsonObject)?["code"] is JsonValue c && c.GetValueKind() == JsonValueKind.Number ? c.GetValue<int>() : 0;
+        return new ExitException(code == 0 ? ExitCodes.Error : code, message);
     }
 
     /// <summary>-f inside the context is sent as its path in the context; -f from elsewhere travels in the tar under a private name.</summary>
