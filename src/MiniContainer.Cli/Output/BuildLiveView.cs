@@ -44,10 +44,11 @@ internal sealed partial class BuildLiveView(TextWriter output, int width, Func<T
             if (_step != null) _step.Pulling = false;   // the pull is over once the step prints again
             foreach (char c in text)
             {
-                if (c != '\n') { _partial.Append(c); continue; }
+                if (c != '\n' && _partial.Length < CaptureLimitChars) { _partial.Append(c); continue; }   // a huge unbroken line is split
                 string line = _partial.ToString();
                 _partial.Clear();
                 Line(line);
+                if (c != '\n') _partial.Append(c);
             }
             if (_step is { Pulling: false }) Redraw();
             output.Flush();
@@ -158,7 +159,9 @@ internal sealed partial class BuildLiveView(TextWriter output, int width, Func<T
             string time = "  " + Elapsed(step);
             lines.Add(Cut(step.Header, width - time.Length) + time);
         }
-        var window = new List<string>(step.Lines.Reverse().Take(_partial.Length > 0 ? windowLines - 1 : windowLines).Reverse());
+        var window = new List<string>();
+        for (var node = step.Lines.Last; node != null && window.Count < (_partial.Length > 0 ? windowLines - 1 : windowLines); node = node.Previous)
+            window.Insert(0, node.Value);
         if (_partial.Length > 0) window.Add(_partial.ToString());
         foreach (string line in window) lines.Add(Cut(Visible(line), width));
 

@@ -177,4 +177,50 @@ public sealed class BuildLiveViewTests
         view.Complete();
         Assert.Equal("Successfully built 0123456789ab\nSuccessfully tagged app:latest\n", _output.ToString());
     }
+
+    [Fact]
+    public void A_step_keeps_the_last_mebibyte_of_its_output_for_the_failure_report()
+    {
+        var view = View();
+        view.Stream("Step 1/1 : RUN yes\n");
+        string line = new('y', 1023);   // 1 KiB with its newline
+        for (int i = 0; i < 1100; i++) view.Stream(line + "\n");
+        _output.GetStringBuilder().Clear();
+        view.Fail();
+        var printed = _output.ToString().Split('\n');
+        Assert.Equal("[76 earlier lines not kept]", printed[1]);
+        Assert.Equal(1024, printed.Count(l => l == line));
+    }
+
+    /// <summary>A StringWriter that notices two threads inside Write at once (each write lingers a little).</summary>
+    private sealed class OverlapDetector : StringWriter
+    {
+        private int _inside;
+        public bool Overlapped { get; private set; }
+        public override void Write(string? value)
+        {
+            if (Interlocked.Increment(ref _inside) > 1) Overlapped = true;
+            Thread.SpinWait(2000);
+            base.Write(value);
+            Interlocked.Decrement(ref _inside);
+        }
+    }
+
+    [Fact]
+    public void The_timer_and_the_message_loop_never_interleave_their_writes()
+    {
+        var output = new OverlapDetector();
+        var view = new BuildLiveView(output, 60, () => _now);
+        view.Stream("Step 1/1 : RUN count\n");
+        using var stop = new CancellationTokenSource();
+        using var ticking = new ManualResetEventSlim();
+        var ticker = Task.Run(() => { while (!stop.IsCancellationRequested) { view.Tick(); ticking.Set(); } });
+        ticking.Wait();
+        for (int i = 1; i <= 2000; i++) view.Stream($"line {i}\n");
+        stop.Cancel();
+        ticker.Wait();
+        view.Stream(" ---> 0123456789ab\n");
+        Assert.False(output.Overlapped);
+        Assert.Equal(["Step 1/1 : RUN count ---> 0123456789ab  0.0s", ""], Screen(output.ToString()));
+    }
 }
