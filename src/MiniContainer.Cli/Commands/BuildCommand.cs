@@ -97,9 +97,8 @@ internal static class BuildCommand
     /// summary line once it ends; on failure the failing step's whole output is printed before the error.</summary>
     static async Task ShowLiveAsync(Stream stream, CancellationToken cancellation)
     {
-        int width = TerminalNative.GetWindowSize(1) is { Cols: > 0 } size ? size.Cols : 80;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var view = new BuildLiveView(Stdio.Out, width, () => clock.Elapsed);
+        var view = new BuildLiveView(Stdio.Out, () => TerminalNative.GetWindowSize(1) is { Cols: > 0 } size ? size.Cols : 80, () => clock.Elapsed);
         using (var timer = new Timer(_ => view.Tick(), null, 100, 100))
         {
             try

@@ -11,15 +11,16 @@ namespace MiniContainer.Cli.Output;
 /// redrawn in place (cursor up ESC[nA, clear line ESC[2K). When the step ends (" ---> id", the next "Step", or
 /// the end) the window is erased (ESC[J) and one summary line stays: "Step 3/7 : RUN make ---> a1b2c3d4e5f6  4.2s".
 /// Every line of the running step is kept (up to 1 MiB), so a failure prints all of it before the error.
+/// The width is asked for at every frame, so a resized terminal gets lines cut to its new width.
 /// Every public method takes one lock: the message loop and the elapsed-time timer never interleave writes.
 /// </summary>
-internal sealed partial class BuildLiveView(TextWriter output, int width, Func<TimeSpan> clock, int windowLines = 6)
+internal sealed partial class BuildLiveView(TextWriter output, Func<int> width, Func<TimeSpan> clock, int windowLines = 6)
 {
     /// <summary>How much of a step's output is kept for the failure report; older lines are dropped beyond it.</summary>
     public const int CaptureLimitChars = 1 << 20;
 
     private readonly object _gate = new();
-    private readonly ProgressRenderer _pull = new(output, isTerminal: true, width);
+    private readonly ProgressRenderer _pull = new(output, isTerminal: true, width());
     private readonly StringBuilder _partial = new();   // stream text after the last newline
     private Step? _step;
     private int _drawn;   // lines of header + window on screen above the cursor
@@ -153,17 +154,18 @@ internal sealed partial class BuildLiveView(TextWriter output, int width, Func<T
     private void Redraw()
     {
         var step = _step!;
+        int columns = width();   // read at every frame: the terminal may have been resized
         var lines = new List<string>();
         if (!step.HeaderPrinted)
         {
             string time = "  " + Elapsed(step);
-            lines.Add(Cut(step.Header, width - time.Length) + time);
+            lines.Add(Cut(step.Header, columns - time.Length) + time);
         }
         var window = new List<string>();
         for (var node = step.Lines.Last; node != null && window.Count < (_partial.Length > 0 ? windowLines - 1 : windowLines); node = node.Previous)
             window.Insert(0, node.Value);
         if (_partial.Length > 0) window.Add(_partial.ToString());
-        foreach (string line in window) lines.Add(Cut(Visible(line), width));
+        foreach (string line in window) lines.Add(Cut(Visible(line), columns));
 
         var draw = new StringBuilder();
         if (_drawn > 0) draw.Append($"\x1b[{_drawn}A");

@@ -11,7 +11,7 @@ public sealed class BuildLiveViewTests
     private TimeSpan _now;
     private readonly StringWriter _output = new();
 
-    private BuildLiveView View(int width = 60, int windowLines = 6) => new(_output, width, () => _now, windowLines);
+    private BuildLiveView View(int width = 60, int windowLines = 6) => new(_output, () => width, () => _now, windowLines);
 
     /// <summary>What the escape sequences leave on a screen: the handful of controls the view uses, applied to lines.</summary>
     private static List<string> Screen(string written)
@@ -94,6 +94,17 @@ public sealed class BuildLiveViewTests
         Assert.Equal(["Step 1/1 : RUN  0.0s", new string('x', 20), ""], Screen(_output.ToString()));
         view.Stream(" ---> 0123456789ab\n");   // the summary stays, whole: it is never redrawn, so it may wrap
         Assert.Equal(["Step 1/1 : RUN echo aaaaaaaaaaaaaaaaaaaa ---> 0123456789ab  0.0s", ""], Screen(_output.ToString()));
+    }
+
+    [Fact]
+    public void A_resized_terminal_gets_lines_cut_to_its_new_width()
+    {
+        int columns = 40;
+        var view = new BuildLiveView(_output, () => columns, () => _now);
+        view.Stream("Step 1/1 : RUN build\n" + new string('x', 50) + "\n");
+        columns = 25;
+        view.Tick();
+        Assert.Equal(["Step 1/1 : RUN buil  0.0s", new string('x', 25), ""], Screen(_output.ToString()));
     }
 
     [Fact]
@@ -210,7 +221,7 @@ public sealed class BuildLiveViewTests
     public void The_timer_and_the_message_loop_never_interleave_their_writes()
     {
         var output = new OverlapDetector();
-        var view = new BuildLiveView(output, 60, () => _now);
+        var view = new BuildLiveView(output, () => 60, () => _now);
         view.Stream("Step 1/1 : RUN count\n");
         using var stop = new CancellationTokenSource();
         using var ticking = new ManualResetEventSlim();
