@@ -144,6 +144,26 @@ public sealed class NetworkingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_default_bridge_container_connected_to_a_user_network_resolves_its_names()
+    {
+        D.Run("network", "create", "dbnet").Ok();
+        D.Run("run", "-d", "--name", "pg", "--network", "dbnet", "busybox", "sleep", "600").Ok();
+        D.Run("run", "-d", "--name", "app", "busybox", "sleep", "600").Ok();
+        string gateway = D.Run("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Gateway}}{{end}}", "dbnet").Ok().Stdout.Trim();
+        // On the default bridge alone: the host's resolvers, no embedded DNS (not queried here: tests ask no outside resolver).
+        Assert.DoesNotContain($"nameserver {gateway}", Sh("app", "cat /etc/resolv.conf").Stdout);
+
+        D.Run("network", "connect", "dbnet", "app").Ok();
+        Assert.Contains($"nameserver {gateway}", Sh("app", "cat /etc/resolv.conf").Stdout);
+        Assert.True(Resolves("app", "pg"));
+        Assert.True(Pings("app", "pg"));
+
+        D.Run("network", "disconnect", "dbnet", "app").Ok();
+        Assert.DoesNotContain($"nameserver {gateway}", Sh("app", "cat /etc/resolv.conf").Stdout);
+        D.Run("rm", "-f", "pg", "app").Ok();
+    }
+
+    [Fact]
     public void Published_port_serves_over_loopback_and_a_busy_port_leaves_nothing_behind()
     {
         string www = Directory.CreateTempSubdirectory("mc-www-").FullName;

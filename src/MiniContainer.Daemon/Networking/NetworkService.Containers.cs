@@ -230,9 +230,12 @@ public sealed partial class NetworkService
 
     private void WriteEtcFiles(ContainerRecord r)
     {
-        var primary = BridgeNetworksOf(r).FirstOrDefault();
+        var networks = BridgeNetworksOf(r);
+        var primary = networks.FirstOrDefault();
         string? ownIp = primary.Settings?.IPAddress is { Length: > 0 } ip ? ip : null;
-        string? dns = primary.Network is { IsDefaultBridge: false } n ? n.Gateway : null;
+        // The embedded DNS of the first user-defined network (it answers for every network the asker is on); none on
+        // the default bridge alone, as in Docker. A default-bridge container connected to a user network gets it too.
+        string? dns = networks.FirstOrDefault(x => !x.Network.IsDefaultBridge).Network?.Gateway;
         ContainerEtcFiles.WriteInPlace(r.HostsPath, ContainerEtcFiles.Hosts(r, ownIp));
         ContainerEtcFiles.WriteInPlace(r.ResolvConfPath, ContainerEtcFiles.ResolvConf(r, dns));
     }
@@ -258,6 +261,7 @@ public sealed partial class NetworkService
             Attach(c, r.State.Pid, n, settings, ifName, withDefaultRoute: false);
         }
         r.NetworkSettings.Networks[n.Name] = settings;
+        if (r.State.Running) WriteEtcFiles(r);
         c.Save();
         OnNetworksChanged();
     }
@@ -272,6 +276,7 @@ public sealed partial class NetworkService
         if (n.Endpoints.TryGetValue(r.Id, out var ep)) Release(c, n, ep);
         if (key != null) r.NetworkSettings.Networks.Remove(key);
         if (n.IsDefaultBridge) { r.NetworkSettings.IPAddress = ""; r.NetworkSettings.Gateway = ""; r.NetworkSettings.MacAddress = ""; r.NetworkSettings.IPPrefixLen = 0; }
+        if (r.State.Running) WriteEtcFiles(r);
         c.Save();
         OnNetworksChanged();
     }
