@@ -703,7 +703,7 @@ bench_network() {
   /usr/sbin/docker-proxy -proto tcp -host-ip 127.0.0.1 -host-port "$dport" -container-ip "$b" -container-port 5201 3>/dev/null & local dpid=$!   # fd 3: its "started" pipe to dockerd
   sleep 0.5
   iperf_server "$cb" 5201; dproxy=$(iperf_gbps $$ 127.0.0.1 "$dport")
-  kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null
+  kill "$dpid" 2>/dev/null; wait "$dpid" 2>/dev/null || true
   # 4. DNS: 2000 A queries for a container name from inside bench-a to the embedded DNS, median of each round trip
   dns=$(nsenter -t "$ca" -n python3 - "$gw" <<'PY'
 import socket, struct, sys, time, statistics
@@ -717,7 +717,7 @@ print(f"{statistics.median(times) * 1000:.3f}")
 PY
 )
   mc rm -f bench-a bench-b >/dev/null; mc network rm benchnet >/dev/null
-  for p in "${NS_HOLDERS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done   # the veth pair dies with them
+  for p in "${NS_HOLDERS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done   # the veth pair dies with them
   NS_HOLDERS=()
 
   local t2; t2="### Network (iperf3 ${IPERF_SECONDS} s, one TCP stream; DNS: 2000 queries)"$'\n\n'

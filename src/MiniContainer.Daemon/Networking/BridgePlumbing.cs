@@ -58,21 +58,19 @@ public sealed class BridgePlumbing
     public void AttachEndpoint(int pid, string bridge, string hostVeth, string ifName, IPAddress address, int prefixLength,
         byte[] mac, IPAddress? defaultGateway)
     {
-        string peer = hostVeth + "p";   // the container end's name while it is still on the host (carries our prefix)
         string nsPath = $"/proc/{pid}/ns/net";
         lock (_lock)
         {
-            _host.CreateVethPair(hostVeth, peer);
+            // The container's end is born inside its namespace, already named and with its MAC (moving a link
+            // between namespaces waits for an RCU grace period: ~20 ms per container).
+            int nsFd = Kernel.Open(nsPath, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+            try { _host.CreateVethPairInto(hostVeth, ifName, nsFd, mac); }
+            finally { Kernel.Close(nsFd); }
             try
             {
                 _host.SetMaster(hostVeth, bridge);
                 _host.SetUp(hostVeth);
-                int nsFd = Kernel.Open(nsPath, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-                try { _host.MoveToNamespace(peer, nsFd); }
-                finally { Kernel.Close(nsFd); }
                 using var inside = RtnlClient.OpenInNamespace(nsPath);
-                inside.Rename(peer, ifName);
-                inside.SetMac(ifName, mac);
                 inside.AddAddress(ifName, address, prefixLength);
                 inside.SetUp(ifName);
                 inside.SetUp("lo");

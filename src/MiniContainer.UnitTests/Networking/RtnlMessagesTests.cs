@@ -48,6 +48,21 @@ public class RtnlMessagesTests
     }
 
     [Fact]
+    public void A_veth_peer_can_be_born_in_another_namespace_with_its_mac()
+    {
+        string hex = Hex(RtnlMessages.NewVethPair("mcv1", "eth0", 42, new byte[] { 2, 0x42, 10, 0, 0, 2 }));
+        Assert.StartsWith("74000000" + "1000" + "0506", hex);                  // 116 bytes, RTM_NEWLINK, REQUEST|ACK|EXCL|CREATE
+        Assert.Contains("48001200", hex);                                     // IFLA_LINKINFO (72)
+        Assert.EndsWith(
+            "34000100" +                                                      // VETH_INFO_PEER (52)
+              "00000000" + "00000000" + "00000000" + "00000000" +             //   peer ifinfomsg
+              "09000300" + "6574683000000000" +                               //   IFLA_IFNAME "eth0\0"
+              "0a000100" + "02420a000002" + "0000" +                          //   IFLA_ADDRESS
+              "08001c00" + "2a000000",                                        //   IFLA_NET_NS_FD 42
+            hex);
+    }
+
+    [Fact]
     public void Set_master_move_rename_and_mac()
     {
         Assert.EndsWith("08000a00" + "02000000", Hex(RtnlMessages.SetMaster(9, 2)));

@@ -61,6 +61,10 @@ public sealed class RtnlClient : IDisposable
 
     public void CreateVethPair(string name, string peer) => Ack(RtnlMessages.NewVethPair(name, peer), $"create veth pair {name}/{peer}");
 
+    /// <summary>A veth pair whose peer is created directly in the network namespace open at namespaceFd, named and addressed.</summary>
+    public void CreateVethPairInto(string name, string peer, int namespaceFd, byte[] peerMac) =>
+        Ack(RtnlMessages.NewVethPair(name, peer, namespaceFd, peerMac), $"create veth pair {name}/{peer} (peer in network namespace fd {namespaceFd})");
+
     public void SetMaster(string name, string bridge) =>
         Ack(RtnlMessages.SetMaster(IndexOf(name), IndexOf(bridge)), $"attach {name} to bridge {bridge}");
 

@@ -23,7 +23,11 @@ public static class RtnlMessages
     }
 
     /// <summary>ip link add NAME type veth peer name PEER: two ends of one virtual cable.</summary>
-    public static NetlinkWriter NewVethPair(string name, string peer)
+    public static NetlinkWriter NewVethPair(string name, string peer) => NewVethPair(name, peer, -1, null);
+
+    /// <summary>ip link add NAME type veth peer name PEER [netns FD] [address MAC]: with a namespace fd the peer is born
+    /// inside that namespace — no later move, whose synchronize_net() costs ~20 ms of every container start.</summary>
+    public static NetlinkWriter NewVethPair(string name, string peer, int peerNamespaceFd, byte[]? peerMac)
     {
         var w = new NetlinkWriter(RTM_NEWLINK, Create).IfInfo().AttrString(IFLA_IFNAME, name);
         int info = w.BeginNested(IFLA_LINKINFO);
@@ -31,6 +35,8 @@ public static class RtnlMessages
         int data = w.BeginNested(IFLA_INFO_DATA);
         int peerInfo = w.BeginNested(VETH_INFO_PEER);
         w.IfInfo().AttrString(IFLA_IFNAME, peer);   // the peer's own ifinfomsg, then its attributes
+        if (peerMac != null) w.Attr(IFLA_ADDRESS, peerMac);
+        if (peerNamespaceFd >= 0) w.AttrU32(IFLA_NET_NS_FD, (uint)peerNamespaceFd);
         w.EndNested(peerInfo);
         w.EndNested(data);
         return w.EndNested(info);
