@@ -60,24 +60,28 @@ internal sealed class TerminalSession : IDisposable
     /// <summary>The terminal's size, read from stdout (as docker does), or stdin when stdout is redirected.</summary>
     public static (int Rows, int Cols)? Size() => TerminalNative.GetWindowSize(1) ?? TerminalNative.GetWindowSize(0);
 
-    /// <summary>Sends the size now (retrying once: the process may be a moment away) and whenever the window changes.</summary>
+    /// <summary>Follows the window: SIGWINCH is watched first (so no change can fall between the first send and the
+    /// registration), then the size is sent now, retried once (the process may be a moment away). A failed send never
+    /// stops the following: the next window change sends again.</summary>
     public async Task FollowWindowSizeAsync(Func<int, int, Task> resize)
     {
-        async Task SendAsync()
+        async Task<bool> SendAsync()
         {
-            if (Size() is not { } size) return;
-            try { await resize(size.Rows, size.Cols); }
-            catch (Exception e) when (e is ApiException or IOException or DaemonUnavailableException) { }
+            if (Size() is not { } size) return true;
+            try { await resize(size.Rows, size.Cols); return true; }
+            catch (Exception e) when (e is ApiException or IOException or DaemonUnavailableException or HttpRequestException or OperationCanceledException)
+            {
+                return false;
+            }
         }
 
         if (Size() is null) return;
-        try { await resize(Size()!.Value.Rows, Size()!.Value.Cols); }
-        catch (Exception e) when (e is ApiException or IOException or DaemonUnavailableException)
+        _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, signal => Task.Run(SendAsync));
+        if (!await SendAsync())
         {
             await Task.Delay(100);
             await SendAsync();
         }
-        _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, signal => Task.Run(SendAsync));
     }
 
     public void Dispose()
