@@ -36,21 +36,19 @@ public sealed class Daemon : IDisposable
     public string NetTag { get; } = Guid.NewGuid().ToString("N")[..4];
     public string Bridge => $"mct{NetTag}0";
     public string NftTable => $"minicontainer_t{NetTag}";
-    /// <summary>N of the daemon's subnets 10.N.0.0/24 (default bridge) and 10.N.128.0/17 (user networks).</summary>
-    public int Octet { get; } = 100 + Random.Shared.Next(100);
     private readonly bool _privateNetwork;
 
     /// <param name="extraArgs">More daemon flags, e.g. "--userns-remap", "default". Without "--bridge", the daemon gets
-    /// private network names; without "--dns-upstream", a dead loopback upstream (tests never ask the host's resolver).</param>
+    /// private network names and a dead loopback DNS upstream (tests never ask the host's resolver).</param>
     public Daemon(params string[] extraArgs)
     {
         _privateNetwork = !extraArgs.Contains("--bridge");
-        var network = new List<string>();
-        if (_privateNetwork)
-            network.AddRange(["--bridge", Bridge, "--bridge-prefix", $"mct{NetTag}-", "--veth-prefix", $"mct{NetTag}v", "--nft-table", NftTable,
-                              "--default-subnet", $"10.{Octet}.0.0/24", "--default-address-pool", $"base=10.{Octet}.128.0/17,size=24"]);
-        if (!extraArgs.Contains("--dns-upstream")) network.AddRange(["--dns-upstream", "127.0.0.1:9"]);
-        _extraArgs = network.Concat(extraArgs).ToArray();
+        int octet = 100 + Random.Shared.Next(100);
+        _extraArgs = _privateNetwork
+            ? new[] { "--bridge", Bridge, "--bridge-prefix", $"mct{NetTag}-", "--veth-prefix", $"mct{NetTag}v", "--nft-table", NftTable,
+                      "--default-subnet", $"10.{octet}.0.0/24", "--default-address-pool", $"base=10.{octet}.128.0/17,size=24",
+                      "--dns-upstream", "127.0.0.1:9" }.Concat(extraArgs).ToArray()
+            : extraArgs;
         Root = Path.Combine("/tmp", "mc-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         try
