@@ -82,7 +82,7 @@ vmlinuz="$kdir/boot/vmlinuz-$kver"
 
 # --- the initramfs: busybox + the modules to reach the host's files; rebuilt when its recipe changes ---
 initrd="$cache/initramfs-$kver.cpio.gz"
-boot_modules=(virtio_pci 9pnet_virtio 9p overlay)
+boot_modules=(virtio_pci 9pnet_virtio 9p overlay bridge veth)   # bridge, veth: loaded at boot, not left to the guest's module autoload (seen failing: EOPNOTSUPP)
 if [ ! -f "$initrd" ] || [ scripts/vm/initramfs-init -nt "$initrd" ] || [ "$0" -nt "$initrd" ]; then
   say "building the initramfs for $kver"
   stage=$(mktemp -d /tmp/mc-vm-initramfs.XXXXXX); tmp=$stage
