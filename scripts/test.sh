@@ -75,6 +75,14 @@ for trx in "$results"/*.trx; do
 done
 [ $failed -gt 0 ] && status=1
 [ $status -ne 0 ] && [ $failed -eq 0 ] && failed=1
+if [ $failed -gt 0 ]; then
+  # Repeat each failure (name, message, first lines of the stack) at the end, where a log's tail shows it.
+  echo
+  echo "=== failures ==="
+  for log in "$results"/*.log; do
+    awk '/^  Failed /{show=1; n=0} /^  (Passed|Skipped) /{show=0} show && n++ < 25' "$log"
+  done
+fi
 echo
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status
