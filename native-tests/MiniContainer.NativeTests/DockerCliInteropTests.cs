@@ -134,4 +134,19 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
         Assert.Contains(docker, l => l.StartsWith("mc-probe:latest sha256:", StringComparison.Ordinal));
         Assert.Equal(ours, docker);
     }
+
+    [Fact]
+    public void A_reference_filter_shows_only_the_names_it_matches_as_dockerd_does()
+    {
+        string tag = Support.Unique("alias") + ":v1";
+        _d.Run("tag", "busybox", tag).Ok();
+        try
+        {
+            const string format = "{{.Repository}}:{{.Tag}}";
+            Assert.Equal("busybox:latest\n", _d.Run("images", "--format", format, "busybox").Ok().Stdout);
+            Assert.Equal("busybox:latest\n", Docker("images", "--format", format, "busybox").Ok().Stdout);
+            Assert.Equal(tag + "\n", Docker("images", "--format", format, "--filter", "reference=" + tag[..4] + "*").Ok().Stdout);
+        }
+        finally { _d.Run("rmi", tag).Ok(); }
+    }
 }

@@ -104,12 +104,15 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         Assert.Contains(digest, Mc("images", "--digests", repo).Ok().Stdout);
 
         Assert.Contains("Image is up to date", Mc("pull", $"{repo}:1").Ok().Stdout);
-        Mc("rmi", $"{repo}:1").Ok();
+        // As dockerd: the last tag of a repository takes that repository's digest with it.
+        Assert.Contains($"Untagged: {repo}@{digest}", Mc("rmi", $"{repo}:1").Ok().Stdout);
+        Assert.DoesNotContain(repo, Mc("images", "--digests").Ok().Stdout);
 
         var byDigest = Mc("pull", $"{repo}@{digest}").Ok("pull by digest");
         Assert.Contains($"{repo}@{digest}", byDigest.Stdout);
         Assert.Equal("ok\n", Mc("run", "--rm", $"{repo}@{digest}", "echo", "ok").Ok().Stdout);
-        Mc("rmi", $"{repo}@{digest}");
+        Assert.Equal(repo + " <none> " + digest + "\n", Mc("images", "--digests", "--format", "{{.Repository}} {{.Tag}} {{.Digest}}", repo).Ok().Stdout);
+        Assert.Contains($"Untagged: {repo}@{digest}", Mc("rmi", $"{repo}@{digest}").Ok().Stdout);
     }
 
     [Fact]

@@ -46,7 +46,7 @@ internal static class ImageCommands
                 : ImageRows.DefaultFormat;
             var now = DateTimeOffset.UtcNow;
             bool truncate = !parse.GetValue(noTrunc);
-            var rows = list.OfType<JsonObject>().SelectMany(i => ImageRows.Rows(i, truncate, now));
+            var rows = list.OfType<JsonObject>().SelectMany(i => ImageRows.Rows(i, truncate, now, parse.GetValue(digests)));
             Stdio.Out.Write(ContainerCommands.RenderOrFail(template, rows, ImageRows.Headers));
             return ExitCodes.Ok;
         });

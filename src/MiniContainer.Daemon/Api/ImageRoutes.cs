@@ -14,18 +14,23 @@ public static class ImageRoutes
         {
             var filters = Filters.Parse(ctx.Q("filters"));
             bool all = ctx.QBool("all");
+            var patterns = filters.TryGetValue("reference", out var refs) ? refs : null;
             var list = images.List()
                 // Untagged images with a child are a build's intermediate images: shown only with -a, never dangling.
                 .Where(i => i.RepoTags.Count > 0 || (all && !filters.ContainsKey("dangling")) || !images.HasChildren(i.Id))
                 .Where(i => !filters.TryGetValue("dangling", out var d) || (d.Contains("true") == (i.RepoTags.Count == 0)))
-                .Where(i => !filters.TryGetValue("reference", out var refs) || refs.Any(p => i.RepoTags.Any(t => ReferenceMatches(t, p))))
-                .OrderByDescending(i => i.Created)
-                .Select(i => new ImageSummary
+                // As dockerd: a reference filter also trims each image's names to those it matches.
+                .Select(i => (Image: i,
+                    Tags: patterns is null ? i.RepoTags : i.RepoTags.Where(t => patterns.Any(p => ReferenceMatches(t, p))).ToList(),
+                    Digests: patterns is null ? i.RepoDigests : i.RepoDigests.Where(t => patterns.Any(p => ReferenceMatches(t, p))).ToList()))
+                .Where(x => patterns is null || x.Tags.Count + x.Digests.Count > 0)
+                .OrderByDescending(x => x.Image.Created)
+                .Select(x => new ImageSummary
                 {
-                    Id = i.Id, ParentId = images.ParentOf(i.Id) ?? "", RepoTags = i.RepoTags, RepoDigests = i.RepoDigests,
-                    Created = i.Created.ToUnixTimeSeconds(), Size = i.Size, SharedSize = -1, VirtualSize = i.Size,
-                    Labels = i.Config.Config?.Labels ?? new Dictionary<string, string>(),
-                    Containers = containers.All.Count(c => c.Record.Image == i.Id),
+                    Id = x.Image.Id, ParentId = images.ParentOf(x.Image.Id) ?? "", RepoTags = x.Tags, RepoDigests = x.Digests,
+                    Created = x.Image.Created.ToUnixTimeSeconds(), Size = x.Image.Size, SharedSize = -1, VirtualSize = x.Image.Size,
+                    Labels = x.Image.Config.Config?.Labels ?? new Dictionary<string, string>(),
+                    Containers = containers.All.Count(c => c.Record.Image == x.Image.Id),
                 })
                 .ToList();
             return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListImageSummary);
@@ -125,11 +130,14 @@ public static class ImageRoutes
     private static Image Get(ImageStore images, string reference) =>
         images.Find(reference) ?? throw new NotFoundException($"No such image: {reference}");
 
-    private static bool ReferenceMatches(string repoTag, string pattern)
+    private static bool ReferenceMatches(string reference, string pattern)
     {
-        string p = pattern.LastIndexOf(':') > pattern.LastIndexOf('/') ? pattern : pattern + ":*";
-        var regex = "^" + System.Text.RegularExpressions.Regex.Escape(p).Replace("\\*", "[^/]*") + "$";
-        return System.Text.RegularExpressions.Regex.IsMatch(repoTag, regex);
+        // Docker's FamiliarMatch: the pattern (path.Match: * and ? stop at '/') against "repo:tag" / "repo@digest",
+        // then against the bare repository, so "busybox" and "busybox:*" both match "busybox:latest".
+        string regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", "[^/]*").Replace("\\?", "[^/]") + "$";
+        int at = reference.IndexOf('@');
+        string repository = at >= 0 ? reference[..at] : reference[..reference.LastIndexOf(':')];
+        return System.Text.RegularExpressions.Regex.IsMatch(reference, regex) || System.Text.RegularExpressions.Regex.IsMatch(repository, regex);
     }
 
     /// <summary>GET /images/{name}/json, Docker's shape.</summary>

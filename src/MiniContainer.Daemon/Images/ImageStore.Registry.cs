@@ -75,10 +75,7 @@ public sealed partial class ImageStore
         ImageRecord record;
         lock (_stateLock) if (!_images.TryGetValue(imageId, out record!)) return;
         if (record.RepoDigests.Contains(repoDigest)) return;
-        var digests = record.RepoDigests.Append(repoDigest).Order(StringComparer.Ordinal).ToList();
-        var updated = new ImageRecord { Id = record.Id, Layers = record.Layers, RepoDigests = digests, RawConfig = record.RawConfig, Config = record.Config };
-        AtomicFile.WriteAllBytes(ImageRecordPath(imageId), ImageJson.Serialize(updated, ImageJson.Store.ImageRecord));
-        lock (_stateLock) _images[imageId] = updated;
+        SaveRepoDigests(record, record.RepoDigests.Append(repoDigest).Order(StringComparer.Ordinal).ToList());
     }
 
     /// <summary>The layer blobs of an image, bottom first, as stored (the bytes push uploads).</summary>

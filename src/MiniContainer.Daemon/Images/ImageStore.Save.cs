@@ -25,7 +25,7 @@ public sealed partial class ImageStore
                 {
                     var (record, tag) = Resolve(reference) ?? throw new ImageNotFoundException(reference);
                     if (!tagsOf.TryGetValue(record.Id, out var tags)) { order.Add(record); tagsOf[record.Id] = tags = new List<string>(); }
-                    if (tag != null && !tags.Contains(tag)) tags.Add(tag);
+                    if (tag != null && !tag.Contains('@') && !tags.Contains(tag)) tags.Add(tag);   // a digest names no tag
                 }
             }
 

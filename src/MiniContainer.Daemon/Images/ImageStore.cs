@@ -85,8 +85,8 @@ public sealed partial class ImageStore
         lock (_stateLock) return _layers.ContainsKey(chainId);
     }
 
-    /// <summary>Finds the image and says how it was named: by tag (Tag set) or by ID / digest (Tag null). Caller holds _stateLock.</summary>
-    private (ImageRecord Record, string? Tag)? Resolve(string reference)
+    /// <summary>Finds the image and says how it was named: by tag or digest reference (Name = "app:v1" / "app@sha256:…") or by ID (Name null). Caller holds _stateLock.</summary>
+    private (ImageRecord Record, string? Name)? Resolve(string reference)
     {
         if (string.IsNullOrEmpty(reference)) return null;
         bool hasIdPrefix = reference.StartsWith("sha256:", StringComparison.Ordinal);
@@ -101,7 +101,7 @@ public sealed partial class ImageStore
             {
                 string wanted = name.Repository + "@" + name.Digest;
                 var byDigest = _images.Values.FirstOrDefault(r => r.RepoDigests.Contains(wanted));
-                if (byDigest != null) return (byDigest, null);
+                if (byDigest != null) return (byDigest, wanted);
             }
             else
             {
@@ -145,11 +145,13 @@ public sealed partial class ImageStore
     }
 
     /// <summary>
-    /// DELETE /images/{name}, as Docker does it. By name: untag it, and delete the image when that was its last
-    /// name and no container uses it. By ID: untag everything and delete (refused without force when the image
-    /// has several names). A container using the image blocks deletion; with force the image is untagged but
-    /// kept (dangling) while the container needs its layers. Layers other images share stay.
-    /// Returns ("Untagged", "busybox:latest") / ("Deleted", "sha256:…") in Docker's order.
+    /// DELETE /images/{name}, as Docker does it. An image's references are its tags ("app:v1") and the digests it
+    /// was pulled or pushed by ("reg:5000/app@sha256:…"). By reference: remove that one — and when it was the last
+    /// tag of its repository, that repository's digests with it — and delete the image when no reference is left and
+    /// no container uses it. By ID: remove every reference and delete (refused without force unless the references
+    /// are at most one tag plus digests of that tag's repository). A container using the image blocks deletion; with
+    /// force the image loses its references but is kept (dangling) while the container needs its layers. Layers
+    /// other images share stay. Returns ("Untagged", "busybox:latest") / ("Deleted", "sha256:…") in Docker's order.
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Remove(string reference, bool force, Func<string, bool> isUsedByContainer) =>
         Remove(reference, force, imageId => isUsedByContainer(imageId) ? "" : null);
@@ -161,55 +163,89 @@ public sealed partial class ImageStore
         try
         {
             ImageRecord record;
-            string? byTag;
-            List<string> imageTags;
+            string? named;
+            List<string> references;
             lock (_stateLock)
             {
-                var match = Resolve(reference) ?? throw new ImageNotFoundException(reference);
-                (record, byTag) = match;
-                imageTags = _tags.Where(t => t.Value == record.Id).Select(t => t.Key).Order(StringComparer.Ordinal).ToList();
+                (record, named) = Resolve(reference) ?? throw new ImageNotFoundException(reference);
+                references = _tags.Where(t => t.Value == record.Id).Select(t => t.Key).Order(StringComparer.Ordinal)
+                    .Concat(record.RepoDigests).ToList();
             }
             string shortId = record.Id[7..19];
             string? container = containerUsingImage(record.Id);
             string user = container is { Length: > 0 } ? $"container {container}" : "a container";
             var results = new List<KeyValuePair<string, string>>();
 
-            List<string> untag;
-            if (byTag != null)
+            if (named != null)
             {
-                if (imageTags.Count == 1 && container != null && !force)
+                if (container != null && !force && IsSingleReference(references))
                     throw new ImageInUseException($"conflict: unable to remove repository reference \"{reference}\" (must force) - {user} is using its referenced image {shortId}");
-                untag = [byTag];
+                var gone = new List<string> { named };
+                string repository = RepositoryOf(named);
+                bool lastTagOfRepository = !named.Contains('@') &&
+                    !references.Any(r => r != named && !r.Contains('@') && RepositoryOf(r) == repository);
+                if (lastTagOfRepository) gone.AddRange(record.RepoDigests.Where(d => RepositoryOf(d) == repository));
+                record = Unreference(record, gone, results);
+                if (references.Count > gone.Count || container != null) return results;
             }
             else
             {
-                if (imageTags.Count > 1 && !force)
+                if (!force && references.Count > 0 && !IsSingleReference(references))
                     throw new ImageConflictException($"conflict: unable to delete {shortId} (must be forced) - image is referenced in multiple repositories");
                 if (container != null && !force)
                     throw new ImageInUseException($"conflict: unable to delete {shortId} (must be forced) - image is being used by {user}");
-                if (container != null && imageTags.Count == 0)
+                if (container != null && references.Count == 0)
                     throw new ImageInUseException($"conflict: unable to delete {shortId} (cannot be forced) - image is being used by {user}; remove the container first");
-                untag = imageTags;
+                record = Unreference(record, references, results);
+                if (container != null) return results;   // kept, dangling, while the container needs its layers
             }
 
-            if (untag.Count > 0)
-            {
-                var tags = new Dictionary<string, string>(_tags, StringComparer.Ordinal);
-                foreach (string tag in untag)
-                {
-                    tags.Remove(tag);
-                    results.Add(new("Untagged", tag));
-                }
-                WriteTags(tags);
-                lock (_stateLock) _tags = tags;
-            }
-
-            // Delete the image only when nothing names it any more and no container needs its layers.
-            if (imageTags.Count > untag.Count || container != null) return results;
             results.AddRange(DeleteImage(record));
             return results;
         }
         finally { _writeLock.Release(); }
+    }
+
+    /// <summary>"reg:5000/app:v1" and "reg:5000/app@sha256:…" → "reg:5000/app".</summary>
+    private static string RepositoryOf(string reference) =>
+        reference.Contains('@') ? reference[..reference.IndexOf('@')] : reference[..reference.LastIndexOf(':')];
+
+    /// <summary>Docker's test before a reference may go while a container uses the image, or an ID may delete
+    /// without force: at most one tag, and every digest in that tag's repository.</summary>
+    private static bool IsSingleReference(List<string> references)
+    {
+        var tags = references.Where(r => !r.Contains('@')).ToList();
+        if (tags.Count > 1) return false;
+        var repositories = references.Select(RepositoryOf).Distinct(StringComparer.Ordinal).Count();
+        return repositories == 1;
+    }
+
+    /// <summary>Removes tags and digests from an image, each reported "Untagged"; returns the image's new record. Caller holds _writeLock.</summary>
+    private ImageRecord Unreference(ImageRecord record, List<string> references, List<KeyValuePair<string, string>> results)
+    {
+        var tags = new Dictionary<string, string>(_tags, StringComparer.Ordinal);
+        bool tagsChanged = false;
+        foreach (string tag in references.Where(r => !r.Contains('@')))
+            tagsChanged |= tags.Remove(tag);
+        if (tagsChanged)
+        {
+            WriteTags(tags);
+            lock (_stateLock) _tags = tags;
+        }
+
+        var digests = record.RepoDigests.Where(d => !references.Contains(d)).ToList();
+        if (digests.Count != record.RepoDigests.Count) record = SaveRepoDigests(record, digests);
+        results.AddRange(references.Select(r => new KeyValuePair<string, string>("Untagged", r)));
+        return record;
+    }
+
+    /// <summary>Writes the image's record with a new digest list (atomically) and returns it. Caller holds _writeLock.</summary>
+    private ImageRecord SaveRepoDigests(ImageRecord record, List<string> digests)
+    {
+        var updated = new ImageRecord { Id = record.Id, Layers = record.Layers, RepoDigests = digests, RawConfig = record.RawConfig, Config = record.Config };
+        AtomicFile.WriteAllBytes(ImageRecordPath(record.Id), ImageJson.Serialize(updated, ImageJson.Store.ImageRecord));
+        lock (_stateLock) _images[record.Id] = updated;
+        return updated;
     }
 
     /// <summary>Deletes an untagged image and every layer no other image uses. Caller holds _writeLock.</summary>

@@ -255,4 +255,22 @@ public sealed class ListFormatTests
             "<none>       <none>    112233445566   3 hours ago   500B\n",
             ListFormat.Render(ImageRows.DefaultFormat, rows, ImageRows.Headers));
     }
+
+    [Fact]
+    public void Images_digests_belong_to_the_rows_repository_and_a_digest_only_repository_gets_a_none_tag_row()
+    {
+        // busybox pulled from two registries' repositories, then untagged in one of them: as dockerd lists it.
+        var image = JsonNode.Parse("""
+            {"Id":"sha256:aabbccddeeff00112233","Created":1699990000,"Size":4261234,
+             "RepoTags":["busybox:latest","reg:5000/a/bb:1"],
+             "RepoDigests":["reg:5000/a/bb@sha256:1111","reg:5000/b/bb@sha256:2222"]}
+            """)!.AsObject();
+        const string format = "{{.Repository}} {{.Tag}} {{.Digest}}";
+        Assert.Equal(
+            "busybox latest <none>\nreg:5000/a/bb 1 sha256:1111\nreg:5000/b/bb <none> sha256:2222\n",
+            ListFormat.Render(format, ImageRows.Rows(image, truncate: true, Now, digests: true), ImageRows.Headers));
+        Assert.Equal(
+            "busybox latest <none>\nreg:5000/a/bb 1 <none>\nreg:5000/b/bb <none> \n",
+            ListFormat.Render(format, ImageRows.Rows(image, truncate: true, Now, digests: false), ImageRows.Headers));
+    }
 }

@@ -273,6 +273,54 @@ public sealed class ImageStoreTests : IDisposable
     }
 
     [RootFact]
+    public void Digests_are_references_too_and_go_with_the_last_tag_of_their_repository()
+    {
+        var store = NewStore();
+        store.Load(new MemoryStream(Busybox()));
+        var image = store.Find("busybox")!;
+        string a = "reg:5000/a/bb", b = "reg:5000/b/bb";
+        const string digestA = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+        const string digestB = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
+        store.TagPulled(image.Id, $"{a}:1", $"{a}@{digestA}");
+        store.TagPulled(image.Id, $"{b}:1", $"{b}@{digestB}");
+        Assert.Equal(image.Id, store.Find($"{a}@{digestA}")!.Id);
+
+        // The last tag of a/bb takes a/bb's digest with it; the image stays (busybox and b/bb still name it).
+        Assert.Equal([new("Untagged", $"{a}:1"), new("Untagged", $"{a}@{digestA}")], store.Remove($"{a}:1", false, isUsedByContainer: _ => false));
+        Assert.Equal([$"{b}@{digestB}"], store.Find(image.Id)!.RepoDigests);
+        Assert.Null(store.Find($"{a}@{digestA}"));
+
+        // A digest reference is removed on its own; a tag of the same repository keeps the image named.
+        Assert.Equal([new("Untagged", $"{b}@{digestB}")], store.Remove($"{b}@{digestB}", false, isUsedByContainer: _ => false));
+        Assert.Equal(["busybox:latest", $"{b}:1"], store.Find(image.Id)!.RepoTags);
+        Assert.Empty(store.Find(image.Id)!.RepoDigests);
+
+        // One tag plus digests of its repository is a "single reference": by ID it all goes without force.
+        Assert.Equal([new("Untagged", $"{b}:1")], store.Remove($"{b}:1", false, isUsedByContainer: _ => false));
+        store.AddRepoDigest(image.Id, $"busybox@{digestA}");
+        var removed = store.Remove(image.ShortId, false, isUsedByContainer: _ => false);
+        Assert.Equal([new("Untagged", "busybox:latest"), new("Untagged", $"busybox@{digestA}"), new("Deleted", image.Id), new("Deleted", image.ChainIds[0])], removed);
+        Assert.Empty(store.List());
+    }
+
+    [RootFact]
+    public void An_image_named_only_by_a_digest_is_kept_until_that_digest_goes()
+    {
+        var store = NewStore();
+        store.Load(new MemoryStream(Busybox()));
+        var image = store.Find("busybox")!;
+        const string digest = "sha256:3333333333333333333333333333333333333333333333333333333333333333";
+        store.AddRepoDigest(image.Id, $"reg:5000/x@{digest}");
+        var multiple = Assert.Throws<ImageConflictException>(() => store.Remove(image.Id, force: false, isUsedByContainer: _ => false));
+        Assert.Contains("image is referenced in multiple repositories", multiple.Message);
+
+        Assert.Equal([new("Untagged", "busybox:latest")], store.Remove("busybox", false, isUsedByContainer: _ => false));
+        Assert.Empty(store.Find(image.Id)!.RepoTags);
+        var last = store.Remove($"reg:5000/x@{digest}", false, isUsedByContainer: _ => false);
+        Assert.Equal([new("Untagged", $"reg:5000/x@{digest}"), new("Deleted", image.Id), new("Deleted", image.ChainIds[0])], last);
+    }
+
+    [RootFact]
     public void Force_removing_an_image_a_container_uses_untags_it_but_keeps_its_layers()
     {
         var store = NewStore();
