@@ -89,6 +89,9 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
             Assert.Equal("42\n", Docker("exec", name, "sh", "-c", "echo $((6*7))").Ok().Stdout);
             Assert.Equal("piped\n", DockerWithInput("piped\n", "exec", "-i", name, "cat").Ok().Stdout);
             Assert.Equal(5, Docker("exec", name, "sh", "-c", "exit 5").ExitCode);
+            // The CLI asks for the exit code as soon as the output ends; it must already be known (it once read as 0).
+            for (int i = 0; i < 15; i++)
+                Assert.Equal(1, Docker("exec", name, "sh", "-c", "echo no >&2; exit 1").ExitCode);
 
             Assert.Equal(name, Docker("stop", "-t", "1", name).Ok().Stdout.Trim());
             Assert.Equal("137", Docker("inspect", "--format", "{{.State.ExitCode}}", name).Ok().Stdout.Trim());   // sleep as PID 1 ignores SIGTERM

@@ -154,8 +154,7 @@ public static class ContainerRoutes
             var shim = await execs.StartAsync(exec, detach, exec.Process.Terminal);
             if (detach || shim == null) { await ctx.WriteEmptyAsync(200); return; }
             var client = await ctx.HijackAsync(multiplexed: !exec.Process.Terminal);
-            await StreamRelay.RunAsync(client, shim, exec.Process.Terminal, forwardStdin: exec.AttachStdin, closeStdinOnEof: true);
-            await exec.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+            await StreamRelay.RunAsync(client, shim, exec.Process.Terminal, forwardStdin: exec.AttachStdin, closeStdinOnEof: true, exitRecorded: exec.Ended.Task);
             client.Dispose();
         });
 

@@ -21,7 +21,10 @@ public static class StreamRelay
     }
 
     /// <param name="closeStdinOnEof">Docker's StdinOnce: when the client closes its input, the process's stdin is closed.</param>
-    public static async Task RunAsync(Stream client, NetworkStream shim, bool tty, bool forwardStdin, bool closeStdinOnEof)
+    /// <param name="exitRecorded">For exec: completes once the exit code is recorded. The client sees the end of the
+    /// output only after that, because the docker CLI asks for the exit code the moment its stream ends (an exit
+    /// code not yet known reads as 0: a failed `docker exec` once exited 0 in CI).</param>
+    public static async Task RunAsync(Stream client, NetworkStream shim, bool tty, bool forwardStdin, bool closeStdinOnEof, Task? exitRecorded = null)
     {
         using var done = new CancellationTokenSource();
         var input = forwardStdin ? PumpStdinAsync(client, shim, closeStdinOnEof, done.Token) : Task.CompletedTask;
@@ -39,9 +42,10 @@ public static class StreamRelay
         finally
         {
             done.Cancel();
-            if (client is HijackedStream h) h.ShutdownWrite();
             shim.Dispose();
         }
+        if (exitRecorded != null) await exitRecorded.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
+        if (client is HijackedStream h) h.ShutdownWrite();
         try { await input; } catch { }
     }
 
