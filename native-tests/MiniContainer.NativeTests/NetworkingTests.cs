@@ -13,23 +13,17 @@ namespace MiniContainer.NativeTests;
 /// </summary>
 public sealed class NetworkDaemon : IDisposable
 {
-    public string Tag { get; } = Guid.NewGuid().ToString("N")[..4];
-    public string Bridge => $"mct{Tag}0";
-    public string BridgePrefix => $"mct{Tag}-";
-    public string VethPrefix => $"mct{Tag}v";
-    public string Table => $"minicontainer_t{Tag}";
-    public int Octet { get; } = 100 + Random.Shared.Next(100);
+    public string Tag => Daemon.NetTag;
+    public string Bridge => Daemon.Bridge;
+    public string Table => Daemon.NftTable;
+    public int Octet => Daemon.Octet;
     public NxdomainResolver Upstream { get; } = new();
     public Daemon Daemon { get; }
 
     public NetworkDaemon()
     {
-        try
-        {
-            Daemon = new Daemon("--bridge", Bridge, "--bridge-prefix", BridgePrefix, "--veth-prefix", VethPrefix, "--nft-table", Table,
-                "--default-subnet", $"10.{Octet}.0.0/24", "--default-address-pool", $"base=10.{Octet}.128.0/17,size=24",
-                "--dns-upstream", Upstream.Endpoint.ToString());
-        }
+        // The harness gives every test daemon its private bridge, veth and table names and subnets.
+        try { Daemon = new Daemon("--dns-upstream", Upstream.Endpoint.ToString()); }
         catch { Upstream.Dispose(); throw; }
     }
 
@@ -42,14 +36,10 @@ public sealed class NetworkDaemon : IDisposable
         return left;
     }
 
+    /// <summary>The harness removes the containers, user networks, default bridge and table with the daemon.</summary>
     public void Dispose()
     {
-        foreach (string id in Daemon.Run("ps", "-aq").Stdout.Lines()) Daemon.Run("rm", "-f", id);
-        foreach (string n in Daemon.Run("network", "ls", "-q", "--filter", "type=custom").Stdout.Lines()) Daemon.Run("network", "rm", n);
         Daemon.Dispose();
-        // The default bridge and the table belong to the daemon's life on the host; a test daemon removes them.
-        Daemon.Exec("ip", ["link", "del", Bridge]);
-        Daemon.Exec("nft", ["delete", "table", "inet", Table]);
         Upstream.Dispose();
     }
 }

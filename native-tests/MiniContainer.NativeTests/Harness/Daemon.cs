@@ -36,19 +36,22 @@ public sealed class Daemon : IDisposable
     public string NetTag { get; } = Guid.NewGuid().ToString("N")[..4];
     public string Bridge => $"mct{NetTag}0";
     public string NftTable => $"minicontainer_t{NetTag}";
+    /// <summary>N of the daemon's subnets 10.N.0.0/24 (default bridge) and 10.N.128.0/17 (user networks), no other test daemon's.</summary>
+    public int Octet { get; }
     private readonly bool _privateNetwork;
 
     /// <param name="extraArgs">More daemon flags, e.g. "--userns-remap", "default". Without "--bridge", the daemon gets
-    /// private network names and a dead loopback DNS upstream (tests never ask the host's resolver).</param>
+    /// private network names; without "--dns-upstream", a dead loopback upstream (tests never ask the host's resolver).</param>
     public Daemon(params string[] extraArgs)
     {
         _privateNetwork = !extraArgs.Contains("--bridge");
-        int octet = 100 + Random.Shared.Next(100);
-        _extraArgs = _privateNetwork
-            ? new[] { "--bridge", Bridge, "--bridge-prefix", $"mct{NetTag}-", "--veth-prefix", $"mct{NetTag}v", "--nft-table", NftTable,
-                      "--default-subnet", $"10.{octet}.0.0/24", "--default-address-pool", $"base=10.{octet}.128.0/17,size=24",
-                      "--dns-upstream", "127.0.0.1:9" }.Concat(extraArgs).ToArray()
-            : extraArgs;
+        if (_privateNetwork) Octet = TestSubnets.Lease(100, 200);
+        var network = new List<string>();
+        if (_privateNetwork)
+            network.AddRange(["--bridge", Bridge, "--bridge-prefix", $"mct{NetTag}-", "--veth-prefix", $"mct{NetTag}v", "--nft-table", NftTable,
+                              "--default-subnet", $"10.{Octet}.0.0/24", "--default-address-pool", $"base=10.{Octet}.128.0/17,size=24"]);
+        if (!extraArgs.Contains("--dns-upstream")) network.AddRange(["--dns-upstream", "127.0.0.1:9"]);
+        _extraArgs = network.Concat(extraArgs).ToArray();
         Root = Path.Combine("/tmp", "mc-test-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
         try
@@ -151,6 +154,7 @@ public sealed class Daemon : IDisposable
             // The default bridge and the nft table outlive a daemon on purpose (as docker0 does); a test daemon removes its own.
             Exec("ip", ["link", "del", Bridge]);
             Exec("nft", ["delete", "table", "inet", NftTable]);
+            TestSubnets.Return(Octet);
         }
         try { Directory.Delete(Root, recursive: true); } catch (Exception) { }
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using MiniContainer.Linux;
+using MiniContainer.NativeTests.Harness;
 using MiniContainer.Networking.Firewall;
 using Xunit;
 
@@ -30,7 +31,7 @@ public sealed class FirewallScene : IDisposable
 
     public FirewallScene()
     {
-        N = FreeSecondOctet();
+        N = TestSubnets.Lease(200, 250);
         Firewall = new NftFirewall($"minicontainer_t{Id}");
         try
         {
@@ -179,6 +180,7 @@ public sealed class FirewallScene : IDisposable
 
     public void Dispose()
     {
+        TestSubnets.Return(N);
         try { Firewall.Remove(); } catch (Exception e) { Console.Error.WriteLine($"firewall scene: {e.Message}"); }
         foreach (string ns in namespaces) TryIp("netns", "del", ns);
         foreach (string link in links) TryIp("link", "del", link);
@@ -186,18 +188,6 @@ public sealed class FirewallScene : IDisposable
         Assert.DoesNotContain($"mct{Id}", left);
         Assert.DoesNotContain($"mct{Id}-", Run("ip", "netns", "list"));
         Assert.False(Firewall.Exists(), $"table {Firewall.Table} is still there");
-    }
-
-    /// <summary>A 10.N.0.0/16 that no address or route on the host touches.</summary>
-    static int FreeSecondOctet()
-    {
-        string used = Run("ip", "-4", "route", "show", "table", "all") + Run("ip", "-4", "addr");
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            int n = Random.Shared.Next(200, 250);
-            if (!used.Contains($" 10.{n}.") && !used.StartsWith($"10.{n}.", StringComparison.Ordinal) && !used.Contains($"\n10.{n}.")) return n;
-        }
-        throw new InvalidOperationException("no free 10.N.0.0/16 for the test network");
     }
 
     static void Ip(params string[] args)

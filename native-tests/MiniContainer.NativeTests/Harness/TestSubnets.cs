@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace MiniContainer.NativeTests.Harness;
+
+/// <summary>
+/// Hands each test daemon or network scene a 10.N.0.0/16 of its own. Tests run in parallel: two daemons given the
+/// same N would put the same gateway address on two bridges, and one's DNS server or route would answer for the
+/// other's containers (a flake, not a bug). So N is unique within this test run and untouched by any address or
+/// route on the host; it is given back when the daemon or scene is gone.
+/// </summary>
+public static class TestSubnets
+{
+    private static readonly HashSet<int> Leased = new();
+
+    /// <summary>A free N in [<paramref name="from"/>, <paramref name="to"/>), picked at random among the free ones.</summary>
+    public static int Lease(int from, int to)
+    {
+        string used = HostRoutesAndAddresses();
+        lock (Leased)
+        {
+            var free = Enumerable.Range(from, to - from).Where(n => !Leased.Contains(n) && !used.Contains($" 10.{n}.") && !used.Contains($"\n10.{n}.") && !used.StartsWith($"10.{n}.", StringComparison.Ordinal)).ToList();
+            if (free.Count == 0) throw new InvalidOperationException($"no free 10.N.0.0/16 with N in [{from}, {to}) for a test network");
+            int n = free[Random.Shared.Next(free.Count)];
+            Leased.Add(n);
+            return n;
+        }
+    }
+
+    public static void Return(int n)
+    {
+        lock (Leased) Leased.Remove(n);
+    }
+
+    private static string HostRoutesAndAddresses()
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (string[] args in new[] { new[] { "-4", "route", "show", "table", "all" }, new[] { "-4", "addr" } })
+        {
+            var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in args) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            text.Append(p.StandardOutput.ReadToEnd()).Append('\n');
+            stderr.Wait();
+            p.WaitForExit();
+        }
+        return text.ToString();
+    }
+}
