@@ -112,9 +112,7 @@ public static class BuildRoutes
         var byRegistry = new Dictionary<string, AuthConfig>(StringComparer.OrdinalIgnoreCase);
         try
         {
-            string text = header.Trim().Replace('-', '+').Replace('_', '/');
-            text = text.PadRight(text.Length + (4 - text.Length % 4) % 4, '=');
-            if (JsonNode.Parse(Convert.FromBase64String(text)) is JsonObject map)
+            if (JsonNode.Parse(AuthConfig.DecodeBase64Url(header)) is JsonObject map)
                 foreach (var (key, value) in map)
                     if (value is JsonObject entry)
                         byRegistry[RegistryHost(key)] = AuthConfig.FromJson(System.Text.Encoding.UTF8.GetBytes(entry.ToJsonString()));

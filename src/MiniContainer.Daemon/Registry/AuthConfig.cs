@@ -18,12 +18,17 @@ public sealed record AuthConfig(string? Username, string? Password, string? Iden
     public static AuthConfig FromHeader(string? header)
     {
         if (string.IsNullOrWhiteSpace(header)) return Anonymous;
-        string text = header.Trim().Replace('-', '+').Replace('_', '/');
-        text = text.PadRight(text.Length + (4 - text.Length % 4) % 4, '=');
         byte[] json;
-        try { json = Convert.FromBase64String(text); }
+        try { json = DecodeBase64Url(header); }
         catch (FormatException) { throw new FormatException("invalid X-Registry-Auth header: not base64url-encoded JSON"); }
         return FromJson(json);
+    }
+
+    /// <summary>Docker's registry headers (X-Registry-Auth, X-Registry-Config): base64url, padded or not; the standard alphabet works too.</summary>
+    public static byte[] DecodeBase64Url(string value)
+    {
+        string text = value.Trim().Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(text.PadRight(text.Length + (4 - text.Length % 4) % 4, '='));
     }
 
     /// <summary>Reads {"username","password","auth","identitytoken","registrytoken","serveraddress"} (any case, as Go does).</summary>
