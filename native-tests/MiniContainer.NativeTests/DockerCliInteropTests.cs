@@ -139,6 +139,19 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public void Image_inspect_and_container_inspect_fix_the_type_as_the_docker_cli_does()
+    {
+        string id = _d.Run("image", "inspect", "-f", "{{.Id}}", "busybox").Ok().Stdout;
+        Assert.StartsWith("sha256:", id);
+        Assert.Equal(id, Docker("image", "inspect", "-f", "{{.Id}}", "busybox").Ok().Stdout);
+        var ours = _d.Run("container", "inspect", "busybox");
+        Assert.Equal(1, ours.ExitCode);
+        Assert.Contains("No such container: busybox", ours.Stderr);
+        Assert.Equal(1, Docker("container", "inspect", "busybox").ExitCode);
+        Assert.NotEqual(0, _d.Run("image", "inspect", "--size", "busybox").ExitCode);   // --size is container inspect's alone
+    }
+
+    [Fact]
     public void A_reference_filter_shows_only_the_names_it_matches_as_dockerd_does()
     {
         string tag = Support.Unique("alias") + ":v1";

@@ -59,4 +59,29 @@ public sealed class NetworkingDockerCliTests(ITestOutputHelper output) : IDispos
         Docker("network", "rm", "authnet").Ok();
         Assert.Contains("frontnet", Docker("network", "ls").Ok().Stdout);
     }
+
+    [Fact]
+    public void Network_prune_removes_unused_user_networks_and_their_bridges_only_in_both_clis()
+    {
+        var d = _net.Daemon;
+        d.Run("network", "create", "--label", "keep=no", "idle1").Ok();
+        d.Run("network", "create", "idle2").Ok();
+        d.Run("network", "create", "busy").Ok();
+        d.Run("run", "-d", "--name", "user", "--network", "busy", "busybox", "sleep", "600").Ok();
+        int Bridges() => _net.Leftovers().Count(l => l.StartsWith($"mct{_net.Tag}-", StringComparison.Ordinal));
+        Assert.Equal(3, Bridges());
+
+        // A label filter narrows it; without -f the prompt comes first, and "n" prunes nothing.
+        string ours = d.Run("network", "prune", "-f", "--filter", "label=keep=no").Ok().Stdout;
+        Assert.Equal(0, d.RunWithInput("n\n", "network", "prune").ExitCode);
+        Assert.Contains("idle2", d.Run("network", "ls").Ok().Stdout);
+        string docker = Docker("network", "prune", "-f").Ok().Stdout;
+        Assert.Equal(ours.Replace("idle1", "idle2"), docker);   // the same report from both CLIs
+        Assert.StartsWith("Deleted Networks:\nidle1\n", ours);
+
+        Assert.Equal(["bridge", "busy", "host", "none"], d.Run("network", "ls", "--format", "{{.Name}}").Ok().Stdout.Lines().Order().ToArray());
+        Assert.Equal(1, Bridges());   // busy's bridge alone is left
+        Assert.Equal("", d.Run("network", "prune", "-f").Ok().Stdout);
+        Assert.Equal("", Docker("network", "prune", "-f").Ok().Stdout);
+    }
 }

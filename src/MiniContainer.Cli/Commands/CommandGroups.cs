@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Help;
-using MiniContainer.Cli.Api;
 
 namespace MiniContainer.Cli.Commands;
 
@@ -28,11 +27,11 @@ internal static class CommandGroups
     {
         var image = Group(root, "image", "Manage images");
         foreach (var (alias, name) in ImageVerbs) AddAlias(root, image, alias, name);
-        image.Subcommands.Add(TypedInspect(context, "image", "Display detailed information on one or more images", "IMAGE"));
+        image.Subcommands.Add(ContainerCommands.Inspect(context, "image"));
 
         var container = Group(root, "container", "Manage containers");
         foreach (var (alias, name) in ContainerVerbs) AddAlias(root, container, alias, name);
-        container.Subcommands.Add(TypedInspect(context, "container", "Display detailed information on one or more containers", "CONTAINER"));
+        container.Subcommands.Add(ContainerCommands.Inspect(context, "container"));
     }
 
     /// <summary>The group command, reused when another file already made it (`image history` and `image prune` live in HistoryCommands).</summary>
@@ -56,25 +55,5 @@ internal static class CommandGroups
         foreach (var a in original.Arguments) copy.Arguments.Add(a);
         copy.Action = original.Action;
         group.Subcommands.Add(copy);
-    }
-
-    /// <summary>`image inspect` / `container inspect`: inspect with --type fixed.</summary>
-    static Command TypedInspect(CliContext context, string kind, string description, string what)
-    {
-        var command = new CliCommand("inspect", description, $"[OPTIONS] {what} [{what}...]", kind);
-        var format = new Option<string?>("--format", "-f") { Description = "Format output using a custom template: 'json' or a Go template" };
-        var size = new Option<bool>("--size", "-s") { Description = "Display total file sizes" };
-        var names = new Argument<string[]>(what) { Arity = ArgumentArity.ZeroOrMore };
-        command.Options.Add(format);
-        if (kind == "container") command.Options.Add(size);
-        command.Arguments.Add(names);
-        command.SetAction(async (parse, cancellation) =>
-        {
-            string[] objects = parse.GetValue(names) ?? [];
-            if (objects.Length == 0) throw command.RequiresAtLeast(1);
-            DockerClient client = await context.ConnectAsync(parse);
-            return await ContainerCommands.InspectAsync(client, objects, kind, parse.GetValue(format), parse.GetValue(size));
-        });
-        return command;
     }
 }

@@ -250,25 +250,30 @@ internal static class ContainerCommands
 
     // ───────────── inspect ─────────────
 
-    static Command Inspect(CliContext context)
+    /// <summary>`inspect` (containers, then images; --type to choose) or, given <paramref name="kind"/>,
+    /// `container inspect` / `image inspect`: the same command with the type fixed.</summary>
+    internal static Command Inspect(CliContext context, string? kind = null)
     {
-        var command = new CliCommand("inspect", "Return low-level information on containers and images", "[OPTIONS] NAME|ID [NAME|ID...]");
+        string what = kind?.ToUpperInvariant() ?? "NAME|ID";
+        var command = kind is null
+            ? new CliCommand("inspect", "Return low-level information on containers and images", $"[OPTIONS] {what} [{what}...]")
+            : new CliCommand("inspect", $"Display detailed information on one or more {kind}s", $"[OPTIONS] {what} [{what}...]", kind);
         var format = new Option<string?>("--format", "-f") { Description = "Format output using a custom template: 'json' or a Go template" };
         var type = new Option<string?>("--type") { Description = "Only inspect objects of the given type (container or image)" };
-        var size = new Option<bool>("--size", "-s") { Description = "Display total file sizes if the type is container" };
-        var names = new Argument<string[]>("NAME") { Arity = ArgumentArity.ZeroOrMore };
+        var size = new Option<bool>("--size", "-s") { Description = kind is null ? "Display total file sizes if the type is container" : "Display total file sizes" };
+        var names = new Argument<string[]>(kind is null ? "NAME" : what) { Arity = ArgumentArity.ZeroOrMore };
         command.Options.Add(format);
-        command.Options.Add(size);
-        command.Options.Add(type);
+        if (kind != "image") command.Options.Add(size);
+        if (kind is null) command.Options.Add(type);
         command.Arguments.Add(names);
         command.SetAction(async (parse, cancellation) =>
         {
             string[] objects = Require(parse, names, command);
-            string? kind = parse.GetValue(type);
-            if (kind is not (null or "container" or "image"))
-                throw new UsageException($"\"{kind}\" is not a valid value for --type");
+            string? typed = kind ?? parse.GetValue(type);
+            if (typed is not (null or "container" or "image"))
+                throw new UsageException($"\"{typed}\" is not a valid value for --type");
             var client = await context.ConnectAsync(parse);
-            return await InspectAsync(client, objects, kind, parse.GetValue(format), parse.GetValue(size));
+            return await InspectAsync(client, objects, typed, parse.GetValue(format), kind != "image" && parse.GetValue(size));
         });
         return command;
     }

@@ -41,6 +41,7 @@ internal static class NetworkRows
     {
         var deleted = (report as JsonObject)?["NetworksDeleted"] as JsonArray ?? [];
         if (deleted.Count == 0) return "";
-        return "Deleted Networks:\n" + string.Concat(deleted.Select(n => GoTemplate.Print(n) + "\n"));
+        // The docker CLI prints this list with Println, hence the blank line after it.
+        return "Deleted Networks:\n" + string.Concat(deleted.Select(n => GoTemplate.Print(n) + "\n")) + "\n";
     }
 }
