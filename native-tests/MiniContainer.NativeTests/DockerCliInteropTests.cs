@@ -11,26 +11,14 @@ namespace MiniContainer.NativeTests;
 /// </summary>
 public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>, IDisposable
 {
-    private const string DockerPath = "/usr/local/bin/docker";
     private readonly Daemon _d = fixture.Daemon;
-    private readonly string _config = Directory.CreateTempSubdirectory("mc-docker-config-").FullName;
+    private readonly DockerCli _docker = new(fixture.Daemon, output);
 
-    public void Dispose()
-    {
-        try { Directory.Delete(_config, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _docker.Dispose();
 
-    private CommandResult Docker(params string[] args) => DockerWithInput(null, args);
+    private CommandResult Docker(params string[] args) => _docker.Run(args);
 
-    private CommandResult DockerWithInput(string? stdin, params string[] args) => DockerWithInput(stdin, 60_000, args);
-
-    private CommandResult DockerWithInput(string? stdin, int timeoutMs, params string[] args)
-    {
-        Assert.True(File.Exists(DockerPath), $"the docker CLI is not at {DockerPath}");
-        CommandResult r = Daemon.Exec(DockerPath, new[] { "--config", _config, "-H", _d.Host }.Concat(args).ToArray(), stdin, timeoutMs);
-        output.WriteLine($"docker {string.Join(' ', args)} → {r}");
-        return r;
-    }
+    private CommandResult DockerWithInput(string? stdin, params string[] args) => _docker.RunWithInput(stdin, args);
 
     [Fact]
     public void Docker_version_negotiates_with_the_daemon()
@@ -60,7 +48,7 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
         try
         {
             CommandResult r;
-            try { r = DockerWithInput("from stdin\n", 20_000, "run", "--rm", "-i", "--name", name, "busybox", "cat"); }
+            try { r = _docker.RunWithInput("from stdin\n", 20_000, "run", "--rm", "-i", "--name", name, "busybox", "cat"); }
             catch (TimeoutException e) { throw new Xunit.Sdk.XunitException($"`echo 'from stdin' | docker run --rm -i busybox cat` hung: the input or its EOF never reached the container ({e.Message})"); }
             Assert.Equal(0, r.ExitCode);
             Assert.Equal("from stdin\n", r.Stdout);
@@ -121,7 +109,7 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
     public void Docker_run_it_gets_a_raw_tty_of_the_callers_size()
     {
         CommandResult r = Daemon.Exec("script", ["-qec",
-            $"stty rows 27 cols 91; {DockerPath} --config {_config} -H {_d.Host} run -it --rm busybox sh -c 'stty size; tty'", "/dev/null"], stdin: "", timeoutMs: 60_000);
+            $"stty rows 27 cols 91; {DockerCli.Path} --config {_docker.ConfigDir} -H {_d.Host} run -it --rm busybox sh -c 'stty size; tty'", "/dev/null"], stdin: "", timeoutMs: 60_000);
         output.WriteLine(r.ToString());
         string[] lines = r.Stdout.Replace("^@", "").Replace("^D", "").Lines();
         Assert.Contains("27 91", lines);

@@ -7,19 +7,17 @@ namespace MiniContainer.NativeTests;
 /// <summary>The real docker CLI on storage: volume *, run -v / --mount, cp both ways (diff, commit and export are in VolumeTests).</summary>
 public sealed class DockerCliStorageTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>, IDisposable
 {
-    private const string DockerPath = "/usr/local/bin/docker";
     private readonly Daemon _d = fixture.Daemon;
     private readonly string _dir = Directory.CreateTempSubdirectory("mc-docker-storage-").FullName;
+    private readonly DockerCli _docker = new(fixture.Daemon, output);
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    private CommandResult Docker(params string[] args)
+    public void Dispose()
     {
-        Assert.True(File.Exists(DockerPath), $"the docker CLI is not at {DockerPath}");
-        var r = Daemon.Exec(DockerPath, new[] { "--config", _dir + "/config", "-H", _d.Host }.Concat(args).ToArray());
-        output.WriteLine($"docker {string.Join(' ', args)} → {r}");
-        return r;
+        _docker.Dispose();
+        Directory.Delete(_dir, recursive: true);
     }
+
+    private CommandResult Docker(params string[] args) => _docker.Run(args);
 
     [Fact]
     public void Docker_volume_create_ls_inspect_rm_prune()

@@ -5,25 +5,25 @@ using Xunit.Abstractions;
 namespace MiniContainer.NativeTests;
 
 /// <summary>The tutorial scenario through the real docker CLI against our daemon (own config dir, own socket).</summary>
-public sealed class NetworkingDockerCliTests(ITestOutputHelper output) : IDisposable
+public sealed class NetworkingDockerCliTests : IDisposable
 {
-    private const string DockerPath = "/usr/local/bin/docker";
-    private readonly NetworkDaemon _net = new();
-    private readonly string _config = Directory.CreateTempSubdirectory("mc-docker-config-").FullName;
+    private readonly NetworkDaemon _net;
+    private readonly DockerCli _docker;
+
+    public NetworkingDockerCliTests(ITestOutputHelper output)
+    {
+        _net = new NetworkDaemon();
+        _docker = new DockerCli(_net.Daemon, output);
+    }
 
     public void Dispose()
     {
         _net.Dispose();
-        try { Directory.Delete(_config, recursive: true); } catch (IOException) { }
+        _docker.Dispose();
         Assert.Empty(_net.Leftovers());
     }
 
-    private CommandResult Docker(params string[] args)
-    {
-        var r = Daemon.Exec(DockerPath, new[] { "--config", _config, "-H", _net.Daemon.Host }.Concat(args).ToArray());
-        output.WriteLine($"docker {string.Join(' ', args)} → {r}");
-        return r;
-    }
+    private CommandResult Docker(params string[] args) => _docker.Run(args);
 
     [Fact]
     public void Docker_network_create_ls_inspect_connect_disconnect_and_publish()

@@ -10,7 +10,6 @@ namespace MiniContainer.NativeTests;
 /// </summary>
 public sealed class RegistryAuthTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>, IDisposable
 {
-    private const string DockerPath = "/usr/local/bin/docker";
     private readonly Daemon _d = fixture.Daemon;
     private readonly LocalRegistry _registry = new(new Dictionary<string, string> { ["mcuser"] = "s3cret-pass" });
     private readonly string _config = SetUpConfig();
@@ -36,12 +35,7 @@ public sealed class RegistryAuthTests(DaemonFixture fixture, ITestOutputHelper o
         return r;
     }
 
-    private CommandResult Docker(params string[] args)
-    {
-        var r = Daemon.Exec(DockerPath, new[] { "--config", Path.Combine(_config, "docker"), "-H", _d.Host }.Concat(args).ToArray(), timeoutMs: 60_000);
-        output.WriteLine($"docker {string.Join(' ', args)} → {r}");
-        return r;
-    }
+    private CommandResult Docker(params string[] args) => new DockerCli(_d, output, Path.Combine(_config, "docker")).Run(args);
 
     [Fact]
     public void Login_with_a_wrong_password_fails_and_stores_nothing()
@@ -86,7 +80,7 @@ public sealed class RegistryAuthTests(DaemonFixture fixture, ITestOutputHelper o
     [Fact]
     public void The_docker_cli_logs_in_pushes_and_pulls_through_our_daemon()
     {
-        Assert.True(File.Exists(DockerPath), $"the docker CLI is not at {DockerPath}");
+        Assert.True(File.Exists(DockerCli.Path), $"the docker CLI is not at {DockerCli.Path}");
         var wrong = Docker("login", "-u", "mcuser", "-p", "nope", _registry.Address);
         Assert.NotEqual(0, wrong.ExitCode);
         Docker("login", "-u", "mcuser", "-p", "s3cret-pass", _registry.Address).Ok("docker login");

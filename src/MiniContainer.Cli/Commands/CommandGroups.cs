@@ -32,15 +32,26 @@ internal static class CommandGroups
         var container = Group(root, "container", "Manage containers");
         foreach (var (alias, name) in ContainerVerbs) AddAlias(root, container, alias, name);
         container.Subcommands.Add(ContainerCommands.Inspect(context, "container"));
+
+        var system = Group(root, "system", "Manage MiniContainer");
+        AddAlias(root, system, "info", "info");
     }
 
     /// <summary>The group command, reused when another file already made it (`image history` and `image prune` live in HistoryCommands).</summary>
     static Command Group(RootCommand root, string name, string description)
     {
         if (root.Subcommands.FirstOrDefault(c => c.Name == name) is { } existing) return existing;
-        var group = new CliCommand(name, description, "COMMAND");
-        group.SetAction(parse => new HelpAction().Invoke(parse));
+        var group = NewGroup(name, description);
         root.Subcommands.Add(group);
+        return group;
+    }
+
+    /// <summary>A group command ("image", "system"…): run alone it prints its help, as docker does.</summary>
+    internal static Command NewGroup(string name, string description, params Command[] subcommands)
+    {
+        var group = new CliCommand(name, description, "COMMAND");
+        foreach (var c in subcommands) group.Subcommands.Add(c);
+        group.SetAction(parse => new HelpAction().Invoke(parse));
         return group;
     }
 

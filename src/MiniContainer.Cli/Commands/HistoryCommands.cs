@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Help;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using MiniContainer.Cli.Api;
@@ -11,14 +10,8 @@ namespace MiniContainer.Cli.Commands;
 /// <summary>`history` (GET /images/{name}/history) and the `image` group's `history` and `prune` (POST /images/prune).</summary>
 internal static class HistoryCommands
 {
-    public static IEnumerable<Command> Create(CliContext context)
-    {
-        var image = new CliCommand("image", "Manage images", "COMMAND");
-        image.Subcommands.Add(History(context, "image"));
-        image.Subcommands.Add(Prune(context));
-        image.SetAction(parse => new HelpAction().Invoke(parse));
-        return [History(context, null), image];
-    }
+    public static IEnumerable<Command> Create(CliContext context) =>
+        [History(context, null), CommandGroups.NewGroup("image", "Manage images", History(context, "image"), Prune(context))];
 
     static Command History(CliContext context, string? group)
     {
@@ -75,6 +68,13 @@ internal static class HistoryCommands
         ];
     }
 
+    internal const string PruneWarning = "WARNING! This will remove all dangling images.\nAre you sure you want to continue?";
+    internal const string PruneAllWarning = "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?";
+
+    /// <summary>POST /images/prune's filters: dangling=true, or dangling=false for -a (every image no container uses).</summary>
+    internal static string ImagePruneFilters(bool all) =>
+        ApiPaths.Query(new JsonObject { ["dangling"] = new JsonArray(all ? "false" : "true") }.ToJsonString());
+
     static Command Prune(CliContext context)
     {
         var command = new CliCommand("prune", "Remove unused images", "[OPTIONS]", "image");
@@ -85,30 +85,10 @@ internal static class HistoryCommands
         command.SetAction(async (parse, cancellation) =>
         {
             bool everything = parse.GetValue(all);
-            if (!parse.GetValue(force))
-            {
-                Stdio.Out.Write(everything
-                    ? "WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue? [y/N] "
-                    : "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ");
-                Stdio.Out.Flush();
-                string? answer = Console.In.ReadLine();
-                if (answer?.Trim().ToLowerInvariant() is not ("y" or "yes")) return ExitCodes.Ok;
-            }
+            if (!parse.GetValue(force) && !VolumeCommands.Confirm(everything ? PruneAllWarning : PruneWarning)) return ExitCodes.Ok;
             var client = await context.ConnectAsync(parse);
-            string filters = ApiPaths.Query(new JsonObject { ["dangling"] = new JsonArray(everything ? "false" : "true") }.ToJsonString());
-            var result = await client.PostJsonAsync("/images/prune?filters=" + filters) as JsonObject ?? new JsonObject();
-            var deleted = result["ImagesDeleted"] as JsonArray ?? [];
-            if (deleted.Count > 0)
-            {
-                Stdio.Out.WriteLine("Deleted Images:");
-                foreach (var item in deleted.OfType<JsonObject>())
-                {
-                    if (item["Untagged"]?.GetValue<string>() is { } u) Stdio.Out.WriteLine("untagged: " + u);
-                    if (item["Deleted"]?.GetValue<string>() is { } d) Stdio.Out.WriteLine("deleted: " + d);
-                }
-                Stdio.Out.WriteLine();
-            }
-            Stdio.Out.WriteLine("Total reclaimed space: " + HumanUnits.Size(result["SpaceReclaimed"]?.GetValue<long>() ?? 0));
+            var result = await client.PostJsonAsync("/images/prune?filters=" + ImagePruneFilters(everything));
+            Stdio.Out.Write(PruneReports.Alone(PruneReports.Images(result)));
             return ExitCodes.Ok;
         });
         return command;

@@ -165,7 +165,7 @@ internal static class NetworkCommands
             string query = ContainerCommands.BuildFilters(parse.GetValue(filter) ?? [], filter) is { } filters ? "?filters=" + ApiPaths.Query(filters) : "";
             if (!parse.GetValue(force) && !VolumeCommands.Confirm(PruneWarning)) return ExitCodes.Ok;
             var client = await context.ConnectAsync(parse);
-            Stdio.Out.Write(NetworkRows.PruneReport(await client.PostJsonAsync("/networks/prune" + query)));
+            Stdio.Out.Write(PruneReports.Networks(await client.PostJsonAsync("/networks/prune" + query)).Text);
             return ExitCodes.Ok;
         });
         return command;

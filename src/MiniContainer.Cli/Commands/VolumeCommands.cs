@@ -162,7 +162,7 @@ internal static class VolumeCommands
             if (!parse.GetValue(force) && !Confirm(pruneAll ? PruneAllWarning : PruneWarning)) return ExitCodes.Ok;
             var client = await context.ConnectAsync(parse);
             var report = await client.PostJsonAsync("/volumes/prune" + query);
-            Stdio.Out.Write(VolumeRows.PruneReport(report));
+            Stdio.Out.Write(PruneReports.Alone(PruneReports.Volumes(report)));
             return ExitCodes.Ok;
         });
         return command;

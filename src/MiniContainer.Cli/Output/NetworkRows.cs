@@ -35,13 +35,4 @@ internal static class NetworkRows
     public static IEnumerable<JsonObject> Rows(JsonNode? list, bool noTrunc = false) =>
         (list as JsonArray ?? []).OfType<JsonObject>().Select(n => Row(n, noTrunc))
             .OrderBy(r => Str(r, "Name"), StringComparer.Ordinal);
-
-    /// <summary>"Deleted Networks:" and one name a line, or nothing when none went.</summary>
-    public static string PruneReport(JsonNode? report)
-    {
-        var deleted = (report as JsonObject)?["NetworksDeleted"] as JsonArray ?? [];
-        if (deleted.Count == 0) return "";
-        // The docker CLI prints this list with Println, hence the blank line after it.
-        return "Deleted Networks:\n" + string.Concat(deleted.Select(n => GoTemplate.Print(n) + "\n")) + "\n";
-    }
 }

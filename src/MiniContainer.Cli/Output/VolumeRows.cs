@@ -41,26 +41,6 @@ internal static class VolumeRows
             .Select(Row)
             .Order(Comparer<JsonObject>.Create((a, b) => NaturalCompare(Str(a, "Name"), Str(b, "Name"))));
 
-    /// <summary>
-    /// POST /volumes/prune's {"VolumesDeleted":[…], "SpaceReclaimed":N}, printed as docker does:
-    /// "Deleted Volumes:", one name a line and a blank line when any went, then "Total reclaimed space: …".
-    /// </summary>
-    public static string PruneReport(JsonNode? report)
-    {
-        var sb = new StringBuilder();
-        var deleted = (report as JsonObject)?["VolumesDeleted"] as JsonArray ?? [];
-        long reclaimed = 0;
-        if (deleted.Count > 0)
-        {
-            sb.Append("Deleted Volumes:\n");
-            foreach (var name in deleted) sb.Append(GoTemplate.Print(name)).Append('\n');
-            sb.Append('\n');
-            reclaimed = report is JsonObject o ? Long(o, "SpaceReclaimed") : 0;
-        }
-        sb.Append("Total reclaimed space: ").Append(HumanUnits.Size(reclaimed)).Append('\n');
-        return sb.ToString();
-    }
-
     /// <summary>fvbommel/sortorder's NaturalLess as a comparison: runs of digits compare as numbers, digits before other characters.</summary>
     public static int NaturalCompare(string a, string b)
     {

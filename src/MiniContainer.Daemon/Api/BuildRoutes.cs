@@ -75,6 +75,12 @@ public static class BuildRoutes
             return ctx.WriteJsonNodeAsync(200, ImageHistory.Build(images, image));
         });
 
+        // The docker CLI's `system prune` and `builder prune` ask this. Our builder is Docker's classic one: its cache is
+        // the intermediate images a build leaves (parents of what it tagged), and `image prune` already removes every
+        // chain no tag needs any more. So there is never a separate cache object to delete, and the answer says so.
+        r.Map("POST", "/build/prune", ctx =>
+            ctx.WriteJsonNodeAsync(200, new JsonObject { ["CachesDeleted"] = new JsonArray(), ["SpaceReclaimed"] = 0 }));
+
         r.Map("POST", "/images/prune", ctx =>
         {
             var filters = Filters.Parse(ctx.Q("filters"));

@@ -70,3 +70,10 @@ public sealed record ExecProcessConfig(
 
 /// <summary>Every error answer: {"message": "..."} with a lowercase name, as Docker writes it.</summary>
 public sealed record ErrorResponse([property: JsonPropertyName("message")] string Message);
+
+/// <summary>POST /containers/prune.</summary>
+public sealed class ContainerPruneResponse
+{
+    public required List<string> ContainersDeleted { get; init; }
+    public required long SpaceReclaimed { get; init; }
+}

@@ -57,6 +57,14 @@ public static class ContainerRoutes
             await ctx.WriteEmptyAsync(204);
         });
 
+        r.Map("POST", "/containers/prune", async ctx =>
+        {
+            var filters = Filters.Parse(ctx.Q("filters"));
+            PruneFilters.Validate(filters);
+            var (deleted, reclaimed) = await containers.PruneAsync(c => PruneFilters.Matches(filters, c.Config.Labels, c.Created));
+            await ctx.WriteJsonAsync(200, new ContainerPruneResponse { ContainersDeleted = deleted, SpaceReclaimed = reclaimed }, DaemonJson.Default.ContainerPruneResponse);
+        });
+
         r.Map("DELETE", "/containers/{id}", async ctx =>
         {
             await containers.RemoveAsync(containers.Get(ctx.R("id")), ctx.QBool("force"), ctx.QBool("v"));

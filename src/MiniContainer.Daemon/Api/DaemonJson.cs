@@ -26,6 +26,7 @@ namespace MiniContainer.Api;
 [JsonSerializable(typeof(MiniContainer.Volumes.Volume))]
 [JsonSerializable(typeof(VolumeListResponse))]
 [JsonSerializable(typeof(VolumePruneResponse))]
+[JsonSerializable(typeof(ContainerPruneResponse))]
 [JsonSerializable(typeof(MiniContainer.Networking.NetworkState))]
 [JsonSerializable(typeof(MiniContainer.Networking.NetworkInspect))]
 [JsonSerializable(typeof(List<MiniContainer.Networking.NetworkInspect>))]

@@ -43,8 +43,8 @@ public static class NetworkRoutes
         r.Map("POST", "/networks/prune", ctx =>
         {
             var filters = Filters.Parse(ctx.Q("filters"));
-            var deleted = networks.Prune(n => Matches(networks.Inspect(n), filters.Where(f => f.Key == "label").ToDictionary()) &&
-                                              UntilMatches(n, filters));
+            PruneFilters.Validate(filters);
+            var deleted = networks.Prune(n => PruneFilters.Matches(filters, n.Labels, n.Created));
             return ctx.WriteJsonAsync(200, new NetworkPruneResponse { NetworksDeleted = deleted }, DaemonJson.Default.NetworkPruneResponse);
         });
 
@@ -113,12 +113,5 @@ public static class NetworkRoutes
             if (!ok) return false;
         }
         return true;
-    }
-
-    private static bool UntilMatches(NetworkState n, Dictionary<string, List<string>> filters)
-    {
-        if (!filters.TryGetValue("until", out var until)) return true;
-        return until.All(u => DateTimeOffset.TryParse(u, out var t) ? n.Created < t
-            : long.TryParse(u, out long unix) ? n.Created < DateTimeOffset.FromUnixTimeSeconds(unix) : throw new BadRequestException($"invalid filter 'until={u}'"));
     }
 }

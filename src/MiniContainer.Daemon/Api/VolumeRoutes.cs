@@ -52,13 +52,16 @@ public static class VolumeRoutes
         r.Map("POST", "/volumes/prune", ctx =>
         {
             var filters = Filters.Parse(ctx.Q("filters"));
-            bool all = filters.TryGetValue("all", out var a) && a.Contains("true");
+            if (filters.ContainsKey("until")) throw new BadRequestException("invalid filter 'until'");   // dockerd has none for volumes
+            PruneFilters.Validate(filters, "all");
+            bool all = filters.TryGetValue("all", out var a) && a.Any(v => v is "true" or "1");
             var deleted = new List<string>();
             long reclaimed = 0;
             foreach (var v in volumes.List())
             {
                 if (!all && !v.Labels.ContainsKey(VolumeStore.AnonymousLabel)) continue;
                 if (containers.UsersOfVolume(v.Name).Count > 0) continue;
+                if (!PruneFilters.Matches(filters, v.Labels, default)) continue;
                 reclaimed += VolumeStore.SizeOf(v);
                 volumes.Remove(v.Name, Array.Empty<string>());
                 deleted.Add(v.Name);

@@ -426,6 +426,25 @@ public sealed class ContainerService
         finally { c.Gate.Release(); }
     }
 
+    /// <summary>
+    /// POST /containers/prune: removes every container that is not running (created, exited, dead) and that
+    /// <paramref name="matches"/> accepts; returns their IDs and the bytes their writable layers held.
+    /// </summary>
+    public async Task<(List<string> Deleted, long Reclaimed)> PruneAsync(Func<ContainerRecord, bool> matches)
+    {
+        var deleted = new List<string>();
+        long reclaimed = 0;
+        foreach (var c in All.Where(c => !c.Record.State.Running && c.Record.State.Status is not ("restarting" or "removing") && matches(c.Record)).ToList())
+        {
+            long size = DiskUsage.Bytes(Path.Combine(c.Dir, "upper"));
+            try { await RemoveAsync(c, force: false); }
+            catch (ConflictException) { continue; }   // it started meanwhile
+            deleted.Add(c.Record.Id);
+            reclaimed += size;
+        }
+        return (deleted, reclaimed);
+    }
+
     private static void DeleteTree(string dir)
     {
         // Rename first so a crash mid-delete never leaves a half-deleted container that looks whole.

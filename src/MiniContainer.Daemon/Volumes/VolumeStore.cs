@@ -105,6 +105,5 @@ public sealed partial class VolumeStore(HostPaths paths)
         foreach (string d in Directory.GetDirectories(paths.Volumes, ".*")) Directory.Delete(d, recursive: true);
     }
 
-    public static long SizeOf(Volume v) =>
-        new DirectoryInfo(v.Mountpoint).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).Sum(f => f.Length);
+    public static long SizeOf(Volume v) => DiskUsage.Bytes(v.Mountpoint);
 }

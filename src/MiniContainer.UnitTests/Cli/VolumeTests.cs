@@ -146,8 +146,8 @@ public sealed class VolumeOutputTests
     public void Prune_report()
     {
         Assert.Equal("Deleted Volumes:\nfoo\nbar\n\nTotal reclaimed space: 2kB\n",
-            VolumeRows.PruneReport(JsonNode.Parse("""{"VolumesDeleted":["foo","bar"],"SpaceReclaimed":2000}""")));
-        Assert.Equal("Total reclaimed space: 0B\n", VolumeRows.PruneReport(JsonNode.Parse("""{"VolumesDeleted":null,"SpaceReclaimed":0}""")));
+            PruneReports.Alone(PruneReports.Volumes(JsonNode.Parse("""{"VolumesDeleted":["foo","bar"],"SpaceReclaimed":2000}"""))));
+        Assert.Equal("Total reclaimed space: 0B\n", PruneReports.Alone(PruneReports.Volumes(JsonNode.Parse("""{"VolumesDeleted":null,"SpaceReclaimed":0}"""))));
     }
 
     [Fact]

@@ -1,0 +1,62 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace MiniContainer.Api;
+
+/// <summary>
+/// The filters every prune endpoint takes, as dockerd reads them: until=&lt;time&gt; (an RFC 3339 or Unix timestamp, or a
+/// Go duration such as "24h" or "1h30m" counted back from now), label=key[=value] (must carry one of them) and
+/// label!=key[=value] (must carry none). Anything else is refused, naming the filter.
+/// </summary>
+public static partial class PruneFilters
+{
+    public static void Validate(Dictionary<string, List<string>> filters, params string[] alsoAllowed)
+    {
+        foreach (string key in filters.Keys)
+            if (key is not ("until" or "label" or "label!") && !alsoAllowed.Contains(key))
+                throw new BadRequestException($"invalid filter '{key}'");
+        if (filters.TryGetValue("until", out var until))
+            foreach (string u in until) Cutoff(u, DateTimeOffset.UtcNow);
+    }
+
+    public static bool Matches(Dictionary<string, List<string>> filters, IReadOnlyDictionary<string, string>? labels, DateTimeOffset created)
+    {
+        labels ??= new Dictionary<string, string>();
+        var now = DateTimeOffset.UtcNow;
+        if (filters.TryGetValue("until", out var until) && !until.All(u => created < Cutoff(u, now))) return false;
+        if (filters.TryGetValue("label", out var wanted) && !wanted.Any(l => HasLabel(labels, l))) return false;
+        if (filters.TryGetValue("label!", out var unwanted) && unwanted.Any(l => HasLabel(labels, l))) return false;
+        return true;
+    }
+
+    private static bool HasLabel(IReadOnlyDictionary<string, string> labels, string filter)
+    {
+        var kv = filter.Split('=', 2);
+        return labels.TryGetValue(kv[0], out var value) && (kv.Length == 1 || value == kv[1]);
+    }
+
+    private static DateTimeOffset Cutoff(string value, DateTimeOffset now)
+    {
+        if (GoDuration().Match(value) is { Success: true } m)
+        {
+            double seconds = 0;
+            foreach (Capture part in m.Groups["part"].Captures)
+            {
+                var p = GoDurationPart().Match(part.Value);
+                double n = double.Parse(p.Groups[1].Value, CultureInfo.InvariantCulture);
+                seconds += n * p.Groups[2].Value switch { "h" => 3600, "m" => 60, "s" => 1, "ms" => 1e-3, "us" or "µs" => 1e-6, _ => 1e-9 };
+            }
+            return now - TimeSpan.FromSeconds(seconds);
+        }
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double unix))
+            return DateTimeOffset.FromUnixTimeMilliseconds((long)(unix * 1000));
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)) return time;
+        throw new BadRequestException($"invalid filter 'until={value}': not a timestamp or duration");
+    }
+
+    [GeneratedRegex(@"^(?<part>[0-9]+(\.[0-9]+)?(h|ms|m|s|us|µs|ns))+$")]
+    private static partial Regex GoDuration();
+
+    [GeneratedRegex(@"^([0-9]+(?:\.[0-9]+)?)(h|ms|m|s|us|µs|ns)$")]
+    private static partial Regex GoDurationPart();
+}
