@@ -84,6 +84,36 @@ public sealed partial class PruneTests(DaemonFixture fixture, ITestOutputHelper 
         Mc("network", "rm", "inuse").Ok();
     }
 
+    [Fact]
+    public void System_df_and_ps_size_count_what_containers_and_volumes_hold_as_the_docker_cli_shows_it()
+    {
+        string used = Support.Unique("dfused"), idle = Support.Unique("dfidle");
+        Mc("volume", "create", idle).Ok();
+        Mc("run", "--rm", "-v", idle + ":/v", "busybox", "sh", "-c", "head -c 500 /dev/zero > /v/f").Ok();
+        Mc("run", "-d", "--name", "df-live", "-v", used + ":/v", "busybox", "sh", "-c",
+            "head -c 2000 /dev/zero > /v/f; head -c 3000 /dev/zero > /w; sleep 600").Ok();
+        Mc("run", "--name", "df-stopped", "busybox", "sh", "-c", "head -c 1000 /dev/zero > /w").Ok();
+        try
+        {
+            Support.WaitUntil(() => Mc("exec", "df-live", "stat", "-c", "%s", "/w").Stdout.Trim() == "3000", TimeSpan.FromSeconds(10), "df-live wrote its file");
+            string ours = Mc("system", "df").Ok().Stdout;
+            Assert.Equal(_docker.Run("system", "df").Ok().Stdout, ours);
+            Assert.Matches(@"\nContainers\s+2\s+1\s+4kB\s+1kB \(25%\)\n", ours);
+            Assert.Matches(@"\nLocal Volumes\s+2\s+1\s+2\.5kB\s+500B \(20%\)\n", ours);
+            Assert.Matches(@"\nBuild Cache\s+0\s+0\s+0B\s+0B\n", ours);
+            Assert.Equal("Images 2 1\n", Mc("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}").Ok().Stdout.Lines()[0] + "\n");
+
+            string size = Mc("ps", "-s", "--format", "{{.Size}}", "--filter", "name=df-live").Ok().Stdout;
+            Assert.StartsWith("3kB (virtual ", size);
+            Assert.Equal(_docker.Run("ps", "-s", "--format", "{{.Size}}", "--filter", "name=df-live").Ok().Stdout, size);
+        }
+        finally
+        {
+            Mc("rm", "-f", "df-live", "df-stopped");
+            Mc("volume", "rm", used, idle);
+        }
+    }
+
     /// <summary>A stopped container, an unused network and a dangling image (a nameless commit), plus a running
     /// container on a network in use; then `system prune` by <paramref name="prune"/>, whose output it returns.</summary>
     private string PruneScene(Func<string[], CommandResult> prune)

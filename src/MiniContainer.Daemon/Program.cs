@@ -44,7 +44,7 @@ await containers.ReloadAsync();
 networks.Reconcile(containers.All);
 
 var router = new Router();
-SystemRoutes.Map(router, paths, containers, images);
+SystemRoutes.Map(router, paths, containers, images, volumes);
 ContainerRoutes.Map(router, containers, execs, images);
 ImageRoutes.Map(router, images, containers);
 BuildRoutes.Map(router, paths, images, containers);

@@ -35,6 +35,7 @@ internal static class CommandGroups
 
         var system = Group(root, "system", "Manage MiniContainer");
         AddAlias(root, system, "info", "info");
+        system.Subcommands.Add(SystemCommands.Df(context));
     }
 
     /// <summary>The group command, reused when another file already made it (`image history` and `image prune` live in HistoryCommands).</summary>

@@ -25,6 +25,27 @@ internal static class SystemCommands
         var other => other.ToString().ToLowerInvariant(),
     };
 
+    // ───────────── system df ─────────────
+
+    internal static Command Df(CliContext context)
+    {
+        var command = new CliCommand("df", "Show docker disk usage", "[OPTIONS]", "system");
+        var format = new Option<string?>("--format") { Description = "Format output using a custom template: 'table', 'table TEMPLATE', 'json' or a Go template" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show detailed information on space usage" };
+        command.Options.Add(format);
+        command.Options.Add(verbose);
+        command.SetAction(async (parse, cancellation) =>
+        {
+            if (parse.GetValue(verbose)) throw new UsageException("system df --verbose is not supported by MiniContainer yet; `images`, `ps -s` and `volume ls` show the parts");
+            var client = await context.ConnectAsync(parse);
+            var df = await client.GetJsonAsync("/system/df") as JsonObject ?? [];
+            string template = parse.GetValue(format) is { Length: > 0 } f && f != "table" ? f : DiskUsageRows.DefaultFormat;
+            Stdio.Out.Write(ContainerCommands.RenderOrFail(template, DiskUsageRows.Rows(df), DiskUsageRows.Headers));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
     // ───────────── info ─────────────
 
     static Command Info(CliContext context)

@@ -37,6 +37,9 @@ internal static class HumanUnits
     /// <summary>Decimal size with 3 significant digits, as in the SIZE column: 4261234 → "4.26MB", 500 → "500B".</summary>
     public static string Size(double bytes) => Scaled(bytes, 1000, DecimalUnits, 3);
 
+    /// <summary>Decimal size with 4 significant digits (go-units' HumanSize), as in `system df` and the prune totals: 4261234 → "4.261MB".</summary>
+    public static string SizeFine(double bytes) => Scaled(bytes, 1000, DecimalUnits, 4);
+
     /// <summary>Binary size with 4 significant digits, as in "Total Memory: 23.47GiB".</summary>
     public static string BinarySize(double bytes) => Scaled(bytes, 1024, BinaryUnits, 4);
 

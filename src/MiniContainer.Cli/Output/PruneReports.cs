@@ -31,7 +31,7 @@ public static class PruneReports
     public static Section BuildCache(JsonNode? report) =>
         Make("Deleted build cache objects", Names(report, "CachesDeleted"), Reclaimed(report));
 
-    public static string Total(long reclaimed) => "Total reclaimed space: " + HumanUnits.Size(reclaimed) + "\n";
+    public static string Total(long reclaimed) => "Total reclaimed space: " + HumanUnits.SizeFine(reclaimed) + "\n";
 
     /// <summary>One prune command's whole output: its section, then the total.</summary>
     public static string Alone(Section section) => section.Text + Total(section.Reclaimed);

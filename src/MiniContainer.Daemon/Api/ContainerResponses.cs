@@ -34,6 +34,9 @@ public sealed class ContainerSummary
     public required ContainerSummaryHostConfig HostConfig { get; init; }
     public required NetworkSettingsSummary NetworkSettings { get; init; }
     public required List<MiniContainer.Containers.MountPoint> Mounts { get; init; }
+    /// <summary>With size=1 (ps -s, system df): bytes in the container's writable layer, and with its image's.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? SizeRw { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public long? SizeRootFs { get; init; }
 }
 
 public sealed record ContainerSummaryHostConfig(string NetworkMode);

@@ -2,6 +2,7 @@ using MiniContainer.Cgroups;
 using System.Text.Json.Nodes;
 using MiniContainer.Containers;
 using MiniContainer.Images;
+using MiniContainer.Storage;
 
 namespace MiniContainer.Api;
 
@@ -25,7 +26,7 @@ public static class ContainerRoutes
                 .Where(c => all || c.Record.State.Running || filters.ContainsKey("status"))
                 .Where(c => Filters.MatchContainer(c, filters))
                 .OrderByDescending(c => c.Record.Created)
-                .Select(c => Summary(c, images))
+                .Select(c => Summary(c, images, ctx.QBool("size")))
                 .ToList();
             if (ctx.QInt("limit") is int limit && limit > 0) list = list.Take(limit).ToList();
             return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListContainerSummary);
@@ -175,10 +176,11 @@ public static class ContainerRoutes
         r.Map("GET", "/exec/{id}/json", ctx => ctx.WriteJsonAsync(200, execs.Inspect(execs.Get(ctx.R("id"))), DaemonJson.Default.ExecInspect));
     }
 
-    /// <summary>One row of GET /containers/json, Docker's shape.</summary>
-    private static ContainerSummary Summary(Container c, ImageStore images)
+    /// <summary>One row of GET /containers/json, Docker's shape; with <paramref name="size"/> the disk it uses.</summary>
+    internal static ContainerSummary Summary(Container c, ImageStore images, bool size = false)
     {
         var r = c.Record;
+        long? sizeRw = size ? DiskUsage.Bytes(c.UpperDir) : null;
         var argv = new[] { r.Path }.Concat(r.Args);
         return new ContainerSummary
         {
@@ -195,6 +197,8 @@ public static class ContainerRoutes
             HostConfig = new ContainerSummaryHostConfig(r.HostConfig.NetworkMode),
             NetworkSettings = new NetworkSettingsSummary(r.NetworkSettings.Networks),
             Mounts = r.Mounts,
+            SizeRw = sizeRw,
+            SizeRootFs = sizeRw + (images.Find(r.Image)?.Size ?? 0),
         };
     }
 }

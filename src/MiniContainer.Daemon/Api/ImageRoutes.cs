@@ -25,13 +25,7 @@ public static class ImageRoutes
                     Digests: patterns is null ? i.RepoDigests : i.RepoDigests.Where(t => patterns.Any(p => ReferenceMatches(t, p))).ToList()))
                 .Where(x => patterns is null || x.Tags.Count + x.Digests.Count > 0)
                 .OrderByDescending(x => x.Image.Created)
-                .Select(x => new ImageSummary
-                {
-                    Id = x.Image.Id, ParentId = images.ParentOf(x.Image.Id) ?? "", RepoTags = x.Tags, RepoDigests = x.Digests,
-                    Created = x.Image.Created.ToUnixTimeSeconds(), Size = x.Image.Size, SharedSize = -1, VirtualSize = x.Image.Size,
-                    Labels = x.Image.Config.Config?.Labels ?? new Dictionary<string, string>(),
-                    Containers = containers.All.Count(c => c.Record.Image == x.Image.Id),
-                })
+                .Select(x => Summary(images, containers, x.Image, x.Tags, x.Digests))
                 .ToList();
             return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListImageSummary);
         });
@@ -129,6 +123,16 @@ public static class ImageRoutes
 
     private static Image Get(ImageStore images, string reference) =>
         images.Find(reference) ?? throw new NotFoundException($"No such image: {reference}");
+
+    /// <summary>One row of GET /images/json (and of /system/df, which knows <paramref name="sharedSize"/>).</summary>
+    internal static ImageSummary Summary(ImageStore images, ContainerService containers, Image i,
+        IReadOnlyList<string> tags, IReadOnlyList<string> digests, long sharedSize = -1) => new()
+    {
+        Id = i.Id, ParentId = images.ParentOf(i.Id) ?? "", RepoTags = tags, RepoDigests = digests,
+        Created = i.Created.ToUnixTimeSeconds(), Size = i.Size, SharedSize = sharedSize, VirtualSize = i.Size,
+        Labels = i.Config.Config?.Labels ?? new Dictionary<string, string>(),
+        Containers = containers.All.Count(c => c.Record.Image == i.Id),
+    };
 
     private static bool ReferenceMatches(string reference, string pattern)
     {

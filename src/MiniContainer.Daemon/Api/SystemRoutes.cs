@@ -2,13 +2,16 @@ using MiniContainer.Cgroups;
 using MiniContainer.Containers;
 using MiniContainer.Images;
 using MiniContainer.Storage;
+using MiniContainer.Volumes;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace MiniContainer.Api;
 
 /// <summary>/_ping, /version, /info.</summary>
 public static class SystemRoutes
 {
-    public static void Map(Router r, HostPaths paths, ContainerService containers, ImageStore images)
+    public static void Map(Router r, HostPaths paths, ContainerService containers, ImageStore images, VolumeStore volumes)
     {
         // Builder-Version 1: we speak the classic builder's POST /build, so the docker CLI uses it without buildx.
         r.Map("GET", "/_ping", ctx =>
@@ -48,6 +51,36 @@ public static class SystemRoutes
                 KernelVersion = DaemonInfo.KernelVersion,
                 BuildTime = DaemonInfo.BuildTime,
             }, DaemonJson.Default.VersionResponse);
+        });
+
+        // `docker system df`: what images, containers, volumes and the build cache hold on disk. An image's SharedSize
+        // is the part of it (whole layers) that another image also uses; a container's SizeRw its writable layer.
+        r.Map("GET", "/system/df", ctx =>
+        {
+            var all = images.List();
+            var users = all.SelectMany(i => i.ChainIds).GroupBy(c => c).ToDictionary(g => g.Key, g => g.Count());
+            var imageRows = new JsonArray(all.OrderByDescending(i => i.Created).Select(i =>
+            {
+                var sizes = images.LayerSizes(i);
+                long shared = i.ChainIds.Select((chainId, n) => users[chainId] > 1 ? sizes[n] : 0).Sum();
+                var summary = ImageRoutes.Summary(images, containers, i, i.RepoTags, i.RepoDigests, shared);
+                return JsonSerializer.SerializeToNode(summary, DaemonJson.Default.ImageSummary);
+            }).ToArray());
+            var containerRows = new JsonArray(containers.All.OrderByDescending(c => c.Record.Created)
+                .Select(c => JsonSerializer.SerializeToNode(ContainerRoutes.Summary(c, images, size: true), DaemonJson.Default.ContainerSummary)).ToArray());
+            var volumeRows = new JsonArray(volumes.List().Select(v => JsonSerializer.SerializeToNode(new Volume
+            {
+                Name = v.Name, Driver = v.Driver, Mountpoint = v.Mountpoint, CreatedAt = v.CreatedAt, Labels = v.Labels, Scope = v.Scope,
+                Options = v.Options, UsageData = new VolumeUsageData(VolumeStore.SizeOf(v), containers.UsersOfVolume(v.Name).Count),
+            }, DaemonJson.Default.Volume)).ToArray());
+            return ctx.WriteJsonNodeAsync(200, new JsonObject
+            {
+                ["LayersSize"] = images.LayerBytes(),
+                ["Images"] = imageRows,
+                ["Containers"] = containerRows,
+                ["Volumes"] = volumeRows,
+                ["BuildCache"] = new JsonArray(),   // the classic builder's cache is its intermediate images, counted above
+            });
         });
 
         r.Map("GET", "/info", ctx =>

@@ -11,6 +11,8 @@ public sealed class Container
 {
     public ContainerRecord Record { get; }
     public string Dir { get; }
+    /// <summary>The writable layer: overlayfs's upperdir, where everything the container changes lands.</summary>
+    public string UpperDir => Path.Combine(Dir, "upper");
     public string RunDir { get; }
     public string ControlSocket => Path.Combine(RunDir, "shim.sock");
     public string ExitFile => Path.Combine(Dir, "exit.json");

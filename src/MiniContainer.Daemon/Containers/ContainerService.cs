@@ -77,7 +77,7 @@ public sealed class ContainerService
     private void PrepareDirectories(Container c, Image image)
     {
         var r = c.Record;
-        Directory.CreateDirectory(Path.Combine(c.Dir, "upper"));
+        Directory.CreateDirectory(c.UpperDir);
         Directory.CreateDirectory(Path.Combine(c.Dir, "work"));
         Directory.CreateDirectory(Path.Combine(c.Dir, "merged"));
         r.LogPath = Path.Combine(c.Dir, c.Record.Id + "-json.log");
@@ -91,7 +91,7 @@ public sealed class ContainerService
         r.GraphDriver.Data = new Dictionary<string, string>
         {
             ["LowerDir"] = string.Join(':', _images.LowerDirs(image)),
-            ["UpperDir"] = Path.Combine(c.Dir, "upper"),
+            ["UpperDir"] = c.UpperDir,
             ["WorkDir"] = Path.Combine(c.Dir, "work"),
             ["MergedDir"] = Path.Combine(c.Dir, "merged"),
         };
@@ -436,7 +436,7 @@ public sealed class ContainerService
         long reclaimed = 0;
         foreach (var c in All.Where(c => !c.Record.State.Running && c.Record.State.Status is not ("restarting" or "removing") && matches(c.Record)).ToList())
         {
-            long size = DiskUsage.Bytes(Path.Combine(c.Dir, "upper"));
+            long size = DiskUsage.Bytes(c.UpperDir);
             try { await RemoveAsync(c, force: false); }
             catch (ConflictException) { continue; }   // it started meanwhile
             deleted.Add(c.Record.Id);

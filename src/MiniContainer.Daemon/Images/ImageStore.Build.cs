@@ -124,7 +124,8 @@ public sealed partial class ImageStore
         }
     }
 
-    private long LayerBytes()
+    /// <summary>Bytes of every layer in the store, each counted once (`system df`'s image SIZE).</summary>
+    public long LayerBytes()
     {
         lock (_stateLock) return _layers.Values.Sum(l => l.Size);
     }

@@ -16,7 +16,12 @@ public sealed class Volume
     public Dictionary<string, string> Labels { get; set; } = new();
     public string Scope { get; set; } = "local";
     public Dictionary<string, string> Options { get; set; } = new();
+    /// <summary>Only in GET /system/df: the bytes it holds and how many containers mount it.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public VolumeUsageData? UsageData { get; set; }
 }
+
+public sealed record VolumeUsageData(long Size, long RefCount);
 
 /// <summary>
 /// Local volumes: a directory volumes/&lt;name&gt;/_data that containers bind-mount, and volumes/&lt;name&gt;/volume.json.
