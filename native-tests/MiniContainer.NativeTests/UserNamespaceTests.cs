@@ -62,3 +62,33 @@ public sealed class UserNamespaceTests(UserNamespaceFixture fixture, ITestOutput
         Assert.Contains("invalid USER mode: bogus", bad.Stderr);
     }
 }
+
+/// <summary>
+/// Id-mapped layers need a file system the kernel can id-map. The VM lane's data root is tmpfs on Linux 6.1, which
+/// cannot be: there a user-namespaced run must fail with a message that says so and names the way out, and
+/// --userns=host must still run. Where the data root can be id-mapped (the host lane), the same run works.
+/// </summary>
+[Trait("Lane", "vm")]
+public sealed class UserNamespaceDataRootTests(UserNamespaceFixture fixture, ITestOutputHelper output) : IClassFixture<UserNamespaceFixture>
+{
+    [Fact]
+    public void A_data_root_that_cannot_be_id_mapped_gives_a_clear_error_and_userns_host_still_runs()
+    {
+        var d = fixture.Daemon;
+        bool tmpfs = Daemon.Exec("stat", ["-f", "-c", "%T", d.DataRoot]).Ok().Stdout.Trim() == "tmpfs";
+        var release = Environment.OSVersion.Version;
+        bool cannotIdmap = tmpfs && (release.Major, release.Minor).CompareTo((6, 3)) < 0;
+        output.WriteLine($"data root on {(tmpfs ? "tmpfs" : "another file system")}, kernel {release}: id-mapping {(cannotIdmap ? "impossible" : "possible")}");
+
+        var r = d.Run("run", "--rm", "busybox", "id", "-u");
+        output.WriteLine(r.ToString());
+        if (cannotIdmap)
+        {
+            Assert.Equal(125, r.ExitCode);
+            Assert.Contains("does not support id-mapped mounts", r.Stderr);
+            Assert.Contains("--userns=host", r.Stderr);
+            Assert.Equal("0\n", d.Run("run", "--rm", "--userns=host", "busybox", "id", "-u").Ok().Stdout);
+        }
+        else Assert.Equal("0\n", r.Ok().Stdout);
+    }
+}

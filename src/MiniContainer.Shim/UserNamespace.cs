@@ -35,7 +35,14 @@ public static class UserNamespace
                 int mount = Kernel.CloneMountTree(layer);
                 try
                 {
-                    Kernel.IdmapMount(mount, userNs);
+                    try { Kernel.IdmapMount(mount, userNs); }
+                    catch (KernelException e) when (e.Errno is 22 or 95)   // EINVAL, EOPNOTSUPP
+                    {
+                        throw new InvalidOperationException(
+                            $"cannot run this container in a user namespace: the file system holding the image layer {layer} " +
+                            $"does not support id-mapped mounts on this kernel ({e.Message}). Put the daemon's data root on ext4, " +
+                            "xfs or btrfs (tmpfs supports them from Linux 6.3), or run this container with --userns=host", e);
+                    }
                     sync.SendLayerMount(mount);
                 }
                 finally { Kernel.Close(mount); }
