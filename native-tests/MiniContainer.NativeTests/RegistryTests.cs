@@ -72,6 +72,11 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         Assert.Equal(ours["RootFS"]!["Layers"]!.AsArray().Count, inspect["Layers"]!.AsArray().Count);
         string pushedDigest = inspect["Digest"]!.GetValue<string>();
         Assert.Contains($"{name[..name.LastIndexOf(':')]}@{pushedDigest}", ours["RepoDigests"]!.AsArray().Select(d => d!.GetValue<string>()));
+        // busybox is stored as a plain tar (it was loaded); as from Docker, it goes up gzip-compressed, in a schema2 manifest.
+        var raw = JsonNode.Parse(Skopeo("inspect", "--raw", "--tls-verify=false", "docker://" + name).Ok("skopeo inspect --raw").Stdout)!;
+        Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", (string?)raw["mediaType"]);
+        Assert.All(raw["layers"]!.AsArray(), l => Assert.Equal("application/vnd.docker.image.rootfs.diff.tar.gzip", (string?)l!["mediaType"]));
+        Assert.True((long)raw["layers"]![0]!["size"]! < (long)ours["Size"]!, "the pushed layer is smaller than the unpacked image");
 
         string archive = Path.Combine(_work, "copy.tar");
         string tag = Support.Unique("back");
@@ -212,11 +217,13 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         string name = $"{_registry.Address}/tamper/{Support.Unique("rand")}:1";
         ImportRandomImage(name, 1 << 20);
         Mc("push", name).Ok("push");
-        string layerBlob = JsonNode.Parse(Mc("inspect", "--type", "image", name).Ok().Stdout)!.AsArray()[0]!["RootFS"]!["Layers"]![0]!.GetValue<string>();
+        string layerBlob = JsonNode.Parse(Skopeo("inspect", "--tls-verify=false", $"docker://{name}").Ok().Stdout)!["Layers"]![0]!.GetValue<string>();
         string imageId = JsonNode.Parse(Mc("inspect", "--type", "image", name).Ok().Stdout)!.AsArray()[0]!["Id"]!.GetValue<string>();
+        Assert.True(File.Exists(Path.Combine(_d.DataRoot, "blobs", "sha256", layerBlob[7..])), "push kept its gzip copy of the layer");
         Mc("rmi", name).Ok();
+        Assert.False(File.Exists(Path.Combine(_d.DataRoot, "blobs", "sha256", layerBlob[7..])), "rmi left the gzip copy behind");
 
-        // The layer is uncompressed, so its blob digest is its diff ID: flip one byte of it in the registry's storage.
+        // Flip one byte of the (gzip) layer blob in the registry's storage.
         string file = _registry.BlobFile(layerBlob);
         byte[] bytes = File.ReadAllBytes(file);
         bytes[bytes.Length / 2] ^= 0xff;
@@ -227,7 +234,7 @@ public sealed class RegistryTests(DaemonFixture fixture, ITestOutputHelper outpu
         Assert.Contains($"filesystem layer verification failed for digest {layerBlob}", pull.Stderr);
         Assert.NotEqual(0, Mc("inspect", "--type", "image", name).ExitCode);
         Assert.DoesNotContain(imageId[7..19], Mc("images", "-a", "-q").Stdout);
-        Assert.False(File.Exists(Path.Combine(_d.DataRoot, "blobs", layerBlob[7..])), "the bad blob was stored");
+        Assert.False(File.Exists(Path.Combine(_d.DataRoot, "blobs", "sha256", layerBlob[7..])), "the bad blob was stored");
         Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_d.DataRoot, "tmp"), "image-*"));
     }
 

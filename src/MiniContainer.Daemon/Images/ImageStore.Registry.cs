@@ -91,6 +91,50 @@ public sealed partial class ImageStore
             }).ToList();
     }
 
+    /// <summary>
+    /// The blob push uploads for layer <paramref name="index"/> of <paramref name="image"/>: the stored blob when it is
+    /// compressed (as pulled), else its gzip copy — made once, on the first push, and kept beside it (blobs/, named by
+    /// its digest, recorded in layer.json), so later pushes and cross-repository mounts name the same digest.
+    /// Compressing runs outside the store's lock; two pushes compressing at once write the same bytes.
+    /// </summary>
+    public LayerBlob PushableBlob(Image image, int index)
+    {
+        var blob = LayerBlobs(image)[index];
+        if (blob.MediaType != Compression.LayerMediaType(LayerCompression.None)) return blob;
+        string chainId = image.ChainIds[index];
+        LayerRecord layer;
+        lock (_stateLock) layer = _layers[chainId];
+        LayerBlob Gzipped(string digest) => blob with
+        {
+            Digest = digest, MediaType = Compression.LayerMediaType(LayerCompression.Gzip), Path = BlobPath(digest), Size = new FileInfo(BlobPath(digest)).Length,
+        };
+        if (layer.PushBlob is { } known && File.Exists(BlobPath(known))) return Gzipped(known);
+
+        string temp = Path.Combine(_paths.Blobs, $".tmp-gzip-{Guid.NewGuid():N}");
+        try
+        {
+            using (var source = File.OpenRead(blob.Path))
+            using (var target = File.Create(temp))
+            using (var gzip = new System.IO.Compression.GZipStream(target, System.IO.Compression.CompressionLevel.Fastest))
+                source.CopyTo(gzip, 1 << 20);
+            string digest = Digests.OfFile(temp);
+            _writeLock.Wait();
+            try
+            {
+                File.Move(temp, BlobPath(digest), overwrite: true);
+                lock (_stateLock)
+                {
+                    if (!_layers.TryGetValue(chainId, out var current)) throw new InvalidOperationException($"layer {chainId} was removed during the push");
+                    current.PushBlob = digest;
+                    AtomicFile.WriteAllBytes(Path.Combine(LayerDir(chainId), "layer.json"), ImageJson.Serialize(current, ImageJson.Store.LayerRecord));
+                }
+            }
+            finally { _writeLock.Release(); }
+            return Gzipped(digest);
+        }
+        finally { TryDeleteFile(temp); }
+    }
+
     /// <summary>A private scratch directory under the store's tmp/ (downloads land here); the caller deletes it, a restart does too.</summary>
     public string NewWorkDir(string purpose) => CreateWorkDir(purpose);
 
@@ -103,7 +147,7 @@ public sealed partial class ImageStore
     {
         lock (_stateLock)
         {
-            var chainIds = _layers.Values.Where(l => l.Blob == blobDigest).Select(l => l.ChainId).ToHashSet(StringComparer.Ordinal);
+            var chainIds = _layers.Values.Where(l => l.Blob == blobDigest || l.PushBlob == blobDigest).Select(l => l.ChainId).ToHashSet(StringComparer.Ordinal);
             return _images.Values.Where(i => i.Layers.Any(chainIds.Contains) || i.Id == blobDigest)
                 .SelectMany(i => i.RepoDigests).Select(d => d[..d.IndexOf('@')]).Distinct(StringComparer.Ordinal).ToList();
         }

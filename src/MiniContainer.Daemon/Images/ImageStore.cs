@@ -284,9 +284,14 @@ public sealed partial class ImageStore
             Directory.Move(dir, doomed);
             TryDeleteDirectory(doomed);
         }
-        bool blobInUse;
-        lock (_stateLock) blobInUse = layer == null || _layers.Values.Any(other => other.Blob == layer.Blob);
-        if (!blobInUse) TryDeleteFile(BlobPath(layer!.Blob));
+        if (layer == null) return;
+        foreach (string? blob in new[] { layer.Blob, layer.PushBlob })
+        {
+            if (blob is null) continue;
+            bool inUse;
+            lock (_stateLock) inUse = _layers.Values.Any(other => other.Blob == blob || other.PushBlob == blob);
+            if (!inUse) TryDeleteFile(BlobPath(blob));
+        }
     }
 
     // ───────────────────────────── state on disk ─────────────────────────────
@@ -387,5 +392,7 @@ public sealed partial class ImageStore
         /// <summary>Digest of the blob the layer was unpacked from (blobs/sha256/…), as received.</summary>
         public string Blob { get; set; } = "";
         public string MediaType { get; set; } = "";
+        /// <summary>A gzip copy of an uncompressed Blob, made on the first push (registries get gzip, as from Docker).</summary>
+        public string? PushBlob { get; set; }
     }
 }

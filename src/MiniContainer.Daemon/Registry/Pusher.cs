@@ -6,7 +6,8 @@ namespace MiniContainer.Registry;
 /// <summary>
 /// `docker push`: for each layer, HEAD (the registry has it: "Layer already exists"), else a cross-repository mount
 /// when an image with that blob came from (or went to) another repository of the same registry ("Mounted from …"),
-/// else an upload, monolithic or chunked ("Pushed"); then the config blob and the manifest, tagged.
+/// else an upload, monolithic or chunked ("Pushed"); then the config blob and the manifest, tagged. Layers stored as
+/// plain tars go up gzip-compressed, as Docker pushes them, so the manifest is Docker's schema2.
 /// Layers go up concurrently, five at a time, as Docker's max-concurrent-uploads.
 /// </summary>
 public sealed class Pusher(ImageStore store)
@@ -34,16 +35,22 @@ public sealed class Pusher(ImageStore store)
     private async Task PushImageAsync(RegistryClient client, ImageReference reference, Image image, ProgressWriter progress, CancellationToken ct)
     {
         string path = reference.Path;
-        var layers = store.LayerBlobs(image);
-        string LayerId(int i) => layers[i].DiffId[7..19];
-        for (int i = layers.Count - 1; i >= 0; i--) progress.Status("Preparing", LayerId(i));
-        if (layers.Count > ConcurrentUploads) for (int i = layers.Count - 1 - ConcurrentUploads; i >= 0; i--) progress.Status("Waiting", LayerId(i));
+        var stored = store.LayerBlobs(image);
+        var layers = new ImageStore.LayerBlob[stored.Count];
+        string LayerId(int i) => stored[i].DiffId[7..19];
+        for (int i = stored.Count - 1; i >= 0; i--) progress.Status("Preparing", LayerId(i));
+        if (stored.Count > ConcurrentUploads) for (int i = stored.Count - 1 - ConcurrentUploads; i >= 0; i--) progress.Status("Waiting", LayerId(i));
 
         using var slots = new SemaphoreSlim(ConcurrentUploads);
-        var uploads = layers.Select(async (layer, i) =>
+        var uploads = stored.Select(async (_, i) =>
         {
             await slots.WaitAsync(ct);
-            try { await PushBlobAsync(client, reference, layer.Digest, layer.Path, LayerId(i), progress, ct); }
+            try
+            {
+                // As Docker: a layer stored uncompressed (loaded, built, committed) goes up gzip-compressed.
+                var layer = layers[i] = await Task.Run(() => store.PushableBlob(image, i), ct);
+                await PushBlobAsync(client, reference, layer.Digest, layer.Path, LayerId(i), progress, ct);
+            }
             finally { slots.Release(); }
         }).ToList();
         await Task.WhenAll(uploads);
