@@ -106,6 +106,9 @@ public sealed partial class PruneTests(DaemonFixture fixture, ITestOutputHelper 
             string size = Mc("ps", "-s", "--format", "{{.Size}}", "--filter", "name=df-live").Ok().Stdout;
             Assert.StartsWith("3kB (virtual ", size);
             Assert.Equal(_docker.Run("ps", "-s", "--format", "{{.Size}}", "--filter", "name=df-live").Ok().Stdout, size);
+            Assert.Equal("3000\n", Mc("inspect", "-s", "-f", "{{.SizeRw}}", "df-live").Ok().Stdout);
+            Assert.Equal("3000\n", _docker.Run("inspect", "-s", "-f", "{{.SizeRw}}", "df-live").Ok().Stdout);
+            Assert.Equal("<nil>\n", _docker.Run("inspect", "-f", "{{.SizeRw}}", "df-live").Ok().Stdout);   // only when asked, as from dockerd
         }
         finally
         {

@@ -32,7 +32,17 @@ public static class ContainerRoutes
             return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListContainerSummary);
         });
 
-        r.Map("GET", "/containers/{id}/json", ctx => ctx.WriteJsonAsync(200, containers.Get(ctx.R("id")).Record, DaemonJson.Default.ContainerRecord));
+        r.Map("GET", "/containers/{id}/json", ctx =>
+        {
+            var c = containers.Get(ctx.R("id"));
+            if (!ctx.QBool("size")) return ctx.WriteJsonAsync(200, c.Record, DaemonJson.Default.ContainerRecord);
+            // inspect --size: dockerd adds the writable layer's bytes, and those plus the image's.
+            var inspected = System.Text.Json.JsonSerializer.SerializeToNode(c.Record, DaemonJson.Default.ContainerRecord)!.AsObject();
+            var sized = Summary(c, images, size: true);
+            inspected["SizeRw"] = sized.SizeRw;
+            inspected["SizeRootFs"] = sized.SizeRootFs;
+            return ctx.WriteJsonNodeAsync(200, inspected);
+        });
 
         r.Map("POST", "/containers/{id}/start", async ctx =>
         {
