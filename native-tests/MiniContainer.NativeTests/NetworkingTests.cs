@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using MiniContainer.NativeTests.Harness;
+using MiniContainer.NativeTests.Networking;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -197,6 +198,44 @@ public sealed class NetworkingTests(ITestOutputHelper output) : IDisposable
         D.Run("run", "--rm", "--network", "persist", "--ip", $"10.{_net.Octet}.90.77", "busybox", "true").Ok();
         var taken = D.Run("run", "--rm", "--network", "persist", "--ip", first, "busybox", "true");
         Assert.NotEqual(0, taken.ExitCode);
+    }
+
+    [Fact]
+    public async Task A_user_network_is_masqueraded_on_the_way_out_and_an_internal_network_gets_nowhere()
+    {
+        var drops = FirewallScene.ForeignForwardDrops();
+        Assert.True(drops.Count == 0, "another table drops forwarded traffic by policy, which our accept cannot overrule: " + string.Join("; ", drops));
+        D.Run("network", "create", "extnet").Ok();
+        D.Run("network", "create", "--internal", "intnet").Ok();
+        D.Run("run", "-d", "--name", "ext", "--network", "extnet", "busybox", "sleep", "600").Ok();
+        D.Run("run", "-d", "--name", "int", "--network", "intnet", "busybox", "sleep", "600").Ok();
+        string Netns(string container) => $"/proc/{D.Run("inspect", "-f", "{{.State.Pid}}", container).Ok().Stdout.Trim()}/ns/net";
+
+        // The outside world, stood in for by a namespace of ours behind a veth, with an address of its own and no
+        // route back to the containers' subnets: only masquerading lets a connection from a container finish.
+        string ns = $"mct{_net.Tag}-out", hostEnd = $"mct{_net.Tag}o", peer = $"mct{_net.Tag}p";
+        string hostSide = $"10.{_net.Octet}.100.1", outside = $"10.{_net.Octet}.100.2";
+        try
+        {
+            foreach (var args in new[]
+            {
+                new[] { "netns", "add", ns }, ["link", "add", hostEnd, "type", "veth", "peer", "name", peer], ["link", "set", peer, "netns", ns],
+                ["addr", "add", hostSide + "/24", "dev", hostEnd], ["link", "set", hostEnd, "up"],
+                ["-n", ns, "addr", "add", outside + "/24", "dev", peer], ["-n", ns, "link", "set", peer, "up"], ["-n", ns, "link", "set", "lo", "up"],
+            })
+                Daemon.Exec("ip", args).Ok("ip " + string.Join(' ', args));
+
+            using var listener = NetnsSockets.Listen($"/run/netns/{ns}", IPAddress.Any, 7400);
+            var target = new IPEndPoint(IPAddress.Parse(outside), 7400);
+            var seen = await NetnsSockets.TryConnect(Netns("ext"), listener, target);
+            Assert.Equal(IPAddress.Parse(hostSide), seen?.Address);   // the outside sees the host's address, not the container's
+            Assert.Null(await NetnsSockets.TryConnect(Netns("int"), listener, target, TimeSpan.FromSeconds(1)));
+        }
+        finally
+        {
+            Daemon.Exec("ip", ["link", "del", hostEnd]);
+            Daemon.Exec("ip", ["netns", "del", ns]);
+        }
     }
 
     [Fact]

@@ -87,60 +87,16 @@ public sealed class FirewallScene : IDisposable
         Ip("-n", ns, "route", "add", "default", "via", $"10.{N}.{net}.1");
     }
 
-    /// <summary>A socket that lives in namespace `ns` (or the host's when null): made on a short-lived thread that
-    /// first joins that network namespace. setns(CLONE_NEWNET) moves only the calling thread, so the test process
-    /// stays where it is; the socket keeps its namespace for its whole life.</summary>
-    public Socket Socket(string? ns, SocketType type)
-    {
-        if (ns is null) return new Socket(AddressFamily.InterNetwork, type, type == SocketType.Stream ? ProtocolType.Tcp : ProtocolType.Udp);
-        Socket? made = null;
-        Exception? failed = null;
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                using var handle = File.OpenHandle($"/run/netns/{Ns(ns)}");
-                Kernel.JoinNamespace((int)handle.DangerousGetHandle(), Namespace.Net);
-                made = new Socket(AddressFamily.InterNetwork, type, type == SocketType.Stream ? ProtocolType.Tcp : ProtocolType.Udp);
-            }
-            catch (Exception e) { failed = e; }
-        });
-        thread.Start();
-        thread.Join();
-        return made ?? throw new InvalidOperationException($"socket in {ns}", failed);
-    }
+    /// <summary>A socket in the scene's namespace `ns` (or the host's when null); see <see cref="NetnsSockets"/>.</summary>
+    public Socket Socket(string? ns, SocketType type) => NetnsSockets.Create(ns is null ? null : $"/run/netns/{Ns(ns)}", type);
 
     /// <summary>A TCP listener in `ns` on address:port.</summary>
-    public Socket Listen(string? ns, IPAddress address, int port)
-    {
-        var s = Socket(ns, SocketType.Stream);
-        s.Bind(new IPEndPoint(address, port));
-        s.Listen(16);
-        return s;
-    }
+    public Socket Listen(string? ns, IPAddress address, int port) =>
+        NetnsSockets.Listen(ns is null ? null : $"/run/netns/{Ns(ns)}", address, port);
 
-    /// <summary>Connects from `ns` to target and exchanges one line; returns the listener's view of the client
-    /// address, or null when the connection did not get through within the timeout.</summary>
-    public async Task<IPEndPoint?> TryConnect(string? ns, Socket listener, IPEndPoint target, TimeSpan? timeout = null)
-    {
-        using var client = Socket(ns, SocketType.Stream);
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(2));
-        try
-        {
-            var accepting = listener.AcceptAsync(cts.Token).AsTask();
-            await client.ConnectAsync(target, cts.Token);
-            using var accepted = await accepting;
-            await client.SendAsync("ping\n"u8.ToArray(), SocketFlags.None);
-            var buffer = new byte[16];
-            int n = await accepted.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-            Assert.Equal("ping\n", System.Text.Encoding.ASCII.GetString(buffer, 0, n));
-            return (IPEndPoint)accepted.RemoteEndPoint!;
-        }
-        catch (Exception e) when (e is OperationCanceledException or SocketException)
-        {
-            return null;
-        }
-    }
+    /// <summary>Connects from `ns` to target and exchanges one line; the listener's view of the client, or null.</summary>
+    public Task<IPEndPoint?> TryConnect(string? ns, Socket listener, IPEndPoint target, TimeSpan? timeout = null) =>
+        NetnsSockets.TryConnect(ns is null ? null : $"/run/netns/{Ns(ns)}", listener, target, timeout);
 
     /// <summary>One UDP datagram from `ns` to target, echoed by `server`; true when the echo came back.</summary>
     public async Task<bool> UdpRoundTrip(string? ns, Socket server, IPEndPoint target)
