@@ -103,6 +103,15 @@ public sealed partial class PruneTests(DaemonFixture fixture, ITestOutputHelper 
             Assert.Matches(@"\nBuild Cache\s+0\s+0\s+0B\s+0B\n", ours);
             Assert.Equal("Images 2 1\n", Mc("system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}").Ok().Stdout.Lines()[0] + "\n");
 
+            // -v: a table per kind. The two runs may be a second apart, so ages (and the column widths they set) are evened out.
+            string verbose = Mc("system", "df", "-v").Ok().Stdout;
+            Assert.Equal(Untimed(_docker.Run("system", "df", "-v").Ok().Stdout), Untimed(verbose));
+            Assert.Matches(@"\nLocal Volumes space usage:\n\nVOLUME NAME +LINKS +SIZE\n", verbose);
+            Assert.Matches($@"\n{used} +1 +2kB\n", verbose);
+            Assert.Matches($@"\n{idle} +0 +500B\n", verbose);
+            Assert.Matches(@" +Up .* +df-live\n", verbose);
+            Assert.Contains("\nBuild cache usage: 0B\n", verbose);
+
             string size = Mc("ps", "-s", "--format", "{{.Size}}", "--filter", "name=df-live").Ok().Stdout;
             Assert.StartsWith("3kB (virtual ", size);
             Assert.Equal(_docker.Run("ps", "-s", "--format", "{{.Size}}", "--filter", "name=df-live").Ok().Stdout, size);
@@ -135,6 +144,17 @@ public sealed partial class PruneTests(DaemonFixture fixture, ITestOutputHelper 
         Assert.Empty(Mc("images", "-q", "--filter", "dangling=true").Ok().Stdout.Trim());
         return r.Stdout;
     }
+
+    /// <summary>Ages ("3 seconds ago", "Up 1 second") differ between two runs a moment apart, and so do the widths of
+    /// their columns; the rest must not.</summary>
+    private static string Untimed(string table) =>
+        Spaces().Replace(Age().Replace(table, "<age>"), " ");
+
+    [GeneratedRegex(@"(Less than a second|About a minute|About an hour|\d+ (second|minute|hour|day|week|month|year)s?)")]
+    private static partial Regex Age();
+
+    [GeneratedRegex(" {2,}")]
+    private static partial Regex Spaces();
 
     /// <summary>IDs and sizes differ between two runs; the words and the layout must not.</summary>
     private static string Normalize(string report) =>

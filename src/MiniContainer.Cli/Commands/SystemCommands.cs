@@ -36,9 +36,13 @@ internal static class SystemCommands
         command.Options.Add(verbose);
         command.SetAction(async (parse, cancellation) =>
         {
-            if (parse.GetValue(verbose)) throw new UsageException("system df --verbose is not supported by MiniContainer yet; `images`, `ps -s` and `volume ls` show the parts");
             var client = await context.ConnectAsync(parse);
             var df = await client.GetJsonAsync("/system/df") as JsonObject ?? [];
+            if (parse.GetValue(verbose) && parse.GetValue(format) is not { Length: > 0 })
+            {
+                Stdio.Out.Write(DiskUsageRows.Verbose(df, DateTimeOffset.UtcNow));
+                return ExitCodes.Ok;
+            }
             string template = parse.GetValue(format) is { Length: > 0 } f && f != "table" ? f : DiskUsageRows.DefaultFormat;
             Stdio.Out.Write(ContainerCommands.RenderOrFail(template, DiskUsageRows.Rows(df), DiskUsageRows.Headers));
             return ExitCodes.Ok;

@@ -50,6 +50,62 @@ internal static class DiskUsageRows
         };
     }
 
+    /// <summary>
+    /// `system df -v`: a table per kind, as the docker CLI prints it. Images show their first name only, their size,
+    /// the part shared with other images and the rest; containers their writable layer; volumes how many containers
+    /// mount them; then the build cache's total and its (here always empty) table.
+    /// </summary>
+    public static string Verbose(JsonObject df, DateTimeOffset now)
+    {
+        var images = Objects(df["Images"]).Select(i =>
+        {
+            string repo = "<none>", tag = "<none>";
+            if ((i["RepoTags"] as JsonArray)?.Select(t => t?.GetValue<string>()).FirstOrDefault(t => t is { Length: > 0 } && t != "<none>:<none>") is { } first)
+                (repo, tag) = Flags.ImageReference.SplitTag(first);
+            long size = Long(i, "Size"), shared = Long(i, "SharedSize");
+            return new JsonObject
+            {
+                ["Repository"] = repo, ["Tag"] = tag.Length == 0 ? "<none>" : tag, ["ID"] = GoStrings.ShortId(Str(i, "Id")),
+                ["CreatedSince"] = HumanUnits.Ago(Long(i, "Created"), now), ["VirtualSize"] = HumanUnits.Size(size),
+                ["SharedSize"] = shared == -1 ? "N/A" : HumanUnits.SizeFine(shared),
+                ["UniqueSize"] = shared == -1 ? "N/A" : HumanUnits.SizeFine(size - shared),
+                ["Containers"] = Count((int)Long(i, "Containers")),
+            };
+        });
+        var containers = Objects(df["Containers"]).Select(c =>
+        {
+            var row = ContainerRows.Row(c, truncate: true, now);
+            row["Size"] = HumanUnits.Size(Long(c, "SizeRw"));
+            return row;
+        });
+        var volumes = Objects(df["Volumes"]).Select(v => v["UsageData"] as JsonObject is var u && u is not null
+            ? new JsonObject { ["Name"] = Str(v, "Name"), ["Links"] = Count((int)Long(u, "RefCount")), ["Size"] = Long(u, "Size") == -1 ? "N/A" : HumanUnits.SizeFine(Long(u, "Size")) }
+            : new JsonObject { ["Name"] = Str(v, "Name"), ["Links"] = "N/A", ["Size"] = "N/A" });
+        long cacheBytes = Objects(df["BuildCache"]).Where(b => b["Shared"]?.GetValue<bool>() != true).Sum(b => Long(b, "Size"));
+
+        return "Images space usage:\n\n" +
+               ListFormat.Render("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.VirtualSize}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}", images, VerboseHeaders) +
+               "\nContainers space usage:\n\n" +
+               ListFormat.Render("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}", containers, ContainerRows.Headers) +
+               "\nLocal Volumes space usage:\n\n" +
+               ListFormat.Render("table {{.Name}}\t{{.Links}}\t{{.Size}}", volumes, VerboseHeaders) +
+               $"\nBuild cache usage: {HumanUnits.SizeFine(cacheBytes)}\n\n" +
+               ListFormat.Render("table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}", [], BuildCacheHeaders);
+    }
+
+    private static readonly JsonObject VerboseHeaders = new()
+    {
+        ["Repository"] = "REPOSITORY", ["Tag"] = "TAG", ["ID"] = "IMAGE ID", ["CreatedSince"] = "CREATED", ["VirtualSize"] = "SIZE",
+        ["SharedSize"] = "SHARED SIZE", ["UniqueSize"] = "UNIQUE SIZE", ["Containers"] = "CONTAINERS",
+        ["Name"] = "VOLUME NAME", ["Links"] = "LINKS", ["Size"] = "SIZE",
+    };
+
+    private static readonly JsonObject BuildCacheHeaders = new()
+    {
+        ["ID"] = "CACHE ID", ["CacheType"] = "CACHE TYPE", ["Size"] = "SIZE", ["CreatedSince"] = "CREATED",
+        ["LastUsedSince"] = "LAST USED", ["UsageCount"] = "USAGE", ["Shared"] = "SHARED",
+    };
+
     private static JsonObject Row(string type, int total, int active, long size, long reclaimable) => new()
     {
         ["Type"] = type,
