@@ -151,7 +151,7 @@ internal static class HijackClient
 }
 
 /// <summary>A stream that first returns bytes already read (past the HTTP head), then the rest of the inner stream. Writes go to the inner stream.</summary>
-internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
+internal sealed class PrefixedStream(byte[] prefix, Stream inner) : MiniContainer.Storage.ForwardOnlyStream
 {
     int _offset;
 
@@ -186,11 +186,6 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner) : Stream
 
     public override bool CanRead => true;
     public override bool CanWrite => inner.CanWrite;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

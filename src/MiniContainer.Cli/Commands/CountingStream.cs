@@ -1,7 +1,7 @@
 namespace MiniContainer.Cli.Commands;
 
 /// <summary>Passes bytes through (reading or writing) and counts them, for cp's "Successfully copied 2.05kB".</summary>
-internal sealed class CountingStream(Stream inner, Action<long>? onWrite = null) : Stream
+internal sealed class CountingStream(Stream inner, Action<long>? onWrite = null) : MiniContainer.Storage.ForwardOnlyStream
 {
     public long Count { get; private set; }
 
@@ -15,9 +15,4 @@ internal sealed class CountingStream(Stream inner, Action<long>? onWrite = null)
     public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
     public override bool CanRead => inner.CanRead;
     public override bool CanWrite => inner.CanWrite;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

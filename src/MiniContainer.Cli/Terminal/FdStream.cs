@@ -7,7 +7,7 @@ namespace MiniContainer.Cli.Terminal;
 /// with pwrite at an offset it tracks itself, so two commands appending to the same redirected file
 /// (`a >> log; b >> log`, or a shell's 2>&amp;1) overwrite each other. Not Console: see <see cref="Stdio"/>.
 /// </summary>
-internal sealed unsafe class FdStream(int fd, bool canRead) : Stream
+internal sealed unsafe class FdStream(int fd, bool canRead) : MiniContainer.Storage.ForwardOnlyStream
 {
     const int EINTR = 4, EAGAIN = 11, EPIPE = 32;
 
@@ -74,9 +74,4 @@ internal sealed unsafe class FdStream(int fd, bool canRead) : Stream
 
     public override bool CanRead => canRead;
     public override bool CanWrite => !canRead;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }

@@ -197,7 +197,7 @@ internal sealed class ChunkedReadStream(HttpConnection conn) : ReadOnlyStreamBas
 }
 
 /// <summary>The response side of a chunked stream: each write is one chunk.</summary>
-internal sealed class ChunkedWriteStream(Stream inner) : Stream
+internal sealed class ChunkedWriteStream(Stream inner) : MiniContainer.Storage.ForwardOnlyStream
 {
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
     {
@@ -211,12 +211,8 @@ internal sealed class ChunkedWriteStream(Stream inner) : Stream
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, default).GetAwaiter().GetResult();
     public Task EndAsync() => inner.WriteAsync("0\r\n\r\n"u8.ToArray()).AsTask();
     public override void Flush() { }
-    public override bool CanRead => false; public override bool CanSeek => false; public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+    public override bool CanRead => false; public override bool CanWrite => true;
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>Request bodies are read asynchronously; synchronous readers (the tar reader) go through the same path.</summary>
@@ -227,7 +223,7 @@ public abstract class ReadOnlyStreamBase : MiniContainer.Storage.ReadOnlyStream
 }
 
 /// <summary>A hijacked connection: reads come from the connection (after any buffered bytes), writes go straight out.</summary>
-internal sealed class HijackedStream(HttpConnection conn) : Stream
+internal sealed class HijackedStream(HttpConnection conn) : MiniContainer.Storage.ForwardOnlyStream
 {
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => conn.ReadRawAsync(buffer, ct);
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
@@ -239,9 +235,5 @@ internal sealed class HijackedStream(HttpConnection conn) : Stream
     public override Task FlushAsync(CancellationToken ct) => conn.Stream.FlushAsync(ct);
     /// <summary>Half-close: tell the client no more output is coming.</summary>
     public void ShutdownWrite() { try { conn.Stream.Socket.Shutdown(SocketShutdown.Send); } catch (SocketException) { } catch (ObjectDisposedException) { } }
-    public override bool CanRead => true; public override bool CanSeek => false; public override bool CanWrite => true;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
+    public override bool CanRead => true; public override bool CanWrite => true;
 }

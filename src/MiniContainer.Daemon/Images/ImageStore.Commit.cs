@@ -107,18 +107,14 @@ public sealed partial class ImageStore
         Kernel.LGetXattr(dir, "user.overlay.opaque") is { Length: > 0 } u && u[0] == (byte)'y';
 
     /// <summary>Counts and hashes what is written through it (the layer's diff ID).</summary>
-    private sealed class HashingWriteStream(Stream inner) : Stream
+    private sealed class HashingWriteStream(Stream inner) : MiniContainer.Storage.ForwardOnlyStream
     {
         private readonly IncrementalHash _sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         public byte[] Hash() => _sha.GetCurrentHash();
         public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
         public override void Write(ReadOnlySpan<byte> buffer) { _sha.AppendData(buffer); inner.Write(buffer); }
         public override void Flush() => inner.Flush();
-        public override bool CanRead => false; public override bool CanSeek => false; public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override bool CanRead => false; public override bool CanWrite => true;
         public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
