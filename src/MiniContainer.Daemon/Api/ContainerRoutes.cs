@@ -208,7 +208,7 @@ public static class ContainerRoutes
             NetworkSettings = new NetworkSettingsSummary(r.NetworkSettings.Networks),
             Mounts = r.Mounts,
             SizeRw = sizeRw,
-            SizeRootFs = sizeRw + (images.Find(r.Image)?.Size ?? 0),
+            SizeRootFs = size ? sizeRw + (images.Find(r.Image)?.Size ?? 0) : null,
         };
     }
 }
@@ -269,6 +269,13 @@ public static class Filters
         return result;
     }
 
+    /// <summary>A label=key or label=key=value filter: the object carries that key (with that value).</summary>
+    public static bool HasLabel(IReadOnlyDictionary<string, string> labels, string filter)
+    {
+        var kv = filter.Split('=', 2);
+        return labels.TryGetValue(kv[0], out var value) && (kv.Length == 1 || value == kv[1]);
+    }
+
     private static readonly string[] Statuses = { "created", "restarting", "running", "removing", "paused", "exited", "dead" };
 
     public static bool MatchContainer(Container c, Dictionary<string, List<string>> filters)
@@ -282,7 +289,7 @@ public static class Filters
                 "name" => values.Any(v => System.Text.RegularExpressions.Regex.IsMatch(r.Name, v)),
                 "id" => values.Any(v => r.Id.StartsWith(v, StringComparison.Ordinal)),
                 "status" => values.All(v => Statuses.Contains(v) ? true : throw new BadRequestException($"invalid filter 'status={v}'")) && values.Contains(r.State.Status),
-                "label" => values.Any(v => v.Split('=', 2) is var kv && r.Config.Labels.TryGetValue(kv[0], out var lv) && (kv.Length == 1 || lv == kv[1])),
+                "label" => values.Any(v => HasLabel(r.Config.Labels, v)),
                 "exited" => values.Any(v => r.State.Status == "exited" && v == r.State.ExitCode.ToString()),
                 "ancestor" => values.Any(v => r.Config.Image == v || r.Image.Contains(v)),
                 _ => throw new BadRequestException($"invalid filter '{key}'"),

@@ -139,8 +139,7 @@ public static class ImageRoutes
         // Docker's FamiliarMatch: the pattern (path.Match: * and ? stop at '/') against "repo:tag" / "repo@digest",
         // then against the bare repository, so "busybox" and "busybox:*" both match "busybox:latest".
         string regex = "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace("\\*", "[^/]*").Replace("\\?", "[^/]") + "$";
-        int at = reference.IndexOf('@');
-        string repository = at >= 0 ? reference[..at] : reference[..reference.LastIndexOf(':')];
+        string repository = ImageStore.RepositoryOf(reference);
         return System.Text.RegularExpressions.Regex.IsMatch(reference, regex) || System.Text.RegularExpressions.Regex.IsMatch(repository, regex);
     }
 

@@ -103,7 +103,7 @@ public static class NetworkRoutes
                 "name" => values.Any(v => n.Name.Contains(v, StringComparison.Ordinal)),
                 "id" => values.Any(v => n.Id.StartsWith(v, StringComparison.Ordinal)),
                 "driver" => values.Contains(n.Driver),
-                "label" => values.Any(l => l.Split('=', 2) is var kv && n.Labels.TryGetValue(kv[0], out var lv) && (kv.Length == 1 || lv == kv[1])),
+                "label" => values.Any(l => Filters.HasLabel(n.Labels, l)),
                 "type" => values.All(v => v is "custom" or "builtin" ? true : throw new BadRequestException($"invalid filter: 'type'='{v}'"))
                           && values.Any(v => (v == "builtin") == builtin),
                 "dangling" => values.Any(v => (v is "true" or "1") == (!builtin && n.Containers.Count == 0)),

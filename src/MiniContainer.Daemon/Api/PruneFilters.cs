@@ -24,15 +24,9 @@ public static partial class PruneFilters
         labels ??= new Dictionary<string, string>();
         var now = DateTimeOffset.UtcNow;
         if (filters.TryGetValue("until", out var until) && !until.All(u => created < Cutoff(u, now))) return false;
-        if (filters.TryGetValue("label", out var wanted) && !wanted.Any(l => HasLabel(labels, l))) return false;
-        if (filters.TryGetValue("label!", out var unwanted) && unwanted.Any(l => HasLabel(labels, l))) return false;
+        if (filters.TryGetValue("label", out var wanted) && !wanted.Any(l => Filters.HasLabel(labels, l))) return false;
+        if (filters.TryGetValue("label!", out var unwanted) && unwanted.Any(l => Filters.HasLabel(labels, l))) return false;
         return true;
-    }
-
-    private static bool HasLabel(IReadOnlyDictionary<string, string> labels, string filter)
-    {
-        var kv = filter.Split('=', 2);
-        return labels.TryGetValue(kv[0], out var value) && (kv.Length == 1 || value == kv[1]);
     }
 
     private static DateTimeOffset Cutoff(string value, DateTimeOffset now)

@@ -61,7 +61,7 @@ public static class VolumeRoutes
             {
                 if (!all && !v.Labels.ContainsKey(VolumeStore.AnonymousLabel)) continue;
                 if (containers.UsersOfVolume(v.Name).Count > 0) continue;
-                if (!PruneFilters.Matches(filters, v.Labels, default)) continue;
+                if (!PruneFilters.Matches(filters, v.Labels, v.CreatedAt)) continue;
                 reclaimed += VolumeStore.SizeOf(v);
                 volumes.Remove(v.Name, Array.Empty<string>());
                 deleted.Add(v.Name);
@@ -78,7 +78,7 @@ public static class VolumeRoutes
             {
                 "name" => values.Any(n => v.Name.Contains(n, StringComparison.Ordinal)),
                 "dangling" => values.Any(d => (d is "true" or "1") == (containers.UsersOfVolume(v.Name).Count == 0)),
-                "label" => values.Any(l => l.Split('=', 2) is var kv && v.Labels.TryGetValue(kv[0], out var lv) && (kv.Length == 1 || lv == kv[1])),
+                "label" => values.Any(l => Filters.HasLabel(v.Labels, l)),
                 "driver" => values.Contains(v.Driver),
                 _ => throw new BadRequestException($"invalid filter '{key}'"),
             };

@@ -207,7 +207,7 @@ public sealed partial class ImageStore
     }
 
     /// <summary>"reg:5000/app:v1" and "reg:5000/app@sha256:…" → "reg:5000/app".</summary>
-    private static string RepositoryOf(string reference) =>
+    public static string RepositoryOf(string reference) =>
         reference.Contains('@') ? reference[..reference.IndexOf('@')] : reference[..reference.LastIndexOf(':')];
 
     /// <summary>Docker's test before a reference may go while a container uses the image, or an ID may delete
