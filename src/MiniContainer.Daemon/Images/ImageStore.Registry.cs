@@ -92,16 +92,14 @@ public sealed partial class ImageStore
     }
 
     /// <summary>
-    /// The blob push uploads for layer <paramref name="index"/> of <paramref name="image"/>: the stored blob when it is
+    /// The blob push uploads for a layer (<paramref name="blob"/>, as <see cref="LayerBlobs"/> gave it): the stored blob when it is
     /// compressed (as pulled), else its gzip copy — made once, on the first push, and kept beside it (blobs/, named by
     /// its digest, recorded in layer.json), so later pushes and cross-repository mounts name the same digest.
     /// Compressing runs outside the store's lock; two pushes compressing at once write the same bytes.
     /// </summary>
-    public LayerBlob PushableBlob(Image image, int index)
+    public LayerBlob PushableBlob(LayerBlob blob, string chainId)
     {
-        var blob = LayerBlobs(image)[index];
         if (blob.MediaType != Compression.LayerMediaType(LayerCompression.None)) return blob;
-        string chainId = image.ChainIds[index];
         LayerRecord layer;
         lock (_stateLock) layer = _layers[chainId];
         LayerBlob Gzipped(string digest) => blob with

@@ -48,7 +48,7 @@ public sealed class Pusher(ImageStore store)
             try
             {
                 // As Docker: a layer stored uncompressed (loaded, built, committed) goes up gzip-compressed.
-                var layer = layers[i] = await Task.Run(() => store.PushableBlob(image, i), ct);
+                var layer = layers[i] = await Task.Run(() => store.PushableBlob(stored[i], image.ChainIds[i]), ct);
                 await PushBlobAsync(client, reference, layer.Digest, layer.Path, LayerId(i), progress, ct);
             }
             finally { slots.Release(); }
