@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace MiniContainer.NativeTests.Harness;
 
 /// <summary>
@@ -31,19 +29,6 @@ public static class TestSubnets
         lock (Leased) Leased.Remove(n);
     }
 
-    private static string HostRoutesAndAddresses()
-    {
-        var text = new System.Text.StringBuilder();
-        foreach (string[] args in new[] { new[] { "-4", "route", "show", "table", "all" }, new[] { "-4", "addr" } })
-        {
-            var psi = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string a in args) psi.ArgumentList.Add(a);
-            using var p = Process.Start(psi)!;
-            var stderr = p.StandardError.ReadToEndAsync();
-            text.Append(p.StandardOutput.ReadToEnd()).Append('\n');
-            stderr.Wait();
-            p.WaitForExit();
-        }
-        return text.ToString();
-    }
+    private static string HostRoutesAndAddresses() =>
+        Daemon.Exec("ip", ["-4", "route", "show", "table", "all"]).Stdout + "\n" + Daemon.Exec("ip", ["-4", "addr"]).Stdout;
 }

@@ -188,6 +188,10 @@ internal static class ContainerCommands
         return command;
     }
 
+    /// <summary>"?filters={…}" for a request whose only query is the --filter values, or "" when there are none.</summary>
+    internal static string FiltersQuery(IEnumerable<string>? specs, Option option) =>
+        BuildFilters(specs ?? [], option) is { } filters ? "?filters=" + ApiPaths.Query(filters) : "";
+
     /// <summary>--filter k=v (repeated) → {"k":["v",…]}, the documented map[string][]string form.</summary>
     internal static string? BuildFilters(IEnumerable<string> specs, Option option)
     {

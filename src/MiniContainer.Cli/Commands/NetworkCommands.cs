@@ -84,7 +84,7 @@ internal static class NetworkCommands
         foreach (var o in new Option[] { filter, format, noTrunc, quiet }) command.Options.Add(o);
         command.SetAction(async (parse, cancellation) =>
         {
-            string query = ContainerCommands.BuildFilters(parse.GetValue(filter) ?? [], filter) is { } filters ? "?filters=" + ApiPaths.Query(filters) : "";
+            string query = ContainerCommands.FiltersQuery(parse.GetValue(filter), filter);
             var client = await context.ConnectAsync(parse);
             var list = await client.GetJsonAsync("/networks" + query);
             string template = parse.GetValue(format) is { Length: > 0 } f && f != "table" ? f
@@ -162,7 +162,7 @@ internal static class NetworkCommands
         foreach (var o in new Option[] { filter, force }) command.Options.Add(o);
         command.SetAction(async (parse, cancellation) =>
         {
-            string query = ContainerCommands.BuildFilters(parse.GetValue(filter) ?? [], filter) is { } filters ? "?filters=" + ApiPaths.Query(filters) : "";
+            string query = ContainerCommands.FiltersQuery(parse.GetValue(filter), filter);
             if (!parse.GetValue(force) && !VolumeCommands.Confirm(PruneWarning)) return ExitCodes.Ok;
             var client = await context.ConnectAsync(parse);
             Stdio.Out.Write(PruneReports.Networks(await client.PostJsonAsync("/networks/prune" + query)).Text);

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
-using MiniContainer.Cli.Api;
 using MiniContainer.Cli.Output;
 using MiniContainer.Cli.Terminal;
 
@@ -29,7 +28,7 @@ internal static class PruneCommands
         foreach (var o in new Option[] { filter, force }) command.Options.Add(o);
         command.SetAction(async (parse, cancellation) =>
         {
-            string query = Query(parse.GetValue(filter), filter);
+            string query = ContainerCommands.FiltersQuery(parse.GetValue(filter), filter);
             if (!parse.GetValue(force) && !VolumeCommands.Confirm(ContainerWarning)) return ExitCodes.Ok;
             var client = await context.ConnectAsync(parse);
             Stdio.Out.Write(PruneReports.Alone(PruneReports.Containers(await client.PostJsonAsync("/containers/prune" + query))));
@@ -50,7 +49,7 @@ internal static class PruneCommands
         {
             bool everything = parse.GetValue(all), withVolumes = parse.GetValue(volumes);
             string[] specs = parse.GetValue(filter) ?? [];
-            string query = Query(specs, filter);
+            string query = ContainerCommands.FiltersQuery(specs, filter);
             if (!parse.GetValue(force) && !VolumeCommands.Confirm(SystemWarning(everything, withVolumes, specs))) return ExitCodes.Ok;
 
             var client = await context.ConnectAsync(parse);
@@ -80,7 +79,4 @@ internal static class PruneCommands
         if (filters.Count > 0) text += "\n  Items to be pruned will be filtered with:\n" + string.Concat(filters.Select(f => $"  - {f}\n"));
         return text + "\nAre you sure you want to continue?";
     }
-
-    static string Query(string[]? specs, Option option) =>
-        ContainerCommands.BuildFilters(specs ?? [], option) is { } filters ? "?filters=" + ApiPaths.Query(filters) : "";
 }

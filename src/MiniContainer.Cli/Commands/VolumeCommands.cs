@@ -78,7 +78,7 @@ internal static class VolumeCommands
         foreach (var o in new Option[] { filter, format, quiet }) command.Options.Add(o);
         command.SetAction(async (parse, cancellation) =>
         {
-            string query = ContainerCommands.BuildFilters(parse.GetValue(filter) ?? [], filter) is { } filters ? "?filters=" + ApiPaths.Query(filters) : "";
+            string query = ContainerCommands.FiltersQuery(parse.GetValue(filter), filter);
             var client = await context.ConnectAsync(parse);
             var list = await client.GetJsonAsync("/volumes" + query);
             string template = parse.GetValue(format) is { Length: > 0 } f && f != "table" ? f
@@ -157,7 +157,7 @@ internal static class VolumeCommands
             var specs = (parse.GetValue(filter) ?? []).ToList();
             bool pruneAll = parse.GetValue(all);
             if (pruneAll) specs.Add("all=true");
-            string query = ContainerCommands.BuildFilters(specs, filter) is { } filters ? "?filters=" + ApiPaths.Query(filters) : "";
+            string query = ContainerCommands.FiltersQuery(specs, filter);
             // docker asks before connecting, and a "no" ends the command quietly with status 0.
             if (!parse.GetValue(force) && !Confirm(pruneAll ? PruneAllWarning : PruneWarning)) return ExitCodes.Ok;
             var client = await context.ConnectAsync(parse);

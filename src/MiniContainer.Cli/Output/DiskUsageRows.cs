@@ -38,7 +38,7 @@ internal static class DiskUsageRows
             volumeBytes, usage.Where(u => Long(u, "RefCount") == 0).Sum(u => Long(u, "Size")));
 
         var cache = Objects(df["BuildCache"]);
-        long cacheBytes = cache.Where(b => b["Shared"]?.GetValue<bool>() != true).Sum(b => Long(b, "Size"));
+        long cacheBytes = CacheBytes(cache);
         long inUse = cache.Where(b => b["InUse"]?.GetValue<bool>() == true && b["Shared"]?.GetValue<bool>() != true).Sum(b => Long(b, "Size"));
         yield return new JsonObject
         {
@@ -81,7 +81,7 @@ internal static class DiskUsageRows
         var volumes = Objects(df["Volumes"]).Select(v => v["UsageData"] as JsonObject is var u && u is not null
             ? new JsonObject { ["Name"] = Str(v, "Name"), ["Links"] = Count((int)Long(u, "RefCount")), ["Size"] = Long(u, "Size") == -1 ? "N/A" : HumanUnits.SizeFine(Long(u, "Size")) }
             : new JsonObject { ["Name"] = Str(v, "Name"), ["Links"] = "N/A", ["Size"] = "N/A" });
-        long cacheBytes = Objects(df["BuildCache"]).Where(b => b["Shared"]?.GetValue<bool>() != true).Sum(b => Long(b, "Size"));
+        long cacheBytes = CacheBytes(Objects(df["BuildCache"]));
 
         return "Images space usage:\n\n" +
                ListFormat.Render("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.VirtualSize}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}", images, VerboseHeaders) +
@@ -114,6 +114,10 @@ internal static class DiskUsageRows
         ["Size"] = HumanUnits.SizeFine(size),
         ["Reclaimable"] = size > 0 ? $"{HumanUnits.SizeFine(reclaimable)} ({reclaimable * 100 / size}%)" : HumanUnits.SizeFine(reclaimable),
     };
+
+    /// <summary>Bytes the build cache holds, leaving out records marked Shared, as the docker CLI counts them.</summary>
+    private static long CacheBytes(List<JsonObject> cache) =>
+        cache.Where(b => b["Shared"]?.GetValue<bool>() != true).Sum(b => Long(b, "Size"));
 
     private static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
 
