@@ -82,7 +82,10 @@ vmlinuz="$kdir/boot/vmlinuz-$kver"
 
 # --- the initramfs: busybox + the modules to reach the host's files; rebuilt when its recipe changes ---
 initrd="$cache/initramfs-$kver.cpio.gz"
-boot_modules=(virtio_pci 9pnet_virtio 9p overlay bridge veth)   # bridge, veth: loaded at boot, not left to the guest's module autoload (seen failing: EOPNOTSUPP)
+# The networking modules are loaded at boot, not left to the guest's module autoload, which failed now and then in CI:
+# bridge/veth (create bridge: EOPNOTSUPP), then nf_tables (nft: "Unable to initialize Netlink socket: Protocol not supported").
+# The nft ones are those the daemon's ruleset uses: nat chains, dnat, masquerade, fib, ct state.
+boot_modules=(virtio_pci 9pnet_virtio 9p overlay bridge veth nf_tables nft_chain_nat nft_nat nft_masq nft_fib_inet nft_ct)
 if [ ! -f "$initrd" ] || [ scripts/vm/initramfs-init -nt "$initrd" ] || [ "$0" -nt "$initrd" ]; then
   say "building the initramfs for $kver"
   stage=$(mktemp -d /tmp/mc-vm-initramfs.XXXXXX); tmp=$stage
