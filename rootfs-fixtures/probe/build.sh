@@ -9,7 +9,7 @@ source "$here/../lib.sh"
 outdir=${1:?usage: build.sh OUTDIR}
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
-programs=(nsinfo memhog forkbomb cpuburn zombies sigwait)
+programs=(nsinfo memhog forkbomb cpuburn zombies sigwait secprobe)
 
 "$here/../busybox/build.sh" "$outdir"     # the first layer (a no-op when already built)
 
