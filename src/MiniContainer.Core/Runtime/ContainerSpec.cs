@@ -26,6 +26,8 @@ public sealed class ContainerSpec
     public string CgroupName { get; set; } = "";
     public ResourceLimitsSpec Resources { get; set; } = new();
     public List<MountSpec> Mounts { get; set; } = new();
+    /// <summary>Device nodes created in the container (--device, and the host's devices for --privileged).</summary>
+    public List<DeviceNodeSpec>? Devices { get; set; }
     /// <summary>--shm-size in bytes (default 64 MiB).</summary>
     public long ShmSizeBytes { get; set; } = 64 * 1024 * 1024;
     /// <summary>json-file log of the container's stdout/stderr.</summary>
@@ -79,6 +81,8 @@ public sealed class ResourceLimitsSpec
     public long CpuPeriodMicros { get; set; } = 100_000;
     public long? CpuShares { get; set; }
     public long? PidsLimit { get; set; }
+    /// <summary>Device cgroup rules in order, as "allow c 1:3 rwm" / "deny a *:* rwm" (DeviceRule.ToString); null = no device confinement.</summary>
+    public List<string>? DeviceRules { get; set; }
 }
 
 public sealed class MountSpec

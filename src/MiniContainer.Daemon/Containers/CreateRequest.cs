@@ -53,6 +53,7 @@ public static partial class CreateRequest
             NetworkMode = (string?)hostNode["NetworkMode"] is { Length: > 0 } nm ? nm : "default",
             AutoRemove = (bool?)hostNode["AutoRemove"] ?? false,
             ReadonlyRootfs = (bool?)hostNode["ReadonlyRootfs"] ?? false,
+            Privileged = (bool?)hostNode["Privileged"] ?? false,
             Init = (bool?)hostNode["Init"],
             Memory = (long?)hostNode["Memory"] ?? 0,
             MemorySwap = (long?)hostNode["MemorySwap"] ?? 0,
@@ -76,7 +77,9 @@ public static partial class CreateRequest
         };
         if (hostNode["RestartPolicy"] is JsonObject rp)
             host.RestartPolicy = new RestartPolicy { Name = (string?)rp["Name"] is { Length: > 0 } rpn ? rpn : "no", MaximumRetryCount = (int?)rp["MaximumRetryCount"] ?? 0 };
+        ContainerDeviceOptions.Parse(hostNode, host);
         Validate(host);
+        ContainerDeviceOptions.Validate(host);
         RefuseWhatIsNotBuiltYet(body, hostNode);
 
         var labels = new Dictionary<string, string>(imageConfig?.Labels ?? new Dictionary<string, string>());
