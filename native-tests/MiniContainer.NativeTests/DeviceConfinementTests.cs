@@ -95,6 +95,14 @@ public sealed class DeviceConfinementTests(DaemonFixture fixture, ITestOutputHel
     }
 
     [Fact]
+    public void Device_at_a_standard_nodes_path_replaces_it()
+    {
+        CommandResult r = _d.Run("run", "--rm", "--device", "/dev/null:/dev/zero", "busybox", "sh", "-c", "stat -c '%n %t:%T' /dev/zero; head -c 1 /dev/zero | wc -c").Ok();
+        output.WriteLine(r.Stdout);
+        Assert.Equal(["/dev/zero 1:3", "0"], r.Stdout.Lines().Select(l => l.Trim()));
+    }
+
+    [Fact]
     public void Device_with_read_only_permission_refuses_writes_to_a_device_outside_the_defaults()
     {
         // /dev/zero's numbers under a read-only rule are still allowed rwm by the defaults; a device the defaults
