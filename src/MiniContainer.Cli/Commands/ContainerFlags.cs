@@ -50,6 +50,7 @@ internal sealed class ContainerFlags
     public readonly Option<string[]> CapAdd = new("--cap-add") { Description = "Add Linux capabilities" };
     public readonly Option<string[]> CapDrop = new("--cap-drop") { Description = "Drop Linux capabilities" };
     public readonly Option<string?> ShmSize = new("--shm-size") { Description = "Size of /dev/shm" };
+    public readonly Option<bool> Privileged = new("--privileged") { Description = "Give extended privileges to this container (all capabilities, all devices, no seccomp, /sys writable)" };
 
     public void AddTo(Command command)
     {
@@ -57,7 +58,7 @@ internal sealed class ContainerFlags
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
             Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
-            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll,
+            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged,
         })
             command.Options.Add(option);
     }
@@ -153,6 +154,7 @@ internal sealed class ContainerFlags
         if (FlagValues.Long(parse, CpuShares) is { } shares) hostConfig["CpuShares"] = shares;
         if (FlagValues.Long(parse, PidsLimit) is { } pids) hostConfig["PidsLimit"] = pids;
         if (parse.GetValue(ReadOnly)) hostConfig["ReadonlyRootfs"] = true;
+        if (parse.GetValue(Privileged)) hostConfig["Privileged"] = true;
         if (parse.GetValue(Init)) hostConfig["Init"] = true;
         if (parse.GetValue(Userns) is { } userns) hostConfig["UsernsMode"] = userns;
         if (parse.GetValue(AddHost) is { Length: > 0 } hosts) hostConfig["ExtraHosts"] = Strings(hosts.Select(h => AddHostEntry(h)));
