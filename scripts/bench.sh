@@ -773,7 +773,7 @@ bench_confinement() {
   start_docker
   mc load -i "$repo/artifacts/fixtures/probe.tar" >&2 || die "minicontainer load -i probe.tar failed"
   dk load -i "$repo/artifacts/fixtures/probe.tar" >&2 || die "docker load -i probe.tar failed"
-  local disk; disk=$(findmnt -no MAJ:MIN / 2>/dev/null | head -1)
+  local disk; disk=$(findmnt -no MAJ:MIN / 2>/dev/null | head -1 | tr -d " ")
   local checks=("${CONFINEMENT_CHECKS[@]}"); [ -n "$disk" ] && checks+=(dev b "$disk")
   mc run --rm mc-probe secprobe "${checks[@]}" >"$OUT/confinement-mc.txt" 2>&1 || failures+=("secprobe failed under MiniContainer")
   dk run --rm mc-probe secprobe "${checks[@]}" >"$OUT/confinement-docker.txt" 2>&1 || failures+=("secprobe failed under Docker")
