@@ -13,7 +13,7 @@
 # /usr/bin/docker, the CLI from the same docker.io package as the daemon).
 set -euo pipefail
 
-SECTIONS=(run_exec network build load_pull cp volume_write)
+SECTIONS=(run_exec network build load_pull cp volume_write confinement)
 
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 RUNS=${BENCH_RUNS:-30}
@@ -742,6 +742,69 @@ on_exit() {
 
 # ---------------------------------------------------------------------------------------------------
 # main
+
+# confinement: what a default container may do, in each engine. secprobe (in the mc-probe fixture image) makes each
+# raw system call from inside a default container and prints the kernel's answer; the table puts MiniContainer's
+# answer next to Docker's and says, per row, whether ours is the same, tighter or looser. Then what the seccomp
+# filter costs on `run --rm busybox true` (the same run with --security-opt seccomp=unconfined).
+CONFINEMENT_CHECKS=(status userns userns-mount mount keyctl add_key request_key clone3 userfaultfd io_uring kexec
+  pivot_root swapon bpf perf_event_open ptrace personality acct reboot init_module open_by_handle
+  dev c 1:3 dev c 1:5 dev c 1:8 dev c 5:0 dev c 5:2 dev c 7:0 dev c 4:1 dev c 10:229 dev c 10:237 dev c 10:200 dev b 7:0
+  ls /sys/firmware ls /sys/devices/virtual/powercap open /proc/interrupts open /proc/keys open /proc/timer_list
+  open /proc/sched_debug write /proc/sys/kernel/hostname write /proc/sysrq-trigger mkdir /sys/fs/cgroup/mc-probe-x)
+
+# confinement_verdict OURS DOCKERS → same | tighter | **looser** (an errno is tighter than "ok"; for the status
+# lines, fewer capabilities or a stronger seccomp mode is tighter).
+confinement_verdict() {
+  local a=$1 b=$2
+  if [ "$a" = "$b" ]; then echo same; return; fi
+  case "$a/$b" in
+    E*/ok*|read-E*/ok*) echo tighter ;;
+    ok*/E*|ok*/read-E*) echo "**looser**" ;;
+    "ok (0 "*/ok*) echo tighter ;;                  # masked: nothing to read
+    ok*/"ok (0 "*) echo "**looser**" ;;
+    E*/E*) echo "same (other errno)" ;;
+    *) echo "differs" ;;
+  esac
+}
+
+bench_confinement() {
+  start_minicontainer
+  start_docker
+  mc load -i "$repo/artifacts/fixtures/probe.tar" >&2 || die "minicontainer load -i probe.tar failed"
+  dk load -i "$repo/artifacts/fixtures/probe.tar" >&2 || die "docker load -i probe.tar failed"
+  local disk; disk=$(findmnt -no MAJ:MIN / 2>/dev/null | head -1 | tr -d " ")
+  local checks=("${CONFINEMENT_CHECKS[@]}"); [ -n "$disk" ] && checks+=(dev b "$disk")
+  mc run --rm mc-probe secprobe "${checks[@]}" >"$OUT/confinement-mc.txt" 2>&1 || failures+=("secprobe failed under MiniContainer")
+  dk run --rm mc-probe secprobe "${checks[@]}" >"$OUT/confinement-docker.txt" 2>&1 || failures+=("secprobe failed under Docker")
+  local t line check ours theirs v looser=0
+  t="### Confinement of a default container (secprobe, from inside; Docker $(dockerd --version | sed 's/Docker version //; s/,.*//'))"$'\n\n'
+  t+="| check | MiniContainer | Docker | |"$'\n'"|---|---|---|---|"$'\n'
+  while IFS= read -r line; do
+    check=$(sed -E 's/ (ok|E[A-Z0-9]+|read-E[A-Z0-9]+)( .*)?$//; s/ [0-9a-f]+$//' <<<"$line")
+    ours=${line#"$check "}
+    theirs=$(awk -v c="$check " 'index($0, c) == 1 { print; exit }' "$OUT/confinement-docker.txt"); theirs=${theirs#"$check "}
+    case "$check" in
+      CapEff|CapBnd) [ "$ours" = "$theirs" ] && v=same || v=differs ;;
+      Seccomp|NoNewPrivs) if [ "$ours" = "$theirs" ]; then v=same; elif [ "$ours" -gt "$theirs" ] 2>/dev/null; then v=tighter; else v="**looser**"; fi ;;
+      *) v=$(confinement_verdict "$ours" "$theirs") ;;
+    esac
+    [ "$v" = "**looser**" ] && looser=$((looser + 1))
+    t+="| \`$check\` | $ours | $theirs | $v |"$'\n'
+  done <"$OUT/confinement-mc.txt"
+  RESULTS+="$t"$'\n'; printf '%s\n' "$t"
+  [ $looser -eq 0 ] || failures+=("MiniContainer is looser than Docker in $looser confinement check(s)")
+
+  wait_for_quiet
+  hf mc-run-confined   "minicontainer run --rm busybox true"                                  "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart run --rm "$IMAGE" true || true
+  hf mc-run-unconfined "minicontainer run --rm --security-opt seccomp=unconfined busybox true" "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart run --rm --security-opt seccomp=unconfined "$IMAGE" true || true
+  hf mc-run-privileged "minicontainer run --rm --privileged busybox true"                     "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart run --rm --privileged "$IMAGE" true || true
+  report_table "What confinement costs a start (hyperfine: $WARMUP warm-up + $RUNS runs each; the last two skip the seccomp filter, and --privileged also the device rules and masks)" \
+    "mc-run-confined|minicontainer run --rm busybox true||" \
+    "mc-run-unconfined|minicontainer run --rm --security-opt seccomp=unconfined busybox true||mc-run-confined" \
+    "mc-run-privileged|minicontainer run --rm --privileged busybox true||mc-run-confined"
+  note "In this table the ratio column is each row's median over the confined run's: below 1.00× is what the skipped confinement costs."
+}
 
 main() {
   # WORK (snapshots, logs worth keeping until the end) and ROOT (both engines' roots) are separate, so the

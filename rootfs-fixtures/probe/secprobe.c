@@ -5,7 +5,7 @@
  *
  *   status                   the Seccomp, NoNewPrivs, CapEff and CapBnd lines of /proc/self/status
  *   userns                   unshare(CLONE_NEWUSER)
- *   mount                    mount("tmpfs", "/mnt", "tmpfs") (then umount)
+ *   mount                    mount("tmpfs", "/tmp/secprobe-mnt", "tmpfs") (then umount)
  *   userns-mount             unshare(CLONE_NEWUSER|CLONE_NEWNS), then a tmpfs mount inside it (in a child)
  *   keyctl | add_key | request_key | clone3 | userfaultfd | io_uring | kexec | pivot_root | swapon | bpf
  *   | perf_event_open | ptrace | personality | acct | settime | reboot | init_module | open_by_handle
@@ -15,8 +15,10 @@
  *   open PATH                open(PATH, O_RDONLY) and read one byte: "open PATH ok (N bytes)" or the errno
  *   write PATH               open(PATH, O_WRONLY): whether PATH (a file under /proc or /sys, say) is writable
  *   mkdir PATH               mkdir(PATH) (then rmdir): whether a file system is writable
+ *   ls PATH                  the number of entries in directory PATH: "ls PATH ok (N entries)" (masked: 0)
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -122,9 +124,11 @@ static void one(int argc, char **argv, int *i) {
     else if (!strcmp(c, "userns")) in_child("userns", userns_body);
     else if (!strcmp(c, "userns-mount")) in_child("userns-mount", userns_mount_body);
     else if (!strcmp(c, "mount")) {
-        long rc = mount("tmpfs", "/mnt", "tmpfs", 0, NULL);
+        mkdir("/tmp/secprobe-mnt", 0700);
+        long rc = mount("tmpfs", "/tmp/secprobe-mnt", "tmpfs", 0, NULL);
         report("mount", rc);
-        if (rc == 0) umount("/mnt");
+        if (rc == 0) umount("/tmp/secprobe-mnt");
+        rmdir("/tmp/secprobe-mnt");
     }
     else if (!strcmp(c, "keyctl")) report("keyctl", syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* session */, 0));
     else if (!strcmp(c, "add_key")) report("add_key", syscall(SYS_add_key, "user", "secprobe", "x", 1, -3));
@@ -167,6 +171,16 @@ static void one(int argc, char **argv, int *i) {
         snprintf(name, sizeof name, "mkdir %s", path);
         report(name, rc);
         if (rc == 0) rmdir(path);
+    }
+    else if (!strcmp(c, "ls") && *i + 1 < argc) {
+        const char *path = argv[++*i];
+        DIR *d = opendir(path);
+        if (!d) { printf("ls %s %s\n", path, errname(errno)); return; }
+        int n = 0;
+        struct dirent *e;
+        while ((e = readdir(d))) if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) n++;
+        closedir(d);
+        printf("ls %s ok (%d entries)\n", path, n);
     }
     else { fprintf(stderr, "secprobe: unknown check %s\n", c); exit(2); }
 }

@@ -111,11 +111,12 @@ public static class InitStage
         File.CreateSymbolicLink(Path.Combine(dev, "stderr"), "/proc/self/fd/2");
     }
 
-    /// <summary>/sys read-only, and the container's own cgroup view at /sys/fs/cgroup (read-only too).</summary>
+    /// <summary>/sys read-only, and the container's own cgroup view at /sys/fs/cgroup (read-only too); both
+    /// writable for --privileged, as in Docker.</summary>
     private static void MountSys(string root, ContainerSpec spec)
     {
         string sys = EnsureDir(root, "sys");
-        var ro = MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec;
+        var ro = (spec.Privileged ? 0 : MountFlags.ReadOnly) | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec;
         Kernel.Mount("sysfs", sys, "sysfs", ro);
         string cgroupDir = Path.Combine(sys, "fs", "cgroup");
         var hierarchies = CgroupMounts.Read();
@@ -143,9 +144,9 @@ public static class InitStage
             if (!Directory.Exists(own)) continue;
             Directory.CreateDirectory(target);
             Kernel.BindMount(own, target);
-            Kernel.RemountReadOnly(target, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+            if (!spec.Privileged) Kernel.RemountReadOnly(target, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
         }
-        Kernel.RemountReadOnly(cgroupDir, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+        if (!spec.Privileged) Kernel.RemountReadOnly(cgroupDir, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
     }
 
     /// <summary>/etc/hostname, /etc/hosts and /etc/resolv.conf are the runtime's: bind-mount our copies over the image's.</summary>
@@ -186,16 +187,17 @@ public static class InitStage
         Kernel.ChangeDirectory("/");
     }
 
-    private static readonly string[] MaskedPaths = { "/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats" };
-    private static readonly string[] ReadOnlyPaths = { "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger" };
-
-    /// <summary>After the pivot: hide kernel internals in /proc, make the rest of it read-only, and --read-only.</summary>
+    /// <summary>After the pivot: hide the host's kernel internals in /proc and /sys (a file under /dev/null, a
+    /// directory under an empty read-only tmpfs), make the rest of /proc's knobs read-only, and --read-only.</summary>
     private static void FinishRootfs(ContainerSpec spec)
     {
-        foreach (string p in MaskedPaths)
-            if (File.Exists(p)) Kernel.BindMount("/dev/null", p);
-        foreach (string p in ReadOnlyPaths)
-            if (Path.Exists(p)) { Kernel.BindMount(p, p); Kernel.RemountReadOnly(p); }
+        foreach (string p in spec.MaskedPaths)
+        {
+            if (Directory.Exists(p)) Kernel.Mount("tmpfs", p, "tmpfs", MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+            else if (File.Exists(p)) Kernel.BindMount("/dev/null", p);
+        }
+        foreach (string p in spec.ReadonlyPaths)
+            if (Path.Exists(p)) { Kernel.BindMount(p, p, recursive: true); Kernel.RemountReadOnly(p, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec); }
         if (spec.Rootfs.ReadOnly) Kernel.RemountReadOnly("/");
     }
 

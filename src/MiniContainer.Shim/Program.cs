@@ -1,6 +1,6 @@
 using MiniContainer.Shim;
 
-// minicontainer-shim: one small Native AOT program with four roles (see DESIGN.md §1–2).
+// minicontainer-shim: one small Native AOT program with four roles (see docs/design.md §1–2).
 //   run BUNDLE            the shim of a container: clone into new namespaces, then supervise
 //   exec EXECSPEC         the shim of one `exec`: join the container's namespaces, then supervise
 //   init BUNDLE           (inside the new namespaces) build the rootfs and become the command

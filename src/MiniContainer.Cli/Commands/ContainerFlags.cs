@@ -50,7 +50,7 @@ internal sealed class ContainerFlags
     public readonly Option<string[]> CapAdd = new("--cap-add") { Description = "Add Linux capabilities" };
     public readonly Option<string[]> CapDrop = new("--cap-drop") { Description = "Drop Linux capabilities" };
     public readonly Option<string?> ShmSize = new("--shm-size") { Description = "Size of /dev/shm" };
-    public readonly Option<bool> Privileged = new("--privileged") { Description = "Give extended privileges to this container" };
+    public readonly Option<bool> Privileged = new("--privileged") { Description = "Give extended privileges to this container (all capabilities, all devices, no seccomp, /sys writable)" };
     public readonly Option<string[]> Device = new("--device") { Description = "Add a host device to the container" };
     public readonly Option<string[]> DeviceCgroupRule = new("--device-cgroup-rule") { Description = "Add a rule to the cgroup allowed devices list" };
 
@@ -156,13 +156,13 @@ internal sealed class ContainerFlags
         if (FlagValues.Long(parse, CpuShares) is { } shares) hostConfig["CpuShares"] = shares;
         if (FlagValues.Long(parse, PidsLimit) is { } pids) hostConfig["PidsLimit"] = pids;
         if (parse.GetValue(ReadOnly)) hostConfig["ReadonlyRootfs"] = true;
+        if (parse.GetValue(Privileged)) hostConfig["Privileged"] = true;
         if (parse.GetValue(Init)) hostConfig["Init"] = true;
         if (parse.GetValue(Userns) is { } userns) hostConfig["UsernsMode"] = userns;
         if (parse.GetValue(AddHost) is { Length: > 0 } hosts) hostConfig["ExtraHosts"] = Strings(hosts.Select(h => AddHostEntry(h)));
         if (parse.GetValue(Dns) is { Length: > 0 } dns) hostConfig["Dns"] = Strings(dns);
         if (parse.GetValue(CapAdd) is { Length: > 0 } capAdd) hostConfig["CapAdd"] = Strings(capAdd);
         if (parse.GetValue(CapDrop) is { Length: > 0 } capDrop) hostConfig["CapDrop"] = Strings(capDrop);
-        if (parse.GetValue(Privileged)) hostConfig["Privileged"] = true;
         AddDevices(parse, hostConfig);
         if (tty && consoleSize is { } size) hostConfig["ConsoleSize"] = new JsonArray(size.Rows, size.Cols);
 

@@ -4,7 +4,7 @@ namespace MiniContainer.Cli.Terminal;
 
 /// <summary>
 /// The few libc calls only the CLI needs: terminal modes, window size, signals to a child.
-/// Wrapped once here (DESIGN.md §5); everything else in the CLI is plain managed code over a socket.
+/// Wrapped once here (docs/design.md §5); everything else in the CLI is plain managed code over a socket.
 /// </summary>
 internal static unsafe partial class TerminalNative
 {

@@ -12,7 +12,7 @@ namespace MiniContainer.Cgroups;
 /// </summary>
 public static class CgroupManager
 {
-    /// <summary>Every container cgroup lives under this one, in every hierarchy (DESIGN.md §3: host objects carry the prefix).</summary>
+    /// <summary>Every container cgroup lives under this one, in every hierarchy (docs/design.md §3: host objects carry the prefix).</summary>
     public const string ParentName = "minicontainer";
 
     public static string NameFor(string containerId) => $"{ParentName}/{containerId}";

@@ -26,7 +26,7 @@ public sealed class KernelException : Exception
 }
 
 /// <summary>
-/// The one narrow door to the kernel (DESIGN.md §5). Each area (mounts, processes, namespaces, files…)
+/// The one narrow door to the kernel (docs/design.md §5). Each area (mounts, processes, namespaces, files…)
 /// lives in its own partial file: Kernel.Mounts.cs, Kernel.Process.cs, … The public methods here turn
 /// a -1 return into a <see cref="KernelException"/> that names the call and its arguments.
 /// The raw P/Invoke declarations live in <c>Libc</c> (Libc.*.cs).

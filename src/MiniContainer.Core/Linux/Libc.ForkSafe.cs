@@ -5,7 +5,7 @@ namespace MiniContainer.Linux;
 /// <summary>
 /// Calls that are safe between clone() and execve() in a child of a .NET process.
 ///
-/// Why this file exists (DESIGN.md §2): the child of clone() is a one-thread copy of a managed,
+/// Why this file exists (docs/design.md §2): the child of clone() is a one-thread copy of a managed,
 /// multithreaded process. If a garbage collection was suspending threads at the instant of the clone,
 /// any GC transition in the child can block forever on a lock no thread will ever release. So the child
 /// runs only these entry points: plain [DllImport]s, blittable arguments, pointers to native memory

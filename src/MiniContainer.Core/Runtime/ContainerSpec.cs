@@ -28,6 +28,12 @@ public sealed class ContainerSpec
     public List<MountSpec> Mounts { get; set; } = new();
     /// <summary>Device nodes created in the container (--device, and the host's devices for --privileged).</summary>
     public List<DeviceNodeSpec>? Devices { get; set; }
+    /// <summary>--privileged: /sys and the cgroup view writable (capabilities, devices and seccomp are set elsewhere).</summary>
+    public bool Privileged { get; set; }
+    /// <summary>Paths the init stage hides (files under /dev/null, directories under an empty read-only tmpfs), and
+    /// paths it makes read-only: Docker's defaults (see SystemPaths), or none.</summary>
+    public List<string> MaskedPaths { get; set; } = new();
+    public List<string> ReadonlyPaths { get; set; } = new();
     /// <summary>--shm-size in bytes (default 64 MiB).</summary>
     public long ShmSizeBytes { get; set; } = 64 * 1024 * 1024;
     /// <summary>json-file log of the container's stdout/stderr.</summary>

@@ -1,7 +1,7 @@
 namespace MiniContainer.Storage;
 
 /// <summary>
-/// Where MiniContainer keeps things on the host (DESIGN.md §3).
+/// Where MiniContainer keeps things on the host (docs/design.md §3).
 /// DataRoot is persistent (/var/lib/minicontainer), ExecRoot is volatile (/run/minicontainer).
 /// Tests point both somewhere else with the daemon's --data-root / --exec-root.
 /// </summary>

@@ -14,12 +14,12 @@ public sealed class DeviceMapping
 }
 
 /// <summary>
-/// HostConfig.Devices, DeviceCgroupRules and DeviceRequests: read from the create request, checked with Docker's
+/// HostConfig.Devices and DeviceCgroupRules: read from the create request, checked with Docker's
 /// messages, and turned into the device nodes and cgroup rules of the container's spec at start.
 /// </summary>
 public static class ContainerDeviceOptions
 {
-    /// <summary>Reads the three fields into <paramref name="host"/>; refuses what cannot be honoured (400).</summary>
+    /// <summary>Reads the two fields into <paramref name="host"/>.</summary>
     public static void Parse(JsonObject hostNode, HostConfig host)
     {
         if (hostNode["Devices"] is JsonArray devices)
@@ -32,8 +32,7 @@ public static class ContainerDeviceOptions
                 host.Devices.Add(new DeviceMapping { PathOnHost = onHost, PathInContainer = inContainer, CgroupPermissions = permissions });
             }
         host.DeviceCgroupRules = CreateRequest.StringList(hostNode["DeviceCgroupRules"]);
-        if (hostNode["DeviceRequests"] is JsonArray { Count: > 0 })
-            throw new BadRequestException("device requests (--gpus) are not supported by this MiniContainer: it has no GPU device drivers");
+        // DeviceRequests (--gpus) is refused with the other options MiniContainer cannot honour (UnsupportedOptions).
     }
 
     /// <summary>

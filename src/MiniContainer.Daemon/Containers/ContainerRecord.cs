@@ -115,6 +115,9 @@ public sealed class HostConfig
     public string UsernsMode { get; set; } = "";
     public Dictionary<string, string>? Tmpfs { get; set; }
     public List<string>? CapAdd { get; set; }
+    /// <summary>What of /proc and /sys the container cannot see, and cannot change (see SystemPaths).</summary>
+    public List<string>? MaskedPaths { get; set; }
+    public List<string>? ReadonlyPaths { get; set; }
     public List<string>? CapDrop { get; set; }
     /// <summary>--device: host device nodes (or directories of them) created in the container, with their cgroup permissions.</summary>
     public List<DeviceMapping> Devices { get; set; } = new();

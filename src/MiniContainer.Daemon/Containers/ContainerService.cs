@@ -220,8 +220,14 @@ public sealed class ContainerService
         var h = r.HostConfig;
         var (deviceNodes, deviceRules) = ContainerDeviceOptions.ForStart(h);
         long? quota = h.NanoCpus > 0 ? h.NanoCpus * (h.CpuPeriod > 0 ? h.CpuPeriod : 100_000) / 1_000_000_000 : h.CpuQuota > 0 ? h.CpuQuota : null;
+        // A record written before these lists existed gets the defaults it would get today.
+        var (defaultMasked, defaultReadOnly) = SystemPaths.For(h.Privileged, unconfined: false);
+        var (capAdd, capDrop) = Capabilities(h);
         return new ContainerSpec
         {
+            Privileged = h.Privileged,
+            MaskedPaths = h.MaskedPaths ?? defaultMasked,
+            ReadonlyPaths = h.ReadonlyPaths ?? defaultReadOnly,
             Id = r.Id,
             Hostname = r.Config.Hostname,
             HostnamePath = r.HostnamePath, HostsPath = r.HostsPath, ResolvConfPath = r.ResolvConfPath,
@@ -239,7 +245,7 @@ public sealed class ContainerService
                 Env = CreateRequest.ProcessEnv(r.Config), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User,
                 Terminal = r.Config.Tty, OpenStdin = r.Config.OpenStdin, Init = h.Init == true,
                 ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
-                CapAdd = h.CapAdd, CapDrop = h.CapDrop,
+                CapAdd = capAdd, CapDrop = capDrop,
             },
             ShmSizeBytes = h.ShmSize > 0 ? h.ShmSize : 64 * 1024 * 1024,
             // Parents before children (/data before /data/logs), as Docker orders them.
@@ -265,6 +271,11 @@ public sealed class ContainerService
             ExitFile = c.ExitFile,
         };
     }
+
+    /// <summary>The --cap-add/--cap-drop a container's processes (its PID 1 and every exec) start with:
+    /// --privileged means every capability, whatever was dropped, as in Docker.</summary>
+    public static (List<string>? Add, List<string>? Drop) Capabilities(HostConfig h) =>
+        h.Privileged ? (new List<string> { "ALL" }, null) : (h.CapAdd, h.CapDrop);
 
     private List<IdMapping>? UserNamespaceMappings(HostConfig h) =>
         UsernsRemap is null || h.UsernsMode == "host" ? null : new List<IdMapping> { UsernsRemap };

@@ -52,8 +52,8 @@ public static partial class CreateRequest
         {
             NetworkMode = (string?)hostNode["NetworkMode"] is { Length: > 0 } nm ? nm : "default",
             AutoRemove = (bool?)hostNode["AutoRemove"] ?? false,
-            ReadonlyRootfs = (bool?)hostNode["ReadonlyRootfs"] ?? false,
             Privileged = (bool?)hostNode["Privileged"] ?? false,
+            ReadonlyRootfs = (bool?)hostNode["ReadonlyRootfs"] ?? false,
             Init = (bool?)hostNode["Init"],
             Memory = (long?)hostNode["Memory"] ?? 0,
             MemorySwap = (long?)hostNode["MemorySwap"] ?? 0,
@@ -77,6 +77,8 @@ public static partial class CreateRequest
         };
         if (hostNode["RestartPolicy"] is JsonObject rp)
             host.RestartPolicy = new RestartPolicy { Name = (string?)rp["Name"] is { Length: > 0 } rpn ? rpn : "no", MaximumRetryCount = (int?)rp["MaximumRetryCount"] ?? 0 };
+        UnsupportedOptions.Refuse(body);
+        SetSystemPaths(host, StringList(hostNode["MaskedPaths"]), StringList(hostNode["ReadonlyPaths"]));
         ContainerDeviceOptions.Parse(hostNode, host);
         Validate(host);
         ContainerDeviceOptions.Validate(host);
@@ -130,6 +132,17 @@ public static partial class CreateRequest
     {
         if (((long?)hostNode["MemoryReservation"] ?? 0) != 0)
             throw new BadRequestException("--memory-reservation is not supported by this MiniContainer yet");
+    }
+
+    /// <summary>MaskedPaths and ReadonlyPaths as the request gives them, else Docker's defaults (none for --privileged);
+    /// stored in HostConfig, so inspect shows what the container gets, as dockerd's does.</summary>
+    private static void SetSystemPaths(HostConfig host, List<string>? masked, List<string>? readOnly)
+    {
+        foreach (string p in (masked ?? new()).Concat(readOnly ?? new()))
+            if (!p.StartsWith('/')) throw new BadRequestException($"invalid masked or read-only path \"{p}\": it must be absolute");
+        var (defaultMasked, defaultReadOnly) = MiniContainer.Runtime.SystemPaths.For(host.Privileged, unconfined: false);
+        host.MaskedPaths = masked ?? defaultMasked;
+        host.ReadonlyPaths = readOnly ?? defaultReadOnly;
     }
 
     private static void Validate(HostConfig host)

@@ -16,6 +16,8 @@ public sealed class ExecInstance
     public Container Container { get; init; } = null!;
     public ProcessSpec Process { get; init; } = new();
     public bool AttachStdin, AttachStdout, AttachStderr, Detach;
+    /// <summary>exec --privileged: every capability for this process.</summary>
+    public bool Privileged { get; init; }
     public bool Running;
     public int? ExitCode;
     public int Pid;
@@ -42,6 +44,9 @@ public sealed class ExecService
         bool tty = (bool?)body["Tty"] ?? false;
         if (tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
         var size = body["ConsoleSize"] as JsonArray;
+        // An exec'd process has the container's capabilities; exec --privileged gives it all of them.
+        bool privileged = (bool?)body["Privileged"] ?? false;
+        var (capAdd, capDrop) = privileged ? (new List<string> { "ALL" }, null) : ContainerService.Capabilities(c.Record.HostConfig);
         var exec = new ExecInstance
         {
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
@@ -56,7 +61,9 @@ public sealed class ExecService
                 User = (string?)body["User"] is { Length: > 0 } u ? u : c.Record.Config.User,
                 Cwd = (string?)body["WorkingDir"] is { Length: > 0 } w ? w : c.Record.Config.WorkingDir is { Length: > 0 } cw ? cw : "/",
                 ConsoleRows = (ushort)((int?)size?[0] ?? 0), ConsoleCols = (ushort)((int?)size?[1] ?? 0),
+                CapAdd = capAdd, CapDrop = capDrop,
             },
+            Privileged = privileged,
         };
         _execs[exec.Id] = exec;
         c.Record.ExecIDs.Add(exec.Id);
@@ -150,7 +157,7 @@ public sealed class ExecService
             Tty: e.Process.Terminal,
             Entrypoint: e.Process.Args[0],
             Arguments: e.Process.Args.Skip(1).ToArray(),
-            Privileged: false,
+            Privileged: e.Privileged,
             User: e.Process.User),
         OpenStdin = e.AttachStdin,
         OpenStderr = e.AttachStderr,

@@ -53,7 +53,7 @@ public sealed class ContainerDeviceOptionsTests
     [InlineData("""{"Devices":[{"PathOnHost":"/dev/zero","PathInContainer":"/dev/z","CgroupPermissions":"rwx"}]}""", "invalid device mode: rwx")]
     [InlineData("""{"Devices":[{"PathOnHost":"/dev/zero","PathInContainer":"z","CgroupPermissions":"r"}]}""", "z is not an absolute path")]
     [InlineData("""{"DeviceRequests":[{"Driver":"nvidia","Count":-1,"Capabilities":[["gpu"]]}]}""",
-                "device requests (--gpus) are not supported by this MiniContainer: it has no GPU device drivers")]
+                "--gpus (DeviceRequests) is not supported by MiniContainer; leave it out, or run this container with Docker")]
     public void Bad_values_are_refused_at_create(string hostConfig, string message) =>
         Assert.Equal(message, Assert.Throws<BadRequestException>(() => Build(hostConfig)).Message);
 
