@@ -116,6 +116,11 @@ public sealed class HostConfig
     public Dictionary<string, string>? Tmpfs { get; set; }
     public List<string>? CapAdd { get; set; }
     public List<string>? CapDrop { get; set; }
+    /// <summary>--security-opt, as given (see SecurityOptions).</summary>
+    public List<string>? SecurityOpt { get; set; }
+    /// <summary>Only ever empty here: the docker CLI's way of sending --security-opt systempaths=unconfined.</summary>
+    public List<string>? MaskedPaths { get; set; }
+    public List<string>? ReadonlyPaths { get; set; }
     public List<string>? Dns { get; set; }
     public List<string>? ExtraHosts { get; set; }
     public long ShmSize { get; set; }

@@ -67,6 +67,9 @@ public static partial class CreateRequest
             UsernsMode = (string?)hostNode["UsernsMode"] ?? "",
             CapAdd = StringList(hostNode["CapAdd"]),
             CapDrop = StringList(hostNode["CapDrop"]),
+            SecurityOpt = StringList(hostNode["SecurityOpt"]),
+            MaskedPaths = StringList(hostNode["MaskedPaths"]),
+            ReadonlyPaths = StringList(hostNode["ReadonlyPaths"]),
             Dns = StringList(hostNode["Dns"]),
             ExtraHosts = StringList(hostNode["ExtraHosts"]),
             ShmSize = (long?)hostNode["ShmSize"] ?? 0,
@@ -163,6 +166,11 @@ public static partial class CreateRequest
             throw new BadRequestException($"Range of CPUs is from 0.01 to {Environment.ProcessorCount}.00, as there are only {Environment.ProcessorCount} CPUs available");
         if (host.UsernsMode is not ("" or "host"))
             throw new BadRequestException($"invalid USER mode: {host.UsernsMode}");
+        if (host.MaskedPaths is { Count: > 0 } || host.ReadonlyPaths is { Count: > 0 } || (host.MaskedPaths is { Count: 0 } != host.ReadonlyPaths is { Count: 0 }))
+            throw new BadRequestException("custom MaskedPaths and ReadonlyPaths are not supported: only both empty (--security-opt systempaths=unconfined)");
+        // Reads --security-opt and compiles the seccomp profile for this container's capabilities: a bad option or
+        // profile is refused here, before anything is created.
+        SecurityOptions.FilterFor(host);
     }
 
     /// <summary>dockerd's merge: the request's Env first, then each of the image's whose key it does not set.</summary>

@@ -56,6 +56,10 @@ public sealed class ExecService
                 User = (string?)body["User"] is { Length: > 0 } u ? u : c.Record.Config.User,
                 Cwd = (string?)body["WorkingDir"] is { Length: > 0 } w ? w : c.Record.Config.WorkingDir is { Length: > 0 } cw ? cw : "/",
                 ConsoleRows = (ushort)((int?)size?[0] ?? 0), ConsoleCols = (ushort)((int?)size?[1] ?? 0),
+                // As docker exec: the container's capabilities, no_new_privs and seccomp filter.
+                CapAdd = c.Record.HostConfig.CapAdd, CapDrop = c.Record.HostConfig.CapDrop,
+                NoNewPrivileges = SecurityOptions.Of(c.Record.HostConfig).NoNewPrivileges,
+                SeccompFilter = c.SeccompFilter ?? SecurityOptions.FilterFor(c.Record.HostConfig),
             },
         };
         _execs[exec.Id] = exec;
