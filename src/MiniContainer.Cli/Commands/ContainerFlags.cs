@@ -51,6 +51,7 @@ internal sealed class ContainerFlags
     public readonly Option<string[]> CapDrop = new("--cap-drop") { Description = "Drop Linux capabilities" };
     public readonly Option<string?> ShmSize = new("--shm-size") { Description = "Size of /dev/shm" };
     public readonly Option<bool> Privileged = new("--privileged") { Description = "Give extended privileges to this container (all capabilities, all devices, no seccomp, /sys writable)" };
+    public readonly Option<string[]> SecurityOpt = new("--security-opt") { Description = "Security Options (no-new-privileges, seccomp=unconfined|PROFILE.json, systempaths=unconfined)" };
 
     public void AddTo(Command command)
     {
@@ -58,7 +59,7 @@ internal sealed class ContainerFlags
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
             Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
-            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged,
+            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, SecurityOpt,
         })
             command.Options.Add(option);
     }
@@ -162,6 +163,9 @@ internal sealed class ContainerFlags
         if (parse.GetValue(CapAdd) is { Length: > 0 } capAdd) hostConfig["CapAdd"] = Strings(capAdd);
         if (parse.GetValue(CapDrop) is { Length: > 0 } capDrop) hostConfig["CapDrop"] = Strings(capDrop);
         if (tty && consoleSize is { } size) hostConfig["ConsoleSize"] = new JsonArray(size.Rows, size.Cols);
+        var (securityOpts, systemPathsUnconfined) = Flags.SecurityOpts.Prepare(parse.GetValue(SecurityOpt) ?? []);
+        if (securityOpts.Count > 0) hostConfig["SecurityOpt"] = Strings(securityOpts);
+        if (systemPathsUnconfined) { hostConfig["MaskedPaths"] = new JsonArray(); hostConfig["ReadonlyPaths"] = new JsonArray(); }
 
         config["HostConfig"] = hostConfig;
         return config;

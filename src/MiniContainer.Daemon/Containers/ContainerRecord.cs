@@ -119,6 +119,8 @@ public sealed class HostConfig
     public List<string>? MaskedPaths { get; set; }
     public List<string>? ReadonlyPaths { get; set; }
     public List<string>? CapDrop { get; set; }
+    /// <summary>--security-opt, as given (see SecurityOptions).</summary>
+    public List<string>? SecurityOpt { get; set; }
     public List<string>? Dns { get; set; }
     public List<string>? ExtraHosts { get; set; }
     public long ShmSize { get; set; }
