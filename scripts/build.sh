@@ -15,7 +15,7 @@ fi
 "$repo/scripts/install-deps.sh" build
 
 stamp="$out/.built"
-if [ -f "$stamp" ] && [ -z "$(find "$repo/src" "$repo/Directory.Build.props" -not -path '*/obj/*' -not -path '*/bin/*' \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -newer "$stamp" -print -quit)" ]; then
+if [ -f "$stamp" ] && [ -z "$(find "$repo/src" "$repo/Directory.Build.props" -not -path '*/obj/*' -not -path '*/bin/*' \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' \) -newer "$stamp" -print -quit)" ]; then
   exit 0
 fi
 say "building into $out (first time takes a minute or two)"

@@ -8,7 +8,7 @@ namespace MiniContainer.Shim;
 
 /// <summary>
 /// The last steps before the user's program runs, shared by a container's init and by exec:
-/// terminal → user → working directory → capabilities → find the program → execve
+/// terminal → user → working directory → capabilities → no_new_privs → uid/gid → find the program → seccomp → execve
 /// (or, with --init, fork it and stay behind as a reaping PID 1).
 /// </summary>
 public static unsafe class ProcessStarter
@@ -28,6 +28,11 @@ public static unsafe class ProcessStarter
         Kernel.ChangeDirectory(cwd);
 
         if (dropCapabilities) Capabilities.DropFromBoundingSet(CapabilitySet.Effective(p.CapAdd, p.CapDrop));
+        if (p.NoNewPrivileges) Kernel.SetNoNewPrivileges();
+        // Without no_new_privs, installing a seccomp filter takes CAP_SYS_ADMIN, which the switch to a non-root
+        // user takes away: then the filter goes in just before the switch (the profile allows what follows).
+        bool filterBeforeSwitch = p.SeccompFilter != null && !p.NoNewPrivileges && user.Uid != 0;
+        if (filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
         Kernel.SwitchUser(user.Uid, user.Gid, user.Groups);
 
         if (p.Args.Count == 0) throw new CommandLookup.LookupException(125, "no command specified");
@@ -35,11 +40,14 @@ public static unsafe class ProcessStarter
 
         if (p.Init)
         {
+            if (p.SeccompFilter != null && !filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
             Reaper.Run(program, p.Args, env, sync);
             return;
         }
         sync.CloseOnExec();
         ForkSafe.ResetSignals();
+        // The seccomp filter is the last step before execve: nothing of ours runs under it but execve itself.
+        if (p.SeccompFilter != null && !filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
         try { Kernel.Execute(program, p.Args, env); }
         catch (KernelException e) when (e.Errno == 13) { throw new CommandLookup.LookupException(126, $"exec: \"{p.Args[0]}\": permission denied"); }
         catch (KernelException e) when (e.Errno == 2) { throw new CommandLookup.LookupException(127, $"exec: \"{p.Args[0]}\": stat {program}: no such file or directory"); }

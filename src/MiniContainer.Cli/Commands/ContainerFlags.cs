@@ -53,6 +53,7 @@ internal sealed class ContainerFlags
     public readonly Option<bool> Privileged = new("--privileged") { Description = "Give extended privileges to this container (all capabilities, all devices, no seccomp, /sys writable)" };
     public readonly Option<string[]> Device = new("--device") { Description = "Add a host device to the container" };
     public readonly Option<string[]> DeviceCgroupRule = new("--device-cgroup-rule") { Description = "Add a rule to the cgroup allowed devices list" };
+    public readonly Option<string[]> SecurityOpt = new("--security-opt") { Description = "Security Options (no-new-privileges, seccomp=unconfined|PROFILE.json, systempaths=unconfined)" };
 
     public void AddTo(Command command)
     {
@@ -60,7 +61,7 @@ internal sealed class ContainerFlags
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
             Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
-            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, Device, DeviceCgroupRule,
+            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, SecurityOpt, Device, DeviceCgroupRule,
         })
             command.Options.Add(option);
     }
@@ -165,6 +166,9 @@ internal sealed class ContainerFlags
         if (parse.GetValue(CapDrop) is { Length: > 0 } capDrop) hostConfig["CapDrop"] = Strings(capDrop);
         AddDevices(parse, hostConfig);
         if (tty && consoleSize is { } size) hostConfig["ConsoleSize"] = new JsonArray(size.Rows, size.Cols);
+        var (securityOpts, systemPathsUnconfined) = Flags.SecurityOpts.Prepare(parse.GetValue(SecurityOpt) ?? []);
+        if (securityOpts.Count > 0) hostConfig["SecurityOpt"] = Strings(securityOpts);
+        if (systemPathsUnconfined) { hostConfig["MaskedPaths"] = new JsonArray(); hostConfig["ReadonlyPaths"] = new JsonArray(); }
 
         config["HostConfig"] = hostConfig;
         return config;

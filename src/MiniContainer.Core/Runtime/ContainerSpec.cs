@@ -70,6 +70,11 @@ public sealed class ProcessSpec
     public List<string>? CapDrop { get; set; }
     public ushort ConsoleRows { get; set; }
     public ushort ConsoleCols { get; set; }
+    /// <summary>--security-opt no-new-privileges: prctl(PR_SET_NO_NEW_PRIVS) before execve.</summary>
+    public bool NoNewPrivileges { get; set; }
+    /// <summary>The seccomp filter (struct sock_filter[], compiled by the daemon for this container's capabilities)
+    /// installed as the last step before execve; null: none (--security-opt seccomp=unconfined, --privileged).</summary>
+    public byte[]? SeccompFilter { get; set; }
 }
 
 public sealed class IdMapping

@@ -109,7 +109,7 @@ public static class SystemRoutes
                 MemTotal = DaemonInfo.MemTotal,
                 Name = Environment.MachineName,
                 ServerVersion = DaemonInfo.Version,
-                SecurityOptions = ["name=cgroupns"],
+                SecurityOptions = ["name=seccomp,profile=builtin", "name=cgroupns"],
                 Runtimes = new() { ["minicontainer"] = new RuntimeInfo(Containers.ShimHandle.ShimPath) },
                 DefaultRuntime = "minicontainer",
                 Plugins = new PluginsInfo(Volume: ["local"], Network: ["null", "host"], Log: ["json-file"]),

@@ -19,6 +19,9 @@ public sealed class Container
     public string SpecFile => Path.Combine(Dir, "spec.json");
     public string ConfigFile => Path.Combine(Dir, "config.v2.json");
 
+    /// <summary>The seccomp filter compiled at the last start (null: none); exec'd processes get the same.</summary>
+    public byte[]? SeccompFilter { get; set; }
+
     /// <summary>The restart policy's current back-off.</summary>
     public TimeSpan RestartDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 

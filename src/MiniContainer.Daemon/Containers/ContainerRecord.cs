@@ -123,6 +123,8 @@ public sealed class HostConfig
     public List<DeviceMapping> Devices { get; set; } = new();
     /// <summary>--device-cgroup-rule: "c 1:3 rwm"-style rules added to the container's device allow list.</summary>
     public List<string>? DeviceCgroupRules { get; set; }
+    /// <summary>--security-opt, as given (see SecurityOptions).</summary>
+    public List<string>? SecurityOpt { get; set; }
     public List<string>? Dns { get; set; }
     public List<string>? ExtraHosts { get; set; }
     public long ShmSize { get; set; }

@@ -220,9 +220,12 @@ public sealed class ContainerService
         var h = r.HostConfig;
         var (deviceNodes, deviceRules) = ContainerDeviceOptions.ForStart(h);
         long? quota = h.NanoCpus > 0 ? h.NanoCpus * (h.CpuPeriod > 0 ? h.CpuPeriod : 100_000) / 1_000_000_000 : h.CpuQuota > 0 ? h.CpuQuota : null;
+        var security = SecurityOptions.Of(h);
         // A record written before these lists existed gets the defaults it would get today.
-        var (defaultMasked, defaultReadOnly) = SystemPaths.For(h.Privileged, unconfined: false);
+        var (defaultMasked, defaultReadOnly) = SystemPaths.For(h.Privileged, security.SystemPathsUnconfined);
         var (capAdd, capDrop) = Capabilities(h);
+        // Compiled here, once per start, for this container's capabilities; exec reuses it.
+        c.SeccompFilter = security.CompileFilter(h.Privileged, h.CapAdd, h.CapDrop);
         return new ContainerSpec
         {
             Privileged = h.Privileged,
@@ -246,6 +249,7 @@ public sealed class ContainerService
                 Terminal = r.Config.Tty, OpenStdin = r.Config.OpenStdin, Init = h.Init == true,
                 ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
                 CapAdd = capAdd, CapDrop = capDrop,
+                NoNewPrivileges = security.NoNewPrivileges, SeccompFilter = c.SeccompFilter,
             },
             ShmSizeBytes = h.ShmSize > 0 ? h.ShmSize : 64 * 1024 * 1024,
             // Parents before children (/data before /data/logs), as Docker orders them.

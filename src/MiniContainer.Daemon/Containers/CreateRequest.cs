@@ -68,6 +68,7 @@ public static partial class CreateRequest
             UsernsMode = (string?)hostNode["UsernsMode"] ?? "",
             CapAdd = StringList(hostNode["CapAdd"]),
             CapDrop = StringList(hostNode["CapDrop"]),
+            SecurityOpt = StringList(hostNode["SecurityOpt"]),
             Dns = StringList(hostNode["Dns"]),
             ExtraHosts = StringList(hostNode["ExtraHosts"]),
             ShmSize = (long?)hostNode["ShmSize"] ?? 0,
@@ -140,7 +141,7 @@ public static partial class CreateRequest
     {
         foreach (string p in (masked ?? new()).Concat(readOnly ?? new()))
             if (!p.StartsWith('/')) throw new BadRequestException($"invalid masked or read-only path \"{p}\": it must be absolute");
-        var (defaultMasked, defaultReadOnly) = MiniContainer.Runtime.SystemPaths.For(host.Privileged, unconfined: false);
+        var (defaultMasked, defaultReadOnly) = MiniContainer.Runtime.SystemPaths.For(host.Privileged, SecurityOptions.Parse(host.SecurityOpt).SystemPathsUnconfined);
         host.MaskedPaths = masked ?? defaultMasked;
         host.ReadonlyPaths = readOnly ?? defaultReadOnly;
     }
@@ -179,6 +180,9 @@ public static partial class CreateRequest
             throw new BadRequestException($"Range of CPUs is from 0.01 to {Environment.ProcessorCount}.00, as there are only {Environment.ProcessorCount} CPUs available");
         if (host.UsernsMode is not ("" or "host"))
             throw new BadRequestException($"invalid USER mode: {host.UsernsMode}");
+        // Reads --security-opt and compiles the seccomp profile for this container's capabilities: a bad option or
+        // profile is refused here, before anything is created.
+        SecurityOptions.FilterFor(host);
     }
 
     /// <summary>dockerd's merge: the request's Env first, then each of the image's whose key it does not set.</summary>

@@ -61,7 +61,11 @@ public sealed class ExecService
                 User = (string?)body["User"] is { Length: > 0 } u ? u : c.Record.Config.User,
                 Cwd = (string?)body["WorkingDir"] is { Length: > 0 } w ? w : c.Record.Config.WorkingDir is { Length: > 0 } cw ? cw : "/",
                 ConsoleRows = (ushort)((int?)size?[0] ?? 0), ConsoleCols = (ushort)((int?)size?[1] ?? 0),
+                // As docker exec: the container's no_new_privs and seccomp filter (exec --privileged changes only the
+                // capabilities, as in Docker).
                 CapAdd = capAdd, CapDrop = capDrop,
+                NoNewPrivileges = SecurityOptions.Of(c.Record.HostConfig).NoNewPrivileges,
+                SeccompFilter = c.SeccompFilter ?? SecurityOptions.FilterFor(c.Record.HostConfig),
             },
             Privileged = privileged,
         };
