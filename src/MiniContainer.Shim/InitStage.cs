@@ -64,6 +64,7 @@ public static class InitStage
 
         MountProc(root);
         MountDev(root, spec.ShmSizeBytes);
+        ContainerDevices.Create(spec, root);
         MountSys(root, spec);
         MountEtcFiles(spec, root);
         foreach (var m in spec.Mounts) MountIntoRootfs(m, root);
@@ -167,7 +168,8 @@ public static class InitStage
         if (m.Type == "tmpfs")
         {
             Directory.CreateDirectory(target);
-            Kernel.Mount("tmpfs", target, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | (m.ReadOnly ? MountFlags.ReadOnly : 0), m.Options);
+            var (flags, data) = TmpfsMountOptions.Split(m.Options, m.ReadOnly);
+            Kernel.Mount("tmpfs", target, "tmpfs", flags, data);
             return;
         }
         if (Directory.Exists(m.Source)) Directory.CreateDirectory(target);

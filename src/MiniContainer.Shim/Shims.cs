@@ -152,6 +152,7 @@ public static class Shims
     {
         MemoryBytes = r.MemoryBytes, MemorySwapBytes = r.MemorySwapBytes, CpuQuotaMicros = r.CpuQuotaMicros,
         CpuPeriodMicros = r.CpuPeriodMicros, CpuShares = r.CpuShares, PidsLimit = r.PidsLimit,
+        DeviceRules = r.DeviceRules?.Select(DeviceRule.ParseSpecLine).ToList(),
     };
 
     private static void JoinNetworkNamespace(string path)

@@ -51,6 +51,8 @@ internal sealed class ContainerFlags
     public readonly Option<string[]> CapDrop = new("--cap-drop") { Description = "Drop Linux capabilities" };
     public readonly Option<string?> ShmSize = new("--shm-size") { Description = "Size of /dev/shm" };
     public readonly Option<bool> Privileged = new("--privileged") { Description = "Give extended privileges to this container (all capabilities, all devices, no seccomp, /sys writable)" };
+    public readonly Option<string[]> Device = new("--device") { Description = "Add a host device to the container" };
+    public readonly Option<string[]> DeviceCgroupRule = new("--device-cgroup-rule") { Description = "Add a rule to the cgroup allowed devices list" };
     public readonly Option<string[]> SecurityOpt = new("--security-opt") { Description = "Security Options (no-new-privileges, seccomp=unconfined|PROFILE.json, systempaths=unconfined)" };
 
     public void AddTo(Command command)
@@ -59,7 +61,7 @@ internal sealed class ContainerFlags
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
             Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
-            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, SecurityOpt,
+            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, SecurityOpt, Device, DeviceCgroupRule,
         })
             command.Options.Add(option);
     }
@@ -162,6 +164,7 @@ internal sealed class ContainerFlags
         if (parse.GetValue(Dns) is { Length: > 0 } dns) hostConfig["Dns"] = Strings(dns);
         if (parse.GetValue(CapAdd) is { Length: > 0 } capAdd) hostConfig["CapAdd"] = Strings(capAdd);
         if (parse.GetValue(CapDrop) is { Length: > 0 } capDrop) hostConfig["CapDrop"] = Strings(capDrop);
+        AddDevices(parse, hostConfig);
         if (tty && consoleSize is { } size) hostConfig["ConsoleSize"] = new JsonArray(size.Rows, size.Cols);
         var (securityOpts, systemPathsUnconfined) = Flags.SecurityOpts.Prepare(parse.GetValue(SecurityOpt) ?? []);
         if (securityOpts.Count > 0) hostConfig["SecurityOpt"] = Strings(securityOpts);
@@ -169,6 +172,27 @@ internal sealed class ContainerFlags
 
         config["HostConfig"] = hostConfig;
         return config;
+    }
+
+    /// <summary>--device → HostConfig.Devices, --device-cgroup-rule → HostConfig.DeviceCgroupRules (checked as docker checks them).</summary>
+    void AddDevices(ParseResult parse, JsonObject hostConfig)
+    {
+        var devices = new JsonArray();
+        foreach (string spec in parse.GetValue(Device) ?? [])
+        {
+            DeviceFlag.Mapping m;
+            try { m = DeviceFlag.Parse(spec); }
+            catch (FormatException e) { throw new UsageException(e.Message); }
+            devices.Add((JsonNode)new JsonObject { ["PathOnHost"] = m.PathOnHost, ["PathInContainer"] = m.PathInContainer, ["CgroupPermissions"] = m.CgroupPermissions });
+        }
+        if (devices.Count > 0) hostConfig["Devices"] = devices;
+        var rules = new List<string>();
+        foreach (string rule in parse.GetValue(DeviceCgroupRule) ?? [])
+        {
+            try { rules.Add(DeviceFlag.ValidateCgroupRule(rule)); }
+            catch (FormatException e) { throw FlagValues.Invalid(DeviceCgroupRule, rule, e.Message); }
+        }
+        if (rules.Count > 0) hostConfig["DeviceCgroupRules"] = Strings(rules);
     }
 
     /// <summary>--network-alias and --ip: the endpoint settings of the --network the container joins.</summary>

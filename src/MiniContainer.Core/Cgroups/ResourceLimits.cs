@@ -29,6 +29,12 @@ public sealed record ResourceLimits
     /// <summary>--pids-limit: most tasks (processes + threads) at once. null = leave alone, &lt;= 0 = unlimited.</summary>
     public long? PidsLimit { get; init; }
 
+    /// <summary>
+    /// Device access, as device cgroup rules applied in order to a fresh cgroup (see DeviceRuleSet and
+    /// DockerDeviceRules.For). null = the device controller is left alone (everything allowed).
+    /// </summary>
+    public IReadOnlyList<DeviceRule>? DeviceRules { get; init; }
+
     public const long DefaultCpuPeriodMicros = 100_000;
     /// <summary>Docker refuses less than 6 MB: below that the container cannot even start its init.</summary>
     public const long MinimumMemoryBytes = 6 * 1024 * 1024;

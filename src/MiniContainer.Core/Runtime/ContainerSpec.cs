@@ -26,6 +26,8 @@ public sealed class ContainerSpec
     public string CgroupName { get; set; } = "";
     public ResourceLimitsSpec Resources { get; set; } = new();
     public List<MountSpec> Mounts { get; set; } = new();
+    /// <summary>Device nodes created in the container (--device, and the host's devices for --privileged).</summary>
+    public List<DeviceNodeSpec>? Devices { get; set; }
     /// <summary>--privileged: /sys and the cgroup view writable (capabilities, devices and seccomp are set elsewhere).</summary>
     public bool Privileged { get; set; }
     /// <summary>Paths the init stage hides (files under /dev/null, directories under an empty read-only tmpfs), and
@@ -90,6 +92,8 @@ public sealed class ResourceLimitsSpec
     public long CpuPeriodMicros { get; set; } = 100_000;
     public long? CpuShares { get; set; }
     public long? PidsLimit { get; set; }
+    /// <summary>Device cgroup rules in order, as "allow c 1:3 rwm" / "deny a *:* rwm" (DeviceRule.ToString); null = no device confinement.</summary>
+    public List<string>? DeviceRules { get; set; }
 }
 
 public sealed class MountSpec

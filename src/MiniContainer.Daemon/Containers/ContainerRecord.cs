@@ -119,6 +119,10 @@ public sealed class HostConfig
     public List<string>? MaskedPaths { get; set; }
     public List<string>? ReadonlyPaths { get; set; }
     public List<string>? CapDrop { get; set; }
+    /// <summary>--device: host device nodes (or directories of them) created in the container, with their cgroup permissions.</summary>
+    public List<DeviceMapping> Devices { get; set; } = new();
+    /// <summary>--device-cgroup-rule: "c 1:3 rwm"-style rules added to the container's device allow list.</summary>
+    public List<string>? DeviceCgroupRules { get; set; }
     /// <summary>--security-opt, as given (see SecurityOptions).</summary>
     public List<string>? SecurityOpt { get; set; }
     public List<string>? Dns { get; set; }

@@ -218,6 +218,7 @@ public sealed class ContainerService
     {
         var r = c.Record;
         var h = r.HostConfig;
+        var (deviceNodes, deviceRules) = ContainerDeviceOptions.ForStart(h);
         long? quota = h.NanoCpus > 0 ? h.NanoCpus * (h.CpuPeriod > 0 ? h.CpuPeriod : 100_000) / 1_000_000_000 : h.CpuQuota > 0 ? h.CpuQuota : null;
         var security = SecurityOptions.Of(h);
         // A record written before these lists existed gets the defaults it would get today.
@@ -256,6 +257,7 @@ public sealed class ContainerService
                 ? new MountSpec { Type = "tmpfs", Destination = m.Destination, ReadOnly = !m.RW, Options = string.IsNullOrEmpty(m.TmpfsOptions) ? null : m.TmpfsOptions }
                 : new MountSpec { Type = "bind", Source = m.Source, Destination = m.Destination, ReadOnly = !m.RW }).ToList(),
             CgroupName = "minicontainer/" + r.Id,
+            Devices = deviceNodes.Count > 0 ? deviceNodes : null,
             UidMappings = UserNamespaceMappings(h),
             GidMappings = UserNamespaceMappings(h),
             Resources = new ResourceLimitsSpec
@@ -266,6 +268,7 @@ public sealed class ContainerService
                 CpuPeriodMicros = h.CpuPeriod > 0 ? h.CpuPeriod : 100_000,
                 CpuShares = h.CpuShares > 0 ? h.CpuShares : null,
                 PidsLimit = h.PidsLimit is > 0 ? h.PidsLimit : null,
+                DeviceRules = deviceRules.Select(rule => rule.ToString()).ToList(),
             },
             LogPath = r.LogPath,
             ControlSocket = c.ControlSocket,

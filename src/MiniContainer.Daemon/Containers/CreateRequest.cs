@@ -80,7 +80,9 @@ public static partial class CreateRequest
             host.RestartPolicy = new RestartPolicy { Name = (string?)rp["Name"] is { Length: > 0 } rpn ? rpn : "no", MaximumRetryCount = (int?)rp["MaximumRetryCount"] ?? 0 };
         UnsupportedOptions.Refuse(body);
         SetSystemPaths(host, StringList(hostNode["MaskedPaths"]), StringList(hostNode["ReadonlyPaths"]));
+        ContainerDeviceOptions.Parse(hostNode, host);
         Validate(host);
+        ContainerDeviceOptions.Validate(host);
         RefuseWhatIsNotBuiltYet(body, hostNode);
 
         var labels = new Dictionary<string, string>(imageConfig?.Labels ?? new Dictionary<string, string>());

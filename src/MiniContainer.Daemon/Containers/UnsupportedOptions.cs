@@ -17,7 +17,7 @@ public static class UnsupportedOptions
         "Binds", "VolumesFrom", "Tmpfs", "Mounts", "NetworkMode", "PortBindings", "PublishAllPorts", "RestartPolicy",
         "AutoRemove", "Privileged", "ReadonlyRootfs", "Init", "Memory", "MemorySwap", "NanoCpus", "NanoCPUs",
         "CpuShares", "CpuPeriod", "CpuQuota", "PidsLimit", "UsernsMode", "CapAdd", "CapDrop", "Dns", "ExtraHosts",
-        "ShmSize", "ConsoleSize", "MemoryReservation", "MaskedPaths", "ReadonlyPaths", "SecurityOpt",
+        "ShmSize", "ConsoleSize", "MemoryReservation", "MaskedPaths", "ReadonlyPaths", "SecurityOpt", "Devices", "DeviceCgroupRules",
     };
 
     /// <summary>Fields whose only honoured values are the defaults MiniContainer gives every container.</summary>
@@ -36,8 +36,8 @@ public static class UnsupportedOptions
         ["Links"] = "--link", ["GroupAdd"] = "--group-add", ["OomScoreAdj"] = "--oom-score-adj", ["PidMode"] = "--pid",
         ["UTSMode"] = "--uts", ["IpcMode"] = "--ipc", ["CgroupnsMode"] = "--cgroupns", ["Cgroup"] = "--cgroup",
         ["CgroupParent"] = "--cgroup-parent", ["Sysctls"] = "--sysctl", ["Ulimits"] = "--ulimit", ["DnsOptions"] = "--dns-option",
-        ["DnsSearch"] = "--dns-search", ["SecurityOpt"] = "--security-opt", ["Devices"] = "--device",
-        ["DeviceCgroupRules"] = "--device-cgroup-rule", ["DeviceRequests"] = "--gpus", ["StorageOpt"] = "--storage-opt",
+        ["DnsSearch"] = "--dns-search", ["SecurityOpt"] = "--security-opt",
+        ["DeviceRequests"] = "--gpus", ["StorageOpt"] = "--storage-opt",
         ["VolumeDriver"] = "--volume-driver", ["Runtime"] = "--runtime", ["Isolation"] = "--isolation",
         ["OomKillDisable"] = "--oom-kill-disable", ["MemorySwappiness"] = "--memory-swappiness", ["KernelMemory"] = "--kernel-memory",
         ["KernelMemoryTCP"] = "--kernel-memory-tcp", ["CpusetCpus"] = "--cpuset-cpus", ["CpusetMems"] = "--cpuset-mems",

@@ -2,13 +2,13 @@ namespace MiniContainer.Cgroups;
 
 /// <summary>
 /// A container's cgroup on a v1 (legacy or hybrid) host: one directory per hierarchy we join.
-/// We join memory, cpu and cpuacct (which may share one co-mounted "cpu,cpuacct" hierarchy), pids, and freezer
-/// (not to limit anything, but so KillAll can stop a fork bomb before killing it). cpuset, blkio, devices and
-/// the others are not joined: we set no limits there, so the container stays in its parent's groups.
+/// We join memory, cpu and cpuacct (which may share one co-mounted "cpu,cpuacct" hierarchy), pids, devices (which
+/// device nodes it may open), and freezer (not to limit anything, but so KillAll can stop a fork bomb before killing
+/// it). cpuset, blkio and the others are not joined: we set no limits there, so the container stays in its parent's groups.
 /// </summary>
 public sealed class CgroupV1 : ICgroup
 {
-    public static readonly IReadOnlyList<string> Controllers = ["memory", "cpu", "cpuacct", "pids", "freezer"];
+    public static readonly IReadOnlyList<string> Controllers = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
 
     private readonly Dictionary<string, string> _dirByController = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _mountByDir = new(StringComparer.Ordinal);
@@ -53,6 +53,7 @@ public sealed class CgroupV1 : ICgroup
         MemoryV1.Apply(DirectoryOf("memory"), limits, _warnings);
         CpuV1.Apply(DirectoryOf("cpu"), limits, _warnings);
         PidsV1.Apply(DirectoryOf("pids"), limits, _warnings);
+        DevicesV1.Apply(DirectoryOf("devices"), limits);
     }
 
     public void AddProcess(int pid)

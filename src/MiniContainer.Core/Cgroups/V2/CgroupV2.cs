@@ -56,6 +56,7 @@ public sealed class CgroupV2 : ICgroup
         MemoryV2.Apply(_dir, limits, _warnings);
         CpuV2.Apply(_dir, limits, _warnings);
         PidsV2.Apply(_dir, limits, _warnings);
+        DevicesV2.Apply(_dir, limits);
     }
 
     public void AddProcess(int pid) => CgroupFile.Write(_dir, "cgroup.procs", pid);
