@@ -23,8 +23,8 @@ public sealed class ContainerService
     private readonly ConcurrentDictionary<string, Container> _containers = new();
     private readonly object _nameLock = new();
 
-    /// <summary>--userns-remap: the host uid/gid range container ids 0..Size-1 map to; null = no user namespace.</summary>
-    public IdMapping? UsernsRemap { get; init; }
+    /// <summary>--userns-remap: the host uid and gid ranges container ids map to; null = no user namespace.</summary>
+    public UsernsRemap? UsernsRemap { get; init; }
 
     private readonly Volumes.VolumeStore _volumes;
 
@@ -77,6 +77,7 @@ public sealed class ContainerService
     private void PrepareDirectories(Container c, Image image)
     {
         var r = c.Record;
+        HostDirectories.CreateLikeParent(c.Dir);   // as private as containers/ itself
         Directory.CreateDirectory(c.UpperDir);
         Directory.CreateDirectory(Path.Combine(c.Dir, "work"));
         Directory.CreateDirectory(Path.Combine(c.Dir, "merged"));
@@ -84,10 +85,11 @@ public sealed class ContainerService
         r.HostnamePath = Path.Combine(c.Dir, "hostname");
         r.HostsPath = Path.Combine(c.Dir, "hosts");
         r.ResolvConfPath = Path.Combine(c.Dir, "resolv.conf");
-        File.WriteAllText(r.HostnamePath, r.Config.Hostname + "\n");
-        File.WriteAllText(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode, r.HostConfig.ExtraHosts));
-        File.WriteAllText(r.ResolvConfPath, EtcFiles.ResolvConf(r.HostConfig.Dns));
-        File.WriteAllBytes(r.LogPath, Array.Empty<byte>());
+        // Bind-mounted into the container, so readable by any user inside (the directory keeps host users out).
+        AtomicFile.WriteAllText(r.HostnamePath, r.Config.Hostname + "\n", AtomicFile.WorldReadable);
+        AtomicFile.WriteAllText(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode, r.HostConfig.ExtraHosts), AtomicFile.WorldReadable);
+        AtomicFile.WriteAllText(r.ResolvConfPath, EtcFiles.ResolvConf(r.HostConfig.Dns), AtomicFile.WorldReadable);
+        AtomicFile.WriteAllBytes(r.LogPath, []);
         r.GraphDriver.Data = new Dictionary<string, string>
         {
             ["LowerDir"] = string.Join(':', _images.LowerDirs(image)),
@@ -246,8 +248,8 @@ public sealed class ContainerService
                 ? new MountSpec { Type = "tmpfs", Destination = m.Destination, ReadOnly = !m.RW, Options = string.IsNullOrEmpty(m.TmpfsOptions) ? null : m.TmpfsOptions }
                 : new MountSpec { Type = "bind", Source = m.Source, Destination = m.Destination, ReadOnly = !m.RW }).ToList(),
             CgroupName = "minicontainer/" + r.Id,
-            UidMappings = UserNamespaceMappings(h),
-            GidMappings = UserNamespaceMappings(h),
+            UidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Uids],
+            GidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Gids],
             Resources = new ResourceLimitsSpec
             {
                 MemoryBytes = h.Memory > 0 ? h.Memory : null,
@@ -262,9 +264,6 @@ public sealed class ContainerService
             ExitFile = c.ExitFile,
         };
     }
-
-    private List<IdMapping>? UserNamespaceMappings(HostConfig h) =>
-        UsernsRemap is null || h.UsernsMode == "host" ? null : new List<IdMapping> { UsernsRemap };
 
     /// <summary>Holds the monitor connection until the shim says the process exited (or the shim vanishes).</summary>
     private async Task MonitorAsync(Container c, NetworkStream monitor)
