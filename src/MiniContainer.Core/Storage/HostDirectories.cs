@@ -24,6 +24,7 @@ public static class HostDirectories
     public const uint PrivateDir = 0b111_000_000;         // 0700
     public const uint TraverseDir = 0b111_001_000;        // 0710
     public const uint PrivateFile = 0b110_000_000;        // 0600
+    public const uint GroupReadableFile = 0b110_100_000;  // 0640
     public const uint SharedFile = 0b110_100_100;         // 0644
 
     /// <summary>Creates (if needed) the daemon's directories and sets their owners and modes; tightens every state

@@ -30,7 +30,7 @@ public sealed class HttpServer(string socketPath, Func<HttpContext, Task> handle
         _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
         // 0660 root:root, or root:GROUP with --group: the API can start privileged containers, so whoever may
         // connect is as powerful as root (the same as dockerd's docker group).
-        MiniContainer.Linux.Kernel.LChown(socketPath, 0, SocketGid ?? 0);
+        if (SocketGid is { } gid) MiniContainer.Linux.Kernel.LChown(socketPath, 0, gid);
         MiniContainer.Linux.Kernel.Chmod(socketPath, 0b110_110_000);
         _listener.Listen(128);
         _ = AcceptLoopAsync();

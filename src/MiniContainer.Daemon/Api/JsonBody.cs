@@ -57,7 +57,8 @@ public static class JsonBody
         JsonValueKind.String => $"the string {node.ToJsonString()}",
         JsonValueKind.Number => $"the number {node.ToJsonString()}",
         JsonValueKind.True or JsonValueKind.False => node.ToJsonString(),
-        JsonValueKind.Array => node is JsonArray a && a.Count > 0 ? "an array holding " + Describe(a.First(e => e is not null && e.GetValueKind() != JsonValueKind.String) ?? a[0]!) : "an array",
+        JsonValueKind.Array => ((node as JsonArray)?.FirstOrDefault(e => e is not null && e.GetValueKind() != JsonValueKind.String)
+                                   ?? (node as JsonArray)?.FirstOrDefault(e => e is not null)) is { } first ? "an array holding " + Describe(first) : "an array",
         JsonValueKind.Object => "an object",
         _ => node.GetValueKind().ToString().ToLowerInvariant(),
     };

@@ -163,6 +163,8 @@ public sealed class ContainerService
         var r = c.Record;
         var spec = BuildSpec(c);
         AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec));
+        // The init stage reads its spec as the container's root: under --userns-remap, the remapped uid and gid.
+        if (spec.GidMappings is [{ } rootGid, ..]) { Kernel.LChown(c.SpecFile, 0, rootGid.HostId); Kernel.Chmod(c.SpecFile, HostDirectories.GroupReadableFile); }
         File.Delete(c.ExitFile);
 
         ShimHandle shim;
