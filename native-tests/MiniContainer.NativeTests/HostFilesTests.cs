@@ -200,6 +200,26 @@ public sealed class ApiEdgeTests(DaemonFixture fixture, ITestOutputHelper output
     }
 
     [Fact]
+    public void The_limit_is_configurable_and_streamed_uploads_are_not_limited()
+    {
+        using var d = new Daemon("--max-request-body", "2k");
+        var big = d.Run("run", "--rm", "-e", "X=" + new string('x', 3000), "busybox", "true");
+        output.WriteLine(big.ToString());
+        Assert.NotEqual(0, big.ExitCode);
+        Assert.Contains("request body too large", big.Stderr);
+        Assert.Contains("2048 bytes", big.Stderr);
+        d.Run("run", "--rm", "-e", "X=small", "busybox", "true").Ok();
+
+        // cp's upload is a stream (a tar of 1 MiB here): not limited.
+        string name = Support.Unique("limit");
+        string file = Path.Combine(d.Root, "one-mib");
+        File.WriteAllBytes(file, new byte[1 << 20]);
+        d.Run("create", "--name", name, "busybox", "true").Ok();
+        d.Run("cp", file, name + ":/one-mib").Ok();
+        d.Run("rm", name).Ok();
+    }
+
+    [Fact]
     public void Type_errors_in_a_create_body_answer_400_naming_the_field()
     {
         var memory = _d.Run("run", "--rm", "busybox", "true");   // control: works
