@@ -16,13 +16,16 @@ if (Environment.UserName != "root" && Environment.GetEnvironmentVariable("USER")
     return 1;
 }
 
-Directory.CreateDirectory(paths.DataRoot);
-Directory.CreateDirectory(paths.ExecRoot);
+// The data root is private from its first moment (HostDirectories sets the rest once we hold the lock).
+Directory.CreateDirectory(paths.DataRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute);
 // One daemon per data root: the lock is held for the daemon's whole life (flock through FileShare.None).
 FileStream lockFile;
 try
 {
-    lockFile = new FileStream(Path.Combine(paths.DataRoot, "minicontainerd.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+    lockFile = new FileStream(Path.Combine(paths.DataRoot, "minicontainerd.lock"), new FileStreamOptions
+    {
+        Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, UnixCreateMode = AtomicFile.Private,
+    });
 }
 catch (IOException)
 {
@@ -30,6 +33,27 @@ catch (IOException)
     Console.Error.WriteLine($"minicontainerd: another daemon (pid {other}) is already using {paths.DataRoot}; stop it first, or give this one its own --data-root");
     return 1;
 }
+
+UsernsRemap? remap = null;
+uint? socketGid = null;
+try
+{
+    if (options.UsernsRemap is { } remapSpec)
+    {
+        remap = UsernsRemap.Resolve(remapSpec);
+        Log.Info($"user namespaces: container ids map to the subordinate ranges of {remap}");
+    }
+    if (options.Group is { } groupName)
+        socketGid = UsernsRemap.Lookup(File.ReadAllText("/etc/group"), groupName)?.Id
+            ?? throw new ArgumentException($"--group: no group \"{groupName}\" in /etc/group; create it (groupadd {groupName}) or leave out --group to keep the socket root-only");
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine($"minicontainerd: {e.Message}");
+    return 1;
+}
+// Root only, from the data root down (an install an older version made with looser modes is tightened here).
+HostDirectories.Secure(paths, remap?.RootGid, socketGid, options.Socket);
 AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n");
 
 var images = new ImageStore(paths);
@@ -37,7 +61,7 @@ var volumes = new MiniContainer.Volumes.VolumeStore(paths);
 volumes.CleanTemporaries();
 var networks = new MiniContainer.Networking.NetworkService(new MiniContainer.Networking.NetworkStore(paths), options.Network, new MiniContainer.Networking.BridgePlumbing());
 networks.Initialize();
-var containers = new ContainerService(paths, images, volumes) { UsernsRemap = options.UsernsRemap, Networking = networks };
+var containers = new ContainerService(paths, images, volumes) { UsernsRemap = remap, Networking = networks };
 networks.FindContainer = containers.Find;
 var execs = new ExecService();
 await containers.ReloadAsync();
@@ -52,7 +76,7 @@ RegistryRoutes.Map(router, images);
 VolumeRoutes.Map(router, volumes, containers);
 NetworkRoutes.Map(router, networks, containers);
 
-var server = new HttpServer(options.Socket, router.DispatchAsync);
+var server = new HttpServer(options.Socket, router.DispatchAsync) { MaxBodyBytes = options.MaxRequestBody, SocketGid = socketGid };
 server.Start();
 Log.Info($"minicontainerd {DaemonInfo.Version} listening on unix://{options.Socket} (data root {paths.DataRoot}, cgroup {MiniContainer.Cgroups.CgroupManager.DetectVersion()}, {containers.All.Count()} containers, {images.List().Count} images)");
 
@@ -69,15 +93,15 @@ return 0;
 
 static bool IsRoot() => File.ReadLines("/proc/self/status").Any(l => l.StartsWith("Uid:") && l.Split('\t', StringSplitOptions.RemoveEmptyEntries)[1] == "0");
 
-sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, bool Debug, MiniContainer.Runtime.IdMapping? UsernsRemap,
-                            MiniContainer.Networking.NetworkOptions Network)
+sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, bool Debug, string? UsernsRemap, string? Group,
+                            long MaxRequestBody, MiniContainer.Networking.NetworkOptions Network)
 {
     public static DaemonOptions? Parse(string[] args)
     {
         string dataRoot = HostPaths.DefaultDataRoot, execRoot = HostPaths.DefaultExecRoot;
-        string? socket = null;
+        string? socket = null, remap = null, group = null;
         bool debug = false;
-        MiniContainer.Runtime.IdMapping? remap = null;
+        long maxBody = HttpServer.DefaultMaxBodyBytes;
         var network = new MiniContainer.Networking.NetworkOptions();
         for (int i = 0; i < args.Length; i++)
         {
@@ -87,15 +111,21 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
             {
                 switch (a)
                 {
-                    case "-H" or "--host": socket = Next(); break;
+                    case "-H" or "--host": socket = HostAddress.UnixSocketPath(Next()); break;
                     case "--data-root": dataRoot = Next(); break;
                     case "--exec-root": execRoot = Next(); break;
                     case "-D" or "--debug": debug = true; break;
-                    case "--userns-remap": remap = ParseRemap(Next()); break;
+                    case "--userns-remap": remap = Next(); break;
+                    case "-G" or "--group": group = Next(); break;
+                    case "--max-request-body": maxBody = ParseSize(Next()); break;
                     case "--insecure-registry": MiniContainer.Registry.RegistryEndpoint.InsecureRegistries = [.. MiniContainer.Registry.RegistryEndpoint.InsecureRegistries, Next()]; break;
                     case var flag when network.TryParse(flag, Next): break;
                     case "-h" or "--help":
-                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [--data-root DIR] [--exec-root DIR] [--userns-remap default|HOSTID:COUNT] [--insecure-registry HOST[:PORT]|CIDR]... [--debug]\n" +
+                        Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [-G|--group GROUP] [--data-root DIR] [--exec-root DIR]\n" +
+                                          "                      [--userns-remap default|USER[:GROUP]|UID[:GID]] [--max-request-body BYTES[k|m]]\n" +
+                                          "                      [--insecure-registry HOST[:PORT]|CIDR]... [--debug]\n" +
+                                          "       -G, --group: the group that may use the API socket besides root (default: root only)\n" +
+                                          $"       --max-request-body: the largest JSON request body accepted (default {HttpServer.DefaultMaxBodyBytes >> 20}m; build contexts, load and cp uploads are streamed and not limited)\n" +
                                           "       networking: " + MiniContainer.Networking.NetworkOptions.Usage);
                         return null;
                     default: throw new ArgumentException($"unknown flag: {a}");
@@ -108,18 +138,17 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
             }
         }
         socket ??= Path.Combine(execRoot, HostPaths.SocketName);
-        if (socket.StartsWith("unix://", StringComparison.Ordinal)) socket = socket["unix://".Length..];
-        return new DaemonOptions(socket, Path.GetFullPath(dataRoot), Path.GetFullPath(execRoot), debug, remap, network);
+        return new DaemonOptions(socket, Path.GetFullPath(dataRoot), Path.GetFullPath(execRoot), debug, remap, group, maxBody, network);
     }
 
-    /// <summary>--userns-remap: "default" maps container ids 0..65535 to host 100000..165535 (the first range
-    /// useradd hands out in /etc/subuid); "HOSTID:COUNT" picks another range.</summary>
-    private static MiniContainer.Runtime.IdMapping ParseRemap(string value)
+    /// <summary>--max-request-body: bytes, or with a k/m/g suffix (powers of 1024).</summary>
+    private static long ParseSize(string value)
     {
-        if (value == "default") return new() { ContainerId = 0, HostId = 100000, Size = 65536 };
-        var parts = value.Split(':');
-        if (parts.Length == 2 && uint.TryParse(parts[0], out uint host) && uint.TryParse(parts[1], out uint count) && host > 0 && count > 0)
-            return new() { ContainerId = 0, HostId = host, Size = count };
-        throw new ArgumentException($"invalid --userns-remap value {value}: use \"default\" or HOSTID:COUNT, e.g. 100000:65536");
+        string v = value.Trim().ToLowerInvariant().TrimEnd('b');
+        long unit = v.EndsWith('k') ? 1L << 10 : v.EndsWith('m') ? 1L << 20 : v.EndsWith('g') ? 1L << 30 : 1;
+        if (unit > 1) v = v[..^1];
+        if (!long.TryParse(v, out long n) || n <= 0 || n > long.MaxValue / unit)
+            throw new ArgumentException($"invalid --max-request-body value \"{value}\": use a positive number of bytes, e.g. 4194304 or 4m");
+        return n * unit;
     }
 }

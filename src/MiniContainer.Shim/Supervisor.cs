@@ -65,7 +65,7 @@ public sealed class Supervisor
     /// <summary>The process is running: start pumping its output (pipes, or the terminal's master end).</summary>
     public void StartIo(int stdoutFd, int stderrFd, int stdinFd, int terminalFd)
     {
-        if (_logPath != null) _log = new FileStream(_logPath, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+        if (_logPath != null) _log = new FileStream(_logPath, new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite, UnixCreateMode = AtomicFile.Private });
         _stdinFd = terminalFd >= 0 ? terminalFd : stdinFd;
         _terminalFd = terminalFd;
         if (terminalFd >= 0) StartReader(terminalFd, ShimProtocol.Stdout, "stdout");

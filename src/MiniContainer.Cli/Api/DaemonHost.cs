@@ -4,7 +4,7 @@ namespace MiniContainer.Cli.Api;
 
 /// <summary>
 /// Where the daemon listens: -H/--host, else $MINICONTAINER_HOST, else unix:///run/minicontainer/minicontainer.sock.
-/// Only unix sockets: the daemon is root-only and local by design.
+/// Only unix sockets (HostAddress): the daemon is root-only and local by design.
 /// </summary>
 internal sealed record DaemonHost(string SocketPath)
 {
@@ -23,10 +23,7 @@ internal sealed record DaemonHost(string SocketPath)
     /// <summary>"unix:///path" or a bare absolute path.</summary>
     public static DaemonHost Parse(string value)
     {
-        if (value.StartsWith("unix://", StringComparison.Ordinal)) value = value["unix://".Length..];
-        else if (value.Contains("://", StringComparison.Ordinal))
-            throw new UsageException($"unsupported host '{value}': minicontainer only speaks to unix:// sockets");
-        if (!value.StartsWith('/')) throw new UsageException($"invalid host '{value}': expected unix:///absolute/path");
-        return new DaemonHost(value);
+        try { return new(HostAddress.UnixSocketPath(value)); }
+        catch (ArgumentException e) { throw new UsageException(e.Message); }
     }
 }

@@ -4,7 +4,8 @@ using MiniContainer.Cli.Terminal;
 namespace MiniContainer.Cli.Api;
 
 /// <summary>
-/// Starts minicontainerd in the background when no daemon answers (unless --no-autostart): the binary beside
+/// Starts minicontainerd in the background when no daemon answers on the default socket (never for a socket given
+/// with -H or $MINICONTAINER_HOST, and not with --no-autostart): the binary beside
 /// this one, in a new session (setsid) so closing the terminal does not take it down, its output appended to
 /// /var/log/minicontainer/minicontainerd.log. Then waits up to 15 s for GET /_ping to answer.
 /// </summary>
@@ -30,7 +31,9 @@ internal static class DaemonLauncher
             failure = e;
         }
 
-        if (!autostart) throw failure;
+        // Only the default daemon is ours to start: a socket named with -H belongs to a daemon someone runs with
+        // their own flags (data root, group, remap), and starting a default one there would be a different daemon.
+        if (!autostart || !client.Host.IsDefault) throw failure;
         if (TerminalNative.geteuid() != 0)
             throw new DaemonUnavailableException(
                 $"{failure.Message}\nStarting it needs root: try again with sudo (for example 'sudo minicontainer {string.Join(' ', Environment.GetCommandLineArgs().Skip(1))}').");

@@ -14,20 +14,22 @@ namespace MiniContainer.Storage;
 public sealed class TreeArchive
 {
     private readonly TarWriter _tar;
-    private readonly Func<uint, uint> _mapId;
+    private readonly Func<uint, uint> _mapId, _mapGid;
     private readonly Dictionary<(ulong Device, ulong Inode), string> _linked = new();
 
-    private TreeArchive(Stream output, Func<uint, uint>? mapId)
+    private TreeArchive(Stream output, Func<uint, uint>? mapId, Func<uint, uint>? mapGid)
     {
         _tar = new TarWriter(output, TarEntryFormat.Gnu, leaveOpen: true);
         _mapId = mapId ?? (id => id);
+        _mapGid = mapGid ?? _mapId;
     }
 
     /// <summary>Archives <paramref name="item"/> (an O_PATH|O_NOFOLLOW handle) under the name <paramref name="entryName"/>,
-    /// and for a directory everything below it. <paramref name="mapId"/> turns host owners into the archive's (user namespaces).</summary>
-    public static async Task WriteAsync(SafeFileHandle item, string entryName, Stream output, Func<uint, uint>? mapId = null)
+    /// and for a directory everything below it. <paramref name="mapId"/> turns host owners into the archive's (user namespaces),
+    /// <paramref name="mapGid"/> host groups (null: the same as owners).</summary>
+    public static async Task WriteAsync(SafeFileHandle item, string entryName, Stream output, Func<uint, uint>? mapId = null, Func<uint, uint>? mapGid = null)
     {
-        var archive = new TreeArchive(output, mapId);
+        var archive = new TreeArchive(output, mapId, mapGid);
         var status = Kernel.StatAt(item, "") ?? throw new FileNotFoundException(entryName);
         await archive.WriteItemAsync(item, status, entryName);
         await archive._tar.DisposeAsync();
@@ -89,7 +91,7 @@ public sealed class TreeArchive
     {
         Mode = (UnixFileMode)(status.Permissions & 0xFFF),
         Uid = (int)_mapId(status.Uid),
-        Gid = (int)_mapId(status.Gid),
+        Gid = (int)_mapGid(status.Gid),
         ModificationTime = status.ModificationTime,
     };
 

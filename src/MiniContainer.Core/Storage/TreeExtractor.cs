@@ -10,11 +10,12 @@ public sealed class UnsafeArchiveException(string message) : Exception(message);
 /// <summary>How <see cref="TreeExtractor"/> sets owners and treats what is already there.</summary>
 /// <param name="Chown">false: leave files owned by whoever extracts (the CLI extracting on the host, as docker's does).</param>
 /// <param name="KeepOwners">true (cp -a): the archive's owners; false: <paramref name="Uid"/>:<paramref name="Gid"/> (the container's root).</param>
-/// <param name="MapId">Turns an archive owner into a host one (user namespaces); null = the same number.</param>
+/// <param name="MapId">Turns an archive owner (uid) into a host one (user namespaces); null = the same number.</param>
+/// <param name="MapGid">The same for groups; null = <paramref name="MapId"/> (the same ranges for both).</param>
 /// <param name="NoOverwriteDirNonDir">Refuse to replace a directory by a non-directory or the other way round.</param>
 /// <param name="Rename">Rewrites each entry name (cp's rebase of the top entry); null = as archived.</param>
 public sealed record ExtractOptions(bool Chown = true, bool KeepOwners = false, uint Uid = 0, uint Gid = 0, Func<uint, uint>? MapId = null,
-    bool NoOverwriteDirNonDir = false, Func<string, string>? Rename = null);
+    bool NoOverwriteDirNonDir = false, Func<string, string>? Rename = null, Func<uint, uint>? MapGid = null);
 
 /// <summary>
 /// Extracts a tar into a <see cref="RootedDirectory"/> (cp into a container, or onto the host). The rules of
@@ -164,7 +165,7 @@ public sealed class TreeExtractor : IDisposable
                 using (var made = Kernel.OpenAt(current, part, Kernel.O_RDONLY | Kernel.O_DIRECTORY | Kernel.O_NOFOLLOW))
                 {
                     Kernel.Chmod(made, 0b111_101_101);   // exactly 0755, whatever the umask
-                    if (_options.Chown) Kernel.ChownAt(made, "", MapOwner(_options.Uid), MapOwner(_options.Gid));
+                    if (_options.Chown) Kernel.ChownAt(made, "", MapOwner(_options.Uid), MapGroup(_options.Gid));
                 }
                 next = _dest.OpenDirectory(walked);
             }
@@ -175,12 +176,13 @@ public sealed class TreeExtractor : IDisposable
     }
 
     private uint MapOwner(uint id) => _options.MapId?.Invoke(id) ?? id;
+    private uint MapGroup(uint id) => (_options.MapGid ?? _options.MapId)?.Invoke(id) ?? id;
 
     private void Chown(SafeFileHandle dir, string name, TarEntry entry)
     {
         if (!_options.Chown) return;
         uint uid = _options.KeepOwners ? (uint)entry.Uid : _options.Uid, gid = _options.KeepOwners ? (uint)entry.Gid : _options.Gid;
-        Kernel.ChownAt(dir, name, MapOwner(uid), MapOwner(gid));
+        Kernel.ChownAt(dir, name, MapOwner(uid), MapGroup(gid));
     }
 
     private void WriteData(TarEntry entry, SafeFileHandle file)

@@ -13,7 +13,7 @@ public static class ContainerRoutes
     {
         r.Map("POST", "/containers/create", async ctx =>
         {
-            var body = await ctx.ReadJsonObjectAsync();
+            var body = await ctx.ReadJsonObjectAsync(JsonBody.ContainerCreate);
             var c = containers.Create(ctx.Q("name"), body);
             await ctx.WriteJsonAsync(201, new ContainerCreateResponse(c.Record.Id, Warnings: []), DaemonJson.Default.ContainerCreateResponse);
         });
@@ -161,7 +161,7 @@ public static class ContainerRoutes
         r.Map("POST", "/containers/{id}/exec", async ctx =>
         {
             var c = containers.Get(ctx.R("id"));
-            var exec = execs.Create(c, await ctx.ReadJsonObjectAsync());
+            var exec = execs.Create(c, await ctx.ReadJsonObjectAsync(JsonBody.ExecCreate));
             await ctx.WriteJsonAsync(201, new IdResponse(exec.Id), DaemonJson.Default.IdResponse);
         });
 

@@ -52,13 +52,48 @@ public sealed class HttpContext
     public int? QInt(string name) => int.TryParse(Q(name), out int n) ? n : null;
     public string R(string name) => Route[name];
 
-    public async Task<JsonObject> ReadJsonObjectAsync()
+    /// <summary>The most a body read whole (JSON) may hold; streamed bodies (build contexts, load, cp) have no limit.</summary>
+    public long MaxBodyBytes { get; internal set; } = HttpServer.DefaultMaxBodyBytes;
+
+    /// <summary>Set once a handler has read the body as JSON: a failed cast after that is the client's type error (400).</summary>
+    public bool ReadJsonBody { get; private set; }
+
+    /// <summary>The whole body, refused with 413 before it is read when it announces more than <see cref="MaxBodyBytes"/>,
+    /// and as soon as a chunked one grows past it; the connection is then closed rather than drained.</summary>
+    public async Task<byte[]> ReadBodyBytesAsync()
     {
-        using var reader = new StreamReader(Body, Encoding.UTF8);
-        string text = await reader.ReadToEndAsync();
-        if (string.IsNullOrWhiteSpace(text)) return new JsonObject();
-        try { return JsonNode.Parse(text) as JsonObject ?? throw new BadRequestException("expected a JSON object"); }
+        if (Headers.TryGetValue("Content-Length", out var cl) && long.TryParse(cl, out long announced) && announced > MaxBodyBytes)
+            throw TooLarge(announced.ToString());
+        var buffer = new MemoryStream();
+        byte[] chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await Body.ReadAsync(chunk)) > 0)
+        {
+            if (buffer.Length + n > MaxBodyBytes) throw TooLarge("more than " + MaxBodyBytes);
+            buffer.Write(chunk, 0, n);
+        }
+        return buffer.ToArray();
+    }
+
+    private PayloadTooLargeException TooLarge(string size)
+    {
+        CloseAfterResponse();
+        SkipUnreadBody = true;
+        return new PayloadTooLargeException(
+            $"request body too large: {size} bytes, the daemon accepts at most {MaxBodyBytes} bytes of JSON (minicontainerd --max-request-body)");
+    }
+
+    /// <summary>The body as a JSON object (an empty body is {}), checked against <paramref name="schema"/> when given.</summary>
+    public async Task<JsonObject> ReadJsonObjectAsync(IReadOnlyDictionary<string, JsonKind>? schema = null)
+    {
+        byte[] bytes = await ReadBodyBytesAsync();
+        ReadJsonBody = true;
+        if (bytes.AsSpan().IndexOfAnyExcept(" \t\r\n"u8) < 0) return new JsonObject();
+        JsonObject body;
+        try { body = JsonNode.Parse(bytes) as JsonObject ?? throw new BadRequestException("invalid JSON: the request body must be a JSON object"); }
         catch (JsonException e) { throw new BadRequestException("invalid JSON: " + e.Message); }
+        if (schema != null) JsonBody.Check(body, schema);
+        return body;
     }
 
     // ------------------------------------------------------------ responses
@@ -128,13 +163,16 @@ public sealed class HttpContext
     {
         if (_chunked != null) await _chunked.EndAsync();
         if (!ResponseStarted) await WriteEmptyAsync(204);
-        await Body.CopyToAsync(Stream.Null);
+        if (!SkipUnreadBody) await Body.CopyToAsync(Stream.Null);
     }
+
+    /// <summary>The body was refused as too large: the connection closes after the answer instead of reading it all.</summary>
+    internal bool SkipUnreadBody { get; private set; }
 
     private static string Reason(int status) => status switch
     {
         101 => "Switching Protocols", 200 => "OK", 201 => "Created", 204 => "No Content", 304 => "Not Modified",
-        400 => "Bad Request", 404 => "Not Found", 405 => "Method Not Allowed", 409 => "Conflict", 500 => "Internal Server Error", 501 => "Not Implemented",
+        400 => "Bad Request", 404 => "Not Found", 405 => "Method Not Allowed", 409 => "Conflict", 413 => "Request Entity Too Large", 500 => "Internal Server Error", 501 => "Not Implemented",
         _ => "Status",
     };
 }

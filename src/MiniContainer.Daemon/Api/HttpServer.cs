@@ -11,7 +11,16 @@ namespace MiniContainer.Api;
 /// </summary>
 public sealed class HttpServer(string socketPath, Func<HttpContext, Task> handle)
 {
+    /// <summary>4 MiB: a thousand times a typical create body, small enough that a refused one costs nothing.</summary>
+    public const long DefaultMaxBodyBytes = 4 << 20;
+
     private Socket? _listener;
+
+    /// <summary>The most a JSON body may hold (minicontainerd --max-request-body).</summary>
+    public long MaxBodyBytes { get; init; } = DefaultMaxBodyBytes;
+
+    /// <summary>The group that may use the socket besides root (minicontainerd --group); null = root only.</summary>
+    public uint? SocketGid { get; init; }
 
     public void Start()
     {
@@ -19,8 +28,10 @@ public sealed class HttpServer(string socketPath, Func<HttpContext, Task> handle
         if (File.Exists(socketPath)) File.Delete(socketPath);
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-        // root only: the API can start privileged containers, so it is as powerful as root.
-        File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        // 0660 root:root, or root:GROUP with --group: the API can start privileged containers, so whoever may
+        // connect is as powerful as root (the same as dockerd's docker group).
+        if (SocketGid is { } gid) MiniContainer.Linux.Kernel.LChown(socketPath, 0, gid);
+        MiniContainer.Linux.Kernel.Chmod(socketPath, 0b110_110_000);
         _listener.Listen(128);
         _ = AcceptLoopAsync();
     }
@@ -46,10 +57,21 @@ public sealed class HttpServer(string socketPath, Func<HttpContext, Task> handle
     public static (int Status, string Message) ErrorStatus(Exception e) => e switch
     {
         ApiException api => (api.Status, api.Message),
+        System.Text.Json.JsonException => (400, "invalid JSON: " + e.Message),
         Images.ImageNotFoundException => (404, e.Message),
         Images.InvalidArchiveException or Images.InvalidReferenceException => (400, e.Message),
         Images.ImageConflictException => (409, e.Message),
         _ => (500, e.Message),
+    };
+
+    /// <summary>After a handler read a JSON body, a failed conversion of one of its values (JsonNode's casts throw
+    /// InvalidOperationException or FormatException) is the client's type error: 400, not 500. The routes check
+    /// their bodies' field types first (JsonBody), so this only catches what no schema names.</summary>
+    public static (int Status, string Message) BodyErrorStatus(Exception e) => e switch
+    {
+        InvalidOperationException or FormatException or OverflowException when e is not ObjectDisposedException =>
+            (400, "invalid JSON: a value in the request body has the wrong type: " + e.Message),
+        _ => ErrorStatus(e),
     };
 
     private async Task ServeConnectionAsync(Socket socket)
@@ -61,10 +83,11 @@ public sealed class HttpServer(string socketPath, Func<HttpContext, Task> handle
             {
                 var ctx = await conn.ReadRequestAsync();
                 if (ctx == null) break;
+                ctx.MaxBodyBytes = MaxBodyBytes;
                 try { await handle(ctx); }
                 catch (Exception e) when (!ctx.ResponseStarted)
                 {
-                    var (status, message) = ErrorStatus(e);
+                    var (status, message) = ctx.ReadJsonBody ? BodyErrorStatus(e) : ErrorStatus(e);
                     if (status == 500) Log.Error($"{ctx.Method} {ctx.Path}: {e}");
                     await ctx.WriteErrorAsync(status, message);
                 }
@@ -93,10 +116,12 @@ internal sealed class HttpConnection(NetworkStream stream) : IDisposable
         string[] parts = requestLine.Split(' ');
         if (parts.Length != 3) throw new InvalidDataException("bad request line");
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        int headerBytes = 0;
         while (true)
         {
             string? line = await ReadLineAsync() ?? throw new InvalidDataException("connection closed in headers");
             if (line.Length == 0) break;
+            if ((headerBytes += line.Length) > 1 << 20) throw new InvalidDataException("request headers too large");
             int colon = line.IndexOf(':');
             if (colon > 0) headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
         }

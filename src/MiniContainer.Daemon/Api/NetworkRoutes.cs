@@ -28,7 +28,7 @@ public static class NetworkRoutes
 
         r.Map("POST", "/networks/create", async ctx =>
         {
-            var n = networks.Create(await ctx.ReadJsonObjectAsync());
+            var n = networks.Create(await ctx.ReadJsonObjectAsync(JsonBody.NetworkCreate));
             await ctx.WriteJsonAsync(201, new NetworkCreateResponse { Id = n.Id }, DaemonJson.Default.NetworkCreateResponse);
         });
 

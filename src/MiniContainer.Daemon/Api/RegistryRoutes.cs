@@ -21,10 +21,9 @@ public static class RegistryRoutes
 
         r.Map("POST", "/auth", async ctx =>
         {
-            using var body = new MemoryStream();
-            await ctx.Body.CopyToAsync(body);
+            byte[] body = await ctx.ReadBodyBytesAsync();
             AuthConfig auth;
-            try { auth = AuthConfig.FromJson(body.ToArray()); }
+            try { auth = AuthConfig.FromJson(body); }
             catch (FormatException e) { throw new BadRequestException(e.Message); }
             var client = new RegistryClient(RegistryEndpoint.ForServerAddress(auth.ServerAddress), auth);
             try { await client.LoginAsync(CancellationToken.None); }

@@ -22,7 +22,7 @@ public static class VolumeRoutes
     {
         r.Map("POST", "/volumes/create", async ctx =>
         {
-            var body = await ctx.ReadJsonObjectAsync();
+            var body = await ctx.ReadJsonObjectAsync(JsonBody.VolumeCreate);
             string driver = (string?)body["Driver"] is { Length: > 0 } d ? d : "local";
             if (driver != "local") throw new NotFoundException($"plugin \"{driver}\" not found");
             if (body["DriverOpts"] is System.Text.Json.Nodes.JsonObject { Count: > 0 })

@@ -164,7 +164,7 @@ public sealed class ContainerArchive(ContainerService containers)
             var stat = Stat(root, path, status);
             var output = await start(stat);
             // Entries are named after the path asked for ("dir/x"), or "./x" for "dir/.".
-            await TreeArchive.WriteAsync(item, stat.Name == "/" ? "." : stat.Name, output, ToContainerId(c));
+            await TreeArchive.WriteAsync(item, stat.Name == "/" ? "." : stat.Name, output, Remap(c) is { } m ? m.ToContainerUid : null, Remap(c) is { } g ? g.ToContainerGid : null);
             return true;
         }
     });
@@ -181,7 +181,7 @@ public sealed class ContainerArchive(ContainerService containers)
         {
             if (Kernel.StatAt(dir, "") is not { IsDirectory: true }) throw new BadRequestException("extraction point is not a directory");
             CheckWritable(c, root.Resolve(abs));
-            var options = OwnerOptions(c, root, copyUidGid) with { MapId = ToHostId(c), NoOverwriteDirNonDir = noOverwriteDirNonDir };
+            var options = OwnerOptions(c, root, copyUidGid) with { MapId = Remap(c) is { } m ? m.ToHostUid : null, MapGid = Remap(c) is { } g ? g.ToHostGid : null, NoOverwriteDirNonDir = noOverwriteDirNonDir };
             // The extraction is synchronous file work: off the request's thread, reading the body as it arrives.
             try { return await Task.Run(() => TreeExtractor.Extract(Compression.Decompress(body, out _), destination, options)); }
             catch (UnsafeArchiveException e) { throw new BadRequestException(e.Message); }
@@ -232,12 +232,6 @@ public sealed class ContainerArchive(ContainerService containers)
         if (mount is null && c.Record.HostConfig.ReadonlyRootfs) throw new BadRequestException("container rootfs is marked read-only");
     }
 
-    /// <summary>Container ids → host ids under --userns-remap (the container's root is some unprivileged host id).</summary>
-    private Func<uint, uint>? ToHostId(Container c) =>
-        containers.UsernsRemap is { } m && c.Record.HostConfig.UsernsMode != "host" ? id => id < m.Size ? m.HostId + id - m.ContainerId : id : null;
-
-    private Func<uint, uint>? ToContainerId(Container c) =>
-        containers.UsernsRemap is { } m && c.Record.HostConfig.UsernsMode != "host"
-            ? id => id >= m.HostId && id < m.HostId + m.Size ? id - m.HostId + m.ContainerId : 65534u
-            : null;
+    /// <summary>Container ids ↔ host ids under --userns-remap (the container's root is some unprivileged host id); null: the same.</summary>
+    private UsernsRemap? Remap(Container c) => c.Record.HostConfig.UsernsMode != "host" ? containers.UsernsRemap : null;
 }

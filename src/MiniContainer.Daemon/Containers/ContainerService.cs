@@ -23,8 +23,8 @@ public sealed class ContainerService
     private readonly ConcurrentDictionary<string, Container> _containers = new();
     private readonly object _nameLock = new();
 
-    /// <summary>--userns-remap: the host uid/gid range container ids 0..Size-1 map to; null = no user namespace.</summary>
-    public IdMapping? UsernsRemap { get; init; }
+    /// <summary>--userns-remap: the host uid and gid ranges container ids map to; null = no user namespace.</summary>
+    public UsernsRemap? UsernsRemap { get; init; }
 
     private readonly Volumes.VolumeStore _volumes;
 
@@ -77,6 +77,7 @@ public sealed class ContainerService
     private void PrepareDirectories(Container c, Image image)
     {
         var r = c.Record;
+        HostDirectories.CreateLikeParent(c.Dir);   // as private as containers/ itself
         Directory.CreateDirectory(c.UpperDir);
         Directory.CreateDirectory(Path.Combine(c.Dir, "work"));
         Directory.CreateDirectory(Path.Combine(c.Dir, "merged"));
@@ -84,10 +85,11 @@ public sealed class ContainerService
         r.HostnamePath = Path.Combine(c.Dir, "hostname");
         r.HostsPath = Path.Combine(c.Dir, "hosts");
         r.ResolvConfPath = Path.Combine(c.Dir, "resolv.conf");
-        File.WriteAllText(r.HostnamePath, r.Config.Hostname + "\n");
-        File.WriteAllText(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode, r.HostConfig.ExtraHosts));
-        File.WriteAllText(r.ResolvConfPath, EtcFiles.ResolvConf(r.HostConfig.Dns));
-        File.WriteAllBytes(r.LogPath, Array.Empty<byte>());
+        // Bind-mounted into the container, so readable by any user inside (the directory keeps host users out).
+        AtomicFile.WriteAllText(r.HostnamePath, r.Config.Hostname + "\n", AtomicFile.WorldReadable);
+        AtomicFile.WriteAllText(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode, r.HostConfig.ExtraHosts), AtomicFile.WorldReadable);
+        AtomicFile.WriteAllText(r.ResolvConfPath, EtcFiles.ResolvConf(r.HostConfig.Dns), AtomicFile.WorldReadable);
+        AtomicFile.WriteAllBytes(r.LogPath, []);
         r.GraphDriver.Data = new Dictionary<string, string>
         {
             ["LowerDir"] = string.Join(':', _images.LowerDirs(image)),
@@ -161,6 +163,8 @@ public sealed class ContainerService
         var r = c.Record;
         var spec = BuildSpec(c);
         AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec));
+        // The init stage reads its spec as the container's root: under --userns-remap, the remapped uid and gid.
+        if (spec.GidMappings is [{ } rootGid, ..]) { Kernel.LChown(c.SpecFile, 0, rootGid.HostId); Kernel.Chmod(c.SpecFile, HostDirectories.GroupReadableFile); }
         File.Delete(c.ExitFile);
 
         ShimHandle shim;
@@ -258,8 +262,8 @@ public sealed class ContainerService
                 : new MountSpec { Type = "bind", Source = m.Source, Destination = m.Destination, ReadOnly = !m.RW }).ToList(),
             CgroupName = "minicontainer/" + r.Id,
             Devices = deviceNodes.Count > 0 ? deviceNodes : null,
-            UidMappings = UserNamespaceMappings(h),
-            GidMappings = UserNamespaceMappings(h),
+            UidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Uids],
+            GidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Gids],
             Resources = new ResourceLimitsSpec
             {
                 MemoryBytes = h.Memory > 0 ? h.Memory : null,
@@ -280,9 +284,6 @@ public sealed class ContainerService
     /// --privileged means every capability, whatever was dropped, as in Docker.</summary>
     public static (List<string>? Add, List<string>? Drop) Capabilities(HostConfig h) =>
         h.Privileged ? (new List<string> { "ALL" }, null) : (h.CapAdd, h.CapDrop);
-
-    private List<IdMapping>? UserNamespaceMappings(HostConfig h) =>
-        UsernsRemap is null || h.UsernsMode == "host" ? null : new List<IdMapping> { UsernsRemap };
 
     /// <summary>Holds the monitor connection until the shim says the process exited (or the shim vanishes).</summary>
     private async Task MonitorAsync(Container c, NetworkStream monitor)

@@ -80,8 +80,9 @@ public sealed partial class VolumeStore(HostPaths paths)
             if (anonymous) volume.Labels[AnonymousLabel] = "";
             Directory.CreateDirectory(paths.Volumes);
             string tmp = Path.Combine(paths.Volumes, $".tmp-{name}-{Guid.NewGuid():N}");
+            HostDirectories.CreateLikeParent(tmp);   // as private as volumes/ itself; _data is the volume's content
             Directory.CreateDirectory(Path.Combine(tmp, "_data"));
-            File.WriteAllBytes(Path.Combine(tmp, "volume.json"), JsonSerializer.SerializeToUtf8Bytes(volume, DaemonJson.Default.Volume));
+            AtomicFile.WriteAllBytes(Path.Combine(tmp, "volume.json"), JsonSerializer.SerializeToUtf8Bytes(volume, DaemonJson.Default.Volume));
             Directory.Move(tmp, Dir(name));
             Log.Info($"volume {name} created");
             return Find(name)!;

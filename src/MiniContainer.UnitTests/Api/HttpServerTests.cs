@@ -285,10 +285,131 @@ public sealed class HttpServerTests : IDisposable
     }
 
     [Fact]
-    public void The_socket_is_readable_and_writable_by_its_owner_only()
+    public void The_socket_is_0660_and_keeps_its_creators_group_when_no_group_is_configured()
     {
-        // The API can start privileged containers: whoever can write to the socket is root.
+        // The API can start privileged containers: whoever can write to the socket is root. The daemon runs as
+        // root, so its socket is root:root; only --group (SocketGid) gives it to another group.
         var mode = File.GetUnixFileMode(_api.SocketPath);
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, mode);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite, mode);
+        var st = MiniContainer.Linux.Kernel.LStat(_api.SocketPath)!.Value;
+        Assert.Equal(MiniContainer.Linux.Kernel.LStat(Path.GetDirectoryName(_api.SocketPath)!)!.Value.Gid, st.Gid);
+    }
+}
+
+/// <summary>
+/// JSON bodies at the edge: one bigger than the limit is refused (413) before it is read, and a value of the wrong
+/// type is the client's error (400 naming the field), never a 500 from a cast inside a handler.
+/// </summary>
+public sealed class HttpBodyLimitTests : IDisposable
+{
+    private readonly TestApiServer _api = new(maxBodyBytes: 1024);
+    public void Dispose() => _api.Dispose();
+
+    public HttpBodyLimitTests()
+    {
+        var r = _api.Router;
+        r.Map("GET", "/_ping", ctx => ctx.WriteTextAsync(200, "OK"));
+        r.Map("POST", "/containers/create", async ctx =>
+        {
+            var body = await ctx.ReadJsonObjectAsync(JsonBody.ContainerCreate);
+            await ctx.WriteTextAsync(200, "memory " + ((long?)body["HostConfig"]?["Memory"] ?? 0));
+        });
+        // A handler with no schema that casts a body value: the central mapping answers for it.
+        r.Map("POST", "/unchecked", async ctx =>
+        {
+            var body = await ctx.ReadJsonObjectAsync();
+            await ctx.WriteTextAsync(200, "n " + (int?)body["N"] + " " + string.Join(',', body["L"]?.AsArray().Select(e => (string?)e) ?? []));
+        });
+        r.Map("POST", "/stream", async ctx =>
+        {
+            long n = 0;
+            byte[] buf = new byte[4096];
+            int got;
+            while ((got = await ctx.Body.ReadAsync(buf)) > 0) n += got;
+            await ctx.WriteTextAsync(200, n.ToString());
+        });
+    }
+
+    private static string Post(string target, string body) =>
+        $"POST {target} HTTP/1.1\r\nHost: docker\r\nContent-Type: application/json\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\n\r\n{body}";
+
+    [Fact]
+    public async Task A_body_announcing_more_than_the_limit_is_refused_before_it_is_sent_and_the_connection_closes()
+    {
+        using var c = await _api.ConnectAsync();
+        // Only the head: the server must answer without waiting for the (never sent) body.
+        await c.SendAsync("POST /containers/create HTTP/1.1\r\nHost: docker\r\nContent-Length: 67108864\r\n\r\n{\"Image\":");
+        var res = await c.ReadResponseAsync();
+        Assert.Equal(413, res.Status);
+        Assert.Equal("close", res.Header("Connection"));
+        Assert.Contains("request body too large: 67108864 bytes", (string?)res.Json["message"]);
+        Assert.Contains("1024", (string?)res.Json["message"]);
+    }
+
+    [Fact]
+    public async Task A_chunked_body_is_refused_as_soon_as_it_grows_past_the_limit()
+    {
+        using var c = await _api.ConnectAsync();
+        string chunk = new string(' ', 600);
+        await c.SendAsync("POST /containers/create HTTP/1.1\r\nHost: docker\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                          $"{chunk.Length:x}\r\n{chunk}\r\n{chunk.Length:x}\r\n{chunk}\r\n");   // no last chunk: more would follow
+        var res = await c.ReadResponseAsync();
+        Assert.Equal(413, res.Status);
+        Assert.Contains("more than 1024 bytes", (string?)res.Json["message"]);
+    }
+
+    [Fact]
+    public async Task A_body_within_the_limit_and_a_streamed_body_beyond_it_both_go_through()
+    {
+        using var c = await _api.ConnectAsync();
+        await c.SendAsync(Post("/containers/create", "{\"Image\":\"busybox\",\"HostConfig\":{\"Memory\":1048576}}"));
+        Assert.Equal("memory 1048576", (await c.ReadResponseAsync()).Text);
+        // Streams (build contexts, load, cp) are not limited: the handler reads them as they come.
+        await c.SendAsync(Post("/stream", new string('x', 10_000)));
+        Assert.Equal("10000", (await c.ReadResponseAsync()).Text);
+    }
+
+    [Theory]
+    [InlineData("{\"Image\":\"busybox\",\"HostConfig\":{\"Memory\":\"lots\"}}", "field HostConfig.Memory must be an integer, not the string \"lots\"")]
+    [InlineData("{\"Image\":\"busybox\",\"Env\":5}", "field Env must be an array of strings, not the number 5")]
+    [InlineData("{\"Image\":\"busybox\",\"Env\":[\"A=1\",7]}", "field Env must be an array of strings, not an array holding the number 7")]
+    [InlineData("{\"Image\":\"busybox\",\"HostConfig\":{\"Memory\":1.5}}", "field HostConfig.Memory must be an integer")]
+    [InlineData("{\"Image\":5}", "field Image must be a string")]
+    [InlineData("{\"Image\":\"busybox\",\"HostConfig\":[]}", "field HostConfig must be an object")]
+    [InlineData("{\"Image\":\"busybox\",\"Tty\":\"yes\"}", "field Tty must be true or false")]
+    [InlineData("[1,2]", "the request body must be a JSON object")]
+    [InlineData("\"text\"", "the request body must be a JSON object")]
+    [InlineData("{\"Image\":", "invalid JSON")]
+    public async Task Type_errors_answer_400_naming_the_field(string body, string message)
+    {
+        using var c = await _api.ConnectAsync();
+        await c.SendAsync(Post("/containers/create", body));
+        var res = await c.ReadResponseAsync();
+        Assert.Equal(400, res.Status);
+        Assert.Contains(message, (string?)res.Json["message"]);
+    }
+
+    [Theory]
+    [InlineData("{\"N\":\"seven\"}")]
+    [InlineData("{\"N\":1e40}")]
+    [InlineData("{\"L\":5}")]
+    [InlineData("{\"L\":[{}]}")]
+    public async Task A_cast_that_fails_in_a_handler_without_a_schema_is_still_400(string body)
+    {
+        using var c = await _api.ConnectAsync();
+        await c.SendAsync(Post("/unchecked", body));
+        var res = await c.ReadResponseAsync();
+        Assert.Equal(400, res.Status);
+        Assert.StartsWith("invalid JSON: a value in the request body has the wrong type", (string?)res.Json["message"]);
+        // and the connection is still usable
+        await c.SendAsync($"GET /_ping HTTP/1.1\r\nHost: docker\r\n\r\n");
+        Assert.Equal("OK", (await c.ReadResponseAsync()).Text);
+    }
+
+    [Fact]
+    public void Null_means_not_set_for_every_kind()
+    {
+        var body = System.Text.Json.Nodes.JsonNode.Parse("{\"Env\":null,\"HostConfig\":{\"Memory\":null,\"Binds\":null},\"Labels\":null}")!.AsObject();
+        JsonBody.Check(body, JsonBody.ContainerCreate);
     }
 }

@@ -16,11 +16,11 @@ internal sealed class TestApiServer : IDisposable
     private readonly string _dir;
     private readonly HttpServer _server;
 
-    public TestApiServer()
+    public TestApiServer(long maxBodyBytes = HttpServer.DefaultMaxBodyBytes)
     {
         _dir = $"/tmp/mc-ut-{Guid.NewGuid().ToString("N")[..10]}";
         SocketPath = Path.Combine(_dir, "api.sock");
-        _server = new HttpServer(SocketPath, Router.DispatchAsync);
+        _server = new HttpServer(SocketPath, Router.DispatchAsync) { MaxBodyBytes = maxBodyBytes };
         _server.Start();
     }
 
