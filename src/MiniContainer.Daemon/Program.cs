@@ -30,7 +30,9 @@ catch (IOException)
     Console.Error.WriteLine($"minicontainerd: another daemon (pid {other}) is already using {paths.DataRoot}; stop it first, or give this one its own --data-root");
     return 1;
 }
-AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n");
+// A full disk must not keep the daemon from starting (it is how one frees the space): say so and go on.
+try { AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n"); }
+catch (IOException e) { Log.Warn($"cannot write the pid file in {paths.DataRoot}: {e.Message}; running without it"); }
 
 var images = new ImageStore(paths);
 var volumes = new MiniContainer.Volumes.VolumeStore(paths);
