@@ -32,7 +32,12 @@ public sealed class FullDiskTests : IDisposable
     public void Dispose()
     {
         try { File.Delete(Path.Combine(DataRoot, "filler")); } catch (IOException) { }
+        // Open every gate: even if the test failed with no daemon left to rm -f them, the containers end by themselves
+        // (and their shims remove their cgroups) before the tmpfs goes.
+        foreach (string gate in new[] { "go", "go2" }) File.WriteAllText(Path.Combine(Ctl, gate), "");
         _d.Dispose();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (HostState.ShimProcesses(DataRoot).Count > 0 && clock.Elapsed < TimeSpan.FromSeconds(20)) Thread.Sleep(100);
         Unmount();
     }
 

@@ -74,6 +74,28 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
     }
 
     [Fact]
+    public void With_the_daemon_down_the_kernel_alone_kills_the_container_with_its_shim_and_the_next_daemon_records_it()
+    {
+        // No daemon to notice anything: only the parent-death signal can take the container down.
+        string name = Support.Unique("nodaemon");
+        _d.Run("run", "-d", "--name", name, "busybox", "sh", "-c", "sleep 1000 & wait").Ok();
+        string id = Support.IdOf(_d, name);
+        Support.WaitUntil(() => PidsInCgroups(id).Count >= 2, Support.TimeLimit(10), "the container's two processes");
+        List<int> pids = PidsInCgroups(id);
+        int shim = ShimPidOf(id);
+        _d.Stop();
+        try
+        {
+            Process.Start("kill", ["-9", shim.ToString()])!.WaitForExit();
+            Support.WaitUntil(() => pids.All(p => !Alive(p)), Support.TimeLimit(10), "the container's processes to die with their shim (no daemon running)");
+        }
+        finally { _d.Start(); }
+        Assert.Equal("exited 137", Support.Inspect(_d, name, "{{.State.Status}} {{.State.ExitCode}}"));
+        Assert.Empty(HostState.CgroupsOf(id));
+        _d.Run("rm", "-f", name).Ok();
+    }
+
+    [Fact]
     public void A_process_that_escaped_the_death_signal_is_killed_by_the_cgroup_kill_when_the_shim_dies()
     {
         // A process in the container's cgroup that the parent-death signal does not reach (a host process moved in,

@@ -541,7 +541,10 @@ public sealed class ContainerService
 
     private static async Task CgroupActionAsync(Container c, Action<Cgroups.ICgroup> action, string what)
     {
-        try { await Task.Run(() => action(Cgroups.CgroupManager.Open(Cgroups.CgroupManager.NameFor(c.Record.Id)))); }
+        Cgroups.ICgroup cgroup;
+        try { cgroup = Cgroups.CgroupManager.Open(Cgroups.CgroupManager.NameFor(c.Record.Id)); }
+        catch (Cgroups.CgroupException) { return; }   // no cgroup hierarchy at all: nothing of the container can be in one
+        try { await Task.Run(() => action(cgroup)); }
         catch (Cgroups.CgroupException e) { throw new ApiException(500, $"cannot {what} container {c.Record.ShortId}: {e.Message}"); }
     }
 
