@@ -184,8 +184,9 @@ public sealed class Supervisor
             }).SafeFileHandle;
             byte[] spaces = new byte[ReservedExitBytes];
             Array.Fill(spaces, (byte)' ');   // JSON allows trailing whitespace: the record written later needs no truncation
+            // Written, not just sized: the filesystem accounts for these blocks now (no fsync needed for that;
+            // the record gets its fsync when it is written at exit).
             RandomAccess.Write(h, spaces, 0);
-            RandomAccess.FlushToDisk(h);
             _reservedExit = h;
             _reservedExitFile = reserved;
         }
