@@ -54,7 +54,9 @@ catch (ArgumentException e)
 }
 // Root only, from the data root down (an install an older version made with looser modes is tightened here).
 HostDirectories.Secure(paths, remap?.RootGid, socketGid, options.Socket);
-AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n");
+// A full disk must not keep the daemon from starting (it is how one frees the space): say so and go on.
+try { AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n"); }
+catch (IOException e) { Log.Warn($"cannot write the pid file in {paths.DataRoot}: {e.Message}; running without it"); }
 
 var images = new ImageStore(paths);
 var volumes = new MiniContainer.Volumes.VolumeStore(paths);

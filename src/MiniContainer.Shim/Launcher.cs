@@ -35,10 +35,13 @@ public static unsafe class Launcher
         byte** argvP = nativeArgv.Pointer, envP = nativeEnv.Pointer;
         int in0 = fds.Stdin, out1 = fds.Stdout, err2 = fds.Stderr, sync3 = fds.Sync;
 
+        int shimAlive = Kernel.OpenPidFd(Environment.ProcessId);
+
         long pid = ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
         if (pid == 0)
         {
             // ---- child: one thread, new namespaces, ForkSafe calls only ----
+            if (DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
             if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
                 ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
                 ForkSafe.Exit(125);
@@ -48,6 +51,7 @@ public static unsafe class Launcher
             ForkSafe.Exit(125);
         }
         int errno = *ForkSafe.ErrnoLocation();
+        Kernel.Close(shimAlive);
         NativeMemory.Free(program);
         NativeMemory.Free(mapsWritten);
         if (pid < 0) throw new KernelException($"clone({namespaces})", errno);
@@ -59,7 +63,7 @@ public static unsafe class Launcher
     /// still single-threaded, as the kernel demands), then forks once more — setns(pid) only applies to
     /// children — so the grandchild is inside the container's PID namespace. The grandchild execve()s argv
     /// (this binary with "exec-init", which joins the mount namespace itself: see ExecInit).
-    /// The shim is a subreaper, so the grandchild becomes the shim's child when the middle process exits.
+    /// The grandchild is cloned with CLONE_PARENT, so it is the shim's own child from the start (and dies with it).
     /// Returns the grandchild's host pid.
     /// </summary>
     public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace)
@@ -76,6 +80,7 @@ public static unsafe class Launcher
         for (int i = 0; i < count; i++) { nsFd[i] = nsFds[i]; nsType[i] = nsTypes[i]; }
         int* pidBuffer = (int*)NativeMemory.Alloc(sizeof(int));
         var (pidRead, pidWrite) = Kernel.Pipe();
+        int shimAlive = Kernel.OpenPidFd(Environment.ProcessId);
 
         try
         {
@@ -88,9 +93,12 @@ public static unsafe class Launcher
                 // In a user namespace our host uid 0 is unmapped, and execve would drop our capabilities there:
                 // become the namespace's own root first.
                 if (joinsUserNamespace && ForkSafeIds.BecomeNamespaceRoot() < 0) ForkSafe.Exit(98);
-                long grandchild = ForkSafe.CloneProcess(SIGCHLD);
+                // CLONE_PARENT: the grandchild's parent is the shim (the thread that cloned us), not this middle
+                // process, which exits at once — so its parent-death signal is tied to the shim's life.
+                long grandchild = ForkSafe.CloneProcess(CLONE_PARENT | SIGCHLD);
                 if (grandchild == 0)
                 {
+                    if (DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
                     if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
                         ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
                         ForkSafe.Exit(125);
@@ -118,9 +126,32 @@ public static unsafe class Launcher
         {
             Kernel.Close(pidRead);
             Kernel.Close(pidWrite);
+            Kernel.Close(shimAlive);
             NativeMemory.Free(program); NativeMemory.Free(nsFd); NativeMemory.Free(nsType); NativeMemory.Free(pidBuffer);
         }
     }
+
+    /// <summary>
+    /// In a clone child, before anything else: SIGKILL this process when the shim dies (PR_SET_PDEATHSIG), so a
+    /// container can never outlive the shim that supervises it, even after `kill -9` of the shim. Then closes the
+    /// race where the shim died between clone and prctl: the usual re-check, getppid() against the expected
+    /// parent, cannot work here — a parent outside our new PID namespace always reads as 0 — so we poll a pidfd
+    /// of the shim, opened before the clone: readable means the shim has already exited. Returns -1 to give up.
+    /// </summary>
+    /// <remarks>
+    /// The death signal fires when the *thread* that cloned the child exits, not when the process does. Both
+    /// clones here run on the shim's main thread (Program calls Shims.RunContainer/RunExec directly, and the
+    /// main thread returns only when the shim exits), so "that thread exits" means "the shim exits".
+    /// execve of a set-user-ID or file-capability program clears the signal; the daemon's cgroup kill
+    /// (see ContainerService) covers that case.
+    /// </remarks>
+    private static int DieWithShim(int shimPidFd)
+    {
+        if (ForkSafe.SetParentDeathSignal(9 /* SIGKILL */) < 0) return -1;
+        return ForkSafe.IsReadableNow(shimPidFd) == 0 ? 0 : -1;
+    }
+
+    private const ulong CLONE_PARENT = 0x8000;
 
     private static string NamespaceName(int type) =>
         NamespaceFiles.JoinOrder.FirstOrDefault(n => (int)n.Kind == type).File ?? type.ToString();

@@ -35,6 +35,8 @@ public static class Shims
             var namespaces = Namespace.Pid | Namespace.Mount | Namespace.Uts | Namespace.Ipc |
                              (ownNetwork ? Namespace.Net : 0) | (userns ? Namespace.User : 0);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
+            // On the main thread, on purpose: the child's parent-death signal (see Launcher) is tied to the thread
+            // that clones it, and this one lives exactly as long as the shim.
             int pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
                 new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
             // The child has its copies now; ours must go, or we would never see end-of-stream from it.
@@ -76,6 +78,7 @@ public static class Shims
             var (shimEnd, childEnd) = Kernel.SocketPair();
             string processJson = JsonSerializer.Serialize(spec.Process, RuntimeJson.Default.ProcessSpec);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
+            // On the main thread, as for a container: the process dies with the shim's main thread, i.e. with the shim.
             int pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
                 new[] { "minicontainer-exec", "exec-init", spec.TargetPid.ToString(), processJson },
                 new[] { "PATH=" + CommandLookup.DefaultPath }, childFds, joinsUserNamespace);
@@ -96,6 +99,7 @@ public static class Shims
     {
         var supervisor = new Supervisor(controlSocket, logPath);
         supervisor.Listen();
+        supervisor.ReserveExitFile(exitFile);
         Report(new StartReport { Pid = pid });                // created
 
         string? command = Console.In.ReadLine();              // the daemon: "start" once its clients are attached
@@ -174,7 +178,9 @@ public static class Shims
     {
         try { Kernel.NewSession(); } catch (KernelException) { }
         Kernel.BecomeSubreaper();
-        int log = Kernel.Open(logPath, Kernel.O_WRONLY | Kernel.O_CREAT | Kernel.O_APPEND | Kernel.O_CLOEXEC, 0x180);
+        int log;
+        try { log = Kernel.Open(logPath, Kernel.O_WRONLY | Kernel.O_CREAT | Kernel.O_APPEND | Kernel.O_CLOEXEC, 0x180); }
+        catch (KernelException) { log = Kernel.Open("/dev/null", Kernel.O_WRONLY | Kernel.O_CLOEXEC); } // e.g. a full disk: run without diagnostics
         Kernel.Check(ForkSafe.Dup3(log, 2, 0), "dup3(shim.log, 2)");
         Kernel.Close(log);
     }

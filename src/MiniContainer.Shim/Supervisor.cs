@@ -65,7 +65,16 @@ public sealed class Supervisor
     /// <summary>The process is running: start pumping its output (pipes, or the terminal's master end).</summary>
     public void StartIo(int stdoutFd, int stderrFd, int stdinFd, int terminalFd)
     {
-        if (_logPath != null) _log = new FileStream(_logPath, new FileStreamOptions { Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite, UnixCreateMode = AtomicFile.Private });
+        // Unbuffered: a write the disk refuses leaves nothing behind in a buffer to be retried (or torn) later.
+        if (_logPath != null)
+            try
+            {
+                _log = new FileStream(_logPath, new FileStreamOptions
+                {
+                    Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite, BufferSize = 0, UnixCreateMode = AtomicFile.Private,
+                });
+            }
+            catch (IOException e) { Diagnose($"cannot open the log {_logPath} ({e.Message}): this run's output is not logged"); }
         _stdinFd = terminalFd >= 0 ? terminalFd : stdinFd;
         _terminalFd = terminalFd;
         if (terminalFd >= 0) StartReader(terminalFd, ShimProtocol.Stdout, "stdout");
@@ -119,10 +128,104 @@ public sealed class Supervisor
         if (pending.Count >= 16 * 1024) { WriteLog(stream, pending.ToArray()); pending.Clear(); }
     }
 
+    /// <summary>Log lines the disk refused since the last one it took (see WriteLog).</summary>
+    private long _droppedLines;
+
+    /// <summary>
+    /// One json-file record. When the disk is full (ENOSPC, or EDQUOT/EFBIG) the line is dropped, not the shim:
+    /// a torn partial record is cut off again, the drop is counted, and shim.log says so once when dropping
+    /// starts and once when space returns (with the count). The process's output still reaches attached clients.
+    /// </summary>
     private void WriteLog(string stream, ReadOnlySpan<byte> line)
     {
         byte[] record = JsonFileLog.Encode(stream, line, DateTimeOffset.UtcNow);
-        lock (_lock) { _log!.Write(record); _log.Flush(); }
+        lock (_lock)
+        {
+            if (_log is null) return;
+            long before = -1;
+            try
+            {
+                before = _log.Length;
+                _log.Write(record);
+                if (_droppedLines > 0)
+                {
+                    Diagnose($"log: space is back; {_droppedLines} log line(s) were dropped while {_logPath} could not be written");
+                    _droppedLines = 0;
+                }
+            }
+            catch (IOException e)
+            {
+                if (before >= 0) try { _log.SetLength(before); } catch (IOException) { }
+                if (_droppedLines++ == 0) Diagnose($"log: cannot write {_logPath} ({e.Message}); dropping log lines until it can be written again");
+            }
+        }
+    }
+
+    /// <summary>A line in shim.log (our stderr); never throws, not even on a full disk.</summary>
+    private static void Diagnose(string message)
+    {
+        try { Console.Error.WriteLine($"{DateTimeOffset.UtcNow:O} {message}"); Console.Error.Flush(); }
+        catch (IOException) { }
+    }
+
+    private const int ReservedExitBytes = 4096;
+    private string? _reservedExitFile;
+    private Microsoft.Win32.SafeHandles.SafeFileHandle? _reservedExit;
+
+    /// <summary>
+    /// Called before the process runs: reserve the exit record's disk space now, while there is some. The record
+    /// is later written into these already-allocated bytes (no new blocks needed) and renamed into place, so the
+    /// true exit code is recorded even if the container filled the disk meanwhile. (The daemon also receives the
+    /// record over the control socket when it is connected; the file is what a restarted daemon reads.)
+    /// </summary>
+    public void ReserveExitFile(string exitFile)
+    {
+        string reserved = Path.Combine(Path.GetDirectoryName(exitFile)!, "." + Path.GetFileName(exitFile) + ".reserved");
+        try
+        {
+            var h = new FileStream(reserved, new FileStreamOptions
+            {
+                Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            }).SafeFileHandle;
+            byte[] spaces = new byte[ReservedExitBytes];
+            Array.Fill(spaces, (byte)' ');   // JSON allows trailing whitespace: the record written later needs no truncation
+            // Written, not just sized: the filesystem accounts for these blocks now (no fsync needed for that;
+            // the record gets its fsync when it is written at exit).
+            RandomAccess.Write(h, spaces, 0);
+            _reservedExit = h;
+            _reservedExitFile = reserved;
+        }
+        catch (IOException e)
+        {
+            Diagnose($"cannot reserve space for the exit record ({e.Message}); it will be written at exit if the disk allows");
+            try { File.Delete(reserved); } catch (IOException) { }
+        }
+    }
+
+    /// <summary>The record into the reserved bytes and renamed to exitFile (atomic: a reader sees all of it or none);
+    /// without a reservation, a plain atomic write. Never creates the directory: if the container was removed meanwhile, nothing is written.</summary>
+    private void WriteExitFile(string exitFile, byte[] json)
+    {
+        try
+        {
+            if (_reservedExit is { } h && json.Length <= ReservedExitBytes)
+            {
+                RandomAccess.Write(h, json, 0);
+                RandomAccess.FlushToDisk(h);
+                h.Dispose();
+                _reservedExit = null;
+                File.Move(_reservedExitFile!, exitFile, overwrite: true);
+                return;
+            }
+            _reservedExit?.Dispose();
+            if (_reservedExitFile != null) try { File.Delete(_reservedExitFile); } catch (IOException) { }
+            if (Directory.Exists(Path.GetDirectoryName(exitFile))) AtomicFile.WriteAllBytes(exitFile, json);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Diagnose($"cannot write the exit record {exitFile} ({e.Message}); the daemon gets it over the control socket");
+        }
     }
 
     private void Broadcast(byte type, ReadOnlySpan<byte> data)
@@ -201,11 +304,15 @@ public sealed class Supervisor
         _ioReady.Set();
         foreach (var t in _readers) t.Join(TimeSpan.FromSeconds(5));
         byte[] json = JsonSerializer.SerializeToUtf8Bytes(record, RuntimeJson.Default.ExitRecord);
-        AtomicFile.WriteAllBytes(exitFile, json);
+        WriteExitFile(exitFile, json);
         Client[] clients;
         lock (_lock) { _exit = json; clients = _clients.ToArray(); _clients.Clear(); }
         foreach (var c in clients) { Send(c, ShimProtocol.Exited, json); try { c.Socket.Shutdown(SocketShutdown.Both); } catch { } c.Stream.Dispose(); }
         try { File.Delete(_controlSocket); } catch (IOException) { }
-        lock (_lock) _log?.Dispose();
+        lock (_lock)
+        {
+            if (_droppedLines > 0) Diagnose($"log: {_droppedLines} log line(s) were dropped at the end because {_logPath} could not be written");
+            try { _log?.Dispose(); } catch (IOException) { }
+        }
     }
 }

@@ -62,6 +62,9 @@ public static unsafe partial class Kernel
     /// <summary>prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants get re-parented to us, not to host PID 1.</summary>
     public static void BecomeSubreaper() => Prctl(PR_SET_CHILD_SUBREAPER, 1, "PR_SET_CHILD_SUBREAPER");
 
+    /// <summary>pidfd_open(2): a close-on-exec fd that refers to process pid and becomes readable (POLLIN) once it has exited.</summary>
+    public static int OpenPidFd(int pid) => (int)Check(Libc.syscall2(434 /* SYS_pidfd_open */, pid, 0), $"pidfd_open({pid})");
+
     /// <summary>pipe2(2) with O_CLOEXEC: a one-way channel; (read end, write end).</summary>
     public static (int Read, int Write) Pipe()
     {

@@ -79,6 +79,24 @@ public static unsafe class ForkSafe
         syscall4(14 /* SYS_rt_sigprocmask */, 2 /* SIG_SETMASK */, (long)&empty, 0, 8);
     }
 
+    private const long SYS_poll = 7, SYS_prctl = 157;
+
+    /// <summary>
+    /// prctl(PR_SET_PDEATHSIG, sig): the kernel sends sig to this process when its parent dies. "Parent" is the
+    /// THREAD that cloned it, not the process: a child cloned on a short-lived thread gets sig when that thread
+    /// ends. Cleared by fork and by execve of a set-user-ID or file-capability program.
+    /// </summary>
+    public static int SetParentDeathSignal(int sig) => (int)syscall6(SYS_prctl, 1 /* PR_SET_PDEATHSIG */, sig, 0, 0, 0, 0);
+
+    /// <summary>poll(2) one fd for POLLIN without waiting: 1 when readable (a pidfd: its process has exited), 0 when not, -1 on error.</summary>
+    public static int IsReadableNow(int fd)
+    {
+        // struct pollfd { int fd; short events; short revents; } packed in one long on our stack (no allocation).
+        long pollFd = (uint)fd | (1L /* POLLIN */ << 32);
+        long r = syscall6(SYS_poll, (long)&pollFd, 1, 0, 0, 0, 0);
+        return r < 0 ? -1 : r > 0 ? 1 : 0;
+    }
+
     /// <summary>errno of the last call (read straight from libc's thread-local).</summary>
     [DllImport(L, EntryPoint = "__errno_location"), SuppressGCTransition]
     public static extern int* ErrnoLocation();

@@ -25,6 +25,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Name, EntryPoint = "prctl", SetLastError = true)]
     internal static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
+    internal static partial long syscall2(long number, long a, long b);
+
     [LibraryImport(Name, EntryPoint = "pipe2", SetLastError = true)]
     internal static partial int pipe2(int* fds, int flags);
 

@@ -57,9 +57,28 @@ public sealed class Container
 
     public void SignalRemoved() { _removed.TrySetResult(); SignalExited(); }
 
+    private readonly object _stateLock = new();
+    private bool _removing;
+
+    /// <summary>
+    /// From now on nothing writes this container's state again: an exit handler, a network change or a restart
+    /// that races with `rm` must not re-create the directory rm is deleting (AtomicFile would create it), or the
+    /// container comes back after a daemon restart as a "Removal In Progress" ghost. Waits for a Save in flight.
+    /// </summary>
+    public void BeginRemoval()
+    {
+        lock (_stateLock) _removing = true;
+    }
+
+    /// <summary>Writes config.v2.json atomically; does nothing once removal has begun or the directory is gone.</summary>
     public void Save()
     {
-        AtomicFile.WriteAllBytes(ConfigFile, JsonSerializer.SerializeToUtf8Bytes(Record, DaemonJson.Default.ContainerRecord));
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(Record, DaemonJson.Default.ContainerRecord);
+        lock (_stateLock)
+        {
+            if (_removing || !Directory.Exists(Dir)) return;
+            AtomicFile.WriteAllBytes(ConfigFile, json);
+        }
     }
 
     public ExitRecord? ReadExitRecord()

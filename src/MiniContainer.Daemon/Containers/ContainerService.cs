@@ -64,14 +64,35 @@ public sealed class ContainerService
             var record = CreateRequest.Build(id, name, body, image);
             Networking?.PrepareCreate(record, body);
             AddVolumesFrom(record);
-            ContainerMounts.Prepare(record.Mounts, _volumes, _images.LowerDirs(image));
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
-            PrepareDirectories(c, image);
-            c.Save();
+            try
+            {
+                ContainerMounts.Prepare(record.Mounts, _volumes, _images.LowerDirs(image));
+                PrepareDirectories(c, image);
+                c.Save();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ApiException)
+            {
+                UndoCreate(c);
+                if (e is ApiException) throw;
+                throw new ApiException(500, $"cannot create the container's files in {c.Dir}: {e.Message}");
+            }
             _containers[id] = c;
             Log.Info($"container {c.Record.ShortId} created ({name}, image {imageRef})");
             return c;
         }
+    }
+
+    /// <summary>A failed create leaves nothing behind: not its directory (a half-written one would come back as a
+    /// container after a restart), nor the anonymous volumes made for it.</summary>
+    private void UndoCreate(Container c)
+    {
+        try { DeleteTree(c.Dir); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log.Warn($"cannot remove {c.Dir} of a failed create: {e.Message}"); }
+        foreach (var m in c.Record.Mounts.Where(m => m.Type == "volume" && m.Name != null))
+            if (_volumes.Find(m.Name!) is { } v && v.Labels.ContainsKey(Volumes.VolumeStore.AnonymousLabel) && UsersOfVolume(v.Name).Count == 0)
+                try { _volumes.Remove(v.Name, Array.Empty<string>()); }
+                catch (Exception e) { Log.Warn($"cannot remove volume {v.Name} of a failed create: {e.Message}"); }
     }
 
     private void PrepareDirectories(Container c, Image image)
@@ -288,31 +309,63 @@ public sealed class ContainerService
     /// <summary>Holds the monitor connection until the shim says the process exited (or the shim vanishes).</summary>
     private async Task MonitorAsync(Container c, NetworkStream monitor)
     {
+        ExitRecord? reported = null;
         try
         {
             while (await ShimProtocol.ReadFrameAsync(monitor) is { } frame)
-                if (frame.Type == ShimProtocol.Exited) break;
+                if (frame.Type == ShimProtocol.Exited) { reported = ParseExitRecord(frame.Payload); break; }
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { }
         finally { monitor.Dispose(); }
-        await OnExitedAsync(c);
+        await OnExitedAsync(c, reported);
     }
 
-    private async Task OnExitedAsync(Container c)
+    /// <summary>The exit record the shim sends with its Exited frame (the same JSON as exit.json).</summary>
+    internal static ExitRecord? ParseExitRecord(ReadOnlyMemory<byte> payload)
     {
-        var exit = c.ReadExitRecord();
+        if (payload.IsEmpty) return null;
+        try { return JsonSerializer.Deserialize(payload.Span, RuntimeJson.Default.ExitRecord); }
+        catch (JsonException) { return null; }
+    }
+
+    /// <summary>What a container whose shim died without recording an exit is said to have ended with. The kernel
+    /// SIGKILLed its processes with the shim (and we killed the cgroup to be sure): 137, as containerd reports a task
+    /// whose shim died.</summary>
+    internal static ExitRecord ShimDied() => new()
+    {
+        ExitCode = 128 + 9, Signal = 9, FinishedAt = DateTimeOffset.UtcNow,
+        Error = "the container's shim died (killed or crashed); its processes were killed with it",
+    };
+
+    /// <param name="reported">The record the shim sent over the control socket, if it did: it still holds the true exit
+    /// code when the disk was too full for exit.json.</param>
+    private async Task OnExitedAsync(Container c, ExitRecord? reported = null)
+    {
+        var exit = c.ReadExitRecord() ?? reported;
         var r = c.Record;
+        if (exit is null)
+        {
+            // No exit recorded anywhere: the shim is gone. Its processes got SIGKILL from the kernel when it died
+            // (parent-death signal); kill the whole cgroup too, for anything that got past that, and remove it.
+            try { await DestroyCgroupAsync(c); }
+            catch (ApiException e) { Log.Warn($"container {r.ShortId}: {e.Message}"); }
+            exit = ShimDied();
+            Log.Warn($"container {r.ShortId}: its shim died without recording an exit; killed what was left in its cgroup");
+        }
         r.State = new ContainerState
         {
             Status = "exited",
-            ExitCode = exit?.ExitCode ?? 255,
-            OOMKilled = exit?.OomKilled ?? false,
-            Error = exit?.Error ?? (exit == null ? "the container's shim disappeared" : ""),
+            ExitCode = exit.ExitCode,
+            OOMKilled = exit.OomKilled,
+            Error = exit.Error ?? "",
             StartedAt = r.State.StartedAt,
-            FinishedAt = ContainerState.Format(exit?.FinishedAt ?? DateTimeOffset.UtcNow),
+            FinishedAt = ContainerState.Format(exit.FinishedAt),
         };
-        Networking?.OnStopped(c);
-        if (!c.Removed) c.Save();
+        // Neither may stop the exit from being handled (--rm, restart policy, waiters), e.g. on a full disk.
+        try { Networking?.OnStopped(c); }
+        catch (Exception e) { Log.Warn($"container {r.ShortId}: releasing its network endpoints failed: {e.Message}"); }
+        try { c.Save(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log.Warn($"container {r.ShortId}: cannot save its exit state: {e.Message}"); }
         Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}");
         c.SignalExited();
         if (r.HostConfig.AutoRemove) await RemoveAfterExitAsync(c);
@@ -391,7 +444,8 @@ public sealed class ContainerService
         if (timeout != 0) Kernel.TryKill(c.Record.State.Pid, signal);
         if (timeout < 0) { await exited; return; }
         if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(timeout))) == exited) return;
-        Kernel.TryKill(c.Record.State.Pid, 9);
+        // The grace period is over: SIGKILL everything in the container's cgroup, not only its PID 1.
+        await KillCgroupAsync(c);
         await exited;
     }
 
@@ -421,20 +475,30 @@ public sealed class ContainerService
         {
             if (!force)
                 throw new ConflictException($"cannot remove container \"{c.Record.Name}\": container is running: stop the container before removing or force remove");
+            // rm -f ends everything in the container's cgroup, not just its PID 1; the shim then reaps PID 1 and
+            // reports the exit. A shim that reports nothing (hung, or gone) does not hold the removal up for long.
             var exited = c.NextExit;
-            Kernel.TryKill(c.Record.State.Pid, 9);
-            await exited;
+            await KillCgroupAsync(c);
+            if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(10))) != exited)
+                Log.Warn($"container {c.Record.ShortId}: its shim reported no exit 10s after its cgroup was killed; removing it anyway");
         }
         await c.Gate.WaitAsync();
         try
         {
             if (c.Removed) return;
+            // No process and no cgroup may outlive the container (a dead shim's leftovers included). If this
+            // fails, the container stays as it was and rm reports why.
+            await DestroyCgroupAsync(c);
             foreach (var pending in c.PendingAttaches) pending.TrySetResult(null);
+            // From here on the container is going: no state write may re-create its directory (see BeginRemoval).
+            c.BeginRemoval();
             c.Record.State.Status = "removing";
-            DeleteTree(c.Dir);
-            DeleteTree(c.RunDir);
+            string doomed = MoveAside(c.Dir);          // one rename: after a crash from here on, the container is gone
+            string doomedRun = MoveAside(c.RunDir);
             _containers.TryRemove(c.Record.Id, out _);
             c.SignalRemoved();
+            DeleteMovedAside(doomed);
+            DeleteMovedAside(doomedRun);
             Log.Info($"container {c.Record.ShortId} removed");
             // rm -v (and --rm) also removes the container's anonymous volumes; named ones always stay.
             if (removeVolumes)
@@ -464,13 +528,43 @@ public sealed class ContainerService
         return (deleted, reclaimed);
     }
 
-    private static void DeleteTree(string dir)
+    private static void DeleteTree(string dir) => DeleteMovedAside(MoveAside(dir));
+
+    /// <summary>Rename first so a crash mid-delete never leaves a half-deleted container that looks whole
+    /// (ReloadAsync deletes what is left of a ".removing-" directory). Null when dir does not exist.</summary>
+    private static string? MoveAside(string dir)
     {
-        // Rename first so a crash mid-delete never leaves a half-deleted container that looks whole.
-        if (!Directory.Exists(dir)) return;
+        if (!Directory.Exists(dir)) return null;
         string doomed = dir + ".removing-" + Guid.NewGuid().ToString("N")[..8];
         Directory.Move(dir, doomed);
-        Directory.Delete(doomed, recursive: true);
+        return doomed;
+    }
+
+    private static void DeleteMovedAside(string? doomed)
+    {
+        if (doomed is null) return;
+        try { Directory.Delete(doomed, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Warn($"cannot delete {doomed} ({e.Message}); the next daemon start deletes it");
+        }
+    }
+
+    // ---------------------------------------------------------------- the container's cgroup
+
+    /// <summary>SIGKILL every process in the container's cgroup (cgroup.kill on v2, freezer + kill on v1; see ICgroup.KillAll).</summary>
+    private static Task KillCgroupAsync(Container c) => CgroupActionAsync(c, cg => cg.KillAll(), "kill the processes of");
+
+    /// <summary>Kill whatever is left in the container's cgroup and remove its directories in every hierarchy (idempotent).</summary>
+    private static Task DestroyCgroupAsync(Container c) => CgroupActionAsync(c, cg => cg.Destroy(), "remove the cgroup of");
+
+    private static async Task CgroupActionAsync(Container c, Action<Cgroups.ICgroup> action, string what)
+    {
+        Cgroups.ICgroup cgroup;
+        try { cgroup = Cgroups.CgroupManager.Open(Cgroups.CgroupManager.NameFor(c.Record.Id)); }
+        catch (Cgroups.CgroupException) { return; }   // no cgroup hierarchy at all: nothing of the container can be in one
+        try { await Task.Run(() => action(cgroup)); }
+        catch (Cgroups.CgroupException e) { throw new ApiException(500, $"cannot {what} container {c.Record.ShortId}: {e.Message}"); }
     }
 
     // ---------------------------------------------------------------- wait
@@ -501,7 +595,7 @@ public sealed class ContainerService
         foreach (string dir in Directory.GetDirectories(_paths.Containers))
         {
             string name = Path.GetFileName(dir);
-            if (name.Contains(".removing-")) { Directory.Delete(dir, true); continue; }
+            if (name.Contains(".removing-")) { DeleteMovedAside(dir); continue; }
             string config = Path.Combine(dir, "config.v2.json");
             ContainerRecord? record;
             try { record = JsonSerializer.Deserialize(File.ReadAllText(config), DaemonJson.Default.ContainerRecord); }
@@ -512,6 +606,16 @@ public sealed class ContainerService
             }
             if (record == null) continue;
             var c = new Container(record, dir, _paths.ContainerRun(record.Id));
+            if (record.State.Status == "removing")
+            {
+                // A removal was under way when the daemon stopped (or an old daemon saved this state mid-removal):
+                // finish it, as dockerd does, rather than bring back a "Removal In Progress" ghost.
+                Log.Info($"container {record.ShortId} was being removed: finishing the removal");
+                try { await DestroyCgroupAsync(c); } catch (ApiException e) { Log.Warn(e.Message); }
+                DeleteMovedAside(MoveAside(dir));
+                DeleteMovedAside(MoveAside(c.RunDir));
+                continue;
+            }
             _containers[record.Id] = c;
             if (!record.State.Running)
             {
@@ -527,26 +631,11 @@ public sealed class ContainerService
             }
             else
             {
-                // No shim to talk to. If the container's process somehow lives on (it is in our cgroup, so the
-                // pid was not reused), it is unmanageable now: kill it rather than leave it behind.
-                KillIfStillOurs(record);
+                // No shim to talk to: anything of the container still running is unmanageable now. OnExitedAsync
+                // kills and removes its cgroup (unless the shim recorded a clean exit first).
                 await OnExitedAsync(c);
             }
         }
-    }
-
-    private static void KillIfStillOurs(ContainerRecord record)
-    {
-        if (record.State.Pid <= 0) return;
-        try
-        {
-            if (File.ReadAllText($"/proc/{record.State.Pid}/cgroup").Contains(record.Id))
-            {
-                Log.Warn($"container {record.ShortId}: its shim is gone but pid {record.State.Pid} still runs; killing it");
-                Kernel.TryKill(record.State.Pid, 9);
-            }
-        }
-        catch (IOException) { }
     }
 }
 

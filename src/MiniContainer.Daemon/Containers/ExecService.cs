@@ -125,16 +125,23 @@ public sealed class ExecService
 
     private async Task MonitorAsync(ExecInstance exec, NetworkStream? monitor)
     {
+        ExitRecord? exit = null;
         if (monitor != null)
         {
-            try { while (await ShimProtocol.ReadFrameAsync(monitor) is { } f && f.Type != ShimProtocol.Exited) { } }
+            try
+            {
+                while (await ShimProtocol.ReadFrameAsync(monitor) is { } f)
+                    if (f.Type == ShimProtocol.Exited) { exit = ContainerService.ParseExitRecord(f.Payload); break; }
+            }
             catch (Exception e) when (e is IOException or SocketException) { }
             finally { monitor.Dispose(); }
         }
-        ExitRecord? exit = null;
-        try { exit = JsonSerializer.Deserialize(File.ReadAllText(exec.ExitFile), RuntimeJson.Default.ExitRecord); }
+        try { exit = JsonSerializer.Deserialize(File.ReadAllText(exec.ExitFile), RuntimeJson.Default.ExitRecord) ?? exit; }
         catch (Exception e) when (e is IOException or JsonException) { }
-        Finish(exec, exit?.ExitCode ?? 255);
+        // No record at all: the exec's shim died, and the kernel SIGKILLed the exec'd process with it (its
+        // parent-death signal); the container itself runs on. Reported as that kill: 137.
+        if (exit is null) Log.Warn($"exec {exec.Id[..12]}: its shim died without recording an exit; the process was killed with it");
+        Finish(exec, (exit ?? ContainerService.ShimDied()).ExitCode);
     }
 
     private static void Finish(ExecInstance exec, int exitCode)

@@ -68,7 +68,9 @@ public sealed partial class NetworkService
                 if (FindContainer(containerId) is not { Record.State.Running: true })
                 {
                     _plumbing.DetachEndpoint(ep.HostVeth);
-                    Store.Update(n, s => s.Endpoints.Remove(containerId));
+                    // A full disk must not stop the daemon from starting: the release is saved with the next change.
+                    try { Store.Update(n, s => s.Endpoints.Remove(containerId)); }
+                    catch (IOException e) { Log.Warn($"cannot save the release of {containerId[..12]}'s endpoint on {n.Name}: {e.Message}"); }
                     Log.Info($"released stale endpoint of {containerId[..12]} on {n.Name}");
                 }
         var bridges = Store.All.Select(n => n.Bridge).ToHashSet();
