@@ -97,6 +97,39 @@ public sealed class SecurityOptionsTests
         Assert.Contains("SCMP_ACT_NOTIFY is not supported", e.Message);
     }
 
+    // ------------------------------------------------------------ POST /containers/create
+
+    private static ContainerRecord Create(string hostConfig) =>
+        CreateRequest.Build(new string('a', 64), "sec", (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(
+            $$"""{"Image":"busybox","Cmd":["true"],"HostConfig":{{hostConfig}}}""")!,
+            MiniContainer.UnitTests.Containers.TestImages.WithDefaults("""{"Cmd":["sh"]}"""));
+
+    [Fact]
+    public void Create_keeps_SecurityOpt_as_given_for_inspect()
+    {
+        var r = Create("""{"SecurityOpt":["no-new-privileges:true","seccomp=unconfined"]}""");
+        Assert.Equal(["no-new-privileges:true", "seccomp=unconfined"], r.HostConfig.SecurityOpt);
+        Assert.True(SecurityOptions.Of(r.HostConfig).NoNewPrivileges);
+    }
+
+    [Theory]
+    [InlineData("""{"SecurityOpt":["bogus=1"]}""", "invalid --security-opt 2")]
+    [InlineData("""{"SecurityOpt":["seccomp={\"defaultAction\":\"SCMP_ACT_NOTIFY\"}"]}""", "SCMP_ACT_NOTIFY is not supported")]
+    [InlineData("""{"MaskedPaths":["/proc/kcore"],"ReadonlyPaths":[]}""", "custom MaskedPaths and ReadonlyPaths are not supported")]
+    [InlineData("""{"MaskedPaths":[]}""", "custom MaskedPaths and ReadonlyPaths are not supported")]
+    public void Create_refuses_bad_security_options_before_anything_exists(string hostConfig, string expected)
+    {
+        var e = Assert.Throws<BadRequestException>(() => Create(hostConfig));
+        Assert.Contains(expected, e.Message);
+    }
+
+    [Fact]
+    public void Create_reads_the_docker_clis_systempaths_unconfined()
+    {
+        var r = Create("""{"MaskedPaths":[],"ReadonlyPaths":[]}""");
+        Assert.True(SecurityOptions.Of(r.HostConfig).SystemPathsUnconfined);
+    }
+
     // ------------------------------------------------------------ the CLI side
 
     [Fact]
