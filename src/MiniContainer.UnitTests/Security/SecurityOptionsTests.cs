@@ -115,8 +115,7 @@ public sealed class SecurityOptionsTests
     [Theory]
     [InlineData("""{"SecurityOpt":["bogus=1"]}""", "invalid --security-opt 2")]
     [InlineData("""{"SecurityOpt":["seccomp={\"defaultAction\":\"SCMP_ACT_NOTIFY\"}"]}""", "SCMP_ACT_NOTIFY is not supported")]
-    [InlineData("""{"MaskedPaths":["/proc/kcore"],"ReadonlyPaths":[]}""", "custom MaskedPaths and ReadonlyPaths are not supported")]
-    [InlineData("""{"MaskedPaths":[]}""", "custom MaskedPaths and ReadonlyPaths are not supported")]
+    [InlineData("""{"MaskedPaths":["proc/kcore"]}""", "it must be absolute")]
     public void Create_refuses_bad_security_options_before_anything_exists(string hostConfig, string expected)
     {
         var e = Assert.Throws<BadRequestException>(() => Create(hostConfig));
@@ -128,6 +127,19 @@ public sealed class SecurityOptionsTests
     {
         var r = Create("""{"MaskedPaths":[],"ReadonlyPaths":[]}""");
         Assert.True(SecurityOptions.Of(r.HostConfig).SystemPathsUnconfined);
+        Assert.Empty(r.HostConfig.MaskedPaths!);
+        Assert.Empty(Create("""{"SecurityOpt":["systempaths=unconfined"]}""").HostConfig.ReadonlyPaths!);
+    }
+
+    [Fact]
+    public void Create_stores_dockers_default_paths_or_the_lists_the_api_gives()
+    {
+        Assert.Contains("/sys/firmware", Create("{}").HostConfig.MaskedPaths!);
+        Assert.Contains("/proc/sys", Create("{}").HostConfig.ReadonlyPaths!);
+        var custom = Create("""{"MaskedPaths":["/proc/cpuinfo"]}""").HostConfig;
+        Assert.Equal(["/proc/cpuinfo"], custom.MaskedPaths!);
+        Assert.Contains("/proc/sys", custom.ReadonlyPaths!);   // the list not given keeps its default
+        Assert.Empty(Create("""{"Privileged":true}""").HostConfig.MaskedPaths!);
     }
 
     // ------------------------------------------------------------ the CLI side
