@@ -156,6 +156,11 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
             return false;
         }, Support.TimeLimit(10), "the exec'd sleep 999");
         // The exec'd process is the exec shim's own child (cloned with CLONE_PARENT), not a re-parented orphan.
+        // Kill the shim only once the daemon has the exec as started (before that, a dying shim is a failed start).
+        // (The daemon logs "exec ID in CONTAINER: COMMAND" once the shim reported the start.)
+        Support.WaitUntil(() => Support.Inspect(_d, name, "{{json .ExecIDs}}").Trim('[', ']', '"') is { Length: >= 12 } execId &&
+                                File.ReadAllText(_d.LogFile).Contains($"exec {execId[..12]} in "),
+                          Support.TimeLimit(10), "the daemon to record the exec as started");
         int execShim = ParentOf(execPid);
         Assert.Contains("minicontainer-shim exec", File.ReadAllText($"/proc/{execShim}/cmdline").Replace('\0', ' '));
         output.WriteLine($"exec pid {execPid}, its shim {execShim}");
@@ -231,7 +236,8 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
         string[] dirs = Directory.GetDirectories(Path.Combine(_d.DataRoot, "containers"));
         Assert.Equal(_d.Run("ps", "-aq").Ok().Stdout.Lines().Length, dirs.Length);
         Assert.Empty(Support.LeakedCgroupsSince(cgroupsBefore, Support.TimeLimit(5)));
-        Assert.Empty(Support.ShimsOf(_d));
+        // A shim whose container rm -f killed may still be closing its files for a moment after reporting the exit.
+        Support.WaitUntil(() => Support.ShimsOf(_d).Count == 0, Support.TimeLimit(10), "every race container's shim to end");
         Assert.DoesNotContain("Removal In Progress", _d.Run("ps", "-a").Ok().Stdout);
     }
 }

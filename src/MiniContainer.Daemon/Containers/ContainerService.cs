@@ -486,6 +486,14 @@ public sealed class ContainerService
         try
         {
             if (c.Removed) return;
+            if (c.Record.State.Running)
+            {
+                // A start won the race for the gate after we looked: end this run too before removing.
+                if (!force) throw new ConflictException($"cannot remove container \"{c.Record.Name}\": container is running: stop the container before removing or force remove");
+                var exited = c.NextExit;
+                await KillCgroupAsync(c);
+                await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(10)));
+            }
             // No process and no cgroup may outlive the container (a dead shim's leftovers included). If this
             // fails, the container stays as it was and rm reports why.
             await DestroyCgroupAsync(c);

@@ -70,14 +70,17 @@ public sealed class ShimHandle
         if (line == null)
         {
             await ReapAsync();
-            return new StartReport { Error = $"the shim exited early (status {_process.ExitCode}); see its shim.log", ExitCode = 125 };
+            return new StartReport { Error = $"the shim exited early (status {_exitStatus?.ToString() ?? "unknown"}); see its shim.log", ExitCode = 125 };
         }
         return JsonSerializer.Deserialize(line, RuntimeJson.Default.StartReport)!;
     }
 
+    /// <summary>The shim's exit status once reaped (read before the Process is disposed: it cannot be read after).</summary>
+    private int? _exitStatus;
+
     private async Task ReapAsync()
     {
-        try { await _process.WaitForExitAsync(); } catch (InvalidOperationException) { }
+        try { await _process.WaitForExitAsync(); _exitStatus ??= _process.ExitCode; } catch (InvalidOperationException) { }
         // Process.Dispose leaves redirected streams the caller has used open: close our pipe ends ourselves,
         // or every container would leak two fds until a garbage collection happened to finalize them.
         try { _process.StandardInput.Dispose(); } catch (Exception e) when (e is IOException or InvalidOperationException) { }
