@@ -91,6 +91,17 @@ public sealed class UserNamespaceTests(UserNamespaceFixture fixture, ITestOutput
     }
 
     [Fact]
+    public void Privileged_is_refused_in_a_remapped_user_namespace_and_allowed_with_userns_host()
+    {
+        string before = Support.PsAll(_d);
+        var r = _d.Run("run", "--rm", "--privileged", "busybox", "true");
+        Assert.Equal(125, r.ExitCode);
+        Assert.Contains("privileged mode is incompatible with user namespaces", r.Stderr);
+        Assert.Equal(before, Support.PsAll(_d));
+        _d.Run("run", "--rm", "--privileged", "--userns=host", "busybox", "true").Ok();
+    }
+
+    [Fact]
     public void Userns_host_opts_a_container_out_and_a_bad_mode_is_refused()
     {
         var host = _d.Run("run", "--rm", "--userns=host", "busybox", "cat", "/proc/self/uid_map").Ok();

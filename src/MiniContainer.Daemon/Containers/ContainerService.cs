@@ -62,6 +62,10 @@ public sealed class ContainerService
                     throw new ConflictException($"Conflict. The container name \"/{name}\" is already in use by container \"{existing.Record.Id}\". You have to remove (or rename) that container to be able to reuse that name.");
             }
             var record = CreateRequest.Build(id, name, body, image);
+            // A privileged container gets the host's devices and every capability; in a remapped user namespace its
+            // root owns none of them. dockerd refuses the combination, and so do we.
+            if (record.HostConfig.Privileged && UsernsRemap is not null && record.HostConfig.UsernsMode != "host")
+                throw new BadRequestException("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode (--userns=host)");
             Networking?.PrepareCreate(record, body);
             AddVolumesFrom(record);
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
