@@ -61,8 +61,9 @@ internal sealed class TerminalSession : IDisposable
     public static (int Rows, int Cols)? Size() => TerminalNative.GetWindowSize(1) ?? TerminalNative.GetWindowSize(0);
 
     /// <summary>Follows the window: SIGWINCH is watched first (so no change can fall between the first send and the
-    /// registration), then the size is sent now, retried once (the process may be a moment away). A failed send never
-    /// stops the following: the next window change sends again.</summary>
+    /// registration), then the size is sent now. A send that fails (the process may be a moment away, the daemon
+    /// busy) is tried again twice, 100 and 300 ms later, with the size of that moment; a failure never stops the
+    /// following: the next window change sends again.</summary>
     public async Task FollowWindowSizeAsync(Func<int, int, Task> resize)
     {
         async Task<bool> SendAsync()
@@ -75,13 +76,18 @@ internal sealed class TerminalSession : IDisposable
             }
         }
 
-        if (Size() is null) return;
-        _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, signal => Task.Run(SendAsync));
-        if (!await SendAsync())
+        async Task SendWithRetriesAsync()
         {
-            await Task.Delay(100);
-            await SendAsync();
+            foreach (int delay in new[] { 0, 100, 300 })
+            {
+                if (delay > 0) await Task.Delay(delay);
+                if (await SendAsync()) return;
+            }
         }
+
+        if (Size() is null) return;
+        _winch = PosixSignalRegistration.Create(PosixSignal.SIGWINCH, signal => Task.Run(SendWithRetriesAsync));
+        await SendWithRetriesAsync();
     }
 
     public void Dispose()
