@@ -16,7 +16,12 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
 {
     private readonly Daemon _d = fixture.Daemon;
 
-    private static bool Alive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ");
+    /// <summary>Whether pid is a live (not zombie) process; one that dies while its stat is read is not (ESRCH).</summary>
+    private static bool Alive(int pid)
+    {
+        try { return !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z "); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
 
     private int ShimPidOf(string id)
     {
