@@ -24,6 +24,36 @@ public sealed class VolumeTests(DaemonFixture fixture, ITestOutputHelper output)
         Assert.False(Directory.Exists(Path.GetDirectoryName(mountpoint)));
     }
 
+    /// <summary>The everyday tutorial line: a config file from the working directory over the image's.</summary>
+    [Fact]
+    public void A_single_file_bind_mounts_on_a_file_from_a_relative_path_read_only_too_and_through_the_docker_cli()
+    {
+        string dir = Path.Combine(_d.Root, Support.Unique("cnf"));
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "my.cnf"), "[mysqld]\nport=3306\n");
+        string cli = $"cd {dir} && {Daemon.Cli} -H {_d.Host} --no-autostart";
+        CommandResult Sh(string command) => Daemon.Exec("sh", ["-c", $"{cli} {command}"]);
+
+        Assert.Equal("[mysqld]\nport=3306\n", Sh("run --rm -v ./my.cnf:/etc/my.cnf busybox cat /etc/my.cnf").Ok().Stdout);
+        // Written through the mount, seen on the host; over an image file (/etc/passwd) and on a path the image lacks.
+        Sh("run --rm -v ./my.cnf:/etc/my.cnf busybox sh -c 'echo user=app >> /etc/my.cnf'").Ok();
+        Assert.EndsWith("user=app\n", File.ReadAllText(Path.Combine(dir, "my.cnf")));
+        Assert.Equal("[mysqld]", Sh("run --rm -v ./my.cnf:/etc/passwd busybox head -1 /etc/passwd").Ok().Stdout.Trim());
+        Assert.Equal("[mysqld]", Sh("run --rm --mount type=bind,source=" + dir + "/my.cnf,target=/new/dir/my.cnf busybox head -1 /new/dir/my.cnf").Ok().Stdout.Trim());
+        var ro = Sh("run --rm -v ./my.cnf:/etc/my.cnf:ro busybox sh -c 'echo x >> /etc/my.cnf'");
+        Assert.NotEqual(0, ro.ExitCode);
+        Assert.Contains("Read-only file system", ro.Stderr);
+        Assert.True(File.Exists(Path.Combine(dir, "my.cnf")), "the source stays a file");
+
+        // .Mounts shows the source as Docker cleans it, and the real docker CLI mounts the file too.
+        string name = Support.Unique("cnf");
+        _d.Run("create", "--name", name, "-v", $"{dir}/../{Path.GetFileName(dir)}/./my.cnf:/etc/my.cnf", "busybox", "true").Ok();
+        Assert.Equal($"{dir}/my.cnf", _d.Run("inspect", "-f", "{{range .Mounts}}{{.Source}}{{end}}", name).Ok().Stdout.Trim());
+        _d.Run("rm", name).Ok();
+        using var docker = new DockerCli(_d, output);
+        Assert.Equal("[mysqld]", docker.Run("run", "--rm", "-v", $"{dir}/my.cnf:/etc/my.cnf:ro", "busybox", "head", "-1", "/etc/my.cnf").Ok().Stdout.Trim());
+    }
+
     [Fact]
     public void Data_in_a_named_volume_and_a_bind_mount_survives_rm_a_new_container_and_a_daemon_restart()
     {

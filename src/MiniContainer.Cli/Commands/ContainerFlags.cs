@@ -117,9 +117,13 @@ internal sealed class ContainerFlags
         {
             if (spec.Length == 0) throw FlagValues.Invalid(Volume, spec, "invalid empty volume spec");
             // "/data" alone is an anonymous volume; "src:/dst[:opts]" a bind or named volume.
-            if (spec.Contains(':')) binds.Add(spec); else volumes[spec] = new JsonObject();
+            if (spec.Contains(':')) binds.Add(WithAbsoluteSource(spec)); else volumes[spec] = new JsonObject();
         }
         if (volumes.Count > 0) config["Volumes"] = volumes;
+        // ... as in docker's CLI since 23.0, a source starting with "." (./my.cnf, ../data) is a host path relative
+        // to the working directory, sent to the daemon as an absolute one; a volume name cannot start with ".".
+        static string WithAbsoluteSource(string spec) =>
+            spec.StartsWith('.') ? Path.GetFullPath(spec[..spec.IndexOf(':')]) + spec[spec.IndexOf(':')..] : spec;
         if (binds.Count > 0) hostConfig["Binds"] = Strings(binds);
 
         var mounts = new JsonArray();

@@ -109,7 +109,20 @@ public static class ContainerMounts
         }
     }
 
-    private static string Clean(string path) => path.Length > 1 ? "/" + string.Join('/', path.Split('/', StringSplitOptions.RemoveEmptyEntries)) : path;
+    /// <summary>A path as Go's filepath.Clean leaves it, rooted: "//srv/./app/../data/" → "/srv/data". Lexical only, as
+    /// Docker's: a symlink on the way is the kernel's to follow when the mount is made.</summary>
+    public static string Clean(string path)
+    {
+        if (path.Length <= 1) return path;
+        var parts = new List<string>();
+        foreach (string part in path.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part == ".") continue;
+            if (part == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
+            parts.Add(part);
+        }
+        return "/" + string.Join('/', parts);
+    }
 
     private static string CheckTarget(string target, string type)
     {
@@ -120,14 +133,15 @@ public static class ContainerMounts
     }
 
     /// <summary>
-    /// Second step, after every mount was checked: create missing host dirs (for -v) and volumes, point Source at
+    /// Second step, after every mount was checked: create a missing -v source as a directory (a file or directory
+    /// that exists is mounted as it is: <c>-v ./my.cnf:/etc/my.cnf</c> mounts a file on a file), create volumes, point Source at
     /// each volume's data, and fill empty volumes from the image (Docker's copy-up).
     /// </summary>
     public static void Prepare(List<MountPoint> mounts, VolumeStore volumes, IReadOnlyList<string> imageLowerDirs)
     {
         foreach (var m in mounts)
         {
-            if (m.Type == "bind") { Directory.CreateDirectory(m.Source); continue; }
+            if (m.Type == "bind") { if (!Path.Exists(m.Source)) Directory.CreateDirectory(m.Source); continue; }
             if (m.Type != "volume") continue;
             bool existed = m.Name != null && volumes.Find(m.Name) != null;
             var volume = volumes.Create(m.Name, anonymous: m.Name == null);

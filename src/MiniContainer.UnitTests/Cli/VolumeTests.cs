@@ -89,6 +89,14 @@ public sealed class MountFlagsTests
         => Assert.Equal("""["data:/data","/h:/c:ro"]""", HostConfig("-v", "data:/data", "-v", "/h:/c:ro")["Binds"]!.ToJsonString());
 
     [Fact]
+    public void A_source_starting_with_a_dot_is_a_host_path_relative_to_the_working_directory()
+    {
+        string cwd = Directory.GetCurrentDirectory();
+        Assert.Equal($"[\"{cwd}/my.cnf:/etc/my.cnf:ro\",\"{Path.GetDirectoryName(cwd)}/data:/data\"]",
+            HostConfig("-v", "./my.cnf:/etc/my.cnf:ro", "-v", "../data:/data")["Binds"]!.ToJsonString());
+    }
+
+    [Fact]
     public void Bad_mounts_name_the_flag()
     {
         Assert.Equal("invalid argument \"type=foo,target=/x\" for \"--mount\" flag: invalid mount type \"foo\"",
