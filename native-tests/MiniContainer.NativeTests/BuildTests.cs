@@ -151,6 +151,7 @@ public sealed class BuildTests(DaemonFixture fixture, ITestOutputHelper output) 
     [InlineData("FROM busybox\nCOPY missing.txt /x\n", "", "file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist")]
     [InlineData("FROM busybox\nCOPY . /x\n", "ok\n[broken\n", "syntax error in pattern \"[broken\" (.dockerignore line 2)")]
     [InlineData("FROM busybox\nCOPY a.txt b.txt /notadir\n", "", "When using COPY with more than one source file, the destination must be a directory and end with a /")]
+    [InlineData("FROM busybox\nCOPY nomatch* none*.lock ./\n", "", "COPY failed: no source files were specified")]
     public void Bad_input_is_a_clear_error_and_exit_1(string dockerfile, string dockerignore, string message)
     {
         var files = new List<(string, string)> { ("Dockerfile", dockerfile), ("a.txt", "a"), ("b.txt", "b") };
@@ -160,6 +161,23 @@ public sealed class BuildTests(DaemonFixture fixture, ITestOutputHelper output) 
         Assert.Equal(1, r.ExitCode);
         Assert.Contains(message, r.Stderr);
         Assert.NotEqual(0, _d.Run("inspect", "--type", "image", tag).ExitCode);
+    }
+
+    /// <summary>The official Next.js Dockerfile's line: lock files of the package managers not in use match nothing.</summary>
+    [Fact]
+    public void A_wildcard_that_matches_nothing_is_fine_when_the_list_copies_something_also_from_a_dockerfile_outside_the_context()
+    {
+        string ctx = Context(("package.json", "{}"), ("yarn.lock", "y"));
+        string dockerfile = Path.Combine(Path.GetDirectoryName(ctx)!, Support.Unique("outside") + ".Dockerfile");
+        File.WriteAllText(dockerfile, "FROM busybox\nWORKDIR /app\nCOPY package.json yarn.lock* package-lock.json* pnpm-lock.yaml* ./\nRUN ls /app\n");
+        try
+        {
+            string tag = Support.Unique("nextjs");
+            Build("-t", tag, "-f", dockerfile, ctx).Ok();
+            Assert.Equal("package.json\nyarn.lock\n", _d.Run("run", "--rm", tag, "ls", "/app").Ok().Stdout);
+            _d.Run("rmi", tag).Ok();
+        }
+        finally { File.Delete(dockerfile); }
     }
 
     [Fact]

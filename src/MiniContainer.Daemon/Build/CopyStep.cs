@@ -32,9 +32,9 @@ public static class CopyStep
                 throw new BuildException($"{instruction} failed: forbidden path outside the build context: {pattern} ()");
             if (clean.IndexOfAny(['*', '?', '[']) >= 0)
             {
-                var matches = Glob(root, clean).ToList();
-                if (matches.Count == 0) throw new BuildException($"{instruction} failed: no source files were specified");
-                sources.AddRange(matches);
+                // A wildcard may match nothing, as long as the list as a whole copies something (below):
+                // `COPY package.json yarn.lock* package-lock.json* ./` is how Dockerfiles name optional files.
+                sources.AddRange(Glob(root, clean));
                 continue;
             }
             string host = clean == "." ? root : SecureJoin.Resolve(root, clean);
@@ -43,6 +43,7 @@ public static class CopyStep
                 throw new BuildException($"{instruction} failed: file not found in build context or excluded by .dockerignore: stat {clean}: file does not exist");
             sources.Add(new Source(host, clean == "." ? "" : Path.GetFileName(clean), status.Value.IsDirectory));
         }
+        if (sources.Count == 0) throw new BuildException($"{instruction} failed: no source files were specified");
         return sources;
     }
 
