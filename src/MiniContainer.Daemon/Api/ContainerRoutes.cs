@@ -170,10 +170,31 @@ public static class ContainerRoutes
             var exec = execs.Get(ctx.R("id"));
             var body = await ctx.ReadJsonObjectAsync();
             bool detach = (bool?)body["Detach"] ?? false;
-            var shim = await execs.StartAsync(exec, detach, exec.Process.Terminal);
-            if (detach || shim == null) { await ctx.WriteEmptyAsync(200); return; }
-            var client = await ctx.HijackAsync(multiplexed: !exec.Process.Terminal);
-            await StreamRelay.RunAsync(client, shim, exec.Process.Terminal, forwardStdin: exec.AttachStdin, closeStdinOnEof: true, exitRecorded: exec.Ended.Task);
+            // The framing follows this request's Tty (docker-py sends it here, not only at create).
+            bool tty = (bool?)body["Tty"] ?? exec.Process.Terminal;
+            if (detach)
+            {
+                await execs.StartAsync(exec, detach: true, tty);
+                await ctx.WriteEmptyAsync(200);
+                return;
+            }
+            // The 101 goes out before the process starts, as dockerd does: output that followed the header in the
+            // same read was lost by clients that take the socket over from a buffering HTTP reader (docker-py).
+            execs.CheckStartable(exec);
+            var client = await ctx.HijackAsync(multiplexed: !tty);
+            System.Net.Sockets.NetworkStream? shim;
+            try { shim = await execs.StartAsync(exec, detach: false, tty); }
+            catch (ApiException e)
+            {
+                // Too late for a status code: the error is the stream's content, and the exit code (126, 127) is
+                // the exec's, which the client asks for next, as with dockerd.
+                byte[] message = System.Text.Encoding.UTF8.GetBytes(e.Message + "\r\n");
+                await client.WriteAsync(tty ? message : StreamRelay.DockerFrame(1, message));
+                if (client is HijackedStream h) h.ShutdownWrite();
+                client.Dispose();
+                return;
+            }
+            await StreamRelay.RunAsync(client, shim!, tty, forwardStdin: exec.AttachStdin, closeStdinOnEof: true, exitRecorded: exec.Ended.Task);
             client.Dispose();
         });
 

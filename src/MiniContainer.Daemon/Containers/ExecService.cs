@@ -81,13 +81,20 @@ public sealed class ExecService
     /// Starts the exec's shim and, unless detached, returns a connection carrying its output, opened before the
     /// process was released so nothing is missed. A command that cannot run throws StartFailedException.
     /// </summary>
+    /// <summary>The errors a start answers with a status code, before any stream: the container is not running,
+    /// or this exec has already run.</summary>
+    public void CheckStartable(ExecInstance exec)
+    {
+        if (!exec.Container.Record.State.Running) throw new ConflictException($"container {exec.Container.Record.Id} is not running");
+        if (exec.Running || exec.ExitCode != null) throw new ConflictException($"Error: Exec command {exec.Id} has already run");
+    }
+
     public async Task<NetworkStream?> StartAsync(ExecInstance exec, bool detach, bool tty)
     {
         var c = exec.Container;
-        if (!c.Record.State.Running) throw new ConflictException($"container {c.Record.Id} is not running");
         lock (exec)
         {
-            if (exec.Running || exec.ExitCode != null) throw new ConflictException($"Error: Exec command {exec.Id} has already run");
+            CheckStartable(exec);
             exec.Running = true;
         }
         var spec = new ExecSpec
