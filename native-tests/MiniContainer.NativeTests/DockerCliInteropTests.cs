@@ -30,6 +30,21 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
     }
 
     [Fact]
+    public void Docker_info_shows_no_swarm_and_swarm_commands_get_dockerds_answers()
+    {
+        Assert.Equal("inactive false", Docker("info", "--format", "{{.Swarm.LocalNodeState}} {{.ExperimentalBuild}}").Ok().Stdout.Trim());
+        var nodes = Docker("node", "ls");
+        Assert.Equal(1, nodes.ExitCode);
+        Assert.Contains("This node is not a swarm manager.", nodes.Stderr);
+        var leave = Docker("swarm", "leave");
+        Assert.Equal(1, leave.ExitCode);
+        Assert.Contains("This node is not part of a swarm", leave.Stderr);
+        var init = Docker("swarm", "init");
+        Assert.Equal(1, init.ExitCode);
+        Assert.Contains("MiniContainer has no swarm mode", init.Stderr);
+    }
+
+    [Fact]
     public void Docker_run_rm_echo_prints_hi_and_returns_the_exit_codes()
     {
         Assert.Equal("hi\n", Docker("run", "--rm", "busybox", "echo", "hi").Ok().Stdout);

@@ -77,6 +77,7 @@ BuildRoutes.Map(router, paths, images, containers);
 RegistryRoutes.Map(router, images);
 VolumeRoutes.Map(router, volumes, containers);
 NetworkRoutes.Map(router, networks, containers);
+SwarmRoutes.Map(router);
 
 var server = new HttpServer(options.Socket, router.DispatchAsync) { MaxBodyBytes = options.MaxRequestBody, SocketGid = socketGid };
 server.Start();

@@ -59,6 +59,20 @@ public sealed class SystemInfo
     public required PluginsInfo Plugins { get; init; }
     public required bool Debug { get; init; }
     public required IReadOnlyList<string> Warnings { get; init; }
+    /// <summary>Always "inactive": MiniContainer has no swarm mode.</summary>
+    public SwarmInfo Swarm { get; init; } = new();
+    public bool ExperimentalBuild { get; init; }
+}
+
+/// <summary>/info's Swarm as a dockerd outside any swarm reports it.</summary>
+public sealed record SwarmInfo
+{
+    public string NodeID { get; init; } = "";
+    public string NodeAddr { get; init; } = "";
+    public string LocalNodeState { get; init; } = "inactive";
+    public bool ControlAvailable { get; init; }
+    public string Error { get; init; } = "";
+    public IReadOnlyList<string>? RemoteManagers { get; init; }
 }
 
 /// <summary>An OCI runtime the daemon can use; Docker writes "path" in lowercase.</summary>
