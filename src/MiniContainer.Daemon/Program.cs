@@ -66,6 +66,8 @@ networks.Initialize();
 var containers = new ContainerService(paths, images, volumes) { UsernsRemap = remap, Networking = networks };
 networks.FindContainer = containers.Find;
 var execs = new ExecService();
+// Before the reload, so that probes resume in the containers it reattaches to.
+containers.Health = new HealthMonitor(new ExecHealthProbe(execs));
 await containers.ReloadAsync();
 networks.Reconcile(containers.All);
 

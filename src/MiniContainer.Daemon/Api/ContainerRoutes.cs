@@ -213,17 +213,20 @@ public static class ContainerRoutes
     }
 }
 
-/// <summary>Docker's human status: "Up 3 seconds", "Exited (0) 5 minutes ago", "Created".</summary>
+/// <summary>Docker's human status: "Up 3 seconds (healthy)", "Exited (0) 5 minutes ago", "Created".</summary>
 public static class StatusText
 {
     public static string For(ContainerState s)
     {
-        if (s.Running) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt));
+        if (s.Running) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt)) + HealthSuffix(s.Health);
         if (s.Status == "created") return "Created";
         if (s.Status == "removing") return "Removal In Progress";
         if (s.FinishedAt == ContainerState.ZeroTime) return "Exited (" + s.ExitCode + ")";
         return $"Exited ({s.ExitCode}) {HumanDuration(DateTimeOffset.UtcNow - Parse(s.FinishedAt))} ago";
     }
+
+    /// <summary>" (healthy)", " (unhealthy)", " (health: starting)"; nothing without a healthcheck.</summary>
+    private static string HealthSuffix(ContainerHealth? h) => h is null ? "" : h.Status == HealthRules.Starting ? " (health: starting)" : $" ({h.Status})";
 
     private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
 
@@ -292,6 +295,8 @@ public static class Filters
                 "label" => values.Any(v => HasLabel(r.Config.Labels, v)),
                 "exited" => values.Any(v => r.State.Status == "exited" && v == r.State.ExitCode.ToString()),
                 "ancestor" => values.Any(v => r.Config.Image == v || r.Image.Contains(v)),
+                "health" => values.All(v => HealthRules.IsFilterValue(v) ? true : throw new BadRequestException($"Unrecognised filter value for health: {v}"))
+                            && values.Contains(r.State.Health?.Status ?? HealthRules.None),
                 _ => throw new BadRequestException($"invalid filter '{key}'"),
             };
             if (!ok) return false;

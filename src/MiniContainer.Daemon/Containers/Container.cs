@@ -25,6 +25,9 @@ public sealed class Container
     /// <summary>The restart policy's current back-off.</summary>
     public TimeSpan RestartDelay { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>Guards State.Health between the health monitor's probes and the container stopping.</summary>
+    public object HealthLock { get; } = new();
+
     /// <summary>Serialises start/stop/remove of this container.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);
 

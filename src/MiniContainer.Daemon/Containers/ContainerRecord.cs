@@ -62,6 +62,9 @@ public sealed class ContainerState
     public string Error { get; set; } = "";
     public string StartedAt { get; set; } = ZeroTime;
     public string FinishedAt { get; set; } = ZeroTime;
+    /// <summary>Only for a container with a healthcheck (omitted otherwise, as Docker omits it). Replaced, never
+    /// changed in place, by the health monitor (see HealthMonitor).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ContainerHealth? Health { get; set; }
 
     public const string ZeroTime = "0001-01-01T00:00:00Z";
     public static string Format(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffff00Z");
@@ -89,6 +92,10 @@ public sealed class ContainerConfig
     public Dictionary<string, string> Labels { get; set; } = new();
     public string? StopSignal { get; set; }
     public int? StopTimeout { get; set; }
+    /// <summary>The request's healthcheck merged with the image's (null: none, and omitted as Docker omits it).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public HealthConfig? Healthcheck { get; set; }
+    /// <summary>The image's SHELL: what a CMD-SHELL healthcheck runs with (omitted when the image has none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<string>? Shell { get; set; }
 }
 
 public sealed class HostConfig

@@ -31,6 +31,9 @@ public sealed class ContainerService
     /// <summary>Bridge networks, endpoints, published ports (null: every container gets only loopback).</summary>
     public Networking.NetworkService? Networking { get; set; }
 
+    /// <summary>Runs healthchecks while containers run (null: none are run, e.g. in tests of other parts).</summary>
+    public HealthMonitor? Health { get; set; }
+
     public ContainerService(HostPaths paths, ImageStore images, Volumes.VolumeStore volumes)
     {
         _volumes = volumes;
@@ -223,7 +226,9 @@ public sealed class ContainerService
         r.State = new ContainerState
         {
             Status = "running", Running = true, Pid = shim.Pid, StartedAt = ContainerState.Format(DateTimeOffset.UtcNow),
+            Health = r.State.Health,
         };
+        Health?.OnStarted(c);
         c.Save();
         Log.Info($"container {r.ShortId} started (pid {shim.Pid})");
         if (monitor != null) _ = MonitorAsync(c, monitor);
@@ -236,7 +241,7 @@ public sealed class ContainerService
         {
             Status = c.Record.State.StartedAt == ContainerState.ZeroTime ? "created" : "exited",
             ExitCode = e.ExitCode, Error = e.Message,
-            StartedAt = c.Record.State.StartedAt, FinishedAt = c.Record.State.FinishedAt,
+            StartedAt = c.Record.State.StartedAt, FinishedAt = c.Record.State.FinishedAt, Health = c.Record.State.Health,
         };
         c.Save();
         c.SignalExited();
@@ -345,6 +350,7 @@ public sealed class ContainerService
     /// code when the disk was too full for exit.json.</param>
     private async Task OnExitedAsync(Container c, ExitRecord? reported = null)
     {
+        Health?.Stop(c);
         var exit = c.ReadExitRecord() ?? reported;
         var r = c.Record;
         if (exit is null)
@@ -364,6 +370,7 @@ public sealed class ContainerService
             Error = exit.Error ?? "",
             StartedAt = r.State.StartedAt,
             FinishedAt = ContainerState.Format(exit.FinishedAt),
+            Health = r.State.Health,
         };
         // Neither may stop the exit from being handled (--rm, restart policy, waiters), e.g. on a full disk.
         try { Networking?.OnStopped(c); }
@@ -639,6 +646,7 @@ public sealed class ContainerService
             if (monitor != null)
             {
                 Log.Info($"container {record.ShortId} still running (pid {record.State.Pid}): reattached");
+                Health?.OnReattached(c);
                 _ = MonitorAsync(c, monitor);
             }
             else
