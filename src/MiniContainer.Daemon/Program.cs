@@ -70,6 +70,7 @@ var execs = new ExecService();
 containers.Health = new HealthMonitor(new ExecHealthProbe(execs));
 await containers.ReloadAsync();
 networks.Reconcile(containers.All);
+await containers.StartByPolicyAfterReloadAsync();
 
 var router = new Router();
 SystemRoutes.Map(router, paths, containers, images, volumes);

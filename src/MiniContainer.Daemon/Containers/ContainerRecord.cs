@@ -30,19 +30,8 @@ public sealed class ContainerRecord
     public ContainerConfig Config { get; set; } = new();
     public NetworkSettings NetworkSettings { get; set; } = new();
     public List<string> ExecIDs { get; set; } = new();
-    /// <summary>Stopped or killed by a user: restart policies leave it alone (dockerd's HasBeenManuallyStopped).</summary>
+    /// <summary>Stopped or killed by a user: restart policies leave it alone (dockerd's HasBeenManuallyStopped; see RestartRules).</summary>
     public bool HasBeenManuallyStopped { get; set; }
-
-    /// <summary>Should the restart policy start this container again, now that it has exited?</summary>
-    [JsonIgnore]
-    public bool ShouldRestart => HostConfig.RestartPolicy.Name switch
-    {
-        "always" => !HasBeenManuallyStopped,
-        "unless-stopped" => !HasBeenManuallyStopped,
-        "on-failure" => !HasBeenManuallyStopped && State.ExitCode != 0 &&
-                        (HostConfig.RestartPolicy.MaximumRetryCount == 0 || RestartCount < HostConfig.RestartPolicy.MaximumRetryCount),
-        _ => false,
-    };
 
     [JsonIgnore] public string ShortId => Id[..12];
     [JsonIgnore] public string PlainName => Name.TrimStart('/');
@@ -52,6 +41,8 @@ public sealed class ContainerState
 {
     /// <summary>created | running | paused | restarting | removing | exited | dead</summary>
     public string Status { get; set; } = "created";
+    /// <summary>The container's process is alive. Unlike dockerd's, false while "restarting" (between an exit and the
+    /// restart policy's start, when there is no process to signal or join); inspect still shows dockerd's true then.</summary>
     public bool Running { get; set; }
     public bool Paused { get; set; }
     public bool Restarting { get; set; }

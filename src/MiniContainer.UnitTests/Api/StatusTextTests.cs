@@ -60,6 +60,17 @@ public sealed class StatusTextTests
     }
 
     [Fact]
+    public void Restarting_shows_the_last_exit_code_and_how_long_ago_it_ended()
+    {
+        var state = new ContainerState
+        {
+            Status = "restarting", Restarting = true, ExitCode = 1,
+            StartedAt = Ago(TimeSpan.FromSeconds(3)), FinishedAt = Ago(TimeSpan.FromSeconds(2.5)),
+        };
+        Assert.Equal("Restarting (1) 2 seconds ago", StatusText.For(state));
+    }
+
+    [Fact]
     public void Exited_shows_the_code_and_how_long_ago()
     {
         var state = new ContainerState
