@@ -18,6 +18,8 @@ public sealed class ExecInstance
     public bool AttachStdin, AttachStdout, AttachStderr, Detach;
     /// <summary>exec --privileged: every capability for this process.</summary>
     public bool Privileged { get; init; }
+    /// <summary>A healthcheck probe (logged only with --debug: one runs every interval).</summary>
+    public bool IsProbe { get; init; }
     public bool Running;
     public int? ExitCode;
     public int Pid;
@@ -59,7 +61,7 @@ public sealed class ExecService
     {
         RefuseIfNotRunning(c);
         var exec = NewExec(c, cmd, null, tty: false, user: null, workingDir: null, privileged: false,
-            attachStdin: false, attachStdout: true, attachStderr: true, rows: 0, cols: 0);
+            attachStdin: false, attachStdout: true, attachStderr: true, rows: 0, cols: 0, isProbe: true);
         _execs[exec.Id] = exec;
         return exec;
     }
@@ -80,7 +82,7 @@ public sealed class ExecService
     }
 
     private static ExecInstance NewExec(Container c, List<string> cmd, List<string>? extraEnv, bool tty, string? user, string? workingDir,
-        bool privileged, bool attachStdin, bool attachStdout, bool attachStderr, ushort rows, ushort cols)
+        bool privileged, bool attachStdin, bool attachStdout, bool attachStderr, ushort rows, ushort cols, bool isProbe = false)
     {
         var env = CreateRequest.MergeEnv(c.Record.Config.Env, extraEnv);
         if (tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
@@ -104,6 +106,7 @@ public sealed class ExecService
                 SeccompFilter = c.SeccompFilter ?? SecurityOptions.FilterFor(c.Record.HostConfig),
             },
             Privileged = privileged,
+            IsProbe = isProbe,
         };
     }
 
@@ -151,7 +154,8 @@ public sealed class ExecService
             Finish(exec, e.ExitCode);
             throw;
         }
-        Log.Info($"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}");
+        string started = $"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}";
+        if (exec.IsProbe) Log.Trace("health check " + started); else Log.Info(started);
         _ = MonitorAsync(exec, monitor);
         return output;
     }
