@@ -184,6 +184,8 @@ public sealed class HealthcheckTests(DaemonFixture fixture, ITestOutputHelper ou
             _d.Run("run", "-d", "--name", name, "--health-cmd", "test -f /tmp/ok", "--health-interval", "200ms", "--health-retries", "2",
                 "busybox", "sh", "-c", "touch /tmp/ok; exec sleep 1000").Ok();
             WaitForStatus(name, "healthy");
+            // Saved after each probe (best effort, as dockerd): a second result means the first's save is done.
+            Support.WaitUntil(() => Health(name)["Log"]!.AsArray().Count >= 2, TimeSpan.FromSeconds(10), "a second probe");
             _d.Stop();
             Thread.Sleep(500);
             _d.Start();
