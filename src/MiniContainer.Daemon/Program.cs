@@ -66,8 +66,11 @@ networks.Initialize();
 var containers = new ContainerService(paths, images, volumes) { UsernsRemap = remap, Networking = networks };
 networks.FindContainer = containers.Find;
 var execs = new ExecService();
+// Before the reload, so that probes resume in the containers it reattaches to.
+containers.Health = new HealthMonitor(new ExecHealthProbe(execs));
 await containers.ReloadAsync();
 networks.Reconcile(containers.All);
+await containers.StartByPolicyAfterReloadAsync();
 
 var router = new Router();
 SystemRoutes.Map(router, paths, containers, images, volumes);

@@ -54,6 +54,13 @@ internal sealed class ContainerFlags
     public readonly Option<string[]> Device = new("--device") { Description = "Add a host device to the container" };
     public readonly Option<string[]> DeviceCgroupRule = new("--device-cgroup-rule") { Description = "Add a rule to the cgroup allowed devices list" };
     public readonly Option<string[]> SecurityOpt = new("--security-opt") { Description = "Security Options (no-new-privileges, seccomp=unconfined|PROFILE.json, systempaths=unconfined)" };
+    public readonly Option<string?> HealthCmd = new("--health-cmd") { Description = "Command to run to check health" };
+    public readonly Option<string?> HealthInterval = new("--health-interval") { Description = "Time between running the check (ms|s|m|h) (default 0s)" };
+    public readonly Option<string?> HealthTimeout = new("--health-timeout") { Description = "Maximum time to allow one check to run (ms|s|m|h) (default 0s)" };
+    public readonly Option<string?> HealthStartPeriod = new("--health-start-period") { Description = "Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)" };
+    public readonly Option<string?> HealthStartInterval = new("--health-start-interval") { Description = "Time between running the check during the start period (ms|s|m|h) (default 0s)" };
+    public readonly Option<string?> HealthRetries = new("--health-retries") { Description = "Consecutive failures needed to report unhealthy" };
+    public readonly Option<bool> NoHealthcheck = new("--no-healthcheck") { Description = "Disable any container-specified HEALTHCHECK" };
 
     public void AddTo(Command command)
     {
@@ -62,6 +69,7 @@ internal sealed class ContainerFlags
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
             Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
             AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, SecurityOpt, Device, DeviceCgroupRule,
+            HealthCmd, HealthInterval, HealthTimeout, HealthStartPeriod, HealthStartInterval, HealthRetries, NoHealthcheck,
         })
             command.Options.Add(option);
     }
@@ -98,6 +106,7 @@ internal sealed class ContainerFlags
             config["Entrypoint"] = Strings([parse.GetValue(Entrypoint) ?? ""]);
         if (parse.GetValue(StopSignal) is { } stopSignal) config["StopSignal"] = stopSignal;
         if (FlagValues.Int(parse, StopTimeout) is { } stopTimeout) config["StopTimeout"] = stopTimeout;
+        if (Healthcheck(parse) is { } healthcheck) config["Healthcheck"] = healthcheck;
 
         var hostConfig = new JsonObject();
         var exposed = new JsonObject();
@@ -243,6 +252,45 @@ internal sealed class ContainerFlags
             o[eq < 0 ? pair : pair[..eq]] = eq < 0 ? "" : pair[(eq + 1)..];
         }
         return o;
+    }
+
+    /// <summary>
+    /// --health-* → Config.Healthcheck ({"Test": ["CMD-SHELL", cmd], "Interval": ns, …}); --no-healthcheck → {"Test": ["NONE"]}.
+    /// As docker: only the flags given are sent (the daemon fills the rest from the image's HEALTHCHECK), a negative
+    /// value is refused here, and --no-healthcheck with any --health-* flag is a conflict.
+    /// </summary>
+    JsonObject? Healthcheck(ParseResult parse)
+    {
+        string? cmd = parse.GetValue(HealthCmd);
+        long interval = Nanoseconds(parse, HealthInterval), timeout = Nanoseconds(parse, HealthTimeout),
+            startPeriod = Nanoseconds(parse, HealthStartPeriod), startInterval = Nanoseconds(parse, HealthStartInterval);
+        int retries = FlagValues.Int(parse, HealthRetries) ?? 0;
+        bool any = !string.IsNullOrEmpty(cmd) || interval != 0 || timeout != 0 || startPeriod != 0 || startInterval != 0 || retries != 0;
+        if (parse.GetValue(NoHealthcheck))
+        {
+            if (any) throw new UsageException("--no-healthcheck conflicts with --health-* options");
+            return new JsonObject { ["Test"] = new JsonArray("NONE") };
+        }
+        if (!any) return null;
+        foreach (var (value, option) in new[] { (interval, HealthInterval), (timeout, HealthTimeout), (retries, HealthRetries), (startPeriod, HealthStartPeriod), (startInterval, HealthStartInterval) })
+            if (value < 0) throw new UsageException($"{option.Name} cannot be negative");
+        var health = new JsonObject();
+        if (!string.IsNullOrEmpty(cmd)) health["Test"] = new JsonArray("CMD-SHELL", cmd);
+        if (interval != 0) health["Interval"] = interval;
+        if (timeout != 0) health["Timeout"] = timeout;
+        if (startPeriod != 0) health["StartPeriod"] = startPeriod;
+        if (startInterval != 0) health["StartInterval"] = startInterval;
+        if (retries != 0) health["Retries"] = retries;
+        return health;
+    }
+
+    /// <summary>A Go duration flag ("500ms", "1m30s") in nanoseconds; 0 when not given.</summary>
+    static long Nanoseconds(ParseResult parse, Option<string?> option)
+    {
+        string? text = parse.GetValue(option);
+        if (text is null) return 0;
+        if (!GoDuration.TryParse(text, out TimeSpan d)) throw FlagValues.Invalid(option, text, $"time: invalid duration \"{text}\"");
+        return d.Ticks * 100;
     }
 
     /// <summary>"no", "always", "unless-stopped", "on-failure[:N]".</summary>

@@ -23,7 +23,7 @@ public static class ContainerRoutes
             var filters = Filters.Parse(ctx.Q("filters"));
             bool all = ctx.QBool("all");
             var list = containers.All
-                .Where(c => all || c.Record.State.Running || filters.ContainsKey("status"))
+                .Where(c => all || c.Record.State.Running || c.Record.State.Restarting || filters.ContainsKey("status"))
                 .Where(c => Filters.MatchContainer(c, filters))
                 .OrderByDescending(c => c.Record.Created)
                 .Select(c => Summary(c, images, ctx.QBool("size")))
@@ -35,12 +35,18 @@ public static class ContainerRoutes
         r.Map("GET", "/containers/{id}/json", ctx =>
         {
             var c = containers.Get(ctx.R("id"));
-            if (!ctx.QBool("size")) return ctx.WriteJsonAsync(200, c.Record, DaemonJson.Default.ContainerRecord);
-            // inspect --size: dockerd adds the writable layer's bytes, and those plus the image's.
+            bool restarting = c.Record.State.Restarting;
+            if (!ctx.QBool("size") && !restarting) return ctx.WriteJsonAsync(200, c.Record, DaemonJson.Default.ContainerRecord);
             var inspected = System.Text.Json.JsonSerializer.SerializeToNode(c.Record, DaemonJson.Default.ContainerRecord)!.AsObject();
-            var sized = Summary(c, images, size: true);
-            inspected["SizeRw"] = sized.SizeRw;
-            inspected["SizeRootFs"] = sized.SizeRootFs;
+            // dockerd counts a restarting container as running (State.Running and State.Restarting both true).
+            if (restarting) inspected["State"]!["Running"] = true;
+            if (ctx.QBool("size"))
+            {
+                // inspect --size: dockerd adds the writable layer's bytes, and those plus the image's.
+                var sized = Summary(c, images, size: true);
+                inspected["SizeRw"] = sized.SizeRw;
+                inspected["SizeRootFs"] = sized.SizeRootFs;
+            }
             return ctx.WriteJsonNodeAsync(200, inspected);
         });
 
@@ -64,7 +70,7 @@ public static class ContainerRoutes
 
         r.Map("POST", "/containers/{id}/kill", async ctx =>
         {
-            containers.Kill(containers.Get(ctx.R("id")), ctx.Q("signal"));
+            await containers.KillAsync(containers.Get(ctx.R("id")), ctx.Q("signal"));
             await ctx.WriteEmptyAsync(204);
         });
 
@@ -234,17 +240,21 @@ public static class ContainerRoutes
     }
 }
 
-/// <summary>Docker's human status: "Up 3 seconds", "Exited (0) 5 minutes ago", "Created".</summary>
+/// <summary>Docker's human status: "Up 3 seconds (healthy)", "Exited (0) 5 minutes ago", "Created".</summary>
 public static class StatusText
 {
     public static string For(ContainerState s)
     {
-        if (s.Running) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt));
+        if (s.Restarting) return $"Restarting ({s.ExitCode}) {HumanDuration(DateTimeOffset.UtcNow - Parse(s.FinishedAt))} ago";
+        if (s.Running) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt)) + HealthSuffix(s.Health);
         if (s.Status == "created") return "Created";
         if (s.Status == "removing") return "Removal In Progress";
         if (s.FinishedAt == ContainerState.ZeroTime) return "Exited (" + s.ExitCode + ")";
         return $"Exited ({s.ExitCode}) {HumanDuration(DateTimeOffset.UtcNow - Parse(s.FinishedAt))} ago";
     }
+
+    /// <summary>" (healthy)", " (unhealthy)", " (health: starting)"; nothing without a healthcheck.</summary>
+    private static string HealthSuffix(ContainerHealth? h) => h is null ? "" : h.Status == HealthRules.Starting ? " (health: starting)" : $" ({h.Status})";
 
     private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
 
@@ -313,6 +323,8 @@ public static class Filters
                 "label" => values.Any(v => HasLabel(r.Config.Labels, v)),
                 "exited" => values.Any(v => r.State.Status == "exited" && v == r.State.ExitCode.ToString()),
                 "ancestor" => values.Any(v => r.Config.Image == v || r.Image.Contains(v)),
+                "health" => values.All(v => HealthRules.IsFilterValue(v) ? true : throw new BadRequestException($"Unrecognised filter value for health: {v}"))
+                            && values.Contains(r.State.Health?.Status ?? HealthRules.None),
                 _ => throw new BadRequestException($"invalid filter '{key}'"),
             };
             if (!ok) return false;

@@ -22,8 +22,14 @@ public sealed class Container
     /// <summary>The seccomp filter compiled at the last start (null: none); exec'd processes get the same.</summary>
     public byte[]? SeccompFilter { get; set; }
 
-    /// <summary>The restart policy's current back-off.</summary>
-    public TimeSpan RestartDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>The restart policy's current back-off (zero: none yet; see RestartRules.NextDelay).</summary>
+    public TimeSpan RestartDelay { get; set; }
+
+    /// <summary>Cancels the restart the policy has scheduled while the container is "restarting" (null: none).</summary>
+    public CancellationTokenSource? PendingRestart { get; set; }
+
+    /// <summary>Guards State.Health between the health monitor's probes and the container stopping.</summary>
+    public object HealthLock { get; } = new();
 
     /// <summary>Serialises start/stop/remove of this container.</summary>
     public SemaphoreSlim Gate { get; } = new(1, 1);

@@ -30,19 +30,8 @@ public sealed class ContainerRecord
     public ContainerConfig Config { get; set; } = new();
     public NetworkSettings NetworkSettings { get; set; } = new();
     public List<string> ExecIDs { get; set; } = new();
-    /// <summary>Stopped or killed by a user: restart policies leave it alone (dockerd's HasBeenManuallyStopped).</summary>
+    /// <summary>Stopped or killed by a user: restart policies leave it alone (dockerd's HasBeenManuallyStopped; see RestartRules).</summary>
     public bool HasBeenManuallyStopped { get; set; }
-
-    /// <summary>Should the restart policy start this container again, now that it has exited?</summary>
-    [JsonIgnore]
-    public bool ShouldRestart => HostConfig.RestartPolicy.Name switch
-    {
-        "always" => !HasBeenManuallyStopped,
-        "unless-stopped" => !HasBeenManuallyStopped,
-        "on-failure" => !HasBeenManuallyStopped && State.ExitCode != 0 &&
-                        (HostConfig.RestartPolicy.MaximumRetryCount == 0 || RestartCount < HostConfig.RestartPolicy.MaximumRetryCount),
-        _ => false,
-    };
 
     [JsonIgnore] public string ShortId => Id[..12];
     [JsonIgnore] public string PlainName => Name.TrimStart('/');
@@ -52,6 +41,8 @@ public sealed class ContainerState
 {
     /// <summary>created | running | paused | restarting | removing | exited | dead</summary>
     public string Status { get; set; } = "created";
+    /// <summary>The container's process is alive. Unlike dockerd's, false while "restarting" (between an exit and the
+    /// restart policy's start, when there is no process to signal or join); inspect still shows dockerd's true then.</summary>
     public bool Running { get; set; }
     public bool Paused { get; set; }
     public bool Restarting { get; set; }
@@ -62,6 +53,9 @@ public sealed class ContainerState
     public string Error { get; set; } = "";
     public string StartedAt { get; set; } = ZeroTime;
     public string FinishedAt { get; set; } = ZeroTime;
+    /// <summary>Only for a container with a healthcheck (omitted otherwise, as Docker omits it). Replaced, never
+    /// changed in place, by the health monitor (see HealthMonitor).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public ContainerHealth? Health { get; set; }
 
     public const string ZeroTime = "0001-01-01T00:00:00Z";
     public static string Format(DateTimeOffset t) => t.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffffff00Z");
@@ -89,6 +83,10 @@ public sealed class ContainerConfig
     public Dictionary<string, string> Labels { get; set; } = new();
     public string? StopSignal { get; set; }
     public int? StopTimeout { get; set; }
+    /// <summary>The request's healthcheck merged with the image's (null: none, and omitted as Docker omits it).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public HealthConfig? Healthcheck { get; set; }
+    /// <summary>The image's SHELL: what a CMD-SHELL healthcheck runs with (omitted when the image has none).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public List<string>? Shell { get; set; }
 }
 
 public sealed class HostConfig

@@ -31,6 +31,9 @@ public sealed class ContainerService
     /// <summary>Bridge networks, endpoints, published ports (null: every container gets only loopback).</summary>
     public Networking.NetworkService? Networking { get; set; }
 
+    /// <summary>Runs healthchecks while containers run (null: none are run, e.g. in tests of other parts).</summary>
+    public HealthMonitor? Health { get; set; }
+
     public ContainerService(HostPaths paths, ImageStore images, Volumes.VolumeStore volumes)
     {
         _volumes = volumes;
@@ -175,9 +178,12 @@ public sealed class ContainerService
         try
         {
             if (c.Removed) throw new NotFoundException($"No such container: {c.Record.Id}");
-            if (c.Record.State.Running) throw new NotModifiedException();
+            // A restarting container counts as running, as in dockerd: `restart` (or `stop` first) starts it now.
+            if (c.Record.State.Running || c.Record.State.Restarting) throw new NotModifiedException();
+            // A start by the user is a fresh start for the restart policy: no count, no back-off, not stopped by the user.
             c.Record.HasBeenManuallyStopped = false;
             c.Record.RestartCount = 0;
+            c.RestartDelay = TimeSpan.Zero;
             await StartLockedAsync(c);
         }
         finally { c.Gate.Release(); }
@@ -223,7 +229,9 @@ public sealed class ContainerService
         r.State = new ContainerState
         {
             Status = "running", Running = true, Pid = shim.Pid, StartedAt = ContainerState.Format(DateTimeOffset.UtcNow),
+            Health = r.State.Health,
         };
+        Health?.OnStarted(c);
         c.Save();
         Log.Info($"container {r.ShortId} started (pid {shim.Pid})");
         if (monitor != null) _ = MonitorAsync(c, monitor);
@@ -236,7 +244,7 @@ public sealed class ContainerService
         {
             Status = c.Record.State.StartedAt == ContainerState.ZeroTime ? "created" : "exited",
             ExitCode = e.ExitCode, Error = e.Message,
-            StartedAt = c.Record.State.StartedAt, FinishedAt = c.Record.State.FinishedAt,
+            StartedAt = c.Record.State.StartedAt, FinishedAt = c.Record.State.FinishedAt, Health = c.Record.State.Health,
         };
         c.Save();
         c.SignalExited();
@@ -345,6 +353,7 @@ public sealed class ContainerService
     /// code when the disk was too full for exit.json.</param>
     private async Task OnExitedAsync(Container c, ExitRecord? reported = null)
     {
+        Health?.Stop(c);
         var exit = c.ReadExitRecord() ?? reported;
         var r = c.Record;
         if (exit is null)
@@ -356,43 +365,80 @@ public sealed class ContainerService
             exit = ShimDied();
             Log.Warn($"container {r.ShortId}: its shim died without recording an exit; killed what was left in its cgroup");
         }
+        // The restart policy decides now, as dockerd's does: a container it will start again is "restarting" (with
+        // the exit code and time of this run) rather than "exited" in between.
+        var finished = exit.FinishedAt;
+        var ranFor = DateTimeOffset.TryParse(r.State.StartedAt, System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.AssumeUniversal, out var started) ? finished - started : TimeSpan.Zero;
+        bool restart = !c.Removed && !r.HostConfig.AutoRemove &&
+                       RestartRules.AfterExit(r.HostConfig.RestartPolicy, exit.ExitCode, r.HasBeenManuallyStopped, r.RestartCount);
+        c.RestartDelay = RestartRules.NextDelay(c.RestartDelay, ranFor);
+        if (restart) r.RestartCount++;
         r.State = new ContainerState
         {
-            Status = "exited",
+            Status = restart ? "restarting" : "exited",
+            Restarting = restart,
             ExitCode = exit.ExitCode,
             OOMKilled = exit.OomKilled,
             Error = exit.Error ?? "",
             StartedAt = r.State.StartedAt,
-            FinishedAt = ContainerState.Format(exit.FinishedAt),
+            FinishedAt = ContainerState.Format(finished),
+            Health = r.State.Health,
         };
         // Neither may stop the exit from being handled (--rm, restart policy, waiters), e.g. on a full disk.
         try { Networking?.OnStopped(c); }
         catch (Exception e) { Log.Warn($"container {r.ShortId}: releasing its network endpoints failed: {e.Message}"); }
         try { c.Save(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log.Warn($"container {r.ShortId}: cannot save its exit state: {e.Message}"); }
-        Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}");
+        Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}" +
+                 (restart ? $"; restart policy {r.HostConfig.RestartPolicy.Name}: restart #{r.RestartCount} in {c.RestartDelay.TotalMilliseconds:0} ms" : ""));
+        if (restart) ScheduleRestart(c);
         c.SignalExited();
         if (r.HostConfig.AutoRemove) await RemoveAfterExitAsync(c);
-        else if (!c.Removed && r.ShouldRestart) _ = RestartByPolicyAsync(c);
     }
 
-    /// <summary>--restart: start it again after a delay that doubles with each quick failure (100 ms … 1 min), as dockerd does.</summary>
-    private async Task RestartByPolicyAsync(Container c)
+    /// <summary>--restart: start the container again after its back-off (100 ms, doubling up to a minute; see
+    /// RestartRules), unless a `stop`, `kill` or `rm -f` cancels it first (CancelRestartAsync).</summary>
+    private void ScheduleRestart(Container c)
     {
-        var r = c.Record;
-        bool ranLong = DateTimeOffset.TryParse(r.State.StartedAt, out var started) && DateTimeOffset.UtcNow - started > TimeSpan.FromSeconds(10);
-        c.RestartDelay = ranLong ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(Math.Min(60_000, Math.Max(100, c.RestartDelay.TotalMilliseconds * 2)));
-        r.State.Restarting = true;
-        r.State.Status = "restarting";
-        await Task.Delay(c.RestartDelay);
+        var cancel = new CancellationTokenSource();
+        c.PendingRestart = cancel;
+        _ = RestartAfterDelayAsync(c, c.RestartDelay, cancel.Token);
+    }
+
+    private async Task RestartAfterDelayAsync(Container c, TimeSpan delay, CancellationToken cancelled)
+    {
+        try { await Task.Delay(delay, cancelled); }
+        catch (OperationCanceledException) { return; }   // whoever cancelled has set the state
         await c.Gate.WaitAsync();
         try
         {
-            if (c.Removed || r.State.Running || !r.ShouldRestart) { r.State.Restarting = false; if (!r.State.Running) r.State.Status = "exited"; return; }
-            r.RestartCount++;
-            Log.Info($"container {r.ShortId}: restart policy {r.HostConfig.RestartPolicy.Name}, restart #{r.RestartCount}");
+            if (cancelled.IsCancellationRequested || c.Removed || !c.Record.State.Restarting) return;
+            c.PendingRestart = null;
+            // A start that fails records the failure ("exited", with the error) and ends the restarts, as in dockerd.
             try { await StartLockedAsync(c); }
-            catch (ApiException e) { Log.Warn($"container {r.ShortId}: restart failed: {e.Message}"); }
+            catch (ApiException e) { Log.Warn($"container {c.Record.ShortId}: restart failed: {e.Message}"); }
+        }
+        finally { c.Gate.Release(); }
+    }
+
+    /// <summary>Ends a "restarting" container's wait for its restart: it stays exited. False if it was not restarting
+    /// (or the restart had begun: then it is running, and the caller stops it as any other).</summary>
+    private async Task<bool> CancelRestartAsync(Container c)
+    {
+        if (!c.Record.State.Restarting) return false;
+        await c.Gate.WaitAsync();
+        try
+        {
+            if (!c.Record.State.Restarting) return false;
+            c.PendingRestart?.Cancel();
+            c.PendingRestart = null;
+            c.Record.State.Restarting = false;
+            c.Record.State.Status = "exited";
+            c.Save();
+            Log.Info($"container {c.Record.ShortId}: its pending restart was cancelled");
+            c.SignalExited();
+            return true;
         }
         finally { c.Gate.Release(); }
     }
@@ -413,6 +459,7 @@ public sealed class ContainerService
         try
         {
             if (c.Record.State.Running) return await ShimHandle.ConnectAsync(c.ControlSocket, streams);
+            if (c.Record.State.Restarting) throw new ConflictException("You cannot attach to a restarting container, wait until it is running");
             if (c.Record.State.Status == "exited" || c.Removed)
                 throw new ConflictException("You cannot attach to a stopped container, start it first");
             pending = new TaskCompletionSource<NetworkStream?>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -439,7 +486,8 @@ public sealed class ContainerService
 
     public async Task StopAsync(Container c, int? timeoutSeconds)
     {
-        c.Record.HasBeenManuallyStopped = true;   // also cancels a pending restart-policy restart
+        c.Record.HasBeenManuallyStopped = true;   // the restart policy leaves it stopped
+        if (await CancelRestartAsync(c)) return;   // it was waiting to restart: now it stays exited
         if (!c.Record.State.Running) throw new NotModifiedException();
         int signal = Signals.Parse(c.Record.Config.StopSignal ?? "SIGTERM");
         int timeout = timeoutSeconds ?? c.Record.Config.StopTimeout ?? 10;
@@ -453,17 +501,22 @@ public sealed class ContainerService
         await exited;
     }
 
-    public void Kill(Container c, string? signalName)
+    public async Task KillAsync(Container c, string? signalName)
     {
-        if (!c.Record.State.Running) throw new ConflictException($"Cannot kill container: {c.Record.PlainName}: Container {c.Record.Id} is not running");
+        var r = c.Record;
+        if (!r.State.Running && !r.State.Restarting) throw new ConflictException($"Cannot kill container: {r.PlainName}: Container {r.Id} is not running");
         int signal = Signals.Parse(string.IsNullOrEmpty(signalName) ? "SIGKILL" : signalName);
-        if (signal is 9 or 15) c.Record.HasBeenManuallyStopped = true;
-        Kernel.Kill(c.Record.State.Pid, signal);
+        // As dockerd: SIGKILL or the container's stop signal means "stop it for good" to the restart policy.
+        bool stopsIt = signal == Kernel.SIGKILL || signal == Signals.Parse(r.Config.StopSignal ?? "SIGTERM");
+        if (stopsIt) r.HasBeenManuallyStopped = true;
+        // Restarting: there is no process to signal; a stopping signal cancels the pending restart.
+        if (r.State.Restarting) { if (stopsIt) await CancelRestartAsync(c); return; }
+        Kernel.Kill(r.State.Pid, signal);
     }
 
     public async Task RestartAsync(Container c, int? timeout)
     {
-        if (c.Record.State.Running) await StopAsync(c, timeout);
+        if (c.Record.State.Running || c.Record.State.Restarting) await StopAsync(c, timeout);
         await StartAsync(c);
     }
 
@@ -475,12 +528,19 @@ public sealed class ContainerService
 
     public async Task RemoveAsync(Container c, bool force, bool removeVolumes = false)
     {
+        if (c.Record.State.Restarting)
+        {
+            if (!force)
+                throw new ConflictException($"You cannot remove a restarting container {c.Record.Id}. Stop the container before attempting removal or force remove");
+            await CancelRestartAsync(c);
+        }
         if (c.Record.State.Running)
         {
             if (!force)
                 throw new ConflictException($"cannot remove container \"{c.Record.Name}\": container is running: stop the container before removing or force remove");
             // rm -f ends everything in the container's cgroup, not just its PID 1; the shim then reaps PID 1 and
             // reports the exit. A shim that reports nothing (hung, or gone) does not hold the removal up for long.
+            c.Record.HasBeenManuallyStopped = true;   // no restart policy brings it back meanwhile
             var exited = c.NextExit;
             await KillCgroupAsync(c);
             if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(10))) != exited)
@@ -593,6 +653,8 @@ public sealed class ContainerService
                 await c.NextExit.WaitAsync(ct);
                 break;
             default:
+                // A restarting container counts as running, as in dockerd: the wait ends at its next exit.
+                if (c.Record.State.Restarting) await c.NextExit.WaitAsync(ct);
                 while (c.Record.State.Running) await c.NextExit.WaitAsync(ct);
                 break;
         }
@@ -600,6 +662,22 @@ public sealed class ContainerService
     }
 
     // ---------------------------------------------------------------- reload after a daemon restart
+
+    private readonly List<Container> _startAfterReload = new();
+
+    /// <summary>After ReloadAsync and the network's reconciliation: starts the containers whose restart policy says to
+    /// when the daemon starts (always; unless-stopped when the user had not stopped it; on-failure after a failure),
+    /// as dockerd does — a start like the user's, so the count and back-off begin again.</summary>
+    public async Task StartByPolicyAfterReloadAsync()
+    {
+        foreach (var c in _startAfterReload)
+        {
+            Log.Info($"container {c.Record.ShortId}: restart policy {c.Record.HostConfig.RestartPolicy.Name}: starting it with the daemon");
+            try { await StartAsync(c); }
+            catch (ApiException e) { Log.Warn($"container {c.Record.ShortId}: start by restart policy failed: {e.Message}"); }
+        }
+        _startAfterReload.Clear();
+    }
 
     /// <summary>Reads every container back and reconciles it with what is really running: a live shim is reattached, a dead one's exit is recorded.</summary>
     public async Task ReloadAsync()
@@ -631,14 +709,20 @@ public sealed class ContainerService
             _containers[record.Id] = c;
             if (!record.State.Running)
             {
-                // Restart policies also apply when the daemon (or the machine) comes back.
-                if (record.ShouldRestart && record.State.Status != "created") _ = RestartByPolicyAsync(c);
+                // A restart the old daemon had scheduled died with it: the container is exited until decided below.
+                if (record.State.Restarting) { record.State.Restarting = false; record.State.Status = "exited"; c.Save(); }
+                // Restart policies also apply when the daemon (or the machine) comes back; started once the
+                // daemon is ready (StartByPolicyAfterReloadAsync).
+                if (record.State.Status != "created" &&
+                    RestartRules.AtDaemonStart(record.HostConfig.RestartPolicy, record.State.ExitCode, record.HasBeenManuallyStopped, record.RestartCount))
+                    _startAfterReload.Add(c);
                 continue;
             }
             var monitor = await ShimHandle.ConnectAsync(c.ControlSocket, "");
             if (monitor != null)
             {
                 Log.Info($"container {record.ShortId} still running (pid {record.State.Pid}): reattached");
+                Health?.OnReattached(c);
                 _ = MonitorAsync(c, monitor);
             }
             else

@@ -121,6 +121,8 @@ public static partial class CreateRequest
                 Labels = labels,
                 StopSignal = (string?)body["StopSignal"] ?? imageConfig?.StopSignal,
                 StopTimeout = (int?)body["StopTimeout"],
+                Healthcheck = Healthchecks.Merge(Healthchecks.FromRequest(body["Healthcheck"]), Healthchecks.FromImage(imageConfig)),
+                Shell = Healthchecks.ShellOf(imageConfig),
             },
         };
     }

@@ -18,6 +18,8 @@ public sealed class ExecInstance
     public bool AttachStdin, AttachStdout, AttachStderr, Detach;
     /// <summary>exec --privileged: every capability for this process.</summary>
     public bool Privileged { get; init; }
+    /// <summary>A healthcheck probe (logged only with --debug: one runs every interval).</summary>
+    public bool IsProbe { get; init; }
     public bool Running;
     public int? ExitCode;
     public int Pid;
@@ -37,30 +39,66 @@ public sealed class ExecService
 
     public ExecInstance Create(Container c, JsonObject body)
     {
-        if (!c.Record.State.Running) throw new ConflictException($"container {c.Record.Id} is not running");
+        RefuseIfNotRunning(c);
         var cmd = CreateRequest.StringList(body["Cmd"]);
         if (cmd == null || cmd.Count == 0) throw new BadRequestException("No exec command specified");
-        var env = CreateRequest.MergeEnv(c.Record.Config.Env, CreateRequest.StringList(body["Env"]));
         bool tty = (bool?)body["Tty"] ?? false;
-        if (tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
         var size = body["ConsoleSize"] as JsonArray;
+        var exec = NewExec(c, cmd, CreateRequest.StringList(body["Env"]), tty,
+            user: (string?)body["User"], workingDir: (string?)body["WorkingDir"], privileged: (bool?)body["Privileged"] ?? false,
+            attachStdin: (bool?)body["AttachStdin"] ?? false, attachStdout: (bool?)body["AttachStdout"] ?? false,
+            attachStderr: (bool?)body["AttachStderr"] ?? false,
+            rows: (ushort)((int?)size?[0] ?? 0), cols: (ushort)((int?)size?[1] ?? 0));
+        exec.Detach = (bool?)body["Detach"] ?? false;
+        Register(exec);
+        return exec;
+    }
+
+    /// <summary>A health probe: the container's user, working directory, environment and confinement, no TTY, no
+    /// stdin, stdout and stderr captured. Known to GET /exec/{id}/json while it runs but kept out of the container's
+    /// ExecIDs (a probe every few hundred ms would otherwise fill them); the caller calls <see cref="Forget"/> at its end.</summary>
+    public ExecInstance CreateProbe(Container c, List<string> cmd)
+    {
+        RefuseIfNotRunning(c);
+        var exec = NewExec(c, cmd, null, tty: false, user: null, workingDir: null, privileged: false,
+            attachStdin: false, attachStdout: true, attachStderr: true, rows: 0, cols: 0, isProbe: true);
+        _execs[exec.Id] = exec;
+        return exec;
+    }
+
+    public void Forget(ExecInstance exec) => _execs.TryRemove(exec.Id, out _);
+
+    private void Register(ExecInstance exec)
+    {
+        _execs[exec.Id] = exec;
+        exec.Container.Record.ExecIDs.Add(exec.Id);
+    }
+
+    private static void RefuseIfNotRunning(Container c)
+    {
+        if (c.Record.State.Restarting)
+            throw new ConflictException($"Container {c.Record.Id} is restarting, wait until the container is running");
+        if (!c.Record.State.Running) throw new ConflictException($"container {c.Record.Id} is not running");
+    }
+
+    private static ExecInstance NewExec(Container c, List<string> cmd, List<string>? extraEnv, bool tty, string? user, string? workingDir,
+        bool privileged, bool attachStdin, bool attachStdout, bool attachStderr, ushort rows, ushort cols, bool isProbe = false)
+    {
+        var env = CreateRequest.MergeEnv(c.Record.Config.Env, extraEnv);
+        if (tty && !env.Any(e => e.StartsWith("TERM=", StringComparison.Ordinal))) env.Add("TERM=xterm");
         // An exec'd process has the container's capabilities; exec --privileged gives it all of them.
-        bool privileged = (bool?)body["Privileged"] ?? false;
         var (capAdd, capDrop) = privileged ? (new List<string> { "ALL" }, null) : ContainerService.Capabilities(c.Record.HostConfig);
-        var exec = new ExecInstance
+        return new ExecInstance
         {
             Id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)),
             Container = c,
-            AttachStdin = (bool?)body["AttachStdin"] ?? false,
-            AttachStdout = (bool?)body["AttachStdout"] ?? false,
-            AttachStderr = (bool?)body["AttachStderr"] ?? false,
-            Detach = (bool?)body["Detach"] ?? false,
+            AttachStdin = attachStdin, AttachStdout = attachStdout, AttachStderr = attachStderr,
             Process = new ProcessSpec
             {
-                Args = cmd, Env = env, Terminal = tty, OpenStdin = (bool?)body["AttachStdin"] ?? false,
-                User = (string?)body["User"] is { Length: > 0 } u ? u : c.Record.Config.User,
-                Cwd = (string?)body["WorkingDir"] is { Length: > 0 } w ? w : c.Record.Config.WorkingDir is { Length: > 0 } cw ? cw : "/",
-                ConsoleRows = (ushort)((int?)size?[0] ?? 0), ConsoleCols = (ushort)((int?)size?[1] ?? 0),
+                Args = cmd, Env = env, Terminal = tty, OpenStdin = attachStdin,
+                User = user is { Length: > 0 } u ? u : c.Record.Config.User,
+                Cwd = workingDir is { Length: > 0 } w ? w : c.Record.Config.WorkingDir is { Length: > 0 } cw ? cw : "/",
+                ConsoleRows = rows, ConsoleCols = cols,
                 // As docker exec: the container's no_new_privs and seccomp filter (exec --privileged changes only the
                 // capabilities, as in Docker).
                 CapAdd = capAdd, CapDrop = capDrop,
@@ -68,10 +106,8 @@ public sealed class ExecService
                 SeccompFilter = c.SeccompFilter ?? SecurityOptions.FilterFor(c.Record.HostConfig),
             },
             Privileged = privileged,
+            IsProbe = isProbe,
         };
-        _execs[exec.Id] = exec;
-        c.Record.ExecIDs.Add(exec.Id);
-        return exec;
     }
 
     public ExecInstance Get(string id) =>
@@ -85,7 +121,7 @@ public sealed class ExecService
     /// or this exec has already run.</summary>
     public void CheckStartable(ExecInstance exec)
     {
-        if (!exec.Container.Record.State.Running) throw new ConflictException($"container {exec.Container.Record.Id} is not running");
+        RefuseIfNotRunning(exec.Container);
         if (exec.Running || exec.ExitCode != null) throw new ConflictException($"Error: Exec command {exec.Id} has already run");
     }
 
@@ -125,7 +161,8 @@ public sealed class ExecService
             Finish(exec, e.ExitCode);
             throw;
         }
-        Log.Info($"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}");
+        string started = $"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}";
+        if (exec.IsProbe) Log.Trace("health check " + started); else Log.Info(started);
         _ = MonitorAsync(exec, monitor);
         return output;
     }

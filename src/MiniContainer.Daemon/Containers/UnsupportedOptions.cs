@@ -46,7 +46,7 @@ public static class UnsupportedOptions
         ["BlkioDeviceWriteBps"] = "--device-write-bps", ["BlkioDeviceReadIOps"] = "--device-read-iops",
         ["BlkioDeviceWriteIOps"] = "--device-write-iops", ["CpuCount"] = "--cpu-count", ["CpuPercent"] = "--cpu-percent",
         ["IOMaximumIOps"] = "--io-maxiops", ["IOMaximumBandwidth"] = "--io-maxbandwidth", ["Annotations"] = "--annotation",
-        ["LogConfig"] = "--log-driver/--log-opt", ["Domainname"] = "--domainname", ["Healthcheck"] = "--health-cmd (or a compose healthcheck)",
+        ["LogConfig"] = "--log-driver/--log-opt", ["Domainname"] = "--domainname",
         ["MacAddress"] = "--mac-address", ["NetworkDisabled"] = "--network-disabled", ["Shell"] = "SHELL",
         ["OnBuild"] = "ONBUILD",
     };
@@ -56,7 +56,7 @@ public static class UnsupportedOptions
     private static readonly HashSet<string> HonouredConfig = new(StringComparer.Ordinal)
     {
         "Hostname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "ExposedPorts", "Tty", "OpenStdin", "StdinOnce",
-        "Env", "Cmd", "Image", "Volumes", "WorkingDir", "Entrypoint", "Labels", "StopSignal", "StopTimeout", "HostConfig",
+        "Env", "Cmd", "Image", "Volumes", "WorkingDir", "Entrypoint", "Labels", "StopSignal", "StopTimeout", "Healthcheck", "HostConfig",
         "NetworkingConfig", "ArgsEscaped", "name", "platform",
     };
 

@@ -44,6 +44,33 @@ public sealed class StatusTextTests
     }
 
     [Fact]
+    public void A_healthcheck_adds_its_status_while_running()
+    {
+        ContainerState Up(string? health) => new()
+        {
+            Status = "running", Running = true, StartedAt = Ago(TimeSpan.FromSeconds(5.2)),
+            Health = health is null ? null : new ContainerHealth { Status = health },
+        };
+        Assert.Equal("Up 5 seconds (health: starting)", StatusText.For(Up("starting")));
+        Assert.Equal("Up 5 seconds (healthy)", StatusText.For(Up("healthy")));
+        Assert.Equal("Up 5 seconds (unhealthy)", StatusText.For(Up("unhealthy")));
+        Assert.Equal("Up 5 seconds", StatusText.For(Up(null)));
+        var exited = new ContainerState { Status = "exited", ExitCode = 1, FinishedAt = Ago(TimeSpan.FromSeconds(3)), Health = new ContainerHealth { Status = "unhealthy" } };
+        Assert.Equal("Exited (1) 3 seconds ago", StatusText.For(exited));
+    }
+
+    [Fact]
+    public void Restarting_shows_the_last_exit_code_and_how_long_ago_it_ended()
+    {
+        var state = new ContainerState
+        {
+            Status = "restarting", Restarting = true, ExitCode = 1,
+            StartedAt = Ago(TimeSpan.FromSeconds(3)), FinishedAt = Ago(TimeSpan.FromSeconds(2.5)),
+        };
+        Assert.Equal("Restarting (1) 2 seconds ago", StatusText.For(state));
+    }
+
+    [Fact]
     public void Exited_shows_the_code_and_how_long_ago()
     {
         var state = new ContainerState

@@ -182,6 +182,30 @@ public sealed class ContainerConfigTests
         Assert.Contains("\"--pids-limit\" flag", Assert.Throws<UsageException>(() => Config(["--pids-limit", "lots", "busybox"])).Message);
         Assert.Contains("\"--cpus\" flag", Assert.Throws<UsageException>(() => Config(["--cpus", "x", "busybox"])).Message);
     }
+
+    [Fact]
+    public void Health_flags_become_the_healthcheck_with_durations_in_nanoseconds()
+    {
+        var c = Config(["--health-cmd", "test -f /tmp/ok", "--health-interval", "200ms", "--health-timeout", "1m30s",
+            "--health-retries", "2", "--health-start-period", "1s", "--health-start-interval", "50ms", "busybox"]);
+        Assert.Equal("""{"Test":["CMD-SHELL","test -f /tmp/ok"],"Interval":200000000,"Timeout":90000000000,"StartPeriod":1000000000,"StartInterval":50000000,"Retries":2}""",
+            c["Healthcheck"]!.ToJsonString());
+        // Only what is given: the daemon fills the rest from the image's HEALTHCHECK.
+        Assert.Equal("""{"Interval":1000000000}""", Config(["--health-interval", "1s", "busybox"])["Healthcheck"]!.ToJsonString());
+        Assert.Equal("""{"Test":["NONE"]}""", Config(["--no-healthcheck", "busybox"])["Healthcheck"]!.ToJsonString());
+        Assert.False(Config(["busybox"]).ContainsKey("Healthcheck"));
+    }
+
+    [Fact]
+    public void Health_flag_errors_are_dockers()
+    {
+        Assert.Equal("--no-healthcheck conflicts with --health-* options",
+            Assert.Throws<UsageException>(() => Config(["--no-healthcheck", "--health-retries", "1", "busybox"])).Message);
+        Assert.Equal("--health-interval cannot be negative", Assert.Throws<UsageException>(() => Config(["--health-interval", "-1s", "busybox"])).Message);
+        Assert.Equal("--health-retries cannot be negative", Assert.Throws<UsageException>(() => Config(["--health-retries", "-1", "busybox"])).Message);
+        Assert.Equal("invalid argument \"soon\" for \"--health-timeout\" flag: time: invalid duration \"soon\"",
+            Assert.Throws<UsageException>(() => Config(["--health-timeout", "soon", "busybox"])).Message);
+    }
 }
 
 public sealed class MemorySizeTests
