@@ -44,6 +44,25 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
         Assert.Contains("MiniContainer has no swarm mode", init.Stderr);
     }
 
+    /// <summary>dockerd answers a refused archive with a 200 whose JSON stream carries the error; clients show it.</summary>
+    [Fact]
+    public void A_load_of_a_bad_archive_is_an_error_in_a_200_json_stream_and_docker_load_fails_with_it()
+    {
+        string bad = Path.Combine(_d.Root, Support.Unique("bad") + ".tar");
+        File.WriteAllText(bad, "not a tar archive at all");
+        var raw = Daemon.Exec("curl", ["-s", "-w", "\n%{http_code}", "--unix-socket", _d.Socket, "-X", "POST",
+            "-H", "Content-Type: application/x-tar", "--data-binary", "@" + bad, "http://docker/v1.41/images/load?quiet=1"]).Ok();
+        string[] lines = raw.Stdout.Lines();
+        Assert.Equal("200", lines[^1]);
+        Assert.Contains("\"errorDetail\":{\"message\":\"the archive is truncated or not a valid tar archive", lines[0]);
+        var load = Docker("load", "-i", bad);
+        Assert.Equal(1, load.ExitCode);
+        Assert.Contains("not a valid tar archive", load.Stderr);
+        var ours = _d.Run("load", "-i", bad);
+        Assert.Equal(1, ours.ExitCode);
+        Assert.Contains("not a valid tar archive", ours.Stderr);
+    }
+
     [Fact]
     public void Docker_run_rm_echo_prints_hi_and_returns_the_exit_codes()
     {

@@ -100,8 +100,17 @@ public static class ImageRoutes
 
         r.Map("POST", "/images/load", async ctx =>
         {
-            // Load fully (verified, then committed) before answering, so an error is a plain HTTP error.
-            var loaded = images.Load(ctx.Body, line => Log.Trace("load: " + line));
+            // Loaded fully (verified, then committed) before anything is written. As with dockerd, the answer is a
+            // 200 JSON stream even when the archive is refused: the error is its one message.
+            List<string> loaded;
+            try { loaded = images.Load(ctx.Body, line => Log.Trace("load: " + line)).ToList(); }
+            catch (Exception e) when (HttpServer.ErrorStatus(e).Status < 500)
+            {
+                var failed = await ctx.StartStreamAsync(200, "application/json");
+                await failed.WriteAsync(Encoding.UTF8.GetBytes(new JsonObject
+                    { ["errorDetail"] = new JsonObject { ["message"] = e.Message }, ["error"] = e.Message }.ToJsonString() + "\n"));
+                return;
+            }
             var stream = await ctx.StartStreamAsync(200, "application/json");
             foreach (string line in loaded)
                 await stream.WriteAsync(Encoding.UTF8.GetBytes(new JsonObject { ["stream"] = line + "\n" }.ToJsonString() + "\n"));
