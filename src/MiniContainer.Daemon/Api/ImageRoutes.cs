@@ -12,13 +12,14 @@ public static class ImageRoutes
     {
         r.Map("GET", "/images/json", ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
+            var filters = FilterArgs.Parse(ctx.Q("filters"));
             bool all = ctx.QBool("all");
-            var patterns = filters.TryGetValue("reference", out var refs) ? refs : null;
+            var includes = ListFilter(filters, reference => Get(images, reference));
+            var patterns = filters.Contains("reference") ? filters.Get("reference") : null;
             var list = images.List()
                 // Untagged images with a child are a build's intermediate images: shown only with -a, never dangling.
-                .Where(i => i.RepoTags.Count > 0 || (all && !filters.ContainsKey("dangling")) || !images.HasChildren(i.Id))
-                .Where(i => !filters.TryGetValue("dangling", out var d) || (d.Contains("true") == (i.RepoTags.Count == 0)))
+                .Where(i => i.RepoTags.Count > 0 || (all && !filters.Contains("dangling")) || !images.HasChildren(i.Id))
+                .Where(includes)
                 // As dockerd: a reference filter also trims each image's names to those it matches.
                 .Select(i => (Image: i,
                     Tags: patterns is null ? i.RepoTags : i.RepoTags.Where(t => patterns.Any(p => ReferenceMatches(t, p))).ToList(),
@@ -133,6 +134,22 @@ public static class ImageRoutes
         Labels = i.Config.Config?.Labels ?? new Dictionary<string, string>(),
         Containers = containers.All.Count(c => c.Record.Image == i.Id),
     };
+
+    /// <summary>
+    /// GET /images/json's filters but `reference` (which also trims names, so the route applies it): dangling (no tag),
+    /// every label, before/since (images created before/after the named one) and until (a time). Different keys ANDed.
+    /// </summary>
+    internal static Func<Image, bool> ListFilter(FilterArgs filters, Func<string, Image> lookup)
+    {
+        filters.Validate("dangling", "label", "before", "since", "reference", "until");
+        bool? dangling = filters.Contains("dangling") ? filters.GetBool("dangling", false) : null;
+        var before = filters.Get("before").Select(b => lookup(b).Created).ToList();
+        var since = filters.Get("since").Select(b => lookup(b).Created).ToList();
+        var until = filters.Get("until").Select(u => PruneFilters.Cutoff(u, DateTimeOffset.UtcNow)).ToList();
+        return i => (dangling is not { } d || d == (i.RepoTags.Count == 0))
+            && filters.MatchLabels("label", i.Config.Config?.Labels)
+            && before.All(t => i.Created < t) && since.All(t => i.Created > t) && until.All(t => i.Created <= t);
+    }
 
     private static bool ReferenceMatches(string reference, string pattern)
     {
