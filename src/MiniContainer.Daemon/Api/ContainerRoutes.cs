@@ -71,6 +71,12 @@ public static class ContainerRoutes
             await ctx.WriteEmptyAsync(204);
         });
 
+        r.Map("POST", "/containers/{id}/rename", async ctx =>
+        {
+            await containers.RenameAsync(containers.Get(ctx.R("id")), ctx.Q("name") ?? "");
+            await ctx.WriteEmptyAsync(204);
+        });
+
         r.Map("POST", "/containers/prune", async ctx =>
         {
             var filters = FilterArgs.Parse(ctx.Q("filters"));

@@ -16,7 +16,7 @@ namespace MiniContainer.Containers;
 /// The container verbs, each a short recipe. `run` from the CLI arrives here as
 /// Create (record + dirs) → Attach (optional) → Start (spec.json → shim → clone → init → execve) → Wait.
 /// </summary>
-public sealed class ContainerService
+public sealed partial class ContainerService
 {
     private readonly HostPaths _paths;
     private readonly ImageStore _images;

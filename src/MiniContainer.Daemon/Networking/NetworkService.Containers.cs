@@ -171,7 +171,7 @@ public sealed partial class NetworkService
             {
                 EndpointId = NetworkStore.NewId(), ContainerName = r.PlainName, IPv4Address = ip.ToString(),
                 MacAddress = Ipam.FormatMac(Ipam.MacFor(ip)), HostVeth = NewVethName(), InterfaceName = ifName, Aliases = aliases,
-                DnsNames = new[] { r.PlainName }.Concat(aliases).Append(r.ShortId).Distinct().ToList(),
+                DnsNames = DnsNamesFor(r.PlainName, aliases, r.ShortId),
             };
             var endpoint = ep;
             Store.Update(n, s => s.Endpoints[r.Id] = endpoint);
