@@ -36,6 +36,7 @@ internal static class CommandGroups
 
         var system = Group(root, "system", "Manage MiniContainer");
         AddAlias(root, system, "info", "info");
+        AddAlias(root, system, "events", "events");
         system.Subcommands.Add(SystemCommands.Df(context));
     }
 

@@ -1,4 +1,5 @@
 using MiniContainer.Api;
+using MiniContainer.Events;
 
 namespace MiniContainer.Containers;
 
@@ -37,6 +38,7 @@ public sealed partial class ContainerService
                 }
             }
             Log.Info($"container {c.Record.ShortId} renamed from {oldName} to {newName}");
+            Events.Container(c.Record, "rename", ("oldName", "/" + oldName));
             return oldName;
         }
         finally { c.Gate.Release(); }

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MiniContainer.Api;
+using MiniContainer.Events;
 using MiniContainer.Images;
 using MiniContainer.Runtime;
 using MiniContainer.Storage;
@@ -30,6 +31,9 @@ public sealed partial class ContainerService
 
     /// <summary>Bridge networks, endpoints, published ports (null: every container gets only loopback).</summary>
     public Networking.NetworkService? Networking { get; set; }
+
+    /// <summary>Where container and volume-mount events go (GET /events): the daemon's one bus.</summary>
+    public EventBus Events { get; init; } = new();
 
     public ContainerService(HostPaths paths, ImageStore images, Volumes.VolumeStore volumes)
     {
@@ -83,6 +87,7 @@ public sealed partial class ContainerService
             }
             _containers[id] = c;
             Log.Info($"container {c.Record.ShortId} created ({name}, image {imageRef})");
+            Events.Container(record, "create");
             return c;
         }
     }
@@ -226,6 +231,8 @@ public sealed partial class ContainerService
         };
         c.Save();
         Log.Info($"container {r.ShortId} started (pid {shim.Pid})");
+        PublishVolumeEvents(r, "mount");
+        Events.Container(r, "start");
         if (monitor != null) _ = MonitorAsync(c, monitor);
         else await OnExitedAsync(c);
     }
@@ -365,9 +372,12 @@ public sealed partial class ContainerService
             StartedAt = r.State.StartedAt,
             FinishedAt = ContainerState.Format(exit.FinishedAt),
         };
+        if (exit.OomKilled) Events.Container(r, "oom");
+        Events.Container(r, "die", ("exitCode", r.State.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         // Neither may stop the exit from being handled (--rm, restart policy, waiters), e.g. on a full disk.
         try { Networking?.OnStopped(c); }
         catch (Exception e) { Log.Warn($"container {r.ShortId}: releasing its network endpoints failed: {e.Message}"); }
+        PublishVolumeEvents(r, "unmount");
         try { c.Save(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log.Warn($"container {r.ShortId}: cannot save its exit state: {e.Message}"); }
         Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}");
@@ -412,9 +422,10 @@ public sealed partial class ContainerService
         await c.Gate.WaitAsync();
         try
         {
-            if (c.Record.State.Running) return await ShimHandle.ConnectAsync(c.ControlSocket, streams);
             if (c.Record.State.Status == "exited" || c.Removed)
                 throw new ConflictException("You cannot attach to a stopped container, start it first");
+            Events.Container(c.Record, "attach");
+            if (c.Record.State.Running) return await ShimHandle.ConnectAsync(c.ControlSocket, streams);
             pending = new TaskCompletionSource<NetworkStream?>(TaskCreationOptions.RunContinuationsAsynchronously);
             c.PendingAttaches.Add(pending);
             c.PendingAttachStreams.Add(streams);
@@ -445,12 +456,20 @@ public sealed partial class ContainerService
         int timeout = timeoutSeconds ?? c.Record.Config.StopTimeout ?? 10;
         var exited = c.NextExit;
         Log.Info($"stopping {c.Record.ShortId} with {Kernel.SignalName(signal)}, {timeout}s before SIGKILL");
-        if (timeout != 0) Kernel.TryKill(c.Record.State.Pid, signal);
-        if (timeout < 0) { await exited; return; }
-        if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(timeout))) == exited) return;
-        // The grace period is over: SIGKILL everything in the container's cgroup, not only its PID 1.
-        await KillCgroupAsync(c);
-        await exited;
+        if (timeout != 0)
+        {
+            Events.Container(c.Record, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Kernel.TryKill(c.Record.State.Pid, signal);
+        }
+        if (timeout < 0) await exited;
+        else if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(timeout))) != exited)
+        {
+            // The grace period is over: SIGKILL everything in the container's cgroup, not only its PID 1.
+            Events.Container(c.Record, "kill", ("signal", "9"));
+            await KillCgroupAsync(c);
+            await exited;
+        }
+        Events.Container(c.Record, "stop");
     }
 
     public void Kill(Container c, string? signalName)
@@ -458,6 +477,7 @@ public sealed partial class ContainerService
         if (!c.Record.State.Running) throw new ConflictException($"Cannot kill container: {c.Record.PlainName}: Container {c.Record.Id} is not running");
         int signal = Signals.Parse(string.IsNullOrEmpty(signalName) ? "SIGKILL" : signalName);
         if (signal is 9 or 15) c.Record.HasBeenManuallyStopped = true;
+        Events.Container(c.Record, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         Kernel.Kill(c.Record.State.Pid, signal);
     }
 
@@ -465,6 +485,7 @@ public sealed partial class ContainerService
     {
         if (c.Record.State.Running) await StopAsync(c, timeout);
         await StartAsync(c);
+        Events.Container(c.Record, "restart");
     }
 
     // ---------------------------------------------------------------- remove
@@ -482,6 +503,7 @@ public sealed partial class ContainerService
             // rm -f ends everything in the container's cgroup, not just its PID 1; the shim then reaps PID 1 and
             // reports the exit. A shim that reports nothing (hung, or gone) does not hold the removal up for long.
             var exited = c.NextExit;
+            Events.Container(c.Record, "kill", ("signal", "9"));
             await KillCgroupAsync(c);
             if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(10))) != exited)
                 Log.Warn($"container {c.Record.ShortId}: its shim reported no exit 10s after its cgroup was killed; removing it anyway");
@@ -512,6 +534,7 @@ public sealed partial class ContainerService
             DeleteMovedAside(doomed);
             DeleteMovedAside(doomedRun);
             Log.Info($"container {c.Record.ShortId} removed");
+            Events.Container(c.Record, "destroy");
             // rm -v (and --rm) also removes the container's anonymous volumes; named ones always stay.
             if (removeVolumes)
                 foreach (var m in c.Record.Mounts.Where(m => m.Type == "volume" && m.Name != null))

@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using MiniContainer.Api;
 using MiniContainer.Runtime;
 using MiniContainer.Storage;
+using MiniContainer.Events;
 
 namespace MiniContainer.Containers;
 
@@ -34,6 +35,12 @@ public sealed class ExecInstance
 public sealed class ExecService
 {
     private readonly ConcurrentDictionary<string, ExecInstance> _execs = new();
+
+    /// <summary>Where exec_create / exec_start / exec_die events go: the daemon's one bus.</summary>
+    public MiniContainer.Events.EventBus Events { get; init; } = new();
+
+    /// <summary>Docker's action for an exec event: "exec_start: sh -c true".</summary>
+    private static string ExecAction(string verb, ExecInstance exec) => $"{verb}: {string.Join(' ', exec.Process.Args)}";
 
     public ExecInstance Create(Container c, JsonObject body)
     {
@@ -71,6 +78,7 @@ public sealed class ExecService
         };
         _execs[exec.Id] = exec;
         c.Record.ExecIDs.Add(exec.Id);
+        Events.Container(c.Record, ExecAction("exec_create", exec), ("execID", exec.Id));
         return exec;
     }
 
@@ -119,6 +127,7 @@ public sealed class ExecService
             throw;
         }
         Log.Info($"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}");
+        Events.Container(c.Record, ExecAction("exec_start", exec), ("execID", exec.Id));
         _ = MonitorAsync(exec, monitor);
         return output;
     }
@@ -144,10 +153,11 @@ public sealed class ExecService
         Finish(exec, (exit ?? ContainerService.ShimDied()).ExitCode);
     }
 
-    private static void Finish(ExecInstance exec, int exitCode)
+    private void Finish(ExecInstance exec, int exitCode)
     {
         exec.ExitCode = exitCode;
         exec.Running = false;
+        Events.Container(exec.Container.Record, "exec_die", ("execID", exec.Id), ("exitCode", exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         exec.Ended.TrySetResult();
         try { Directory.Delete(exec.Dir, true); } catch (IOException) { }
     }
