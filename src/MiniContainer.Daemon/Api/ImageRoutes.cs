@@ -135,6 +135,18 @@ public static class ImageRoutes
         Containers = containers.All.Count(c => c.Record.Image == i.Id),
     };
 
+    /// <summary>The image config's "container_config" as stored (an empty one when it has none, as dockerd answers).</summary>
+    private static ContainerDefaults ContainerConfigOf(Image i)
+    {
+        try
+        {
+            if (JsonNode.Parse(i.RawConfig)?["container_config"] is JsonObject o)
+                return System.Text.Json.JsonSerializer.Deserialize(o, ImageJson.Default.ContainerDefaults) ?? new ContainerDefaults();
+        }
+        catch (System.Text.Json.JsonException) { }
+        return new ContainerDefaults();
+    }
+
     /// <summary>
     /// GET /images/json's filters but `reference` (which also trims names, so the route applies it): dangling (no tag),
     /// every label, before/since (images created before/after the named one) and until (a time). Different keys ANDed.
@@ -163,6 +175,7 @@ public static class ImageRoutes
     /// <summary>GET /images/{name}/json, Docker's shape.</summary>
     public static ImageInspect Inspect(ImageStore images, Image i) => new()
     {
+        ContainerConfig = ContainerConfigOf(i),
         Id = i.Id,
         RepoTags = i.RepoTags,
         RepoDigests = i.RepoDigests,
