@@ -36,6 +36,8 @@ namespace MiniContainer.Cli
             foreach (var c in SystemCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in VolumeCommands.Create(context)) root.Subcommands.Add(c);
             root.Subcommands.Add(CopyCommand.Create(context));
+            root.Subcommands.Add(RenameCommand.Create(context));
+            root.Subcommands.Add(EventsCommand.Create(context));
             foreach (var c in NetworkCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in PruneCommands.Create(context)) root.Subcommands.Add(c);
             CommandGroups.Add(root, context);   // after every command: `image ls`, `container rm`… reuse them

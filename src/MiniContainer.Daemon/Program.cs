@@ -1,3 +1,4 @@
+using MiniContainer.Events;
 using MiniContainer;
 using MiniContainer.Api;
 using MiniContainer.Containers;
@@ -58,16 +59,19 @@ HostDirectories.Secure(paths, remap?.RootGid, socketGid, options.Socket);
 try { AtomicFile.WriteAllText(Path.Combine(paths.DataRoot, "minicontainerd.pid"), Environment.ProcessId + "\n"); }
 catch (IOException e) { Log.Warn($"cannot write the pid file in {paths.DataRoot}: {e.Message}; running without it"); }
 
-var images = new ImageStore(paths);
-var volumes = new MiniContainer.Volumes.VolumeStore(paths);
+// One event log for the whole daemon: every service publishes to it, GET /events reads it.
+var events = new MiniContainer.Events.EventBus();
+var images = new ImageStore(paths) { Events = events };
+var volumes = new MiniContainer.Volumes.VolumeStore(paths) { Events = events };
 volumes.CleanTemporaries();
-var networks = new MiniContainer.Networking.NetworkService(new MiniContainer.Networking.NetworkStore(paths), options.Network, new MiniContainer.Networking.BridgePlumbing());
+var networks = new MiniContainer.Networking.NetworkService(new MiniContainer.Networking.NetworkStore(paths), options.Network, new MiniContainer.Networking.BridgePlumbing()) { Events = events };
 networks.Initialize();
-var containers = new ContainerService(paths, images, volumes) { UsernsRemap = remap, Networking = networks };
+var containers = new ContainerService(paths, images, volumes) { UsernsRemap = remap, Networking = networks, Events = events };
 networks.FindContainer = containers.Find;
-var execs = new ExecService();
+var execs = new ExecService { Events = events };
 // Before the reload, so that probes resume in the containers it reattaches to.
 containers.Health = new HealthMonitor(new ExecHealthProbe(execs));
+containers.Health.HealthStatusChanged += (c, status) => containers.Events.HealthStatus(c.Record, status);   // health_status: healthy
 await containers.ReloadAsync();
 networks.Reconcile(containers.All);
 await containers.StartByPolicyAfterReloadAsync();
@@ -81,6 +85,7 @@ RegistryRoutes.Map(router, images);
 VolumeRoutes.Map(router, volumes, containers);
 NetworkRoutes.Map(router, networks, containers);
 SwarmRoutes.Map(router);
+EventRoutes.Map(router, events);
 
 var server = new HttpServer(options.Socket, router.DispatchAsync) { MaxBodyBytes = options.MaxRequestBody, SocketGid = socketGid };
 server.Start();

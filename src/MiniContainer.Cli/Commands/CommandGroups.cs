@@ -21,6 +21,7 @@ internal static class CommandGroups
         ("ls", "ps"), ("run", "run"), ("create", "create"), ("start", "start"), ("stop", "stop"), ("restart", "restart"),
         ("kill", "kill"), ("rm", "rm"), ("exec", "exec"), ("logs", "logs"), ("attach", "attach"), ("wait", "wait"),
         ("top", "top"), ("diff", "diff"), ("export", "export"), ("commit", "commit"), ("cp", "cp"), ("port", "port"),
+        ("rename", "rename"),
     ];
 
     public static void Add(RootCommand root, CliContext context)
@@ -35,6 +36,7 @@ internal static class CommandGroups
 
         var system = Group(root, "system", "Manage MiniContainer");
         AddAlias(root, system, "info", "info");
+        AddAlias(root, system, "events", "events");
         system.Subcommands.Add(SystemCommands.Df(context));
     }
 

@@ -83,9 +83,11 @@ public static class BuildRoutes
 
         r.Map("POST", "/images/prune", ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
-            bool all = filters.TryGetValue("dangling", out var d) && d.Any(v => v is "false" or "0");
-            var (deleted, reclaimed) = images.Prune(all, id => containers.All.Any(c => c.Record.Image == id));
+            var filters = FilterArgs.Parse(ctx.Q("filters"));
+            PruneFilters.Validate(filters, "dangling");
+            bool all = !filters.GetBool("dangling", true);   // dangling=false: every unused image, not only untagged ones
+            var (deleted, reclaimed) = images.Prune(all, id => containers.All.Any(c => c.Record.Image == id),
+                image => PruneFilters.Matches(filters, image.Config.Config?.Labels, image.Created));
             var list = new JsonArray(deleted.Select(kv => (JsonNode?)new JsonObject { [kv.Key] = kv.Value }).ToArray());
             return ctx.WriteJsonNodeAsync(200, new JsonObject { ["ImagesDeleted"] = list, ["SpaceReclaimed"] = reclaimed });
         });

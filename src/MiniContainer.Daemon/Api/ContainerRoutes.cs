@@ -20,15 +20,18 @@ public static class ContainerRoutes
 
         r.Map("GET", "/containers/json", ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
-            bool all = ctx.QBool("all");
-            var list = containers.All
-                .Where(c => all || c.Record.State.Running || c.Record.State.Restarting || filters.ContainsKey("status"))
-                .Where(c => Filters.MatchContainer(c, filters))
+            var all = containers.All.ToList();
+            var filter = new ContainerFilter(FilterArgs.Parse(ctx.Q("filters")), all, reference => ImageAndDescendants(images, reference));
+            int limit = ctx.QInt("limit") is int l && l > 0 ? l : 0;
+            // dockerd lists stopped containers too with --all, a status filter, or a limit (`ps -n 3`).
+            bool showStopped = ctx.QBool("all") || filter.ImpliesAll || limit > 0;
+            var list = all
+                .Where(c => showStopped || c.Record.State.Running || c.Record.State.Restarting)
+                .Where(filter.Includes)
                 .OrderByDescending(c => c.Record.Created)
                 .Select(c => Summary(c, images, ctx.QBool("size")))
                 .ToList();
-            if (ctx.QInt("limit") is int limit && limit > 0) list = list.Take(limit).ToList();
+            if (limit > 0) list = list.Take(limit).ToList();
             return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListContainerSummary);
         });
 
@@ -74,9 +77,15 @@ public static class ContainerRoutes
             await ctx.WriteEmptyAsync(204);
         });
 
+        r.Map("POST", "/containers/{id}/rename", async ctx =>
+        {
+            await containers.RenameAsync(containers.Get(ctx.R("id")), ctx.Q("name") ?? "");
+            await ctx.WriteEmptyAsync(204);
+        });
+
         r.Map("POST", "/containers/prune", async ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
+            var filters = FilterArgs.Parse(ctx.Q("filters"));
             PruneFilters.Validate(filters);
             var (deleted, reclaimed) = await containers.PruneAsync(c => PruneFilters.Matches(filters, c.Config.Labels, c.Created));
             await ctx.WriteJsonAsync(200, new ContainerPruneResponse { ContainersDeleted = deleted, SpaceReclaimed = reclaimed }, DaemonJson.Default.ContainerPruneResponse);
@@ -238,6 +247,22 @@ public static class ContainerRoutes
             SizeRootFs = size ? sizeRw + (images.Find(r.Image)?.Size ?? 0) : null,
         };
     }
+
+    /// <summary>The `ancestor` filter's images: <paramref name="reference"/>'s image and every image built on it
+    /// (through the build parents the store records), or null when no image has that name.</summary>
+    internal static HashSet<string>? ImageAndDescendants(ImageStore images, string reference)
+    {
+        if (images.Find(reference) is not { } root) return null;
+        var ids = new HashSet<string>(StringComparer.Ordinal) { root.Id };
+        var rest = images.List().Where(i => i.Id != root.Id).ToList();
+        for (bool grew = true; grew;)
+        {
+            grew = false;
+            foreach (var i in rest)
+                if (!ids.Contains(i.Id) && images.ParentOf(i.Id) is { } parent && ids.Contains(parent)) grew |= ids.Add(i.Id);
+        }
+        return ids;
+    }
 }
 
 /// <summary>Docker's human status: "Up 3 seconds (healthy)", "Exited (0) 5 minutes ago", "Created".</summary>
@@ -274,61 +299,5 @@ public static class StatusText
         if (hours < 24 * 30 * 2) return $"{(int)(hours / 24 / 7)} weeks";
         if (hours < 24 * 365 * 2) return $"{(int)(hours / 24 / 30)} months";
         return $"{(int)(hours / 24 / 365)} years";
-    }
-}
-
-/// <summary>The `filters` query parameter: JSON {"name":["x"],"status":["exited"]} (or the old {"name":{"x":true}}).</summary>
-public static class Filters
-{
-    public static Dictionary<string, List<string>> Parse(string? json)
-    {
-        var result = new Dictionary<string, List<string>>();
-        if (string.IsNullOrEmpty(json)) return result;
-        JsonNode? node;
-        try { node = JsonNode.Parse(json); } catch (System.Text.Json.JsonException) { throw new BadRequestException("invalid filter: " + json); }
-        if (node is not JsonObject obj) return result;
-        foreach (var (key, value) in obj)
-        {
-            var values = value switch
-            {
-                JsonArray a => a.Select(v => (string?)v ?? "").ToList(),
-                JsonObject o => o.Select(kv => kv.Key).ToList(),
-                _ => new List<string>(),
-            };
-            result[key] = values;
-        }
-        return result;
-    }
-
-    /// <summary>A label=key or label=key=value filter: the object carries that key (with that value).</summary>
-    public static bool HasLabel(IReadOnlyDictionary<string, string> labels, string filter)
-    {
-        var kv = filter.Split('=', 2);
-        return labels.TryGetValue(kv[0], out var value) && (kv.Length == 1 || value == kv[1]);
-    }
-
-    private static readonly string[] Statuses = { "created", "restarting", "running", "removing", "paused", "exited", "dead" };
-
-    public static bool MatchContainer(Container c, Dictionary<string, List<string>> filters)
-    {
-        foreach (var (key, values) in filters)
-        {
-            var r = c.Record;
-            bool ok = key switch
-            {
-                // dockerd matches the regex against the name with its leading slash ("/web"), so ^/web$ works.
-                "name" => values.Any(v => System.Text.RegularExpressions.Regex.IsMatch(r.Name, v)),
-                "id" => values.Any(v => r.Id.StartsWith(v, StringComparison.Ordinal)),
-                "status" => values.All(v => Statuses.Contains(v) ? true : throw new BadRequestException($"invalid filter 'status={v}'")) && values.Contains(r.State.Status),
-                "label" => values.Any(v => HasLabel(r.Config.Labels, v)),
-                "exited" => values.Any(v => r.State.Status == "exited" && v == r.State.ExitCode.ToString()),
-                "ancestor" => values.Any(v => r.Config.Image == v || r.Image.Contains(v)),
-                "health" => values.All(v => HealthRules.IsFilterValue(v) ? true : throw new BadRequestException($"Unrecognised filter value for health: {v}"))
-                            && values.Contains(r.State.Health?.Status ?? HealthRules.None),
-                _ => throw new BadRequestException($"invalid filter '{key}'"),
-            };
-            if (!ok) return false;
-        }
-        return true;
     }
 }

@@ -139,6 +139,17 @@ public sealed class HttpContext
     }
 
     /// <summary>
+    /// Completes when the client closes the connection: after a GET, a client sends nothing more, so the read ends only
+    /// at its close. A streaming answer that may sit idle (events) needs this, since only a write would notice otherwise.
+    /// </summary>
+    public async Task ClientClosedAsync(CancellationToken ct)
+    {
+        var buffer = new byte[512];
+        try { while (await _conn.ReadRawAsync(buffer, ct) > 0) { } }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException) { }
+    }
+
+    /// <summary>
     /// Takes over the connection for attach / exec start: 101 Switching Protocols when the client asked to
     /// upgrade (the docker CLI always does), else a 200 whose body is the stream until we close it.
     /// </summary>

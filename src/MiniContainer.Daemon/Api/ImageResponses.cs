@@ -35,6 +35,13 @@ public sealed class ImageInspect
     public required string Author { get; init; }
     /// <summary>The image config's "config", with its nulls ("Entrypoint": null).</summary>
     public required ContainerDefaults? Config { get; init; }
+    /// <summary>
+    /// The config of the container the image was committed from (the image config's "container_config"; empty when it
+    /// has none). dockerd 26 and later leave it out for API 1.45 and newer, but docker-compose 1.29 negotiates the
+    /// daemon's newest version and then reads it whenever it recreates a container (KeyError without it), as it could
+    /// from every dockerd up to 25. An extra field costs newer clients nothing, so it is always sent.
+    /// </summary>
+    public ContainerDefaults? ContainerConfig { get; init; }
     public required string Architecture { get; init; }
     public required string Os { get; init; }
     public required long Size { get; init; }

@@ -12,13 +12,14 @@ public static class ImageRoutes
     {
         r.Map("GET", "/images/json", ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
+            var filters = FilterArgs.Parse(ctx.Q("filters"));
             bool all = ctx.QBool("all");
-            var patterns = filters.TryGetValue("reference", out var refs) ? refs : null;
+            var includes = ListFilter(filters, reference => Get(images, reference));
+            var patterns = filters.Contains("reference") ? filters.Get("reference") : null;
             var list = images.List()
                 // Untagged images with a child are a build's intermediate images: shown only with -a, never dangling.
-                .Where(i => i.RepoTags.Count > 0 || (all && !filters.ContainsKey("dangling")) || !images.HasChildren(i.Id))
-                .Where(i => !filters.TryGetValue("dangling", out var d) || (d.Contains("true") == (i.RepoTags.Count == 0)))
+                .Where(i => i.RepoTags.Count > 0 || (all && !filters.Contains("dangling")) || !images.HasChildren(i.Id))
+                .Where(includes)
                 // As dockerd: a reference filter also trims each image's names to those it matches.
                 .Select(i => (Image: i,
                     Tags: patterns is null ? i.RepoTags : i.RepoTags.Where(t => patterns.Any(p => ReferenceMatches(t, p))).ToList(),
@@ -143,6 +144,34 @@ public static class ImageRoutes
         Containers = containers.All.Count(c => c.Record.Image == i.Id),
     };
 
+    /// <summary>The image config's "container_config" as stored (an empty one when it has none, as dockerd answers).</summary>
+    private static ContainerDefaults ContainerConfigOf(Image i)
+    {
+        try
+        {
+            if (JsonNode.Parse(i.RawConfig)?["container_config"] is JsonObject o)
+                return System.Text.Json.JsonSerializer.Deserialize(o, ImageJson.Default.ContainerDefaults) ?? new ContainerDefaults();
+        }
+        catch (System.Text.Json.JsonException) { }
+        return new ContainerDefaults();
+    }
+
+    /// <summary>
+    /// GET /images/json's filters but `reference` (which also trims names, so the route applies it): dangling (no tag),
+    /// every label, before/since (images created before/after the named one) and until (a time). Different keys ANDed.
+    /// </summary>
+    internal static Func<Image, bool> ListFilter(FilterArgs filters, Func<string, Image> lookup)
+    {
+        filters.Validate("dangling", "label", "before", "since", "reference", "until");
+        bool? dangling = filters.Contains("dangling") ? filters.GetBool("dangling", false) : null;
+        var before = filters.Get("before").Select(b => lookup(b).Created).ToList();
+        var since = filters.Get("since").Select(b => lookup(b).Created).ToList();
+        var until = filters.Get("until").Select(u => PruneFilters.Cutoff(u, DateTimeOffset.UtcNow)).ToList();
+        return i => (dangling is not { } d || d == (i.RepoTags.Count == 0))
+            && filters.MatchLabels("label", i.Config.Config?.Labels)
+            && before.All(t => i.Created < t) && since.All(t => i.Created > t) && until.All(t => i.Created <= t);
+    }
+
     private static bool ReferenceMatches(string reference, string pattern)
     {
         // Docker's FamiliarMatch: the pattern (path.Match: * and ? stop at '/') against "repo:tag" / "repo@digest",
@@ -155,6 +184,7 @@ public static class ImageRoutes
     /// <summary>GET /images/{name}/json, Docker's shape.</summary>
     public static ImageInspect Inspect(ImageStore images, Image i) => new()
     {
+        ContainerConfig = ContainerConfigOf(i),
         Id = i.Id,
         RepoTags = i.RepoTags,
         RepoDigests = i.RepoDigests,

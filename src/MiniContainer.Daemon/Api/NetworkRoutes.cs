@@ -11,8 +11,7 @@ public static class NetworkRoutes
     {
         r.Map("GET", "/networks", ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
-            var list = AllInspected(networks).Where(n => Matches(n, filters)).ToList();
+            var list = AllInspected(networks).Where(ListFilter(FilterArgs.Parse(ctx.Q("filters")))).ToList();
             return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListNetworkInspect);
         });
 
@@ -42,7 +41,7 @@ public static class NetworkRoutes
 
         r.Map("POST", "/networks/prune", ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
+            var filters = FilterArgs.Parse(ctx.Q("filters"));
             PruneFilters.Validate(filters);
             var deleted = networks.Prune(n => PruneFilters.Matches(filters, n.Labels, n.Created));
             return ctx.WriteJsonAsync(200, new NetworkPruneResponse { NetworksDeleted = deleted }, DaemonJson.Default.NetworkPruneResponse);
@@ -92,26 +91,24 @@ public static class NetworkRoutes
         networks.Store.All.Select(networks.Inspect).Concat(new[] { NetworkService.Predefined("host"), NetworkService.Predefined("none") })
             .OrderBy(n => n.Name, StringComparer.Ordinal).ToList();
 
-    /// <summary>GET /networks filters: name (substring), id (prefix), driver, label, type (custom|builtin), dangling.</summary>
-    private static bool Matches(NetworkInspect n, Dictionary<string, List<string>> filters)
+    /// <summary>GET /networks filters, as dockerd applies them: driver, scope and type exact; name and id regular
+    /// expressions (an ID prefix matches); each ORed within its key; label values all required; dangling = no container.</summary>
+    internal static Func<NetworkInspect, bool> ListFilter(FilterArgs filters)
     {
-        bool builtin = NetworkService.PredefinedNetworks.Contains(n.Name);
-        foreach (var (key, values) in filters)
+        filters.Validate("driver", "id", "label", "name", "scope", "type", "dangling");
+        bool? dangling = filters.Contains("dangling") ? filters.GetBool("dangling", false) : null;
+        foreach (string t in filters.Get("type"))
+            if (t is not ("custom" or "builtin")) throw new BadRequestException($"invalid filter: 'type'='{t}'");
+        return n =>
         {
-            bool ok = key switch
-            {
-                "name" => values.Any(v => n.Name.Contains(v, StringComparison.Ordinal)),
-                "id" => values.Any(v => n.Id.StartsWith(v, StringComparison.Ordinal)),
-                "driver" => values.Contains(n.Driver),
-                "label" => values.Any(l => Filters.HasLabel(n.Labels, l)),
-                "type" => values.All(v => v is "custom" or "builtin" ? true : throw new BadRequestException($"invalid filter: 'type'='{v}'"))
-                          && values.Any(v => (v == "builtin") == builtin),
-                "dangling" => values.Any(v => (v is "true" or "1") == (!builtin && n.Containers.Count == 0)),
-                "scope" => values.Contains(n.Scope),
-                _ => throw new BadRequestException($"invalid filter '{key}'"),
-            };
-            if (!ok) return false;
-        }
-        return true;
+            bool builtin = NetworkService.PredefinedNetworks.Contains(n.Name);
+            return filters.ExactMatch("driver", n.Driver)
+                && filters.Match("name", n.Name)
+                && filters.Match("id", n.Id)
+                && filters.MatchLabels("label", n.Labels)
+                && filters.ExactMatch("scope", n.Scope)
+                && (dangling is not { } d || d == (!builtin && n.Containers.Count == 0))
+                && filters.ExactMatch("type", builtin ? "builtin" : "custom");
+        };
     }
 }

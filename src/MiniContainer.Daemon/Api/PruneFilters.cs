@@ -4,32 +4,28 @@ using System.Text.RegularExpressions;
 namespace MiniContainer.Api;
 
 /// <summary>
-/// The filters every prune endpoint takes, as dockerd reads them: until=&lt;time&gt; (an RFC 3339 or Unix timestamp, or a
-/// Go duration such as "24h" or "1h30m" counted back from now), label=key[=value] (must carry one of them) and
-/// label!=key[=value] (must carry none). Anything else is refused, naming the filter.
+/// The filters every prune endpoint takes, as dockerd reads them: until=&lt;time&gt; (one only: an RFC 3339 or Unix
+/// timestamp, or a Go duration such as "24h" or "1h30m" counted back from now), label=key[=value] (every one must
+/// match) and label!=key[=value] (an object matching all of them is kept). Anything else is refused, naming the filter.
 /// </summary>
 public static partial class PruneFilters
 {
-    public static void Validate(Dictionary<string, List<string>> filters, params string[] alsoAllowed)
+    public static void Validate(FilterArgs filters, params string[] alsoAllowed)
     {
-        foreach (string key in filters.Keys)
-            if (key is not ("until" or "label" or "label!") && !alsoAllowed.Contains(key))
-                throw new BadRequestException($"invalid filter '{key}'");
-        if (filters.TryGetValue("until", out var until))
-            foreach (string u in until) Cutoff(u, DateTimeOffset.UtcNow);
+        filters.Validate(["until", "label", "label!", .. alsoAllowed]);
+        var until = filters.Get("until");
+        if (until.Count > 1) throw new BadRequestException("more than one until filter specified");
+        foreach (string u in until) Cutoff(u, DateTimeOffset.UtcNow);
     }
 
-    public static bool Matches(Dictionary<string, List<string>> filters, IReadOnlyDictionary<string, string>? labels, DateTimeOffset created)
+    public static bool Matches(FilterArgs filters, IReadOnlyDictionary<string, string>? labels, DateTimeOffset created)
     {
-        labels ??= new Dictionary<string, string>();
-        var now = DateTimeOffset.UtcNow;
-        if (filters.TryGetValue("until", out var until) && !until.All(u => created < Cutoff(u, now))) return false;
-        if (filters.TryGetValue("label", out var wanted) && !wanted.Any(l => Filters.HasLabel(labels, l))) return false;
-        if (filters.TryGetValue("label!", out var unwanted) && unwanted.Any(l => Filters.HasLabel(labels, l))) return false;
-        return true;
+        if (filters.Get("until") is [string until] && created > Cutoff(until, DateTimeOffset.UtcNow)) return false;
+        return filters.MatchPruneLabels(labels);
     }
 
-    private static DateTimeOffset Cutoff(string value, DateTimeOffset now)
+    /// <summary>A timestamp filter value (until, since): RFC 3339, Unix seconds, or a Go duration back from <paramref name="now"/>.</summary>
+    internal static DateTimeOffset Cutoff(string value, DateTimeOffset now)
     {
         if (GoDuration().Match(value) is { Success: true } m)
         {

@@ -34,8 +34,8 @@ public static class VolumeRoutes
 
         r.Map("GET", "/volumes", ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
-            var list = volumes.List().Where(v => Matches(v, filters, containers)).ToList();
+            var includes = ListFilter(FilterArgs.Parse(ctx.Q("filters")), name => containers.UsersOfVolume(name).Count > 0);
+            var list = volumes.List().Where(includes).ToList();
             return ctx.WriteJsonAsync(200, new VolumeListResponse { Volumes = list }, DaemonJson.Default.VolumeListResponse);
         });
 
@@ -51,10 +51,9 @@ public static class VolumeRoutes
         // Like Docker 23+: prune removes unused anonymous volumes; filter all=true removes unused named ones too.
         r.Map("POST", "/volumes/prune", ctx =>
         {
-            var filters = Filters.Parse(ctx.Q("filters"));
-            if (filters.ContainsKey("until")) throw new BadRequestException("invalid filter 'until'");   // dockerd has none for volumes
-            PruneFilters.Validate(filters, "all");
-            bool all = filters.TryGetValue("all", out var a) && a.Any(v => v is "true" or "1");
+            var filters = FilterArgs.Parse(ctx.Q("filters"));
+            filters.Validate("label", "label!", "all");   // no `until` for volumes in dockerd
+            bool all = filters.GetBool("all", false);
             var deleted = new List<string>();
             long reclaimed = 0;
             foreach (var v in volumes.List())
@@ -70,20 +69,15 @@ public static class VolumeRoutes
         });
     }
 
-    private static bool Matches(Volume v, Dictionary<string, List<string>> filters, ContainerService containers)
+    /// <summary>GET /volumes filters, as dockerd applies them: name (substring) and driver ORed within the key, every
+    /// label required, dangling = no container uses it (<paramref name="inUse"/>).</summary>
+    internal static Func<Volume, bool> ListFilter(FilterArgs filters, Func<string, bool> inUse)
     {
-        foreach (var (key, values) in filters)
-        {
-            bool ok = key switch
-            {
-                "name" => values.Any(n => v.Name.Contains(n, StringComparison.Ordinal)),
-                "dangling" => values.Any(d => (d is "true" or "1") == (containers.UsersOfVolume(v.Name).Count == 0)),
-                "label" => values.Any(l => Filters.HasLabel(v.Labels, l)),
-                "driver" => values.Contains(v.Driver),
-                _ => throw new BadRequestException($"invalid filter '{key}'"),
-            };
-            if (!ok) return false;
-        }
-        return true;
+        filters.Validate("dangling", "name", "driver", "label");
+        bool? dangling = filters.Contains("dangling") ? filters.GetBool("dangling", false) : null;
+        return v => (!filters.Contains("name") || filters.Get("name").Any(n => v.Name.Contains(n, StringComparison.Ordinal)))
+            && filters.ExactMatch("driver", v.Driver)
+            && filters.MatchLabels("label", v.Labels)
+            && (dangling is not { } d || d == !inUse(v.Name));
     }
 }

@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MiniContainer.Api;
+using MiniContainer.Events;
 using MiniContainer.Images;
 using MiniContainer.Runtime;
 using MiniContainer.Storage;
@@ -16,7 +17,7 @@ namespace MiniContainer.Containers;
 /// The container verbs, each a short recipe. `run` from the CLI arrives here as
 /// Create (record + dirs) → Attach (optional) → Start (spec.json → shim → clone → init → execve) → Wait.
 /// </summary>
-public sealed class ContainerService
+public sealed partial class ContainerService
 {
     private readonly HostPaths _paths;
     private readonly ImageStore _images;
@@ -33,6 +34,9 @@ public sealed class ContainerService
 
     /// <summary>Runs healthchecks while containers run (null: none are run, e.g. in tests of other parts).</summary>
     public HealthMonitor? Health { get; set; }
+
+    /// <summary>Where container and volume-mount events go (GET /events): the daemon's one bus.</summary>
+    public EventBus Events { get; init; } = new();
 
     public ContainerService(HostPaths paths, ImageStore images, Volumes.VolumeStore volumes)
     {
@@ -86,6 +90,7 @@ public sealed class ContainerService
             }
             _containers[id] = c;
             Log.Info($"container {c.Record.ShortId} created ({name}, image {imageRef})");
+            Events.Container(record, "create");
             return c;
         }
     }
@@ -234,6 +239,8 @@ public sealed class ContainerService
         Health?.OnStarted(c);
         c.Save();
         Log.Info($"container {r.ShortId} started (pid {shim.Pid})");
+        PublishVolumeEvents(r, "mount");
+        Events.Container(r, "start");
         if (monitor != null) _ = MonitorAsync(c, monitor);
         else await OnExitedAsync(c);
     }
@@ -385,9 +392,12 @@ public sealed class ContainerService
             FinishedAt = ContainerState.Format(finished),
             Health = r.State.Health,
         };
+        if (exit.OomKilled) Events.Container(r, "oom");
+        Events.Container(r, "die", ("exitCode", r.State.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         // Neither may stop the exit from being handled (--rm, restart policy, waiters), e.g. on a full disk.
         try { Networking?.OnStopped(c); }
         catch (Exception e) { Log.Warn($"container {r.ShortId}: releasing its network endpoints failed: {e.Message}"); }
+        PublishVolumeEvents(r, "unmount");
         try { c.Save(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log.Warn($"container {r.ShortId}: cannot save its exit state: {e.Message}"); }
         Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}" +
@@ -458,10 +468,11 @@ public sealed class ContainerService
         await c.Gate.WaitAsync();
         try
         {
-            if (c.Record.State.Running) return await ShimHandle.ConnectAsync(c.ControlSocket, streams);
             if (c.Record.State.Restarting) throw new ConflictException("You cannot attach to a restarting container, wait until it is running");
             if (c.Record.State.Status == "exited" || c.Removed)
                 throw new ConflictException("You cannot attach to a stopped container, start it first");
+            Events.Container(c.Record, "attach");
+            if (c.Record.State.Running) return await ShimHandle.ConnectAsync(c.ControlSocket, streams);
             pending = new TaskCompletionSource<NetworkStream?>(TaskCreationOptions.RunContinuationsAsynchronously);
             c.PendingAttaches.Add(pending);
             c.PendingAttachStreams.Add(streams);
@@ -493,12 +504,20 @@ public sealed class ContainerService
         int timeout = timeoutSeconds ?? c.Record.Config.StopTimeout ?? 10;
         var exited = c.NextExit;
         Log.Info($"stopping {c.Record.ShortId} with {Kernel.SignalName(signal)}, {timeout}s before SIGKILL");
-        if (timeout != 0) Kernel.TryKill(c.Record.State.Pid, signal);
-        if (timeout < 0) { await exited; return; }
-        if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(timeout))) == exited) return;
-        // The grace period is over: SIGKILL everything in the container's cgroup, not only its PID 1.
-        await KillCgroupAsync(c);
-        await exited;
+        if (timeout != 0)
+        {
+            Events.Container(c.Record, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            Kernel.TryKill(c.Record.State.Pid, signal);
+        }
+        if (timeout < 0) await exited;
+        else if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(timeout))) != exited)
+        {
+            // The grace period is over: SIGKILL everything in the container's cgroup, not only its PID 1.
+            Events.Container(c.Record, "kill", ("signal", "9"));
+            await KillCgroupAsync(c);
+            await exited;
+        }
+        Events.Container(c.Record, "stop");
     }
 
     public async Task KillAsync(Container c, string? signalName)
@@ -509,6 +528,7 @@ public sealed class ContainerService
         // As dockerd: SIGKILL or the container's stop signal means "stop it for good" to the restart policy.
         bool stopsIt = signal == Kernel.SIGKILL || signal == Signals.Parse(r.Config.StopSignal ?? "SIGTERM");
         if (stopsIt) r.HasBeenManuallyStopped = true;
+        Events.Container(r, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         // Restarting: there is no process to signal; a stopping signal cancels the pending restart.
         if (r.State.Restarting) { if (stopsIt) await CancelRestartAsync(c); return; }
         Kernel.Kill(r.State.Pid, signal);
@@ -518,6 +538,7 @@ public sealed class ContainerService
     {
         if (c.Record.State.Running || c.Record.State.Restarting) await StopAsync(c, timeout);
         await StartAsync(c);
+        Events.Container(c.Record, "restart");
     }
 
     // ---------------------------------------------------------------- remove
@@ -542,6 +563,7 @@ public sealed class ContainerService
             // reports the exit. A shim that reports nothing (hung, or gone) does not hold the removal up for long.
             c.Record.HasBeenManuallyStopped = true;   // no restart policy brings it back meanwhile
             var exited = c.NextExit;
+            Events.Container(c.Record, "kill", ("signal", "9"));
             await KillCgroupAsync(c);
             if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(10))) != exited)
                 Log.Warn($"container {c.Record.ShortId}: its shim reported no exit 10s after its cgroup was killed; removing it anyway");
@@ -572,6 +594,7 @@ public sealed class ContainerService
             DeleteMovedAside(doomed);
             DeleteMovedAside(doomedRun);
             Log.Info($"container {c.Record.ShortId} removed");
+            Events.Container(c.Record, "destroy");
             // rm -v (and --rm) also removes the container's anonymous volumes; named ones always stay.
             if (removeVolumes)
                 foreach (var m in c.Record.Mounts.Where(m => m.Type == "volume" && m.Name != null))

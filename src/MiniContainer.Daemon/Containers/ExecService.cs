@@ -6,6 +6,7 @@ using System.Text.Json.Nodes;
 using MiniContainer.Api;
 using MiniContainer.Runtime;
 using MiniContainer.Storage;
+using MiniContainer.Events;
 
 namespace MiniContainer.Containers;
 
@@ -37,6 +38,12 @@ public sealed class ExecService
 {
     private readonly ConcurrentDictionary<string, ExecInstance> _execs = new();
 
+    /// <summary>Where exec_create / exec_start / exec_die events go: the daemon's one bus.</summary>
+    public MiniContainer.Events.EventBus Events { get; init; } = new();
+
+    /// <summary>Docker's action for an exec event: "exec_start: sh -c true".</summary>
+    private static string ExecAction(string verb, ExecInstance exec) => $"{verb}: {string.Join(' ', exec.Process.Args)}";
+
     public ExecInstance Create(Container c, JsonObject body)
     {
         RefuseIfNotRunning(c);
@@ -51,6 +58,7 @@ public sealed class ExecService
             rows: (ushort)((int?)size?[0] ?? 0), cols: (ushort)((int?)size?[1] ?? 0));
         exec.Detach = (bool?)body["Detach"] ?? false;
         Register(exec);
+        Events.Container(c.Record, ExecAction("exec_create", exec), ("execID", exec.Id));
         return exec;
     }
 
@@ -163,6 +171,7 @@ public sealed class ExecService
         }
         string started = $"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}";
         if (exec.IsProbe) Log.Trace("health check " + started); else Log.Info(started);
+        if (!exec.IsProbe) Events.Container(c.Record, ExecAction("exec_start", exec), ("execID", exec.Id));
         _ = MonitorAsync(exec, monitor);
         return output;
     }
@@ -188,10 +197,11 @@ public sealed class ExecService
         Finish(exec, (exit ?? ContainerService.ShimDied()).ExitCode);
     }
 
-    private static void Finish(ExecInstance exec, int exitCode)
+    private void Finish(ExecInstance exec, int exitCode)
     {
         exec.ExitCode = exitCode;
         exec.Running = false;
+        if (!exec.IsProbe) Events.Container(exec.Container.Record, "exec_die", ("execID", exec.Id), ("exitCode", exitCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         exec.Ended.TrySetResult();
         try { Directory.Delete(exec.Dir, true); } catch (IOException) { }
     }

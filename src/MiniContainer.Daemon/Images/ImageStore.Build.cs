@@ -109,14 +109,14 @@ public sealed partial class ImageStore
     /// <paramref name="all"/> every image no container uses. Removing an image can leave its parent dangling,
     /// so it repeats until nothing more goes. Returns Docker's ("Untagged"/"Deleted", …) pairs and the bytes freed.
     /// </summary>
-    public (List<KeyValuePair<string, string>> Deleted, long Reclaimed) Prune(bool all, Func<string, bool> usedByContainer)
+    public (List<KeyValuePair<string, string>> Deleted, long Reclaimed) Prune(bool all, Func<string, bool> usedByContainer, Func<Image, bool> matches)
     {
         var results = new List<KeyValuePair<string, string>>();
         long reclaimed = 0;
         while (true)
         {
             var candidate = List().FirstOrDefault(i =>
-                !usedByContainer(i.Id) && (all || i.RepoTags.Count == 0) && !HasChildren(i.Id));
+                !usedByContainer(i.Id) && (all || i.RepoTags.Count == 0) && !HasChildren(i.Id) && matches(i));
             if (candidate is null) return (results, reclaimed);
             long before = LayerBytes();
             results.AddRange(Remove(candidate.Id, force: true, _ => (string?)null));

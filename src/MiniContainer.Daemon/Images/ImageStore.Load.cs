@@ -32,6 +32,7 @@ public sealed partial class ImageStore
                 var lines = new List<string>();
                 foreach (var image in images) StageImage(staging, image, lines, progress);
                 Commit(staging);
+                foreach (var image in images) PublishImageEvent("load", image.Id, image.Config);
                 foreach (var image in images)
                 {
                     if (image.RepoTags.Count == 0) lines.Add($"Loaded image ID: {image.Id}");
@@ -79,6 +80,7 @@ public sealed partial class ImageStore
                 var image = new ImageToLoad(Digests.Of(rawConfig), rawConfig, config, [], tag is null ? [] : [tag]);
                 StageImage(staging, image, new List<string>(), progress: null);
                 Commit(staging);
+                PublishImageEvent("import", image.Id, image.Config);
                 lock (_stateLock) return ToImage(_images[image.Id]);
             }
             finally { _writeLock.Release(); }

@@ -39,6 +39,7 @@ public sealed partial class ImageStore
 
             foreach (var record in order)
             {
+                PublishImageEvent("save", record.Id, record.Config);
                 // The config and each layer blob, once each even when images share them.
                 if (written.Add(record.Id)) WriteBytes(tar, BlobName(record.Id), record.RawConfig);
                 var layerDescriptors = new List<OciDescriptor>();

@@ -28,6 +28,7 @@
 
 using System.Text.Json;
 using MiniContainer.Storage;
+using MiniContainer.Events;
 
 namespace MiniContainer.Images;
 
@@ -45,6 +46,13 @@ public sealed partial class ImageStore
     private string BlobPath(string digest) => Path.Combine(_paths.Blobs, Digests.Hex(digest));
     private string LayerDir(string chainId) => Path.Combine(_paths.Layers, Digests.Hex(chainId));
     private string ImageRecordPath(string id) => Path.Combine(_paths.Images, Digests.Hex(id) + ".json");
+
+    /// <summary>Where image events go (pull, tag, untag, delete, load, import, save): the daemon's one bus.</summary>
+    public EventBus Events { get; init; } = new();
+
+    /// <summary>An image event with the image's labels, as dockerd's (the name is the image ID unless said otherwise).</summary>
+    internal void PublishImageEvent(string action, string id, ImageConfig config, string? name = null) =>
+        Events.Image(action, id, name ?? id, config.Config?.Labels);
 
     /// <summary>Opens (creating if needed) the store under paths.Blobs, paths.Layers, paths.Images and paths.Tmp.</summary>
     public ImageStore(HostPaths paths)
@@ -135,11 +143,12 @@ public sealed partial class ImageStore
         _writeLock.Wait();
         try
         {
-            string id;
-            lock (_stateLock) id = (Resolve(sourceReference) ?? throw new ImageNotFoundException(sourceReference)).Record.Id;
-            var tags = new Dictionary<string, string>(_tags, StringComparer.Ordinal) { [tag] = id };
+            ImageRecord record;
+            lock (_stateLock) record = (Resolve(sourceReference) ?? throw new ImageNotFoundException(sourceReference)).Record;
+            var tags = new Dictionary<string, string>(_tags, StringComparer.Ordinal) { [tag] = record.Id };
             WriteTags(tags);
             lock (_stateLock) _tags = tags;
+            PublishImageEvent("tag", record.Id, record.Config, tag);
         }
         finally { _writeLock.Release(); }
     }
@@ -236,6 +245,7 @@ public sealed partial class ImageStore
         var digests = record.RepoDigests.Where(d => !references.Contains(d)).ToList();
         if (digests.Count != record.RepoDigests.Count) record = SaveRepoDigests(record, digests);
         results.AddRange(references.Select(r => new KeyValuePair<string, string>("Untagged", r)));
+        foreach (string _ in references) PublishImageEvent("untag", record.Id, record.Config);
         return record;
     }
 
@@ -256,6 +266,7 @@ public sealed partial class ImageStore
         lock (_stateLock) _images.Remove(record.Id);
         TryDeleteFile(BlobPath(record.Id));        // its config blob
         results.Add(new("Deleted", record.Id));
+        PublishImageEvent("delete", record.Id, record.Config);
 
         for (int i = record.Layers.Count - 1; i >= 0; i--)
         {

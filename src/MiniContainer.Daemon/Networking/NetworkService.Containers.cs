@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using MiniContainer.Api;
 using MiniContainer.Containers;
+using MiniContainer.Events;
 
 namespace MiniContainer.Networking;
 
@@ -171,7 +172,7 @@ public sealed partial class NetworkService
             {
                 EndpointId = NetworkStore.NewId(), ContainerName = r.PlainName, IPv4Address = ip.ToString(),
                 MacAddress = Ipam.FormatMac(Ipam.MacFor(ip)), HostVeth = NewVethName(), InterfaceName = ifName, Aliases = aliases,
-                DnsNames = new[] { r.PlainName }.Concat(aliases).Append(r.ShortId).Distinct().ToList(),
+                DnsNames = DnsNamesFor(r.PlainName, aliases, r.ShortId),
             };
             var endpoint = ep;
             Store.Update(n, s => s.Endpoints[r.Id] = endpoint);
@@ -204,6 +205,7 @@ public sealed partial class NetworkService
         }
         r.NetworkSettings.SandboxKey = $"/proc/{pid}/ns/net";
         Log.Info($"container {r.ShortId}: {ifName} {ep.IPv4Address}/{subnet.PrefixLength} on {n.Name} (veth {ep.HostVeth})");
+        Events.Network("connect", n.Id, n.Name, n.Driver, r.Id);
         return ep;
     }
 
@@ -211,6 +213,7 @@ public sealed partial class NetworkService
     {
         _plumbing.DetachEndpoint(ep.HostVeth);
         Store.Update(n, s => s.Endpoints.Remove(c.Record.Id));
+        Events.Network("disconnect", n.Id, n.Name, n.Driver, c.Record.Id);
     }
 
     private static void ClearRuntimeSettings(ContainerRecord r)
@@ -288,6 +291,7 @@ public sealed partial class NetworkService
         if (stale.Value == null) throw new NotFoundException($"No such container: {container}");
         _plumbing.DetachEndpoint(stale.Value.HostVeth);
         Store.Update(n, s => s.Endpoints.Remove(stale.Key));
+        Events.Network("disconnect", n.Id, n.Name, n.Driver, stale.Key);
         OnNetworksChanged();
     }
 

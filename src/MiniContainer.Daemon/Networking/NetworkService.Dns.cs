@@ -39,6 +39,31 @@ public sealed partial class NetworkService
         }
     }
 
+    /// <summary>The names an endpoint answers to: the container's name, its aliases on that network, its short ID.</summary>
+    internal static List<string> DnsNamesFor(string containerName, IEnumerable<string> aliases, string shortId) =>
+        new[] { containerName }.Concat(aliases).Append(shortId).Distinct().ToList();
+
+    /// <summary>
+    /// After `rename`: the container's endpoints on every network answer to the new name and no longer to
+    /// <paramref name="oldName"/> (aliases and the short ID stay), in the persisted network state and in the container's
+    /// own NetworkSettings, as libnetwork renames a sandbox's endpoints.
+    /// </summary>
+    public void RenameEndpoints(Containers.ContainerRecord r, string oldName)
+    {
+        lock (Store.Lock)
+        {
+            foreach (var n in Store.All)
+            {
+                if (!n.Endpoints.TryGetValue(r.Id, out var ep)) continue;
+                var names = DnsNamesFor(r.PlainName, ep.Aliases, r.ShortId);
+                Store.Update(n, _ => { ep.ContainerName = r.PlainName; ep.DnsNames = names; return 0; });
+                foreach (var s in r.NetworkSettings.Networks.Values.Where(s => s.NetworkID == n.Id && s.DNSNames is not null))
+                    s.DNSNames = names;
+            }
+        }
+        Log.Info($"container {r.ShortId}: endpoints renamed from {oldName} to {r.PlainName}");
+    }
+
     /// <summary>Daemon shutdown: the DNS servers stop (the bridges and rules stay for the running containers).</summary>
     public void StopDnsServers()
     {

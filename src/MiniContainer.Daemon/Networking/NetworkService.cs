@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using MiniContainer.Api;
 using MiniContainer.Containers;
+using MiniContainer.Events;
 
 namespace MiniContainer.Networking;
 
@@ -19,6 +20,9 @@ public sealed partial class NetworkService
 
     /// <summary>Finds a container by id, name or prefix (set by the daemon once the container service exists).</summary>
     public Func<string, Container?> FindContainer { get; set; } = _ => null;
+
+    /// <summary>Where network events go (create, connect, disconnect, destroy): the daemon's one bus.</summary>
+    public MiniContainer.Events.EventBus Events { get; init; } = new();
 
     public NetworkService(NetworkStore store, NetworkOptions options, BridgePlumbing plumbing)
     {
@@ -142,6 +146,7 @@ public sealed partial class NetworkService
         try { Store.Add(n); }
         catch { _plumbing.DeleteLink(n.Bridge); throw; }
         Log.Info($"network {name} created ({n.Subnet}, bridge {n.Bridge})");
+        Events.Network("create", n.Id, n.Name, n.Driver);
         OnNetworksChanged();
         return n;
     }
@@ -163,6 +168,7 @@ public sealed partial class NetworkService
         }
         _plumbing.DeleteLink(n.Bridge);
         Log.Info($"network {n.Name} removed");
+        Events.Network("destroy", n.Id, n.Name, n.Driver);
         OnNetworksChanged();
     }
 

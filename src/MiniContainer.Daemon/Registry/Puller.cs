@@ -1,3 +1,4 @@
+using MiniContainer.Events;
 using MiniContainer.Images;
 
 namespace MiniContainer.Registry;
@@ -107,6 +108,7 @@ public sealed class Puller(ImageStore store)
                     else
                         store.TagPulled(imageId, tag, repoDigest);
                 }, ct);
+                store.Events.Image("pull", reference.ToString(), reference.ToString(), config.Config?.Labels);
             }
             finally
             {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using MiniContainer.Api;
 using MiniContainer.Storage;
+using MiniContainer.Events;
 
 namespace MiniContainer.Volumes;
 
@@ -33,6 +34,9 @@ public sealed partial class VolumeStore(HostPaths paths)
 {
     public const string AnonymousLabel = "com.docker.volume.anonymous";
     private readonly object _lock = new();
+
+    /// <summary>Where volume create/destroy events go: the daemon's one bus.</summary>
+    public EventBus Events { get; init; } = new();
 
     [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")]
     private static partial Regex ValidName();
@@ -85,6 +89,7 @@ public sealed partial class VolumeStore(HostPaths paths)
             AtomicFile.WriteAllBytes(Path.Combine(tmp, "volume.json"), JsonSerializer.SerializeToUtf8Bytes(volume, DaemonJson.Default.Volume));
             Directory.Move(tmp, Dir(name));
             Log.Info($"volume {name} created");
+            Events.Volume("create", name, volume.Driver);
             return Find(name)!;
         }
     }
@@ -102,6 +107,7 @@ public sealed partial class VolumeStore(HostPaths paths)
             Directory.Delete(doomed, recursive: true);
         }
         Log.Info($"volume {name} removed");
+        Events.Volume("destroy", name);
     }
 
     /// <summary>Removes leftovers of an interrupted create or remove (called when the daemon starts).</summary>
