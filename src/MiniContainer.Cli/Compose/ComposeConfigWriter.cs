@@ -109,7 +109,7 @@ internal static class ComposeConfigWriter
         var networks = new YamlMappingNode();
         foreach (var (name, n) in s.Networks)
         {
-            if (n.Aliases.Count == 0 && n.Ipv4Address is null) { networks.Add(name, new YamlScalarNode("")); continue; }
+            if (n.Aliases.Count == 0 && n.Ipv4Address is null) { networks.Add(name, new YamlScalarNode("null")); continue; }
             var e = new YamlMappingNode();
             if (n.Aliases.Count > 0) e.Add("aliases", Seq(n.Aliases));
             if (n.Ipv4Address is not null) e.Add("ipv4_address", n.Ipv4Address);
