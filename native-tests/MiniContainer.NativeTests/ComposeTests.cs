@@ -183,11 +183,12 @@ public sealed class ComposeTests : IDisposable
         Assert.DoesNotContain("bad_", D.Run("network", "ls", "--format", "{{.Name}}").Ok().Stdout);
         Assert.Equal("", D.Run("ps", "-aq").Ok().Stdout.Trim());
 
-        // A missing image is found before anything is created.
+        // An image that cannot be built fails before anything is created.
         file = Write("services:\n  app:\n    image: busybox\n  web:\n    image: mc-no-such-image:1\n    build: .\n");
         r = Compose(file, "bad", "up", "-d");
         Assert.Equal(1, r.ExitCode);
-        Assert.Contains("image mc-no-such-image:1 is not built", r.Stderr);
+        Assert.Contains("Dockerfile", r.Stderr);
+        Assert.Equal("", D.Run("ps", "-aq").Ok().Stdout.Trim());
         Assert.DoesNotContain("bad_", D.Run("network", "ls", "--format", "{{.Name}}").Ok().Stdout);
     }
 
@@ -230,5 +231,71 @@ public sealed class ComposeTests : IDisposable
         Compose(file, "gate", "down").Ok();
         Assert.Equal("", D.Run("ps", "-aq").Ok().Stdout.Trim());
         Assert.DoesNotContain("gate_", D.Run("network", "ls", "--format", "{{.Name}}").Ok().Stdout);
+    }
+
+    [Fact]
+    public void Build_exec_and_a_one_off_run()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "web"));
+        File.WriteAllText(Path.Combine(_dir, "web", "Dockerfile"), "FROM busybox\nARG MSG=none\nRUN echo \"$MSG\" > /built\nCMD [\"sleep\", \"600\"]\n");
+        string file = Write("""
+            services:
+              web:
+                build:
+                  context: ./web
+                  args:
+                    MSG: ${MSG:-from-compose}
+                init: true
+              db:
+                image: busybox
+                command: httpd -f -p 3306 -h /
+                stop_signal: SIGKILL
+            """);
+        var up = Compose(file, "bld", "up", "-d").Ok();
+        Assert.Contains(" Service web  Built", up.Stderr);
+        Assert.Equal("from-compose", Compose(file, "bld", "exec", "-T", "web", "cat", "/built").Ok().Stdout.Trim());
+        Assert.Equal(4, Compose(file, "bld", "exec", "-T", "web", "sh", "-c", "exit 4").ExitCode);
+        Assert.Contains("bld-web-1", Compose(file, "bld", "images").Ok().Stdout);
+
+        // A one-off container: on the project network, labelled oneoff, gone after --rm; its exit status is ours.
+        var run = Compose(file, "bld", "run", "--rm", "-T", "web", "sh", "-c", "ping -c1 -W1 db >/dev/null && echo db-ok; exit 3");
+        Assert.Equal(3, run.ExitCode);
+        Assert.Equal("db-ok", run.Stdout.Trim());
+        Assert.Equal(["bld-db-1", "bld-web-1"], D.Run("ps", "-a", "--format", "{{.Names}}").Ok().Stdout.Lines().Order());
+        Assert.Contains("bld", Compose(file, "bld", "ls").Ok().Stdout);
+
+        Compose(file, "bld", "down", "--rmi", "local").Ok();
+        Assert.NotEqual(0, D.Run("image", "inspect", "bld-web").ExitCode);
+        Assert.Equal(0, D.Run("image", "inspect", "busybox").ExitCode);
+    }
+
+    [Fact]
+    public void Attached_up_prefixes_the_logs_and_ctrl_c_stops_the_project()
+    {
+        string file = Write("""
+            services:
+              talker:
+                image: busybox
+                command: sh -c 'echo talking; exec sleep 600'
+                init: true
+            """);
+        var psi = new System.Diagnostics.ProcessStartInfo(Daemon.Cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in new[] { "-H", D.Host, "--no-autostart", "compose", "-f", file, "-p", "att", "up" }) psi.ArgumentList.Add(a);
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        var seen = new System.Text.StringBuilder();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!seen.ToString().Contains("att-talker-1  | talking") && DateTime.UtcNow < deadline)
+        {
+            var line = p.StandardOutput.ReadLineAsync();
+            if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null) break;
+            seen.AppendLine(line.Result);
+        }
+        Assert.Contains("att-talker-1  | talking", seen.ToString());
+        Daemon.Exec("kill", ["-INT", p.Id.ToString()]).Ok();
+        Assert.True(p.WaitForExit(30_000), "compose up did not end after SIGINT");
+        Assert.Contains("Gracefully stopping...", stderr.Result);
+        Assert.Equal("exited", D.Run("inspect", "-f", "{{.State.Status}}", "att-talker-1").Ok().Stdout.Trim());
+        Compose(file, "att", "down").Ok();
     }
 }

@@ -12,7 +12,7 @@ namespace MiniContainer.Cli.Compose;
 /// Engine API (ComposeUp, ComposeDown…). The project flags (-f, -p, --project-directory, --env-file, --profile) come
 /// before the verb, as in docker compose.
 /// </summary>
-internal static class ComposeCommand
+internal static partial class ComposeCommand
 {
     const string Group = "compose";
 
@@ -46,6 +46,7 @@ internal static class ComposeCommand
         compose.Subcommands.Add(Ps(context, flags));
         compose.Subcommands.Add(Logs(context, flags));
         foreach (var c in LifecycleCommands(context, flags)) compose.Subcommands.Add(c);
+        foreach (var c in ToolCommands(context, flags)) compose.Subcommands.Add(c);
         return compose;
     }
 
@@ -113,9 +114,13 @@ internal static class ComposeCommand
             var project = flags.Load(parse);
             var selected = Services(project, parse.GetValue(services));
             if (parse.GetValue(force) && parse.GetValue(noRecreate)) throw new UsageException("--force-recreate and --no-recreate are incompatible");
-            if (parse.GetValue(build))
-                throw new UsageException("--build is not supported by minicontainer compose yet: build the images with `minicontainer build -t IMAGE CONTEXT`");
             var client = await context.ConnectAsync(parse);
+            // Images with a build: section are built when --build says so or when they do not exist yet, as compose does.
+            var wanted = DependencyOrder.Closure(project.Services, selected, parse.GetValue(noDeps)).Where(s => s.Build is not null).ToList();
+            var toBuild = new List<ComposeService>();
+            foreach (var s in wanted)
+                if (parse.GetValue(build) || await ProjectState.InspectAsync(client, ApiPaths.Image(s.ImageFor(project.Name)) + "/json") is null) toBuild.Add(s);
+            await ComposeBuilder.BuildAsync(parse, context, project, toBuild, noCache: false);
             var up = new ComposeUp(client, project);
             var started = await up.RunAsync(new UpOptions(selected, parse.GetValue(force), parse.GetValue(noDeps), parse.GetValue(orphans), parse.GetValue(noRecreate)));
             if (parse.GetValue(wait))

@@ -5,7 +5,11 @@ using MiniContainer.Cli.Terminal;
 
 namespace MiniContainer.Cli.Compose;
 
-internal sealed record UpOptions(IReadOnlyList<string> Services, bool ForceRecreate, bool NoDeps, bool RemoveOrphans, bool NoRecreate);
+internal sealed record UpOptions(IReadOnlyList<string> Services, bool ForceRecreate, bool NoDeps, bool RemoveOrphans, bool NoRecreate)
+{
+    /// <summary>Only the images, networks and volumes the services need, no containers (what `compose run` needs before its one-off container).</summary>
+    public bool InfrastructureOnly { get; init; }
+}
 
 /// <summary>
 /// `compose up`'s convergence: make the engine hold what the project describes, touching only what differs.
@@ -25,11 +29,12 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
         await EnsureImagesAsync(services);
         try
         {
-            await RemoveOrWarnOrphansAsync(options.RemoveOrphans);
+            if (!options.InfrastructureOnly) await RemoveOrWarnOrphansAsync(options.RemoveOrphans);
             foreach (var key in services.SelectMany(s => s.Networks.Select(n => n.Key)).Distinct()) await EnsureNetworkAsync(project.Networks[key]);
             foreach (var key in services.SelectMany(s => s.Volumes).Where(m => m.Type == "volume" && m.Source.Length > 0).Select(m => m.Source).Distinct())
                 await EnsureVolumeAsync(project.Volumes[key]);
             var started = new List<(ComposeService, string, string)>();
+            if (options.InfrastructureOnly) return started;
             var existing = await ProjectState.ContainersAsync(client, project.Name);
             foreach (var service in services)
             {
@@ -54,7 +59,7 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
             string image = s.ImageFor(project.Name);
             if (await ProjectState.InspectAsync(client, ApiPaths.Image(image) + "/json") is not null) continue;
             if (s.Build is not null)
-                throw new ComposeUpException($"service \"{s.Name}\": image {image} is not built and `build:` is not carried out by minicontainer compose; build it with `minicontainer build -t {image} {s.Build.Context}` first");
+                throw new ComposeUpException($"service \"{s.Name}\": image {image} was not built");
             Stdio.Err.WriteLine($" {s.Name} Pulling");
             try { await RegistryCommands.PullForRunAsync(client, image); }
             catch (ApiException e) { throw new ComposeUpException($"service \"{s.Name}\": pull access denied or image not found for {image}: {e.Message}"); }

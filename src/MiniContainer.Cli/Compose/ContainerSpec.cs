@@ -110,9 +110,12 @@ internal static class ContainerSpec
         labels[ComposeLabels.Image] = s.ImageFor(project.Name);
         labels[ComposeLabels.Version] = ComposeLabels.VersionValue;
         string name = ContainerName(project, s, number);
-        if (!oneOff)
-            foreach (var (_, endpoint) in (JsonObject)config["NetworkingConfig"]!["EndpointsConfig"]!)
-                ((JsonArray)endpoint!["Aliases"]!).Add((JsonNode?)JsonValue.Create(name));
+        // A one-off container (compose run) answers to no service name: `ping web` keeps meaning the service's own container.
+        foreach (var (_, endpoint) in (JsonObject)config["NetworkingConfig"]!["EndpointsConfig"]!)
+        {
+            if (oneOff) ((JsonObject)endpoint!).Remove("Aliases");
+            else ((JsonArray)endpoint!["Aliases"]!).Add((JsonNode?)JsonValue.Create(name));
+        }
         return config;
     }
 
