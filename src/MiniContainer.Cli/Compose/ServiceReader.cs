@@ -129,7 +129,7 @@ internal sealed partial class ServiceReader(ComposeSources sources, string first
                 case "working_dir": s = s with { WorkingDir = Str(v, kp) }; break;
                 case "user": s = s with { User = Str(v, kp) }; break;
                 case "labels":
-                    s = s with { Labels = Map(v, kp).Select(kv => new KeyValuePair<string, string>(KeyName(kv.Key, kp), Nullable(kv.Value, kp) ?? "")).ToList() };
+                    s = s with { Labels = StringMap(v, kp) };
                     break;
                 case "stop_signal": s = s with { StopSignal = Str(v, kp) }; break;
                 case "stop_grace_period": s = s with { StopGracePeriodNs = Duration(v, kp) }; break;
@@ -397,32 +397,15 @@ internal sealed partial class ServiceReader(ComposeSources sources, string first
 
     ComposeNetwork ReadNetwork(string key, YamlNode node)
     {
-        string p = "networks." + key;
-        string? name = null, driver = null;
-        bool external = false;
-        var labels = new List<KeyValuePair<string, string>>();
         var subnets = new List<KeyValuePair<string, string?>>();
-        if (node is YamlMappingNode map)
-            foreach (var (k, v) in map.Children)
-            {
-                string kk = ComposeSources.KeyText(k), kp = p + "." + kk;
-                switch (kk)
-                {
-                    case "name": name = Str(v, kp); break;
-                    case "external": external = Bool(v, kp); break;
-                    case "driver":
-                        driver = Str(v, kp);
-                        if (driver != "bridge") throw Error(v, kp, $"unsupported network driver \"{driver}\": only bridge");
-                        break;
-                    case "labels": labels.AddRange(Map(v, kp).Select(kv => new KeyValuePair<string, string>(KeyName(kv.Key, kp), Nullable(kv.Value, kp) ?? ""))); break;
-                    case "ipam": subnets.AddRange(ReadIpam(v, kp)); break;
-                    default: throw Unsupported(k, p, kk);
-                }
-            }
-        else if (Nullable(node, p) is not null) throw Error(node, p, "must be a mapping or empty");
-        if (external && (driver is not null || labels.Count > 0 || subnets.Count > 0))
-            throw Error(node, p, $"conflicting parameters \"external\" and \"{(driver is not null ? "driver" : labels.Count > 0 ? "labels" : "ipam")}\" specified for network \"{key}\"");
-        return new ComposeNetwork(key, name ?? (external ? key : $"{projectName}_{key}"), external, driver, labels, subnets);
+        var r = ReadResource("network", key, node, "bridge", (k, v, kp) =>
+        {
+            if (k != "ipam") return false;
+            subnets.AddRange(ReadIpam(v, kp));
+            return true;
+        });
+        if (r.External && subnets.Count > 0) throw Error(node, "networks." + key, $"conflicting parameters \"external\" and \"ipam\" specified for network \"{key}\"");
+        return new ComposeNetwork(key, r.Name, r.External, r.Driver, r.Labels, subnets);
     }
 
     IEnumerable<KeyValuePair<string, string?>> ReadIpam(YamlNode v, string p)
@@ -460,7 +443,19 @@ internal sealed partial class ServiceReader(ComposeSources sources, string first
 
     ComposeVolume ReadVolume(string key, YamlNode node)
     {
-        string p = "volumes." + key;
+        var r = ReadResource("volume", key, node, "local", (_, _, _) => false);
+        return new ComposeVolume(key, r.Name, r.External, r.Driver, r.Labels);
+    }
+
+    /// <summary>
+    /// What top-level networks and volumes share: name, external, driver (only <paramref name="driverAllowed"/>), labels;
+    /// <paramref name="more"/> reads a kind's own keys (true when it took the key). An unnamed external object keeps its key
+    /// as its name; any other gets the project's prefix.
+    /// </summary>
+    (string Name, bool External, string? Driver, List<KeyValuePair<string, string>> Labels) ReadResource(
+        string kind, string key, YamlNode node, string driverAllowed, Func<string, YamlNode, string, bool> more)
+    {
+        string p = kind + "s." + key;
         string? name = null, driver = null;
         bool external = false;
         var labels = new List<KeyValuePair<string, string>>();
@@ -474,17 +469,23 @@ internal sealed partial class ServiceReader(ComposeSources sources, string first
                     case "external": external = Bool(v, kp); break;
                     case "driver":
                         driver = Str(v, kp);
-                        if (driver != "local") throw Error(v, kp, $"unsupported volume driver \"{driver}\": only local");
+                        if (driver != driverAllowed) throw Error(v, kp, $"unsupported {kind} driver \"{driver}\": only {driverAllowed}");
                         break;
-                    case "labels": labels.AddRange(Map(v, kp).Select(kv => new KeyValuePair<string, string>(KeyName(kv.Key, kp), Nullable(kv.Value, kp) ?? ""))); break;
-                    default: throw Unsupported(k, p, kk);
+                    case "labels": labels = StringMap(v, kp); break;
+                    default:
+                        if (!more(kk, v, kp)) throw Unsupported(k, p, kk);
+                        break;
                 }
             }
         else if (Nullable(node, p) is not null) throw Error(node, p, "must be a mapping or empty");
         if (external && (driver is not null || labels.Count > 0))
-            throw Error(node, p, $"conflicting parameters \"external\" and \"{(driver is not null ? "driver" : "labels")}\" specified for volume \"{key}\"");
-        return new ComposeVolume(key, name ?? (external ? key : $"{projectName}_{key}"), external, driver, labels);
+            throw Error(node, p, $"conflicting parameters \"external\" and \"{(driver is not null ? "driver" : "labels")}\" specified for {kind} \"{key}\"");
+        return (name ?? (external ? key : $"{projectName}_{key}"), external, driver, labels);
     }
+
+    /// <summary>A map of strings (labels), a null value read as "".</summary>
+    List<KeyValuePair<string, string>> StringMap(YamlNode v, string path)
+        => Map(v, path).Select(kv => new KeyValuePair<string, string>(KeyName(kv.Key, path), Nullable(kv.Value, path) ?? "")).ToList();
 
     // ───────────── scalar helpers, each naming the key in its error ─────────────
 
