@@ -270,7 +270,7 @@ public sealed class ComposeTests : IDisposable
     }
 
     [Fact]
-    public void Attached_up_prefixes_the_logs_and_ctrl_c_stops_the_project()
+    public async Task Attached_up_prefixes_the_logs_and_ctrl_c_stops_the_project()
     {
         string file = Write("""
             services:
@@ -284,17 +284,17 @@ public sealed class ComposeTests : IDisposable
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var seen = new System.Text.StringBuilder();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!seen.ToString().Contains("att-talker-1  | talking") && DateTime.UtcNow < deadline)
-        {
-            var line = p.StandardOutput.ReadLineAsync();
-            if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null) break;
-            seen.AppendLine(line.Result);
-        }
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+            while (!seen.ToString().Contains("att-talker-1  | talking"))
+            {
+                string? line = await p.StandardOutput.ReadLineAsync(timeout.Token);
+                if (line is null) break;
+                seen.AppendLine(line);
+            }
         Assert.Contains("att-talker-1  | talking", seen.ToString());
         Daemon.Exec("kill", ["-INT", p.Id.ToString()]).Ok();
-        Assert.True(p.WaitForExit(30_000), "compose up did not end after SIGINT");
-        Assert.Contains("Gracefully stopping...", stderr.Result);
+        using (var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30))) await p.WaitForExitAsync(exit.Token);
+        Assert.Contains("Gracefully stopping...", await stderr);
         Assert.Equal("exited", D.Run("inspect", "-f", "{{.State.Status}}", "att-talker-1").Ok().Stdout.Trim());
         Compose(file, "att", "down").Ok();
     }
