@@ -298,4 +298,46 @@ public sealed class ComposeTests : IDisposable
         Assert.Equal("exited", D.Run("inspect", "-f", "{{.State.Status}}", "att-talker-1").Ok().Stdout.Trim());
         Compose(file, "att", "down").Ok();
     }
+
+    /// <summary>Needs the daemon's healthchecks (branch h-health): before them, creating a service with a healthcheck is refused.</summary>
+    [Fact]
+    public void Service_healthy_gates_a_dependent_and_wait_reports_an_unhealthy_service()
+    {
+        string file = Write("""
+            services:
+              db:
+                image: busybox
+                command: sh -c 'sleep 1; touch /ready; exec sleep 600'
+                init: true
+                healthcheck:
+                  test: ["CMD", "test", "-f", "/ready"]
+                  interval: 300ms
+                  retries: 20
+              app:
+                image: busybox
+                command: sleep 600
+                init: true
+                depends_on:
+                  db: {condition: service_healthy}
+              broken:
+                image: busybox
+                command: sleep 600
+                init: true
+                profiles: [broken]
+                healthcheck:
+                  test: exit 1
+                  interval: 200ms
+                  retries: 3
+            """);
+        var up = Compose(file, "hl", "up", "-d", "--wait").Ok();
+        Assert.True(up.Stderr.IndexOf(" Container hl-db-1  Started", StringComparison.Ordinal) < up.Stderr.IndexOf(" Container hl-app-1  Creating", StringComparison.Ordinal), up.Stderr);
+        Assert.Equal("healthy", D.Run("inspect", "-f", "{{.State.Health.Status}}", "hl-db-1").Ok().Stdout.Trim());
+        Assert.Contains("(healthy)", Compose(file, "hl", "ps", "db").Ok().Stdout);
+
+        var wait = D.Run("compose", "-f", file, "-p", "hl", "--profile", "broken", "up", "-d", "--wait", "broken");
+        Assert.Equal(1, wait.ExitCode);
+        Assert.Contains("container hl-broken-1 is unhealthy", wait.Stderr);
+        D.Run("compose", "-f", file, "-p", "hl", "--profile", "broken", "down").Ok();
+        Assert.Equal("", D.Run("ps", "-aq").Ok().Stdout.Trim());
+    }
 }
