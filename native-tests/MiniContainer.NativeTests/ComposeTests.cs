@@ -257,6 +257,15 @@ public sealed class ComposeTests : IDisposable
         Assert.Equal(4, Compose(file, "bld", "exec", "-T", "web", "sh", "-c", "exit 4").ExitCode);
         Assert.Contains("bld-web-1", Compose(file, "bld", "images").Ok().Stdout);
 
+        // up --build with a changed build arg: a new image, so web (and only web) is recreated.
+        string webId = D.Run("inspect", "-f", "{{.Id}}", "bld-web-1").Ok().Stdout.Trim();
+        string dbId = D.Run("inspect", "-f", "{{.Id}}", "bld-db-1").Ok().Stdout.Trim();
+        File.WriteAllText(file, File.ReadAllText(file).Replace("from-compose", "rebuilt"));
+        Compose(file, "bld", "up", "-d", "--build").Ok();
+        Assert.NotEqual(webId, D.Run("inspect", "-f", "{{.Id}}", "bld-web-1").Ok().Stdout.Trim());
+        Assert.Equal(dbId, D.Run("inspect", "-f", "{{.Id}}", "bld-db-1").Ok().Stdout.Trim());
+        Assert.Equal("rebuilt", Compose(file, "bld", "exec", "-T", "web", "cat", "/built").Ok().Stdout.Trim());
+
         // A one-off container: on the project network, labelled oneoff, gone after --rm; its exit status is ours.
         var run = Compose(file, "bld", "run", "--rm", "-T", "web", "sh", "-c", "ping -c1 -W1 db >/dev/null && echo db-ok; exit 3");
         Assert.Equal(3, run.ExitCode);

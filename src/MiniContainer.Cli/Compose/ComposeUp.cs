@@ -129,7 +129,10 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
             Progress("Container", extra.Name, "Removed");
         }
         var container = current.FirstOrDefault();
-        if (container is not null && (container.ConfigHash == hash || options.NoRecreate) && !options.ForceRecreate)
+        // The hash covers the image's name; its ID tells a rebuilt (up --build) or re-pulled image from the one the container runs.
+        string? imageId = (string?)(await ProjectState.InspectAsync(client, ApiPaths.Image(service.ImageFor(project.Name)) + "/json"))?["Id"];
+        bool sameImage = container is null || imageId is null || (string?)container.Raw["ImageID"] == imageId;
+        if (container is not null && ((container.ConfigHash == hash && sameImage) || options.NoRecreate) && !options.ForceRecreate)
         {
             if (!container.Running)
             {
@@ -144,7 +147,7 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
         string name = ContainerSpec.ContainerName(project, service, number);
         bool oldKept = container is not null && await MoveAsideAsync(container);
         Progress("Container", name, container is null ? "Creating" : "Recreate");
-        var response = await client.PostJsonAsync("/containers/create?name=" + ApiPaths.Query(name), ContainerSpec.ForContainer(project, service, body, hash, number));
+        var response = await client.PostJsonAsync("/containers/create?name=" + ApiPaths.Query(name), ContainerSpec.ForContainer(project, service, body, hash, number, imageId: imageId));
         string id = (string?)response?["Id"] ?? throw new IOException("the daemon's create answer has no Id");
         _created.Add("container " + name);
         if (container is not null)

@@ -95,7 +95,8 @@ internal static class ContainerSpec
     public static string Hash(JsonObject body) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(body.ToJsonString())));
 
     /// <summary>The body for container number <paramref name="number"/>: the compose labels added, the container name as one more alias.</summary>
-    public static JsonObject ForContainer(ComposeProject project, ComposeService s, JsonObject body, string hash, int number, bool oneOff = false)
+    /// <param name="imageId">the image's ID at creation (label com.docker.compose.image), so a rebuilt or re-pulled image is noticed.</param>
+    public static JsonObject ForContainer(ComposeProject project, ComposeService s, JsonObject body, string hash, int number, bool oneOff = false, string? imageId = null)
     {
         var config = (JsonObject)body.DeepClone();
         var labels = (JsonObject)config["Labels"]!;
@@ -107,7 +108,7 @@ internal static class ContainerSpec
         labels[ComposeLabels.DependsOn] = string.Join(",", s.DependsOn.Select(d => $"{d.Key}:{d.Value.Condition}:false"));
         labels[ComposeLabels.WorkingDir] = project.WorkingDir;
         labels[ComposeLabels.ConfigFiles] = string.Join(",", project.ConfigFiles);
-        labels[ComposeLabels.Image] = s.ImageFor(project.Name);
+        labels[ComposeLabels.Image] = imageId ?? s.ImageFor(project.Name);
         labels[ComposeLabels.Version] = ComposeLabels.VersionValue;
         string name = ContainerName(project, s, number);
         // A one-off container (compose run) answers to no service name: `ping web` keeps meaning the service's own container.
