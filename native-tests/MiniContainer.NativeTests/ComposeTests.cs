@@ -163,6 +163,14 @@ public sealed class ComposeTests : IDisposable
         D.Run("exec", "twonet-gateway-1", "ping", "-c1", "-W1", "front").Ok("gateway → front");
         D.Run("exec", "twonet-gateway-1", "ping", "-c1", "-W1", "www").Ok("gateway → www (alias)");
         D.Run("exec", "twonet-auth-1", "ping", "-c1", "-W1", "gateway").Ok("auth → gateway");
+
+        // front leaves the file: its container is an orphan, reported by up and removed with --remove-orphans.
+        string yaml = File.ReadAllText(file);
+        int from = yaml.IndexOf("  front:", StringComparison.Ordinal), to = yaml.IndexOf("  gateway:", StringComparison.Ordinal);
+        File.WriteAllText(file, yaml[..from] + yaml[to..]);
+        Assert.Contains("Found orphan containers ([twonet-front-1])", Compose(file, "twonet", "up", "-d").Ok().Stderr);
+        Compose(file, "twonet", "up", "-d", "--remove-orphans").Ok();
+        Assert.NotEqual(0, D.Run("inspect", "twonet-front-1").ExitCode);
         Compose(file, "twonet", "down").Ok();
         Assert.Equal("", D.Run("ps", "-aq").Ok().Stdout.Trim());
         Assert.DoesNotContain("twonet_", D.Run("network", "ls", "--format", "{{.Name}}").Ok().Stdout);
