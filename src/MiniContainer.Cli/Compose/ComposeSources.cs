@@ -43,6 +43,7 @@ internal sealed class ComposeSources
         if (stream.Documents[0].RootNode is not YamlMappingNode root)
             throw ComposeFileException.At(display, stream.Documents[0].RootNode, "(root)", "a compose file must be a mapping of top-level keys");
         Walk(root, "", display, interpolation);
+        ExpandMergeKeys(root, display);
         Normalize(root, display);
         return root;
     }
@@ -56,6 +57,8 @@ internal sealed class ComposeSources
             case YamlScalarNode s when s.Value is not null:
                 // Extension fields (x-…) are for anchors only: compose does not interpolate what it never reads.
                 if (path.StartsWith("x-", StringComparison.Ordinal) || path.Contains(".x-", StringComparison.Ordinal)) return;
+                // An anchored value used through several aliases is one node: substitute in it once ($$ must stay one $).
+                if (!_interpolated.Add(s)) return;
                 try { s.Value = interpolation.Apply(s.Value); }
                 catch (FormatException e) { throw ComposeFileException.At(file, s, path, e.Message); }
                 break;
@@ -70,6 +73,54 @@ internal sealed class ComposeSources
                 for (int i = 0; i < q.Children.Count; i++) Walk(q.Children[i], $"{path}[{i}]", file, interpolation);
                 break;
         }
+    }
+
+    readonly HashSet<YamlNode> _interpolated = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// YAML merge keys, as compose files use them with anchors (<c>&lt;&lt;: *defaults</c>): the merged mapping's entries
+    /// (or those of each mapping in a list, the first winning) are copied in where the mapping has no entry of its own.
+    /// Copies, not shared nodes, so merging a later -f file into one service leaves the others alone.
+    /// </summary>
+    void ExpandMergeKeys(YamlNode node, string file)
+    {
+        switch (node)
+        {
+            case YamlMappingNode m:
+                var mergeKey = m.Children.Keys.FirstOrDefault(k => k is YamlScalarNode { Value: "<<", Style: not (ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted) });
+                if (mergeKey is not null)
+                {
+                    var value = m.Children[mergeKey];
+                    m.Children.Remove(mergeKey);
+                    var sources = value is YamlSequenceNode q ? q.Children.ToList() : [value];
+                    foreach (var source in sources)
+                    {
+                        if (source is not YamlMappingNode from) throw Error(source, "<<", "a merge key takes a mapping or a list of mappings", file);
+                        foreach (var (k, v) in from.Children)
+                            if (!m.Children.ContainsKey(k)) m.Children.Add(Clone(k, file), Clone(v, file));
+                    }
+                }
+                foreach (var (_, v) in m.Children.ToList()) ExpandMergeKeys(v, file);
+                break;
+            case YamlSequenceNode seq:
+                foreach (var item in seq.Children) ExpandMergeKeys(item, file);
+                break;
+        }
+    }
+
+    /// <summary>A deep copy that still reports the original's line in errors.</summary>
+    YamlNode Clone(YamlNode node, string file)
+    {
+        YamlNode copy = node switch
+        {
+            YamlScalarNode s => new YamlScalarNode(s.Value) { Style = s.Style },
+            YamlSequenceNode q => new YamlSequenceNode(q.Children.Select(c => Clone(c, file))),
+            YamlMappingNode m => new YamlMappingNode(m.Children.Select(kv => new KeyValuePair<YamlNode, YamlNode>(Clone(kv.Key, file), Clone(kv.Value, file)))),
+            _ => node,
+        };
+        _origin[copy] = FileOf(node, file);
+        _writtenAs[copy] = _writtenAs.GetValueOrDefault(node, node);
+        return copy;
     }
 
     internal static string KeyText(YamlNode key) => key is YamlScalarNode { Value: { } v } ? v : "?";

@@ -283,4 +283,33 @@ public sealed class ComposeLoaderTests
         Assert.Equal("""["app","myapp-app-1"]""", config["NetworkingConfig"]!["EndpointsConfig"]!["myapp_default"]!["Aliases"]!.ToJsonString());
         Assert.Null(body["Labels"]!["com.docker.compose.project"]);   // the hashed body is the same for every container
     }
+
+    [Fact]
+    public void Anchors_and_merge_keys_are_expanded_and_interpolated_once()
+    {
+        using var files = new ComposeTestFiles().With("compose.yaml", """
+            x-common: &common
+              image: busybox
+              restart: always
+              command: ["sh", "-c", "echo $$HOME ${TAG:-t}"]
+              environment: &env
+                SHARED: "1"
+            services:
+              a:
+                <<: *common
+                restart: "no"
+              b:
+                <<: [*common]
+                environment:
+                  <<: *env
+                  OWN: "2"
+            """);
+        var p = files.Load(files: ["compose.yaml", "compose.yaml"]);
+        Assert.Equal("no", p.Services["a"].Restart);
+        Assert.Equal("always", p.Services["b"].Restart);
+        Assert.Equal(["sh", "-c", "echo $HOME t"], p.Services["a"].Command);
+        Assert.Equal(["sh", "-c", "echo $HOME t"], p.Services["b"].Command);
+        Assert.Equal(["OWN=2", "SHARED=1"], p.Services["b"].Environment.Select(kv => kv.Key + "=" + kv.Value).Order());
+        Assert.Equal(["SHARED=1"], p.Services["a"].Environment.Select(kv => kv.Key + "=" + kv.Value));
+    }
 }
