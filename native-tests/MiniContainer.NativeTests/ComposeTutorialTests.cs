@@ -86,6 +86,7 @@ public sealed class ComposeTutorialTests : IDisposable
               interval: 200ms
               timeout: 2s
               retries: 3
+              start_period: 10s
           cache:
             image: busybox
             command: ["sh", "-c", "exec nc -ll -p 6379 -e echo PONG"]

@@ -62,10 +62,11 @@ public sealed class HealthcheckTests(DaemonFixture fixture, ITestOutputHelper ou
             Assert.DoesNotContain(name, NamesWithHealth("none"));
             // Probes are execs that come and go: the container's ExecIDs hold only the user's `touch`.
             Assert.Single(JsonNode.Parse(Docker("inspect", "-f", "{{json .ExecIDs}}", name).Ok().Stdout)!.AsArray());
-            // The change is an event (docker-compose and `docker events` watch for it).
-            string events = Docker("events", "--since", "1h", "--until", "0s", "--filter", $"container={name}",
-                "--filter", "event=health_status", "--format", "{{.Action}}").Ok().Stdout;
-            Assert.Equal(["health_status: healthy"], events.Lines());
+            // The change is an event (docker-compose and `docker events` watch for it), published as the state is saved.
+            string[] HealthEvents() => Docker("events", "--since", "1h", "--until", "0s", "--filter", $"container={name}",
+                "--filter", "event=health_status", "--format", "{{.Action}}").Ok().Stdout.Lines();
+            Support.WaitUntil(() => HealthEvents().Length > 0, TimeSpan.FromSeconds(5), "a health_status event");
+            Assert.Equal(["health_status: healthy"], HealthEvents());
         }
         finally { Docker("rm", "-f", name); }
     }

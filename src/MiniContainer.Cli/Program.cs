@@ -40,6 +40,7 @@ namespace MiniContainer.Cli
             root.Subcommands.Add(EventsCommand.Create(context));
             foreach (var c in NetworkCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in PruneCommands.Create(context)) root.Subcommands.Add(c);
+            root.Subcommands.Add(Compose.ComposeCommand.Create(context));
             CommandGroups.Add(root, context);   // after every command: `image ls`, `container rm`… reuse them
 
             root.SetAction(parse =>

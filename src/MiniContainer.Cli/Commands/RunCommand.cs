@@ -98,7 +98,7 @@ internal static class RunCommand
         catch (ApiException e) { throw new ExitException(Fail(command, "Error response from daemon: " + e.Message, StartFailureExitCode(e.Message))); }
     }
 
-    static async Task<int> RunAttachedAsync(DockerClient client, string id, CliCommand command, bool tty, bool interactive, bool autoRemove, bool sigProxy)
+    internal static async Task<int> RunAttachedAsync(DockerClient client, string id, CliCommand command, bool tty, bool interactive, bool autoRemove, bool sigProxy)
     {
         string attachQuery = "stream=1&stdout=1&stderr=1" + (interactive ? "&stdin=1" : "");
         using var connection = await client.HijackAsync($"{ApiPaths.Container(id)}/attach?{attachQuery}", null);
