@@ -13,7 +13,7 @@
 # /usr/bin/docker, the CLI from the same docker.io package as the daemon).
 set -euo pipefail
 
-SECTIONS=(run_exec network build load_pull cp volume_write confinement)
+SECTIONS=(run_exec network build load_pull cp volume_write confinement compose)
 
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 RUNS=${BENCH_RUNS:-30}
@@ -84,7 +84,7 @@ host_snapshot() {  # $1: file prefix
 # installing
 
 install_packages() {
-  local want=(hyperfine docker.io jq docker-registry skopeo iperf3 nftables) missing=() p
+  local want=(hyperfine docker.io jq docker-registry skopeo iperf3 nftables docker-compose) missing=() p
   for p in "${want[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "installing from Debian: ${missing[*]}"
@@ -243,7 +243,8 @@ hf() {
   local cmd; cmd=$(printf '%q ' "$@")
   say "measuring: $name"
   rm -f "$OUT/$id.json"
-  if ! hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --time-unit millisecond --style basic \
+  local prepare=(); [ -n "${HF_PREPARE:-}" ] && prepare=(--prepare "$HF_PREPARE")   # a shell command run before each run
+  if ! hyperfine -N --warmup "$WARMUP" --runs "${HF_RUNS:-$RUNS}" --time-unit millisecond --style basic "${prepare[@]}" \
        --command-name "$name" --export-json "$OUT/$id.json" "$cmd" >&2; then
     failures+=("hyperfine failed for: $name (command: $cmd)")
     rm -f "$OUT/$id.json"
@@ -608,6 +609,7 @@ cleanup() {
   if [ -n "$DK_PID" ]; then
     if kill -0 "$DK_PID" 2>/dev/null; then
       c=$(dk ps -aq 2>/dev/null); [ -n "$c" ] && dk rm -f $c >/dev/null 2>&1
+      dk network prune -f >/dev/null 2>&1   # bridges a compose project made (their links outlive dockerd)
     fi
     stop_pid "$DK_PID" 30            # dockerd stops the containerd it started on the way out
     wait "$DK_PID" 2>/dev/null
@@ -804,6 +806,64 @@ bench_confinement() {
     "mc-run-unconfined|minicontainer run --rm --security-opt seccomp=unconfined busybox true||mc-run-confined" \
     "mc-run-privileged|minicontainer run --rm --privileged busybox true||mc-run-confined"
   note "In this table the ratio column is each row's median over the confined run's: below 1.00× is what the skipped confinement costs."
+}
+
+# compose: `up -d` of a three-service project (app waits for db's healthcheck, and for cache) until every service
+# runs, from nothing each time (`down -v` before each run): docker-compose 1.29 on Docker 20.10, docker-compose 1.29
+# on MiniContainer and `minicontainer compose` on MiniContainer. Each service traps SIGTERM so `down` is quick.
+COMPOSE_BENCH_PROJECT='services:
+  db:
+    image: busybox
+    command: ["sh", "-c", "touch /tmp/ready; trap \"exit 0\" TERM; sleep 100000 & wait"]
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ready"]
+      interval: 100ms
+      timeout: 2s
+      retries: 3
+  cache:
+    image: busybox
+    command: ["sh", "-c", "trap \"exit 0\" TERM; sleep 100000 & wait"]
+  app:
+    image: busybox
+    command: ["sh", "-c", "trap \"exit 0\" TERM; sleep 100000 & wait"]
+    depends_on:
+      db:
+        condition: service_healthy
+      cache:
+        condition: service_started
+'
+bench_compose() {
+  command -v docker-compose >/dev/null || die "docker-compose not found (Debian package docker-compose)"
+  start_minicontainer
+  start_docker
+  local dir="$WORK/compose" n=${BENCH_COMPOSE_RUNS:-10}
+  mkdir -p "$dir"; printf '%s' "$COMPOSE_BENCH_PROJECT" >"$dir/compose.yaml"
+  local f="$dir/compose.yaml" p=mcbench
+  local dc_dk=(docker-compose -H "unix://$DK_SOCK" -p $p -f "$f") dc_mc=(docker-compose -H "unix://$MC_SOCK" -p $p -f "$f")
+  local mcc=("$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart compose -p $p -f "$f")
+  local who cmd running
+  for who in dc_dk dc_mc mcc; do   # a check run: the project comes up with every service running, and goes down
+    case $who in dc_dk) cmd=("${dc_dk[@]}") ;; dc_mc) cmd=("${dc_mc[@]}") ;; mcc) cmd=("${mcc[@]}") ;; esac
+    "${cmd[@]}" up -d >"$WORK/compose-$who.log" 2>&1 || { cat "$WORK/compose-$who.log" >&2; die "compose up -d failed ($who)"; }
+    running=$("${cmd[@]}" ps -q | wc -l)
+    [ "$running" = 3 ] || failures+=("compose ($who) listed $running containers after up -d, want 3")
+    "${cmd[@]}" down -v >/dev/null 2>&1 || die "compose down -v failed ($who)"
+  done
+  wait_for_quiet
+  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${dc_dk[@]}") down -v >/dev/null 2>&1" \
+    hf dc-dk-up "docker-compose up -d → Docker 20.10" "${dc_dk[@]}" up -d || true
+  "${dc_dk[@]}" down -v >/dev/null 2>&1
+  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${dc_mc[@]}") down -v >/dev/null 2>&1" \
+    hf dc-mc-up "docker-compose up -d → MiniContainer" "${dc_mc[@]}" up -d || true
+  "${dc_mc[@]}" down -v >/dev/null 2>&1
+  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${mcc[@]}") down -v >/dev/null 2>&1" \
+    hf mc-compose-up "minicontainer compose up -d → MiniContainer" "${mcc[@]}" up -d || true
+  "${mcc[@]}" down -v >/dev/null 2>&1
+  report_table "compose up -d of three services, one gated on a healthcheck (100 ms interval), to all running (hyperfine: $WARMUP warm-up + $n runs, down -v before each)" \
+    "mc-compose-up|minicontainer compose up -d → MiniContainer||" \
+    "dc-mc-up|docker-compose 1.29 up -d → MiniContainer|ratio>=1|mc-compose-up" \
+    "dc-dk-up|docker-compose 1.29 up -d → Docker 20.10||mc-compose-up"
+  note "The ratio column is each row's median over \`minicontainer compose\`'s; the target is that our own compose is not slower than docker-compose 1.29 against the same daemon."
 }
 
 main() {
