@@ -243,7 +243,7 @@ hf() {
   local cmd; cmd=$(printf '%q ' "$@")
   say "measuring: $name"
   rm -f "$OUT/$id.json"
-  local prepare=(); [ -n "${HF_PREPARE:-}" ] && prepare=(--prepare "$HF_PREPARE")   # a shell command run before each run
+  local prepare=(); [ -n "${HF_PREPARE:-}" ] && prepare=(--prepare "$HF_PREPARE")   # run before each run, without a shell (-N): no redirections
   if ! hyperfine -N --warmup "$WARMUP" --runs "${HF_RUNS:-$RUNS}" --time-unit millisecond --style basic "${prepare[@]}" \
        --command-name "$name" --export-json "$OUT/$id.json" "$cmd" >&2; then
     failures+=("hyperfine failed for: $name (command: $cmd)")
@@ -850,13 +850,13 @@ bench_compose() {
     "${cmd[@]}" down -v >/dev/null 2>&1 || die "compose down -v failed ($who)"
   done
   wait_for_quiet
-  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${dc_dk[@]}") down -v >/dev/null 2>&1" \
+  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${dc_dk[@]}") down -v" \
     hf dc-dk-up "docker-compose up -d → Docker 20.10" "${dc_dk[@]}" up -d || true
   "${dc_dk[@]}" down -v >/dev/null 2>&1
-  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${dc_mc[@]}") down -v >/dev/null 2>&1" \
+  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${dc_mc[@]}") down -v" \
     hf dc-mc-up "docker-compose up -d → MiniContainer" "${dc_mc[@]}" up -d || true
   "${dc_mc[@]}" down -v >/dev/null 2>&1
-  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${mcc[@]}") down -v >/dev/null 2>&1" \
+  HF_RUNS=$n HF_PREPARE="$(printf '%q ' "${mcc[@]}") down -v" \
     hf mc-compose-up "minicontainer compose up -d → MiniContainer" "${mcc[@]}" up -d || true
   "${mcc[@]}" down -v >/dev/null 2>&1
   report_table "compose up -d of three services, one gated on a healthcheck (100 ms interval), to all running (hyperfine: $WARMUP warm-up + $n runs, down -v before each)" \
