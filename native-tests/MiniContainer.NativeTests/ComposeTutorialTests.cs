@@ -85,8 +85,7 @@ public sealed class ComposeTutorialTests : IDisposable
               test: ["CMD", "test", "-f", "/tmp/ready"]
               interval: 200ms
               timeout: 2s
-              retries: 3
-              start_period: 10s
+              retries: 20
           cache:
             image: busybox
             command: ["sh", "-c", "exec nc -ll -p 6379 -e echo PONG"]
@@ -124,6 +123,8 @@ public sealed class ComposeTutorialTests : IDisposable
         // ... and reaches both by their service names on the project's network.
         Eventually(() => _docker.Run("exec", app, "test", "-f", "/tmp/reached").ExitCode == 0, "app pinged db and cache by name");
         Assert.Contains("GREETING=hello", _docker.Run("exec", app, "env").Ok().Stdout);
+        // A one-off container of a `restart: always` service: the policy is the service's, not the one-off's.
+        Assert.Contains("one-off", Compose(client, "run", "--rm", "-T", "app", "echo", "one-off").Ok().Stdout);
 
         // An unchanged project is left alone.
         Compose(client, "up", "-d").Ok();

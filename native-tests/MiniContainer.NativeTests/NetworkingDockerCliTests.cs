@@ -60,6 +60,28 @@ public sealed class NetworkingDockerCliTests : IDisposable
         Assert.Contains("frontnet", Docker("network", "ls").Ok().Stdout);
     }
 
+    /// <summary>On a user-defined network a link is a name only the linking container resolves (docker-compose 1.29's
+    /// `run` links its one-off container to the project's services); legacy links on the default bridge are refused.</summary>
+    [Fact]
+    public void A_link_on_a_user_network_is_an_alias_only_its_container_resolves()
+    {
+        Docker("network", "create", "linknet").Ok();
+        Docker("run", "-d", "--name", "db-linked", "--network", "linknet", "busybox", "sleep", "600").Ok();
+        Docker("run", "-d", "--name", "other", "--network", "linknet", "busybox", "sleep", "600").Ok();
+        string dbIp = Docker("inspect", "-f", "{{.NetworkSettings.Networks.linknet.IPAddress}}", "db-linked").Ok().Stdout.Trim();
+        string answer = Docker("run", "--rm", "--network", "linknet", "--link", "db-linked:database", "busybox", "nslookup", "database").Ok().Stdout;
+        Assert.Contains(dbIp, answer);
+        Assert.NotEqual(0, Docker("exec", "other", "nslookup", "database").ExitCode);   // the alias is the linker's alone
+        var missing = Docker("run", "--rm", "--network", "linknet", "--link", "nosuch:x", "busybox", "true");
+        Assert.NotEqual(0, missing.ExitCode);
+        Assert.Contains("No such container: nosuch", missing.Stderr);
+        var legacy = Docker("run", "--rm", "--link", "db-linked:database", "busybox", "true");
+        Assert.Equal(125, legacy.ExitCode);
+        Assert.Contains("--link on the default bridge network is not supported by MiniContainer", legacy.Stderr);
+        Docker("rm", "-f", "db-linked", "other").Ok();
+        Docker("network", "rm", "linknet").Ok();
+    }
+
     [Fact]
     public void Network_prune_removes_unused_user_networks_and_their_bridges_only_in_both_clis()
     {

@@ -111,6 +111,9 @@ internal static class ContainerSpec
         labels[ComposeLabels.Image] = imageId ?? s.ImageFor(project.Name);
         labels[ComposeLabels.Version] = ComposeLabels.VersionValue;
         string name = ContainerName(project, s, number);
+        // A one-off container (compose run) is not the service: as in docker compose, it does not take the service's
+        // restart policy (a `restart: always` service could otherwise not be `run --rm`).
+        if (oneOff) ((JsonObject)config["HostConfig"]!).Remove("RestartPolicy");
         // A one-off container (compose run) answers to no service name: `ping web` keeps meaning the service's own container.
         foreach (var (_, endpoint) in (JsonObject)config["NetworkingConfig"]!["EndpointsConfig"]!)
         {

@@ -125,6 +125,9 @@ public sealed class HostConfig
     public List<string>? SecurityOpt { get; set; }
     public List<string>? Dns { get; set; }
     public List<string>? ExtraHosts { get; set; }
+    /// <summary>--link NAME[:ALIAS], kept as "NAME:ALIAS". On a user-defined network a link is a DNS alias that only
+    /// this container resolves (as in Docker); legacy links on the default bridge are refused.</summary>
+    public List<string>? Links { get; set; }
     public long ShmSize { get; set; }
     public List<int> ConsoleSize { get; set; } = new() { 0, 0 };
     public LogConfig LogConfig { get; set; } = new();

@@ -73,6 +73,9 @@ public sealed partial class ContainerService
             // root owns none of them. dockerd refuses the combination, and so do we.
             if (record.HostConfig.Privileged && UsernsRemap is not null && record.HostConfig.UsernsMode != "host")
                 throw new BadRequestException("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode (--userns=host)");
+            foreach (string link in record.HostConfig.Links ?? new())
+                if (Find(link[..link.IndexOf(':')]) is null)
+                    throw new BadRequestException($"could not get container for {link[..link.IndexOf(':')]}: No such container: {link[..link.IndexOf(':')]}");
             Networking?.PrepareCreate(record, body);
             AddVolumesFrom(record);
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));

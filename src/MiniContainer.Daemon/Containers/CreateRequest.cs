@@ -71,6 +71,7 @@ public static partial class CreateRequest
             SecurityOpt = StringList(hostNode["SecurityOpt"]),
             Dns = StringList(hostNode["Dns"]),
             ExtraHosts = StringList(hostNode["ExtraHosts"]),
+            Links = StringList(hostNode["Links"])?.Select(NormalizeLink).ToList() is { Count: > 0 } links ? links : null,
             ShmSize = (long?)hostNode["ShmSize"] ?? 0,
             PortBindings = MiniContainer.Networking.PortPublishing.ParseBindings(hostNode["PortBindings"]),
             PublishAllPorts = (bool?)hostNode["PublishAllPorts"] ?? false,
@@ -148,8 +149,21 @@ public static partial class CreateRequest
         host.ReadonlyPaths = readOnly ?? defaultReadOnly;
     }
 
+    /// <summary>"db", "db:database", "/db:/web/database" (the form inspect shows) → "db:database".</summary>
+    public static string NormalizeLink(string link)
+    {
+        var parts = link.Split(':', 2);
+        string name = parts[0].TrimStart('/');
+        string alias = parts.Length > 1 ? parts[1][(parts[1].LastIndexOf('/') + 1)..] : name;
+        if (name.Length == 0 || alias.Length == 0) throw new BadRequestException($"invalid argument \"{link}\" for \"--link\" flag: bad format");
+        return $"{name}:{alias}";
+    }
+
     private static void Validate(HostConfig host)
     {
+        if (host.Links is { Count: > 0 } && host.NetworkMode is "default" or "bridge")
+            throw new BadRequestException("--link on the default bridge network is not supported by MiniContainer (legacy links write " +
+                "/etc/hosts entries and environment variables); put the containers on a user-defined network, where a link is a DNS alias");
         foreach (string cap in (host.CapAdd ?? new()).Concat(host.CapDrop ?? new()))
             if (cap.Trim().ToUpperInvariant() != "ALL")
                 try { MiniContainer.Runtime.CapabilitySet.Number(cap); }

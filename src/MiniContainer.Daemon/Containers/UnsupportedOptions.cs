@@ -17,7 +17,7 @@ public static class UnsupportedOptions
         "Binds", "VolumesFrom", "Tmpfs", "Mounts", "NetworkMode", "PortBindings", "PublishAllPorts", "RestartPolicy",
         "AutoRemove", "Privileged", "ReadonlyRootfs", "Init", "Memory", "MemorySwap", "NanoCpus", "NanoCPUs",
         "CpuShares", "CpuPeriod", "CpuQuota", "PidsLimit", "UsernsMode", "CapAdd", "CapDrop", "Dns", "ExtraHosts",
-        "ShmSize", "ConsoleSize", "MemoryReservation", "MaskedPaths", "ReadonlyPaths", "SecurityOpt", "Devices", "DeviceCgroupRules",
+        "ShmSize", "ConsoleSize", "MemoryReservation", "MaskedPaths", "ReadonlyPaths", "SecurityOpt", "Devices", "DeviceCgroupRules", "Links",
     };
 
     /// <summary>Fields whose only honoured values are the defaults MiniContainer gives every container.</summary>

@@ -41,6 +41,8 @@ public sealed class EndpointState
     /// <summary>Names this endpoint answers to in the network's DNS: container name, aliases, short id.</summary>
     public List<string> DnsNames { get; set; } = new();
     public List<string> Aliases { get; set; } = new();
+    /// <summary>This container's links ("NAME:ALIAS"): names only it resolves, to NAME's address.</summary>
+    public List<string> Links { get; set; } = new();
 }
 
 // ---------------------------------------------------------------- API shapes (Docker's JSON)

@@ -173,6 +173,7 @@ public sealed partial class NetworkService
                 EndpointId = NetworkStore.NewId(), ContainerName = r.PlainName, IPv4Address = ip.ToString(),
                 MacAddress = Ipam.FormatMac(Ipam.MacFor(ip)), HostVeth = NewVethName(), InterfaceName = ifName, Aliases = aliases,
                 DnsNames = DnsNamesFor(r.PlainName, aliases, r.ShortId),
+                Links = n.IsDefaultBridge ? new() : r.HostConfig.Links?.ToList() ?? new(),
             };
             var endpoint = ep;
             Store.Update(n, s => s.Endpoints[r.Id] = endpoint);

@@ -87,8 +87,14 @@ public sealed class NetworkDnsRecords(NetworkStore store, string networkId) : ID
         lock (store.Lock)
         {
             if (VisibleNetworks(asker) is not { } visible) return null;   // not a member: not our business
+            // A link of the asker's ("db_1:db") is a name only it resolves, to the linked container.
+            string? linked = visible.SelectMany(x => x.Endpoints.TryGetValue(AskerId(asker)!, out var own) ? own.Links : new())
+                .Select(l => l.Split(':', 2)).Where(l => string.Equals(l[1], name, StringComparison.OrdinalIgnoreCase))
+                .Select(l => l[0]).FirstOrDefault();
             var matches = visible.SelectMany(x => x.Endpoints.Values)
-                .Where(e => e.DnsNames.Any(d => string.Equals(d, name, StringComparison.OrdinalIgnoreCase)))
+                .Where(e => linked is not null
+                    ? string.Equals(e.ContainerName, linked, StringComparison.Ordinal)
+                    : e.DnsNames.Any(d => string.Equals(d, name, StringComparison.OrdinalIgnoreCase)))
                 .Select(e => e.IPv4Address).Distinct().ToList();
             if (matches.Count == 0) return null;
             if (family != AddressFamily.InterNetwork) return Array.Empty<IPAddress>();   // ours, but IPv4 only
@@ -111,10 +117,15 @@ public sealed class NetworkDnsRecords(NetworkStore store, string networkId) : ID
     /// <summary>The user-defined networks of the container asking (found by its address on this network), or null.</summary>
     private List<NetworkState>? VisibleNetworks(IPAddress asker)
     {
+        if (AskerId(asker) is not { } askerId) return null;
+        return store.All.Where(x => !x.IsDefaultBridge && x.Endpoints.ContainsKey(askerId)).ToList();
+    }
+
+    /// <summary>The id of the container asking, found by its address on this network, or null.</summary>
+    private string? AskerId(IPAddress asker)
+    {
         if (store.Find(networkId) is not { } n) return null;
         string askerText = asker.IsIPv4MappedToIPv6 ? asker.MapToIPv4().ToString() : asker.ToString();
-        string? askerId = n.Endpoints.FirstOrDefault(kv => kv.Value.IPv4Address == askerText).Key;
-        if (askerId is null) return null;
-        return store.All.Where(x => !x.IsDefaultBridge && x.Endpoints.ContainsKey(askerId)).ToList();
+        return n.Endpoints.FirstOrDefault(kv => kv.Value.IPv4Address == askerText).Key;
     }
 }

@@ -29,6 +29,23 @@ public sealed class CreateRequestTests
 
     // ------------------------------------------------------------ Entrypoint and Cmd
 
+    // ------------------------------------------------------------ Links
+
+    [Theory]
+    [InlineData("db", "db:db")]
+    [InlineData("db:database", "db:database")]
+    [InlineData("/proj_db_1:/proj_app_run_1/db", "proj_db_1:db")]
+    public void Links_are_kept_as_name_and_alias(string link, string kept)
+        => Assert.Equal([kept], Build($$$"""{"Image":"busybox","HostConfig":{"NetworkMode":"appnet","Links":["{{{link}}}"]}}""").HostConfig.Links);
+
+    [Fact]
+    public void Legacy_links_on_the_default_bridge_are_refused_naming_the_alternative()
+    {
+        var e = Assert.Throws<BadRequestException>(() => Build("""{"Image":"busybox","HostConfig":{"Links":["db:db"]}}"""));
+        Assert.StartsWith("--link on the default bridge network is not supported by MiniContainer", e.Message);
+        Assert.Contains("user-defined network", e.Message);
+    }
+
     [Fact]
     public void Without_a_command_the_images_cmd_runs()
     {
