@@ -122,7 +122,7 @@ public sealed class SystemPathsTests(DaemonFixture fixture, ITestOutputHelper ou
     [InlineData("--cpuset-cpus", "0", "--cpuset-cpus (CpusetCpus)")]
     [InlineData("--oom-score-adj", "500", "--oom-score-adj (OomScoreAdj)")]
     [InlineData("--log-driver", "syslog", "--log-driver/--log-opt (LogConfig)")]
-    [InlineData("--health-cmd", "true", "--health-cmd")]
+    [InlineData("--cgroup-parent", "/mcx", "--cgroup-parent (CgroupParent)")]
     public void Options_the_daemon_cannot_honour_are_refused_by_the_docker_cli_with_nothing_created(string flag, string value, string named)
     {
         using var docker = new DockerCli(_d, output);

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Runs docker-py 7.1.0's own integration tests (other people's test suite for the Engine API) against a private
+# MiniContainer daemon and prints a pass/fail table per module. It fetches nothing: give it a docker-py 7.1.0 source
+# tree (github.com/docker/docker-py at tag 7.1.0).
+#   sudo scripts/docker-py.sh PATH-TO-docker-py-7.1.0 [module …]     e.g. … api_exec_test models_containers_test
+# Default modules: everything but swarm mode (services, secrets, configs, nodes, plugins, swarm) — MiniContainer has
+# none. It installs Debian's python3-pytest, -pytest-timeout, -requests, -urllib3, -paramiko; starts minicontainerd on
+# its own data root, socket, bridge and nft table under /tmp/mc-dockerpy-*; tags the busybox image as the images the
+# suite names (alpine:3.10, alpine:latest, hello-world); runs pytest with a JUnit report in artifacts/docker-py/; and
+# removes the daemon, its containers, bridge, table and root on exit. Exit status: 0 when every test ran (failures
+# are in the table), 1 when the suite could not run.
+set -euo pipefail
+repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
+say() { echo "docker-py: $*" >&2; }
+die() { echo "docker-py: error: $*" >&2; exit 1; }
+
+[ $# -ge 1 ] || { echo "usage: sudo scripts/docker-py.sh PATH-TO-docker-py-7.1.0 [module …]" >&2; exit 2; }
+suite=$(cd "$1" && pwd) || die "no such directory: $1"; shift
+[ -f "$suite/tests/integration/conftest.py" ] || die "$suite is not a docker-py source tree (no tests/integration/conftest.py)"
+[ "$(id -u)" = 0 ] || die "needs root (it starts a daemon): run it with sudo"
+modules=("$@")
+if [ ${#modules[@]} -eq 0 ]; then
+  modules=(api_build_test api_client_test api_container_test api_exec_test api_healthcheck_test api_image_test
+    api_network_test api_volume_test client_test errors_test models_containers_test models_images_test
+    models_networks_test models_resources_test models_volumes_test regression_test)
+fi
+
+pkgs=(python3-pytest python3-pytest-timeout python3-requests python3-urllib3 python3-paramiko)
+missing=(); for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+"$repo/scripts/build.sh" --quiet
+[ -f "$repo/artifacts/fixtures/busybox.tar" ] || "$repo/rootfs-fixtures/build-all.sh" "$repo/artifacts/fixtures" >&2
+
+root=$(mktemp -d /tmp/mc-dockerpy-XXXXXX)
+tag=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
+sock="$root/run/mc.sock" pid=""
+mc() { "$repo/artifacts/bin/minicontainer" -H "unix://$sock" --no-autostart "$@"; }
+cleanup() {
+  set +e
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    for c in $(mc ps -aq); do mc rm -f "$c" >/dev/null 2>&1; done
+    for n in $(mc network ls -q --filter type=custom); do mc network rm "$n" >/dev/null 2>&1; done
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null
+  fi
+  ip link del "mct${tag}0" 2>/dev/null; nft delete table inet "minicontainer_t${tag}" 2>/dev/null
+  findmnt -rn -o TARGET | grep -F "$root/" | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
+  rm -rf --one-file-system "$root"
+}
+trap cleanup EXIT
+mkdir -p "$root/data" "$root/run"
+say "starting minicontainerd on $root"
+"$repo/artifacts/bin/minicontainerd" -H "unix://$sock" --data-root "$root/data" --exec-root "$root/run" \
+  --bridge "mct${tag}0" --bridge-prefix "mct${tag}-" --veth-prefix "mct${tag}v" --nft-table "minicontainer_t${tag}" \
+  --default-subnet 10.253.0.0/24 --default-address-pool base=10.253.128.0/17,size=24 --dns-upstream 127.0.0.1:9 \
+  >"$root/minicontainerd.log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do mc version >/dev/null 2>&1 && break; sleep 0.1; done
+mc version >/dev/null 2>&1 || { tail -20 "$root/minicontainerd.log" >&2; die "minicontainerd did not start"; }
+mc load -i "$repo/artifacts/fixtures/busybox.tar" >/dev/null
+for t in alpine:3.10 alpine:latest hello-world:latest; do mc tag busybox:latest "$t"; done
+
+out="$repo/artifacts/docker-py"; mkdir -p "$out"
+files=(); for m in "${modules[@]}"; do files+=("tests/integration/${m%.py}.py"); done
+say "running ${#files[@]} module(s) of $suite against unix://$sock"
+set +e
+# The suite turns warnings into errors; its own clients leave sockets to the garbage collector, whose
+# ResourceWarnings pytest would report as errors of whichever test runs then: that plugin is off.
+(cd "$suite" && PYTHONPATH="$suite" DOCKER_HOST="unix://$sock" HTTPS_PROXY=http://127.0.0.1:9 \
+  python3 -m pytest -p no:cacheprovider -p no:unraisableexception --timeout 120 -q -rfE \
+  --junitxml "$out/junit.xml" "${files[@]}") >"$out/pytest.log" 2>&1
+rc=$?
+set -e
+[ -s "$out/junit.xml" ] || { tail -30 "$out/pytest.log" >&2; die "pytest produced no report (exit $rc)"; }
+python3 - "$out/junit.xml" <<'PY'
+import sys, collections, xml.etree.ElementTree as ET
+rows = collections.OrderedDict()
+for case in ET.parse(sys.argv[1]).iter("testcase"):
+    module = case.get("classname", "").split(".")[2] if case.get("classname", "").count(".") >= 2 else case.get("classname")
+    r = rows.setdefault(module, collections.Counter())
+    outcome = "passed"
+    for child in case:
+        if child.tag in ("failure", "error"): outcome = "failed"
+        elif child.tag == "skipped": outcome = "skipped"
+    r[outcome] += 1
+total = collections.Counter()
+print("| module | passed | failed | skipped |\n|---|---:|---:|---:|")
+for m, r in rows.items():
+    total.update(r)
+    print(f"| {m} | {r['passed']} | {r['failed']} | {r['skipped']} |")
+ran = total['passed'] + total['failed']
+print(f"| **all** | **{total['passed']}** | **{total['failed']}** | {total['skipped']} |")
+print(f"\n{total['passed']} of {ran} tests that ran passed ({100 * total['passed'] / max(ran, 1):.1f}%); {total['skipped']} skipped by the suite itself.")
+PY
+say "full log: $out/pytest.log (failures listed at its end), JUnit: $out/junit.xml"
