@@ -70,12 +70,12 @@ set +e
 # The suite turns warnings into errors; its own clients leave sockets to the garbage collector, whose
 # ResourceWarnings pytest would report as errors of whichever test runs then: that plugin is off.
 (cd "$suite" && PYTHONPATH="$suite" DOCKER_HOST="unix://$sock" HTTPS_PROXY=http://127.0.0.1:9 \
-  python3 -m pytest -p no:cacheprovider -p no:unraisableexception --timeout 120 -q -rfE \
+  /usr/bin/python3 -m pytest -p no:cacheprovider -p no:unraisableexception --timeout 120 -q -rfE \
   --junitxml "$out/junit.xml" "${files[@]}") >"$out/pytest.log" 2>&1
 rc=$?
 set -e
 [ -s "$out/junit.xml" ] || { tail -30 "$out/pytest.log" >&2; die "pytest produced no report (exit $rc)"; }
-python3 - "$out/junit.xml" <<'PY'
+/usr/bin/python3 - "$out/junit.xml" <<'PY'
 import sys, collections, xml.etree.ElementTree as ET
 rows = collections.OrderedDict()
 for case in ET.parse(sys.argv[1]).iter("testcase"):

@@ -103,7 +103,7 @@ public sealed class DockerCliInteropTests(DaemonFixture fixture, ITestOutputHelp
             out = api.exec_start(e["Id"]).decode()
             print(got.count("hello"), api.exec_inspect(e["Id"])["ExitCode"], "executable file not found" in out)
             """;
-        var py = Daemon.Exec("python3", ["-c", script, _d.Host, name]);
+        var py = Daemon.Exec("/usr/bin/python3", ["-c", script, _d.Host, name]);
         Assert.True(py.ExitCode == 0, $"docker-py (python3-docker) failed: {py}");
         Assert.Equal("20 127 True", py.Stdout.Trim());
         Docker("rm", "-f", name).Ok();
