@@ -20,9 +20,12 @@ public static class ExplainFormatter
     public static string Text(IEnumerable<ExplainStep> steps, bool showActions = false)
     {
         var o = new StringBuilder();
+        var list = steps.ToList();
+        var shorten = Abbreviations(list, o);
         string? action = null, phase = null;
-        foreach (var s in steps)
+        foreach (var step in list)
         {
+            var s = shorten(step);
             if (showActions && s.Action != action)
             {
                 action = s.Action;
@@ -42,6 +45,30 @@ public static class ExplainFormatter
         }
         return o.ToString();
     }
+
+    /// <summary>
+    /// A container's paths are long (its 64-hex id, the data root): on screen they become shell variables, defined
+    /// once at the top, so every command stays one a student can paste — ID=3f…, C=/var/lib/minicontainer/containers/$ID.
+    /// </summary>
+    private static Func<ExplainStep, ExplainStep> Abbreviations(List<ExplainStep> steps, StringBuilder o)
+    {
+        var id = steps.Select(s => IdPattern.Match(s.Syscall + " " + s.Shell)).FirstOrDefault(m => m.Success)?.Value;
+        if (id is null) return s => s;
+        var dirMatch = steps.Select(s => DirPattern(id).Match(s.Syscall + " " + s.Shell)).FirstOrDefault(m => m.Success);
+        string? dir = dirMatch?.Groups[1].Value;
+        o.Append($"ID={id}\n");
+        if (dir is not null) o.Append($"C={dir.Replace(id, "$ID")}\n");
+        string Short(string text)
+        {
+            if (dir is not null) text = text.Replace(dir, "$C");
+            return text.Replace(id, "$ID");
+        }
+        return s => s with { Sentence = Short(s.Sentence), Shell = Short(s.Shell), Syscall = Short(s.Syscall) };
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex IdPattern = new("[0-9a-f]{64}");
+
+    private static System.Text.RegularExpressions.Regex DirPattern(string id) => new(@"(/[^\s""']*/containers/" + id + ")");
 
     /// <summary>The same steps as JSON lines (--explain=json).</summary>
     public static string JsonLines(IEnumerable<ExplainStep> steps)

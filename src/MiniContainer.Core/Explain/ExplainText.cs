@@ -138,8 +138,9 @@ public static class ExplainText
         $"unshare({what})");
 
     public static ExplainLine Setns(Namespace kind, string? path) => new(ExplainPhase.Namespaces,
-        $"Join the {kind.ToString().ToLowerInvariant()} namespace{(path is null ? "" : " of " + path)}",
-        $"nsenter --{NsenterOption(kind)}{(path is null ? "" : "=" + path)}",
+        path is null ? $"Go back to the host's {kind.ToString().ToLowerInvariant()} namespace (what was opened inside stays bound to the container's)"
+                     : $"Join the {kind.ToString().ToLowerInvariant()} namespace of {path}",
+        $"nsenter --{NsenterOption(kind)}={path ?? "/proc/1/ns/" + NsenterOption(kind).Replace("mount", "mnt")}",
         $"setns(fd, {NamespaceTable.FirstOrDefault(n => n.Flag == kind).Name ?? kind.ToString()})");
 
     private static string NsenterOption(Namespace kind) => kind switch

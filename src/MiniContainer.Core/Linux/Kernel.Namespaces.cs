@@ -15,12 +15,13 @@ public static unsafe partial class Kernel
         if (t != 0) Explain.Record(t, ExplainText.Unshare(flags, what));
     }
 
-    /// <summary>setns(2): move the calling thread into the namespace open at fd.</summary>
-    public static void JoinNamespace(int fd, Namespace kind, string? path = null)
+    /// <summary>setns(2): move the calling thread into the namespace open at fd. For --explain's words: the path it
+    /// was opened from, or <paramref name="backHome"/> when it is the thread's own, to return to.</summary>
+    public static void JoinNamespace(int fd, Namespace kind, string? path = null, bool backHome = false)
     {
         long t = Explain.Begin();
         Check(Libc.setns(fd, (int)kind), $"setns({kind})");
-        if (t != 0) Explain.Record(t, ExplainText.Setns(kind, path));
+        if (t != 0) Explain.Record(t, ExplainText.Setns(kind, backHome ? null : path ?? $"fd {fd}"));
     }
 
     /// <summary>access(2) X_OK: may the real user execute this path?</summary>

@@ -46,7 +46,7 @@ public sealed class RtnlClient : IDisposable
                 target = Kernel.Open(nsPath, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
                 Kernel.JoinNamespace(target, Namespace.Net, nsPath);
                 try { fd = Kernel.OpenRtnetlink(); }
-                finally { Kernel.JoinNamespace(home, Namespace.Net, "the daemon's own thread (back home)"); }
+                finally { Kernel.JoinNamespace(home, Namespace.Net, backHome: true); }
             }
             catch (Exception e) { error = e; }
             finally { Kernel.Close(target); Kernel.Close(home); }
