@@ -72,9 +72,10 @@ public sealed class ExplainTests(ITestOutputHelper output) : IDisposable
             var vethNames = Regex.Match(veth.Shell, @"^ip link add (\S+) type veth peer name (\S+) netns (\d+)");
             Assert.True(vethNames.Success, veth.Shell);
             Assert.Equal(pid.ToString(), vethNames.Groups[3].Value);
-            string bridge = D.Run("network", "inspect", "-f", "{{index .Options \"com.docker.network.bridge.name\"}}", net).Ok().Stdout.Trim();
+            var master = Assert.Single(steps, s => s.Shell.StartsWith($"ip link set {vethNames.Groups[1].Value} master ", StringComparison.Ordinal));
+            string bridge = master.Shell[(master.Shell.LastIndexOf(' ') + 1)..];
             string hostLink = Daemon.Exec("ip", ["-o", "link", "show", vethNames.Groups[1].Value]).Ok().Stdout;
-            Assert.Contains($"master {bridge}", hostLink);
+            Assert.Contains($"master {bridge} ", hostLink);
             var address = Assert.Single(steps, s => s.Shell.Contains($" ip addr add ", StringComparison.Ordinal));
             var cidr = Regex.Match(address.Shell, @"ip addr add (\S+) dev (\S+)$");
             Assert.Equal(vethNames.Groups[2].Value, cidr.Groups[2].Value);
@@ -85,6 +86,7 @@ public sealed class ExplainTests(ITestOutputHelper output) : IDisposable
             var route = Assert.Single(steps, s => s.Shell.Contains(" ip route add default via ", StringComparison.Ordinal));
             string gateway = route.Shell[(route.Shell.LastIndexOf(' ') + 1)..];
             Assert.Contains($"default via {gateway} dev {cidr.Groups[2].Value}", Daemon.Exec("nsenter", [$"--net=/proc/{pid}/ns/net", "ip", "route"]).Ok().Stdout);
+            Assert.Contains($"inet {gateway}/", Daemon.Exec("ip", ["-o", "addr", "show", "dev", bridge]).Ok().Stdout);   // the bridge is the network's
 
             // nft: the narrated DNAT rule for the published port is in the test daemon's table.
             var nft = steps.Last(s => s.Shell.StartsWith("nft -f", StringComparison.Ordinal));
@@ -111,7 +113,7 @@ public sealed class ExplainTests(ITestOutputHelper output) : IDisposable
 
             // pivot_root, the security steps and execve were narrated, in that order, by the init stage.
             string[] order = ["pivot_root(", "prctl(PR_CAPBSET_DROP", "seccomp(", "execve("];
-            var positions = order.Select(prefix => steps.FindIndex(s => s.Syscall.StartsWith(prefix, StringComparison.Ordinal))).ToList();
+            var positions = order.Select(prefix => steps.FindIndex(s => s.Process == "init" && s.Syscall.StartsWith(prefix, StringComparison.Ordinal))).ToList();
             Assert.All(positions, p => Assert.True(p >= 0, string.Join(", ", positions)));
             Assert.Equal(positions.Order(), positions);
             Assert.Contains("\"/bin/sleep\"", steps[positions[^1]].Syscall);
@@ -129,7 +131,10 @@ public sealed class ExplainTests(ITestOutputHelper output) : IDisposable
             Assert.Contains(Steps(exec.Stderr), s => s.Syscall.StartsWith("clone(SIGCHLD); setns(", StringComparison.Ordinal));
             Assert.Contains(Steps(exec.Stderr), s => s.Syscall.StartsWith("execve(\"/bin/true\"", StringComparison.Ordinal));
             var rm = D.Run("rm", "-f", "--explain=json", name).Ok();
-            Assert.Contains(Steps(rm.Stderr), s => s.Phase == ExplainPhase.Cgroup && s.Shell.StartsWith("rmdir ", StringComparison.Ordinal));
+            // rm -f kills through the cgroup (cgroup.kill, or the freezer loop on v1), then deletes the container's files
+            // (the cgroup's rmdir is the shim's, once its process has gone).
+            Assert.Contains(Steps(rm.Stderr), s => s.Phase == ExplainPhase.Cgroup && s.Shell.StartsWith("echo ", StringComparison.Ordinal) && s.Shell.Contains("/minicontainer/"));
+            Assert.Contains(Steps(rm.Stderr), s => s.Shell.StartsWith("rm -rf ", StringComparison.Ordinal) && s.Shell.Contains("/containers/"));
         }
         finally
         {
