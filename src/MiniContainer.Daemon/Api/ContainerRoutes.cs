@@ -99,8 +99,11 @@ public static class ContainerRoutes
 
         r.Map("POST", "/containers/{id}/wait", async ctx =>
         {
+            // As dockerd: the condition is checked before the container is looked up; empty means not-running.
+            string condition = ctx.Q("condition") is { Length: > 0 } q ? q : "not-running";
+            if (condition is not ("not-running" or "next-exit" or "removed"))
+                throw new BadRequestException($"invalid condition: \"{condition}\"");
             var c = containers.Get(ctx.R("id"));
-            string condition = ctx.Q("condition") ?? "not-running";
             // Headers go out at once (the docker CLI waits for them before it starts the container), the body at exit.
             var waiting = containers.WaitAsync(c, condition, CancellationToken.None);
             var stream = await ctx.StartStreamAsync(200, "application/json");
