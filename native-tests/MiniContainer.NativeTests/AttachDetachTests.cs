@@ -10,7 +10,8 @@ namespace MiniContainer.NativeTests;
 /// <summary>
 /// Attach and exec streams as docker-py drives them (raw hijacked connections): detach keys end the stream while the
 /// process runs on, attach with logs=1 replays the log; and through the real docker CLI: kill answers after the exit,
-/// diff leaves out the runtime's /etc files, commit records the parent, and dockerd's errors for bad input.
+/// diff leaves out the runtime's /etc files, commit records the parent, and dockerd's errors for bad input; and
+/// GET /distribution/{name}/json, answered from a real registry (Debian's docker-registry on 127.0.0.1).
 /// </summary>
 public sealed class AttachDetachTests(DaemonFixture fixture, ITestOutputHelper output) : IClassFixture<DaemonFixture>
 {
@@ -204,5 +205,28 @@ public sealed class AttachDetachTests(DaemonFixture fixture, ITestOutputHelper o
             Docker("rm", "-f", name);
             Docker("rmi", image);
         }
+    }
+
+    [Fact]
+    public async Task Distribution_inspect_asks_the_registry_for_the_descriptor_and_platforms()
+    {
+        using var registry = new LocalRegistry();
+        string name = $"{registry.Address}/mcdist/busybox:latest";
+        Docker("tag", "busybox", name).Ok();
+        try
+        {
+            string pushed = Docker("push", name).Ok().Stdout;
+            var (status, body) = await RequestAsync($"/distribution/{name}/json", null);
+            Assert.Equal("HTTP/1.1 200 OK", status);
+            var answer = (JsonObject)JsonNode.Parse(body[body.IndexOf('{')..(body.LastIndexOf('}') + 1)])!;
+            string digest = answer["Descriptor"]!["digest"]!.GetValue<string>();
+            Assert.Contains("digest: " + digest, pushed);
+            Assert.True(answer["Descriptor"]!["size"]!.GetValue<long>() > 0);
+            Assert.Contains(answer["Platforms"]!.AsArray(), p => p!["os"]!.GetValue<string>() == "linux" && p["architecture"]!.GetValue<string>() == "amd64");
+
+            (status, _) = await RequestAsync($"/distribution/{registry.Address}/mcdist/nosuch:latest/json", null);
+            Assert.StartsWith("HTTP/1.1 404", status);
+        }
+        finally { Docker("rmi", name); }
     }
 }
