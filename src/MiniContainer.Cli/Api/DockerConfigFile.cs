@@ -43,6 +43,10 @@ internal sealed class DockerConfigFile(string path)
         return first.Contains('.') || first.Contains(':') || first == "localhost" ? KeyFor(first) : DockerHubKey;
     }
 
+    /// <summary>config.json's "detachKeys" (the docker CLI's default for attach, run and exec), or null.</summary>
+    public static string? DetachKeys() =>
+        Default().Read()["detachKeys"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+
     public (string User, string Password)? Get(string key)
     {
         if (Read()["auths"] is not JsonObject auths || auths[key] is not JsonObject entry) return null;

@@ -347,16 +347,23 @@ internal static class ContainerCommands
 
     static Command Wait(CliContext context)
     {
-        var command = new CliCommand("wait", "Block until one or more containers stop, then print their exit codes", "CONTAINER [CONTAINER...]");
+        var command = new CliCommand("wait", "Block until one or more containers stop, then print their exit codes", "[OPTIONS] CONTAINER [CONTAINER...]");
+        // Not in the docker CLI (it always waits for not-running): the API's condition, for scripts that need the others.
+        var condition = new Option<string>("--condition")
+        {
+            Description = "Wait for this condition: not-running, next-exit or removed", DefaultValueFactory = _ => "not-running",
+        };
         var names = Containers();
+        command.Options.Add(condition);
         command.Arguments.Add(names);
         command.SetAction(async (parse, cancellation) =>
         {
             string[] containers = Require(parse, names, command);
+            string wanted = parse.GetValue(condition) ?? "not-running";
             var client = await context.ConnectAsync(parse);
             return await Targets.ForEachAsync(containers, async name =>
             {
-                var result = await ContainerWait.WaitAsync(client, name);
+                var result = await ContainerWait.WaitAsync(client, name, ApiPaths.Query(wanted));
                 Stdio.Out.WriteLine(result.StatusCode);
             }, echoName: false);
         });
@@ -478,7 +485,9 @@ internal static class ContainerCommands
         var command = new CliCommand("attach", "Attach local standard input, output, and error streams to a running container", "[OPTIONS] CONTAINER");
         var noStdin = new Option<bool>("--no-stdin") { Description = "Do not attach STDIN" };
         var sigProxy = new Option<bool>("--sig-proxy") { Description = "Proxy all received signals to the process", DefaultValueFactory = _ => true };
+        var detachKeys = new Option<string?>("--detach-keys") { Description = "Override the key sequence for detaching a container" };
         var names = Containers();
+        command.Options.Add(detachKeys);
         command.Options.Add(noStdin);
         command.Options.Add(sigProxy);
         command.Arguments.Add(names);
@@ -494,12 +503,19 @@ internal static class ContainerCommands
             bool tty = info["Config"]?["Tty"]?.GetValue<bool>() ?? false;
             bool stdin = !parse.GetValue(noStdin) && (info["Config"]?["OpenStdin"]?.GetValue<bool>() ?? false);
 
-            using var connection = await client.HijackAsync($"{ApiPaths.Container(id)}/attach?stream=1&stdout=1&stderr=1{(stdin ? "&stdin=1" : "")}", null);
+            // The daemon watches a TTY's input for the detach keys (the flag's, else config.json's detachKeys, else
+            // ctrl-p ctrl-q) and ends the stream when it sees them; the container runs on.
+            string? keys = parse.GetValue(detachKeys) ?? DockerConfigFile.DetachKeys();
+            string keysQuery = string.IsNullOrEmpty(keys) ? "" : "&detachKeys=" + ApiPaths.Query(keys);
+            using var connection = await client.HijackAsync($"{ApiPaths.Container(id)}/attach?stream=1&stdout=1&stderr=1{(stdin ? "&stdin=1" : "")}{keysQuery}", null);
             using var terminal = TerminalSession.Begin(tty, stdin);
             using var proxy = !tty && parse.GetValue(sigProxy) ? new SignalProxy(client, id) : null;
             if (tty) _ = terminal.FollowWindowSizeAsync((h, w) => client.PostJsonAsync($"{ApiPaths.Container(id)}/resize?h={h}&w={w}"));
             await AttachedStreams.PumpAsync(connection, tty, stdin);
             terminal.Dispose();
+            // Detached: the container still runs, and attach ends at once with 0, as docker's does.
+            var after = await client.GetJsonAsync($"{ApiPaths.Container(id)}/json") as JsonObject;
+            if (tty && stdin && (after?["State"]?["Running"]?.GetValue<bool>() ?? false)) return ExitCodes.Ok;
             var result = await ContainerWait.WaitAsync(client, id);
             return (int)result.StatusCode;
         });

@@ -28,9 +28,14 @@ public static class BuildRoutes
                 if (!ImageReference.TryParse(tag, out var parsed) || parsed.Digest != null)
                     throw new BadRequestException($"invalid reference format: {tag}");
             var options = new BuildOptions(
-                tags, ctx.Q("dockerfile") is { Length: > 0 } f ? f : "Dockerfile",
+                // The first value, as Go's FormValue reads it: docker-py sends a Dockerfile from outside the context as
+                // two values, the generated name it put in the context tar, then the file's text.
+                tags, ctx.Query.TryGetValue("dockerfile", out var f) && f.Count > 0 && f[0].Length > 0 ? f[0] : "Dockerfile",
                 JsonMap(ctx.Q("buildargs"), "buildargs"), ctx.Q("target"), ctx.QBool("nocache"),
-                JsonMap(ctx.Q("labels"), "labels").ToDictionary(kv => kv.Key, kv => kv.Value ?? ""));
+                JsonMap(ctx.Q("labels"), "labels").ToDictionary(kv => kv.Key, kv => kv.Value ?? ""),
+                NetworkMode: ctx.Q("networkmode"),
+                ExtraHosts: ctx.Query.TryGetValue("extrahosts", out var hosts) ? hosts.Where(h => h.Length > 0).ToList() : null,
+                CacheFrom: CacheFrom(ctx.Q("cachefrom")));
 
             var stream = await ctx.StartStreamAsync(200, "application/json");
             var output = new BuildOutput(stream, ctx.QBool("q"));
@@ -109,6 +114,19 @@ public static class BuildRoutes
                 if (patterns.IsIgnored(file)) File.Delete(SecureJoin.Resolve(context, file));
         }
         return text;
+    }
+
+    /// <summary>cachefrom: a JSON array of image names (null when not given).</summary>
+    private static List<string>? CacheFrom(string? json)
+    {
+        if (string.IsNullOrEmpty(json)) return null;
+        try
+        {
+            if (JsonNode.Parse(json) is JsonArray a && a.All(e => e is JsonValue v && v.GetValueKind() == JsonValueKind.String))
+                return a.Select(e => e!.GetValue<string>()).ToList();
+        }
+        catch (JsonException) { }
+        throw new BadRequestException($"invalid cachefrom: {json}: expected a JSON array of image names");
     }
 
     /// <summary>buildargs / labels: a JSON object of strings (null: a build arg given without a value).</summary>

@@ -102,8 +102,11 @@ public static class ContainerRoutes
 
         r.Map("POST", "/containers/{id}/wait", async ctx =>
         {
+            // As dockerd: the condition is checked before the container is looked up; empty means not-running.
+            string condition = ctx.Q("condition") is { Length: > 0 } q ? q : "not-running";
+            if (condition is not ("not-running" or "next-exit" or "removed"))
+                throw new BadRequestException($"invalid condition: \"{condition}\"");
             var c = containers.Get(ctx.R("id"));
-            string condition = ctx.Q("condition") ?? "not-running";
             // Headers go out at once (the docker CLI waits for them before it starts the container), the body at exit.
             var waiting = containers.WaitAsync(c, condition, CancellationToken.None);
             var stream = await ctx.StartStreamAsync(200, "application/json");
@@ -117,12 +120,27 @@ public static class ContainerRoutes
         {
             var c = containers.Get(ctx.R("id"));
             bool stdin = ctx.QBool("stdin"), stdout = ctx.QBool("stdout"), stderr = ctx.QBool("stderr");
+            string? keys = ctx.Q("detachKeys");
+            DetachKeys detachKeys;
+            try { detachKeys = DetachKeys.Parse(keys); }
+            catch (FormatException) { throw new BadRequestException($"Invalid detach keys ({keys}) provided"); }
             string streams = (stdout ? "stdout " : "") + (stderr ? "stderr" : "");
             var shimTask = ctx.QBool("stream") ? containers.AttachAsync(c, streams) : Task.FromResult<System.Net.Sockets.NetworkStream?>(null);
             var client = await ctx.HijackAsync(multiplexed: !c.Record.Config.Tty);
+            // logs=1: what the log holds so far comes first (with stream=0 it is all there is), as dockerd replays it.
+            if (ctx.QBool("logs") && (stdout || stderr))
+                await LogReader.WriteAsync(c, new LogReader.Options(stdout, stderr, Follow: false, Tail: null, Timestamps: false, Since: null, Until: null),
+                    client, CancellationToken.None);
             var shim = await shimTask;
-            if (shim == null) { client.Dispose(); return; }
-            await StreamRelay.RunAsync(client, shim, c.Record.Config.Tty, forwardStdin: stdin && c.Record.Config.OpenStdin, closeStdinOnEof: c.Record.Config.StdinOnce);
+            if (shim == null)
+            {
+                if (client is HijackedStream h) h.ShutdownWrite();
+                client.Dispose();
+                return;
+            }
+            bool tty = c.Record.Config.Tty;
+            await StreamRelay.RunAsync(client, shim, tty, forwardStdin: stdin && c.Record.Config.OpenStdin, closeStdinOnEof: c.Record.Config.StdinOnce,
+                detachKeys: tty ? detachKeys : null);
             client.Dispose();
         });
 
@@ -214,7 +232,8 @@ public static class ContainerRoutes
                 client.Dispose();
                 return;
             }
-            await StreamRelay.RunAsync(client, shim!, tty, forwardStdin: exec.AttachStdin, closeStdinOnEof: true, exitRecorded: exec.Ended.Task);
+            await StreamRelay.RunAsync(client, shim!, tty, forwardStdin: exec.AttachStdin, closeStdinOnEof: true, exitRecorded: exec.Ended.Task,
+                detachKeys: tty ? exec.DetachKeys : null);
             client.Dispose();
         });
 

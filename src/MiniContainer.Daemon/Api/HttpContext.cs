@@ -166,7 +166,27 @@ public sealed class HttpContext
             : Head(200, type, "Connection: close\r\n");
         await _conn.Stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         await _conn.Stream.FlushAsync();
+        if (upgrade) await PeerReadHeadAsync();
         return new HijackedStream(_conn);
+    }
+
+    /// <summary>
+    /// Clients that take the socket over from a buffering HTTP reader after a 101 (docker-py reads the raw socket
+    /// under requests' buffer) lose whatever came in the same read as the header: attach's log replay, an exec's
+    /// first output. On a unix socket the kernel tells how much of what we sent the client has not read yet, so the
+    /// stream waits (a second at most) until the header is read and starts in a read of its own.
+    /// </summary>
+    private async Task PeerReadHeadAsync()
+    {
+        var socket = _conn.Stream.Socket;
+        if (socket.AddressFamily != System.Net.Sockets.AddressFamily.Unix) return;
+        int fd = (int)socket.Handle;
+        var deadline = DateTime.UtcNow.AddSeconds(1);
+        try
+        {
+            while (MiniContainer.Linux.Kernel.UnreadByPeer(fd) > 0 && DateTime.UtcNow < deadline) await Task.Delay(1);
+        }
+        catch (MiniContainer.Linux.KernelException) { }
     }
 
     /// <summary>After the handler: end a chunked body, and skip whatever of the request body was not read.</summary>

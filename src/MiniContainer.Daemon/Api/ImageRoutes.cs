@@ -181,6 +181,30 @@ public static class ImageRoutes
         return System.Text.RegularExpressions.Regex.IsMatch(reference, regex) || System.Text.RegularExpressions.Regex.IsMatch(repository, regex);
     }
 
+    /// <summary>
+    /// The image's container defaults as dockerd shows them: its Config type always carries these keys, so clients
+    /// index them without checking (docker-py's build test reads Config["OnBuild"]). The stored config keeps only
+    /// what the image has.
+    /// </summary>
+    private static ContainerDefaults? InspectConfig(ContainerDefaults? stored)
+    {
+        if (stored is null) return null;
+        var shown = System.Text.Json.JsonSerializer.Deserialize(
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(stored, ImageJson.Default.ContainerDefaults), ImageJson.Default.ContainerDefaults)!;
+        shown.User ??= "";
+        shown.WorkingDir ??= "";
+        var extra = shown.Extra ??= new();
+        foreach (var (key, json) in AlwaysShown)
+            if (!extra.ContainsKey(key)) extra[key] = System.Text.Json.JsonDocument.Parse(json).RootElement.Clone();
+        return shown;
+    }
+
+    private static readonly (string Key, string Json)[] AlwaysShown =
+    [
+        ("Hostname", "\"\""), ("Domainname", "\"\""), ("AttachStdin", "false"), ("AttachStdout", "false"), ("AttachStderr", "false"),
+        ("Tty", "false"), ("OpenStdin", "false"), ("StdinOnce", "false"), ("Image", "\"\""), ("OnBuild", "null"),
+    ];
+
     /// <summary>GET /images/{name}/json, Docker's shape.</summary>
     public static ImageInspect Inspect(ImageStore images, Image i) => new()
     {
@@ -193,7 +217,7 @@ public static class ImageRoutes
         Created = i.Config.Created ?? i.Created.UtcDateTime.ToString("o"),
         DockerVersion = "",
         Author = i.Config.Author ?? "",
-        Config = i.Config.Config,
+        Config = InspectConfig(i.Config.Config),
         Architecture = i.Config.Architecture,
         Os = i.Config.Os,
         Size = i.Size,

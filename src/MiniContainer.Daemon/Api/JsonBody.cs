@@ -114,7 +114,7 @@ public static class JsonBody
     public static readonly IReadOnlyDictionary<string, JsonKind> ExecCreate = new Dictionary<string, JsonKind>
     {
         ["AttachStdin"] = JsonKind.Bool, ["AttachStdout"] = JsonKind.Bool, ["AttachStderr"] = JsonKind.Bool,
-        ["DetachKeys"] = JsonKind.String, ["Tty"] = JsonKind.Bool, ["Env"] = JsonKind.StringArray,
+        ["DetachKeys"] = JsonKind.String, ["detachKeys"] = JsonKind.String, ["Tty"] = JsonKind.Bool, ["Env"] = JsonKind.StringArray,
         ["Cmd"] = JsonKind.StringArray, ["Privileged"] = JsonKind.Bool, ["User"] = JsonKind.String,
         ["WorkingDir"] = JsonKind.String, ["ConsoleSize"] = JsonKind.Array,
     };

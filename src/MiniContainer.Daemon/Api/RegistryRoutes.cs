@@ -19,6 +19,15 @@ public static class RegistryRoutes
             return StreamAsync(ctx, (progress, ct) => new Pusher(images).PushAsync(reference, auth, progress, ct));
         });
 
+        r.Map("GET", "/distribution/{name*}/json", async ctx =>
+        {
+            var reference = ParseName(ctx.R("name"));
+            JsonObject answer;
+            try { answer = await DistributionInspector.InspectAsync(reference, Credentials(ctx), CancellationToken.None); }
+            catch (RegistryException e) { throw new ApiException(e.Status, e.Message); }
+            await ctx.WriteJsonNodeAsync(200, answer);
+        });
+
         r.Map("POST", "/auth", async ctx =>
         {
             byte[] body = await ctx.ReadBodyBytesAsync();

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
+using MiniContainer.Containers;
 using MiniContainer.Runtime;
 
 namespace MiniContainer.Api;
@@ -24,32 +25,41 @@ public static class StreamRelay
     /// <param name="exitRecorded">For exec: completes once the exit code is recorded. The client sees the end of the
     /// output only after that, because the docker CLI asks for the exit code the moment its stream ends (an exit
     /// code not yet known reads as 0: a failed `docker exec` once exited 0 in CI).</param>
-    public static async Task RunAsync(Stream client, NetworkStream shim, bool tty, bool forwardStdin, bool closeStdinOnEof, Task? exitRecorded = null)
+    /// <param name="detachKeys">For a TTY's input: the sequence that ends this stream while the process keeps running
+    /// (its stdin stays open). Null: input is data only.</param>
+    /// <returns>True when the client detached with the key sequence.</returns>
+    public static async Task<bool> RunAsync(Stream client, NetworkStream shim, bool tty, bool forwardStdin, bool closeStdinOnEof,
+        Task? exitRecorded = null, DetachKeys? detachKeys = null)
     {
         using var done = new CancellationTokenSource();
-        var input = forwardStdin ? PumpStdinAsync(client, shim, closeStdinOnEof, done.Token) : Task.CompletedTask;
+        using var detached = new CancellationTokenSource();
+        var input = forwardStdin ? PumpStdinAsync(client, shim, closeStdinOnEof, detachKeys?.NewMatcher(), detached, done.Token) : Task.CompletedTask;
         try
         {
-            while (await ShimProtocol.ReadFrameAsync(shim) is { } frame)
+            while (await ShimProtocol.ReadFrameAsync(shim, detached.Token) is { } frame)
             {
                 if (frame.Type == ShimProtocol.Exited) break;
                 byte stream = frame.Type == ShimProtocol.Stderr ? (byte)2 : (byte)1;
-                await client.WriteAsync(tty ? frame.Payload : DockerFrame(stream, frame.Payload));
-                await client.FlushAsync();
+                await client.WriteAsync(tty ? frame.Payload : DockerFrame(stream, frame.Payload), detached.Token);
+                await client.FlushAsync(detached.Token);
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException) { }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException) { }
         finally
         {
             done.Cancel();
             shim.Dispose();
         }
+        // Detached: the connection just closes (the process runs on, its exit is not this stream's business).
+        if (detached.IsCancellationRequested) return true;
         if (exitRecorded != null) await exitRecorded.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { });
         if (client is HijackedStream h) h.ShutdownWrite();
         try { await input; } catch { }
+        return false;
     }
 
-    private static async Task PumpStdinAsync(Stream client, NetworkStream shim, bool closeOnEof, CancellationToken ct)
+    private static async Task PumpStdinAsync(Stream client, NetworkStream shim, bool closeOnEof, DetachKeys.Matcher? detach,
+        CancellationTokenSource detached, CancellationToken ct)
     {
         var buffer = new byte[32 * 1024];
         try
@@ -58,7 +68,11 @@ public static class StreamRelay
             {
                 int n = await client.ReadAsync(buffer, ct);
                 if (n == 0) break;
-                await ShimProtocol.WriteFrameAsync(shim, ShimProtocol.Stdin, buffer.AsMemory(0, n), ct);
+                ReadOnlyMemory<byte> data = buffer.AsMemory(0, n);
+                bool detachNow = false;
+                if (detach != null) { (var passOn, detachNow) = detach.Feed(data.Span); data = passOn; }
+                if (data.Length > 0) await ShimProtocol.WriteFrameAsync(shim, ShimProtocol.Stdin, data, ct);
+                if (detachNow) { detached.Cancel(); return; }
             }
             if (closeOnEof) await ShimProtocol.WriteFrameAsync(shim, ShimProtocol.CloseStdin, ReadOnlyMemory<byte>.Empty, ct);
         }

@@ -42,7 +42,8 @@ public sealed partial class Builder
         var proxies = _options.BuildArgs.Where(a => ProxyArgs.Contains(a.Key) && a.Value != null && !envKeys.Contains(a.Key)).Select(a => $"{a.Key}={a.Value}");
         string prefix = declared.Count > 0 ? $"|{declared.Count} {string.Join(' ', declared)} " : "";
         return StepAsync(stage, "RUN " + prefix + Json(argv), null, prefix + string.Join(' ', argv), emptyLayer: false,
-            config => RunStep.RunAsync(containers, images, image, config, argv, declared.Concat(proxies).ToList(), output));
+            config => RunStep.RunAsync(containers, images, image, config, argv, declared.Concat(proxies).ToList(),
+                new RunStep.Network(_options.NetworkMode, _options.ExtraHosts), output));
     }
 
     // COPY [--from=stage|image] [--chown=u:g] [--chmod=0755] src… dest ; ADD also unpacks archives and fetches URLs

@@ -8,9 +8,14 @@ using MiniContainer.Runtime;
 namespace MiniContainer.Build;
 
 /// <summary>What POST /build asked for.</summary>
+/// <param name="NetworkMode">The RUN containers' network (none, host, bridge, a network's name or ID); null: the default bridge.</param>
+/// <param name="ExtraHosts">"host:ip" lines for the RUN containers' /etc/hosts.</param>
+/// <param name="CacheFrom">cachefrom: when given, a cached step counts only if its image is one of these images or
+/// was built on the way to one (null: the whole local cache, as without the option).</param>
 public sealed record BuildOptions(
     IReadOnlyList<string> Tags, string Dockerfile, IReadOnlyDictionary<string, string?> BuildArgs, string? Target,
-    bool NoCache, IReadOnlyDictionary<string, string> Labels);
+    bool NoCache, IReadOnlyDictionary<string, string> Labels,
+    string? NetworkMode = null, IReadOnlyList<string>? ExtraHosts = null, IReadOnlyList<string>? CacheFrom = null);
 
 /// <summary>
 /// The classic builder: reads the Dockerfile, then runs each stage's instructions in order on top of the
@@ -176,7 +181,7 @@ public sealed partial class Builder(ImageStore images, ContainerService containe
     private async Task StepAsync(Stage stage, string cacheText, string? checksum, string createdBy, bool emptyLayer, Func<ImageConfig, Task<Image>> make)
     {
         string key = BuildCache.Key(stage.Image?.Id ?? Digests.Of(ImageJson.Serialize(stage.Config, ImageJson.Store.ImageConfig)), cacheText, checksum);
-        if (!_options.NoCache && cache.Find(key, images) is { } hit)
+        if (!_options.NoCache && cache.Find(key, images) is { } hit && CacheSourcesAllow(hit))
         {
             await output.LineAsync(" ---> Using cache");
             await AdoptAsync(stage, hit);
@@ -190,6 +195,25 @@ public sealed partial class Builder(ImageStore images, ContainerService containe
         var image = await make(config);
         cache.Add(key, image.Id, images);
         await AdoptAsync(stage, image);
+    }
+
+    private HashSet<string>? _cacheSources;
+
+    /// <summary>
+    /// cachefrom, as the classic builder reads it: with source images named, a local cache hit is used only when it is
+    /// one of them or an ancestor of one (walking the parents builds record); names that match no image are skipped,
+    /// so with none left nothing comes from the cache. Without cachefrom every hit counts.
+    /// </summary>
+    private bool CacheSourcesAllow(Image hit)
+    {
+        if (_options.CacheFrom is null) return true;
+        if (_cacheSources is null)
+        {
+            _cacheSources = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string name in _options.CacheFrom)
+                for (string? id = images.Find(name)?.Id; id != null && _cacheSources.Add(id); id = images.ParentOf(id)) { }
+        }
+        return _cacheSources.Contains(hit.Id);
     }
 
     private async Task AdoptAsync(Stage stage, Image image)

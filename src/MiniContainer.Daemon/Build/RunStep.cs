@@ -9,16 +9,21 @@ namespace MiniContainer.Build;
 /// <summary>
 /// RUN: a real container of ours, created from the step's image with its Env, WorkingDir and User (plus the
 /// build args the step sees), its output streamed into the build output. On success its upper dir becomes the
-/// step's layer. The container is removed in every case, with its anonymous volumes. No network yet: RUN
-/// containers get their own network namespace with only loopback, like every container today.
+/// step's layer. The container is removed in every case, with its anonymous volumes. Its network is the build's
+/// networkmode (the default bridge unless asked), with the build's extrahosts in its /etc/hosts.
 /// </summary>
 public static class RunStep
 {
+    /// <summary>The build's networkmode (null or "default": the default bridge) and extrahosts ("host:ip").</summary>
+    public sealed record Network(string? Mode, IReadOnlyList<string>? ExtraHosts);
+
     /// <summary>Runs <paramref name="argv"/>; returns the new image, or throws BuildException with Docker's message and the exit code.</summary>
     public static async Task<Image> RunAsync(ContainerService containers, ImageStore images, Image image, ImageConfig newConfig,
-                                             List<string> argv, List<string> extraEnv, BuildOutput output)
+                                             List<string> argv, List<string> extraEnv, Network network, BuildOutput output)
     {
-        var defaults = image.Config.Config ?? new ContainerDefaults();
+        var hostConfig = new JsonObject();
+        if (network.Mode is { Length: > 0 } mode && mode != "default") hostConfig["NetworkMode"] = mode;
+        if (network.ExtraHosts is { Count: > 0 } hosts) hostConfig["ExtraHosts"] = new JsonArray(hosts.Select(h => (JsonNode?)JsonValue.Create(h)).ToArray());
         var body = new JsonObject
         {
             ["Image"] = image.Id,
@@ -26,6 +31,7 @@ public static class RunStep
             ["Cmd"] = new JsonArray(argv.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
             ["Env"] = new JsonArray(extraEnv.Select(a => (JsonNode?)JsonValue.Create(a)).ToArray()),
             ["Labels"] = new JsonObject { ["com.minicontainer.build"] = "true" },
+            ["HostConfig"] = hostConfig,
         };
         var c = containers.Create(null, body);
         try
@@ -38,14 +44,17 @@ public static class RunStep
             {
                 await using (shim)
                 {
-                    var decoder = Encoding.UTF8.GetDecoder();
+                    Decoder stdout = Encoding.UTF8.GetDecoder(), stderr = Encoding.UTF8.GetDecoder();
                     while (await ShimProtocol.ReadFrameAsync(shim) is { } frame)
                     {
                         if (frame.Type == ShimProtocol.Exited) break;
                         if (frame.Type is not (ShimProtocol.Stdout or ShimProtocol.Stderr)) continue;
+                        var decoder = frame.Type == ShimProtocol.Stderr ? stderr : stdout;
                         char[] chars = new char[decoder.GetCharCount(frame.Payload, false)];
                         decoder.GetChars(frame.Payload, chars, false);
-                        await output.RawAsync(new string(chars));
+                        // The classic builder shows what went to stderr in bright red: each piece between ESC[91m and ESC[0m.
+                        string text = new(chars);
+                        await output.RawAsync(frame.Type == ShimProtocol.Stderr ? "\u001b[91m" + text + "\u001b[0m" : text);
                     }
                 }
             }

@@ -30,14 +30,23 @@ public static class ContainerChanges
             if (skip.Contains(path)) continue;
             var status = Kernel.LStat(entry);
             if (status is null) continue;
-            bool inImage = lowerDirs.Any(l => Kernel.LStat(Path.Combine(l, path.TrimStart('/'))) is not null);
+            var lower = lowerDirs.Select(l => Kernel.LStat(Path.Combine(l, path.TrimStart('/')))).FirstOrDefault(s => s is not null);
+            bool inImage = lower is not null;
             if (status.Value.IsOverlayWhiteout)
             {
                 changes.Add(new Change(path, 2));
                 continue;
             }
+            int at = changes.Count;
             changes.Add(new Change(path, inImage ? 0 : 1));
-            if (status.Value.IsDirectory) Walk(upperDir, path, lowerDirs, skip, changes);
+            if (!status.Value.IsDirectory) continue;
+            Walk(upperDir, path, lowerDirs, skip, changes);
+            // An image directory that is in the upper dir only to hold the runtime's files (/etc for /etc/hosts) is
+            // not the container's change, as Docker keeps those in a layer of their own: it counts only when
+            // something in it is reported or its owner or mode changed.
+            if (inImage && changes.Count == at + 1 && skip.Any(p => p.StartsWith(path + "/", StringComparison.Ordinal)) && lower!.Value.IsDirectory && lower.Value.Permissions == status.Value.Permissions &&
+                lower.Value.Uid == status.Value.Uid && lower.Value.Gid == status.Value.Gid)
+                changes.RemoveAt(at);
         }
     }
 }

@@ -547,7 +547,13 @@ public sealed partial class ContainerService
         Events.Container(r, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         // Restarting: there is no process to signal; a stopping signal cancels the pending restart.
         if (r.State.Restarting) { if (stopsIt) await CancelRestartAsync(c); return; }
+        var exited = c.NextExit;
         Kernel.Kill(r.State.Pid, signal);
+        // As dockerd: a SIGKILL is answered once the exit is recorded (State.Running false, ExitCode 137), so that
+        // a `rm` or `inspect` right after `kill` sees the container stopped. A shim that never reports does not
+        // hold the answer up for long.
+        if (signal == Kernel.SIGKILL && await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(10))) != exited)
+            Log.Warn($"container {r.ShortId}: no exit reported 10s after SIGKILL");
     }
 
     public async Task RestartAsync(Container c, int? timeout)

@@ -17,6 +17,8 @@ public sealed class ExecInstance
     public Container Container { get; init; } = null!;
     public ProcessSpec Process { get; init; } = new();
     public bool AttachStdin, AttachStdout, AttachStderr, Detach;
+    /// <summary>The sequence on a TTY's stdin that ends the exec's stream while the process runs on.</summary>
+    public DetachKeys DetachKeys { get; set; } = DetachKeys.Default;
     /// <summary>exec --privileged: every capability for this process.</summary>
     public bool Privileged { get; init; }
     /// <summary>A healthcheck probe (logged only with --debug: one runs every interval).</summary>
@@ -57,6 +59,10 @@ public sealed class ExecService
             attachStderr: (bool?)body["AttachStderr"] ?? false,
             rows: (ushort)((int?)size?[0] ?? 0), cols: (ushort)((int?)size?[1] ?? 0));
         exec.Detach = (bool?)body["Detach"] ?? false;
+        // Go decodes JSON field names case-insensitively: docker-py sends "detachKeys".
+        string? keys = (string?)(body["DetachKeys"] ?? body["detachKeys"]);
+        try { exec.DetachKeys = DetachKeys.Parse(keys); }
+        catch (FormatException) { throw new BadRequestException($"Invalid escape keys ({keys}) provided"); }
         Register(exec);
         Events.Container(c.Record, ExecAction("exec_create", exec), ("execID", exec.Id));
         return exec;

@@ -68,8 +68,11 @@ public sealed partial class ImageStore
                 AddFile(tar, "manifest.json", ImageJson.Serialize(manifest, ImageJson.Store.DockerArchiveManifest));
             }
             using (var archive = File.OpenRead(archivePath)) Load(archive);
-            return Find("sha256:" + Path.GetFileNameWithoutExtension(configName))
-                   ?? throw new InvalidOperationException("the committed image was not stored");
+            var committed = Find("sha256:" + Path.GetFileNameWithoutExtension(configName))
+                            ?? throw new InvalidOperationException("the committed image was not stored");
+            // As dockerd: the container's image is the new one's Parent (inspect shows it; rmi walks it).
+            SetParent(committed.Id, parent.Id);
+            return committed;
         }
         finally { TryDeleteDirectory(workDir); }
     }
