@@ -15,7 +15,7 @@ public static class ContainerRoutes
         {
             var body = await ctx.ReadJsonObjectAsync(JsonBody.ContainerCreate);
             var c = containers.Create(ctx.Q("name"), body);
-            await ctx.WriteJsonAsync(201, new ContainerCreateResponse(c.Record.Id, Warnings: []), DaemonJson.Default.ContainerCreateResponse);
+            await ctx.WriteJsonAsync(201, new ContainerCreateResponse(c.Record.Id, Warnings: c.Record.CreateWarnings), DaemonJson.Default.ContainerCreateResponse);
         });
 
         r.Map("GET", "/containers/json", ctx =>
@@ -156,6 +156,7 @@ public static class ContainerRoutes
         });
 
         ArchiveRoutes.Map(r, containers);
+        ContainerLiveRoutes.Map(r, containers);
 
         r.Map("GET", "/containers/{id}/changes", ctx =>
         {
@@ -271,6 +272,7 @@ public static class StatusText
     public static string For(ContainerState s)
     {
         if (s.Restarting) return $"Restarting ({s.ExitCode}) {HumanDuration(DateTimeOffset.UtcNow - Parse(s.FinishedAt))} ago";
+        if (s.Running && s.Paused) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt)) + " (Paused)";
         if (s.Running) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt)) + HealthSuffix(s.Health);
         if (s.Status == "created") return "Created";
         if (s.Status == "removing") return "Removal In Progress";

@@ -266,7 +266,6 @@ public sealed partial class ContainerService
         var r = c.Record;
         var h = r.HostConfig;
         var (deviceNodes, deviceRules) = ContainerDeviceOptions.ForStart(h);
-        long? quota = h.NanoCpus > 0 ? h.NanoCpus * (h.CpuPeriod > 0 ? h.CpuPeriod : 100_000) / 1_000_000_000 : h.CpuQuota > 0 ? h.CpuQuota : null;
         var security = SecurityOptions.Of(h);
         // A record written before these lists existed gets the defaults it would get today.
         var (defaultMasked, defaultReadOnly) = SystemPaths.For(h.Privileged, security.SystemPathsUnconfined);
@@ -307,16 +306,7 @@ public sealed partial class ContainerService
             Devices = deviceNodes.Count > 0 ? deviceNodes : null,
             UidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Uids],
             GidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Gids],
-            Resources = new ResourceLimitsSpec
-            {
-                MemoryBytes = h.Memory > 0 ? h.Memory : null,
-                MemorySwapBytes = h.MemorySwap != 0 ? h.MemorySwap : null,
-                CpuQuotaMicros = quota,
-                CpuPeriodMicros = h.CpuPeriod > 0 ? h.CpuPeriod : 100_000,
-                CpuShares = h.CpuShares > 0 ? h.CpuShares : null,
-                PidsLimit = h.PidsLimit is > 0 ? h.PidsLimit : null,
-                DeviceRules = deviceRules.Select(rule => rule.ToString()).ToList(),
-            },
+            Resources = ContainerResources.SpecOf(h, deviceRules.Select(rule => rule.ToString()).ToList()),
             LogPath = r.LogPath,
             ControlSocket = c.ControlSocket,
             ExitFile = c.ExitFile,
@@ -511,6 +501,7 @@ public sealed partial class ContainerService
         {
             Events.Container(c.Record, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             Kernel.TryKill(c.Record.State.Pid, signal);
+            await ThawAfterSignalAsync(c);
         }
         if (timeout < 0) await exited;
         else if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(timeout))) != exited)
@@ -535,6 +526,7 @@ public sealed partial class ContainerService
         // Restarting: there is no process to signal; a stopping signal cancels the pending restart.
         if (r.State.Restarting) { if (stopsIt) await CancelRestartAsync(c); return; }
         Kernel.Kill(r.State.Pid, signal);
+        await ThawAfterSignalAsync(c);
     }
 
     public async Task RestartAsync(Container c, int? timeout)
@@ -590,8 +582,8 @@ public sealed partial class ContainerService
             // From here on the container is going: no state write may re-create its directory (see BeginRemoval).
             c.BeginRemoval();
             c.Record.State.Status = "removing";
-            string doomed = MoveAside(c.Dir);          // one rename: after a crash from here on, the container is gone
-            string doomedRun = MoveAside(c.RunDir);
+            string? doomed = MoveAside(c.Dir);          // one rename: after a crash from here on, the container is gone
+            string? doomedRun = MoveAside(c.RunDir);
             _containers.TryRemove(c.Record.Id, out _);
             c.SignalRemoved();
             DeleteMovedAside(doomed);
