@@ -118,10 +118,14 @@ public sealed class LiveCgroupDockerCliTests(DaemonFixture fixture, ITestOutputH
             Assert.Equal("paused true true", Docker("inspect", "-f", "{{.State.Status}} {{.State.Paused}} {{.State.Running}}", name).Ok().Stdout.Trim());
             Assert.Contains("(Paused)", Docker("ps", "--filter", "name=" + name, "--format", "{{.Status}}").Ok().Stdout);
             Assert.Equal(name, Docker("ps", "--filter", "status=paused", "--filter", "name=" + name, "--format", "{{.Names}}").Ok().Stdout.Trim());
-            // The kernel's word: the container's shell is frozen (D: frozen by the freezer, T: stopped), its cgroup too.
+            // The kernel's word: the container's shell is frozen, and its cgroup too. The v1 freezer leaves a task in
+            // D (TASK_FROZEN); the v2 freezer parks it in a signal-delivery trap, an interruptible sleep (S) whose wait
+            // channel says so.
             char state = File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1][0];
-            output.WriteLine($"state of {pid} while paused: {state}");
-            Assert.Contains(state, "DT");
+            string wchan = File.ReadAllText($"/proc/{pid}/wchan");
+            output.WriteLine($"state of {pid} while paused: {state}, wchan {wchan}");
+            if (Support.CgroupV2 && state == 'S') Assert.Equal("do_freezer_trap", wchan);
+            else Assert.Contains(state, "DT");
             Assert.True(Support.CgroupV2
                 ? File.ReadAllText(CgroupFile(id, "", "cgroup.events")).Contains("frozen 1")
                 : Read(CgroupFile(id, "freezer", "freezer.state")) == "FROZEN");
