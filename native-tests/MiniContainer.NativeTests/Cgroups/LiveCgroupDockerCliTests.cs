@@ -30,18 +30,21 @@ public sealed class LiveCgroupDockerCliTests(DaemonFixture fixture, ITestOutputH
 
     private static string Read(string path) => File.ReadAllText(path).Trim();
 
+    /// <summary>An HTTP client whose every connection goes to the daemon's unix socket.</summary>
+    private HttpClient StreamingClient() => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (_, ct) =>
+        {
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(_d.Socket), ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        },
+    }) { Timeout = TimeSpan.FromSeconds(30) };
+
     /// <summary>GET or POST on the daemon's socket; the status code and the body.</summary>
     private async Task<(int Status, string Body)> ApiAsync(string method, string path, string? json = null)
     {
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(_d.Socket), ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        }) { Timeout = TimeSpan.FromSeconds(30) };
+        using var http = StreamingClient();
         using var request = new HttpRequestMessage(new HttpMethod(method), "http://docker/v1.47" + path);
         if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, "application/json");
         using var response = await http.SendAsync(request);
@@ -89,6 +92,17 @@ public sealed class LiveCgroupDockerCliTests(DaemonFixture fixture, ITestOutputH
             Assert.StartsWith("CONTAINER ID", table);
             Assert.Contains("MEM USAGE / LIMIT", table);
             Assert.Contains(id[..12], table);
+
+            // The stream (the default): one sample a second, each carrying the one before as precpu_stats.
+            using (var http = StreamingClient())
+            using (var reader = new StreamReader(await http.GetStreamAsync($"http://docker/v1.47/containers/{name}/stats")))
+            {
+                var first = JsonNode.Parse((await reader.ReadLineAsync())!)!;
+                var second = JsonNode.Parse((await reader.ReadLineAsync())!)!;
+                Assert.Equal((string?)first["read"], (string?)second["preread"]);
+                Assert.Equal(first["cpu_stats"]!.ToJsonString(), second["precpu_stats"]!.ToJsonString());
+                Assert.Equal(3, (long)second["pids_stats"]!["current"]!);
+            }
 
             // A stopped container: zeros, with its name and ID, as dockerd answers.
             Docker("run", "--name", stopped, "busybox", "true").Ok();
