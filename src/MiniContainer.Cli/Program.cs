@@ -38,6 +38,7 @@ namespace MiniContainer.Cli
             foreach (var c in VolumeCommands.Create(context)) root.Subcommands.Add(c);
             root.Subcommands.Add(CopyCommand.Create(context));
             root.Subcommands.Add(RenameCommand.Create(context));
+            foreach (var c in LiveCommands.Create(context)) root.Subcommands.Add(c);
             root.Subcommands.Add(EventsCommand.Create(context));
             foreach (var c in NetworkCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in PruneCommands.Create(context)) root.Subcommands.Add(c);

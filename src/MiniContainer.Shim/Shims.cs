@@ -171,6 +171,8 @@ public static class Shims
     {
         MemoryBytes = r.MemoryBytes, MemorySwapBytes = r.MemorySwapBytes, CpuQuotaMicros = r.CpuQuotaMicros,
         CpuPeriodMicros = r.CpuPeriodMicros, CpuShares = r.CpuShares, PidsLimit = r.PidsLimit,
+        MemoryReservationBytes = r.MemoryReservationBytes, MemorySwappiness = r.MemorySwappiness,
+        CpusetCpus = r.CpusetCpus, CpusetMems = r.CpusetMems,
         DeviceRules = r.DeviceRules?.Select(DeviceRule.ParseSpecLine).ToList(),
     };
 

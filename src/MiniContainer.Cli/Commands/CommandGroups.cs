@@ -21,7 +21,7 @@ internal static class CommandGroups
         ("ls", "ps"), ("run", "run"), ("create", "create"), ("start", "start"), ("stop", "stop"), ("restart", "restart"),
         ("kill", "kill"), ("rm", "rm"), ("exec", "exec"), ("logs", "logs"), ("attach", "attach"), ("wait", "wait"),
         ("top", "top"), ("diff", "diff"), ("export", "export"), ("commit", "commit"), ("cp", "cp"), ("port", "port"),
-        ("rename", "rename"),
+        ("rename", "rename"), ("pause", "pause"), ("unpause", "unpause"), ("update", "update"), ("stats", "stats"),
     ];
 
     public static void Add(RootCommand root, CliContext context)

@@ -27,6 +27,9 @@ internal sealed class ContainerFlags
     public readonly Option<string?> MemoryReservation = new("--memory-reservation") { Description = "Memory soft limit" };
     public readonly Option<string?> Cpus = new("--cpus") { Description = "Number of CPUs" };
     public readonly Option<string?> CpuShares = new("--cpu-shares", "-c") { Description = "CPU shares (relative weight)" };
+    public readonly Option<string?> CpusetCpus = new("--cpuset-cpus") { Description = "CPUs in which to allow execution (0-3, 0,1)" };
+    public readonly Option<string?> CpusetMems = new("--cpuset-mems") { Description = "MEMs in which to allow execution (0-3, 0,1)" };
+    public readonly Option<string?> MemorySwappiness = new("--memory-swappiness") { Description = "Tune container memory swappiness (0 to 100) (default -1)" };
     public readonly Option<string?> PidsLimit = new("--pids-limit") { Description = "Tune container pids limit (set -1 for unlimited)" };
     public readonly Option<bool> ReadOnly = new("--read-only") { Description = "Mount the container's root filesystem as read only" };
     public readonly Option<bool> Init = new("--init") { Description = "Run an init inside the container that forwards signals and reaps processes" };
@@ -67,7 +70,7 @@ internal sealed class ContainerFlags
         foreach (var option in new Option[]
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
-            Cpus, CpuShares, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
+            Cpus, CpuShares, CpusetCpus, CpusetMems, MemorySwappiness, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
             AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, SecurityOpt, Device, DeviceCgroupRule,
             HealthCmd, HealthInterval, HealthTimeout, HealthStartPeriod, HealthStartInterval, HealthRetries, NoHealthcheck,
         })
@@ -169,6 +172,9 @@ internal sealed class ContainerFlags
         if (FlagValues.NanoCpus(parse, Cpus) is { } nano) hostConfig["NanoCpus"] = nano;
         if (FlagValues.Long(parse, CpuShares) is { } shares) hostConfig["CpuShares"] = shares;
         if (FlagValues.Long(parse, PidsLimit) is { } pids) hostConfig["PidsLimit"] = pids;
+        if (parse.GetValue(CpusetCpus) is { } cpusetCpus) hostConfig["CpusetCpus"] = cpusetCpus;
+        if (parse.GetValue(CpusetMems) is { } cpusetMems) hostConfig["CpusetMems"] = cpusetMems;
+        if (FlagValues.Long(parse, MemorySwappiness) is { } swappiness) hostConfig["MemorySwappiness"] = swappiness;
         if (parse.GetValue(ReadOnly)) hostConfig["ReadonlyRootfs"] = true;
         if (parse.GetValue(Privileged)) hostConfig["Privileged"] = true;
         if (parse.GetValue(Init)) hostConfig["Init"] = true;
@@ -293,8 +299,10 @@ internal sealed class ContainerFlags
         return d.Ticks * 100;
     }
 
-    /// <summary>"no", "always", "unless-stopped", "on-failure[:N]".</summary>
-    JsonObject RestartPolicy(string spec)
+    JsonObject RestartPolicy(string spec) => ParseRestartPolicy(Restart, spec);
+
+    /// <summary>"no", "always", "unless-stopped", "on-failure[:N]" (run, create and update's --restart).</summary>
+    internal static JsonObject ParseRestartPolicy(Option<string?> Restart, string spec)
     {
         string name = spec, countText = "";
         int colon = spec.IndexOf(':');

@@ -14,6 +14,13 @@ public static class CgroupWarnings
     public const string PidsUnsupported =
         "Your kernel does not support pids limit capabilities or the cgroup is not mounted. PIDs limit discarded.";
 
+    public const string SwappinessUnsupported =
+        "Your kernel does not support memory swappiness capabilities or the cgroup is not mounted. Memory swappiness discarded.";
+    public const string ReservationUnsupported =
+        "Your kernel does not support memory soft limit capabilities or the cgroup is not mounted. Limitation discarded.";
+    public const string CpusetUnsupported =
+        "Your kernel does not support cpuset or the cgroup is not mounted. Cpuset discarded.";
+
     internal static void Add(ICollection<string> warnings, string warning)
     {
         if (!warnings.Contains(warning)) warnings.Add(warning);

@@ -36,6 +36,16 @@ public interface ICgroup
     /// <summary>SIGKILLs every process inside, without letting a fork bomb outrun it; returns when the cgroup is empty.</summary>
     void KillAll();
 
+    /// <summary>Pause: stops every task where it stands (v1 freezer.state FROZEN, v2 cgroup.freeze 1) and returns once the
+    /// kernel says all are stopped; throws CgroupException (and thaws again) when that takes longer than <paramref name="wait"/>.</summary>
+    void Freeze(TimeSpan wait);
+
+    /// <summary>Unpause: lets the tasks run again (v1 THAWED, v2 cgroup.freeze 0).</summary>
+    void Thaw();
+
+    /// <summary>Does the kernel report this cgroup frozen?</summary>
+    bool IsFrozen();
+
     /// <summary>KillAll if anything is left, then removes the directories (children first). Idempotent; leaves nothing behind.</summary>
     void Destroy();
 

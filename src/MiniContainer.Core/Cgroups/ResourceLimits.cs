@@ -26,6 +26,17 @@ public sealed record ResourceLimits
     /// <summary>--cpu-shares: relative weight, 2..262144, default 1024. v2 converts it to cpu.weight (see CpuV2.SharesToWeight).</summary>
     public long? CpuShares { get; init; }
 
+    /// <summary>--memory-reservation, in bytes: a soft limit the kernel reclaims down to under memory pressure
+    /// (v1 memory.soft_limit_in_bytes, v2 memory.low). null (or 0) = leave alone.</summary>
+    public long? MemoryReservationBytes { get; init; }
+
+    /// <summary>--memory-swappiness 0..100 (v1 memory.swappiness). v2 has no such file: Apply warns and skips it, as dockerd does.</summary>
+    public long? MemorySwappiness { get; init; }
+
+    /// <summary>--cpuset-cpus / --cpuset-mems: the CPUs ("0-2,4") and memory nodes the tasks may use. null = inherit the parent's.</summary>
+    public string? CpusetCpus { get; init; }
+    public string? CpusetMems { get; init; }
+
     /// <summary>--pids-limit: most tasks (processes + threads) at once. null = leave alone, &lt;= 0 = unlimited.</summary>
     public long? PidsLimit { get; init; }
 
@@ -80,5 +91,10 @@ public sealed record ResourceLimits
         if (CpuQuotaMicros is > 0 and < 1000) throw new ArgumentException("CPU cfs quota can not be less than 1ms (i.e. 1000)");
         if (CpuQuotaMicros is 0 or < -1) throw new ArgumentException("Invalid value: CPU cfs quota must be -1 (unlimited) or at least 1000");
         if (CpuShares is < 0) throw new ArgumentException("Invalid value: cpu shares can not be negative");
+        if (MemoryReservationBytes is < 0) throw new ArgumentException("Invalid value: memory reservation can not be negative");
+        if (HasMemory && MemoryReservationBytes is > 0 && MemoryBytes < MemoryReservationBytes)
+            throw new ArgumentException("Minimum memory limit can not be less than memory reservation limit, see usage");
+        if (MemorySwappiness is < -1 or > 100)
+            throw new ArgumentException($"Invalid value: {MemorySwappiness}, valid memory swappiness range is 0-100");
     }
 }

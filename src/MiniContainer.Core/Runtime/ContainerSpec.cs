@@ -94,6 +94,10 @@ public sealed class ResourceLimitsSpec
     public long CpuPeriodMicros { get; set; } = 100_000;
     public long? CpuShares { get; set; }
     public long? PidsLimit { get; set; }
+    public long? MemoryReservationBytes { get; set; }
+    public long? MemorySwappiness { get; set; }
+    public string? CpusetCpus { get; set; }
+    public string? CpusetMems { get; set; }
     /// <summary>Device cgroup rules in order, as "allow c 1:3 rwm" / "deny a *:* rwm" (DeviceRule.ToString); null = no device confinement.</summary>
     public List<string>? DeviceRules { get; set; }
 }

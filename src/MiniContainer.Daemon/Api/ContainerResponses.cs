@@ -7,6 +7,7 @@ namespace MiniContainer.Api;
 
 /// <summary>POST /containers/create → 201.</summary>
 public sealed record ContainerCreateResponse(string Id, IReadOnlyList<string> Warnings);
+public sealed record ContainerUpdateResponse(IReadOnlyList<string> Warnings);
 
 /// <summary>POST /containers/{id}/exec → 201 (Docker's IDResponse).</summary>
 public sealed record IdResponse(string Id);

@@ -16,7 +16,7 @@ public static class ContainerRoutes
             var body = await ctx.ReadJsonObjectAsync(JsonBody.ContainerCreate);
             ExplainRoutes.Requested(ctx);   // ?explain=1 (our extension): record this container's kernel steps
             var c = containers.Create(ctx.Q("name"), body);
-            await ctx.WriteJsonAsync(201, new ContainerCreateResponse(c.Record.Id, Warnings: []), DaemonJson.Default.ContainerCreateResponse);
+            await ctx.WriteJsonAsync(201, new ContainerCreateResponse(c.Record.Id, Warnings: c.Record.CreateWarnings), DaemonJson.Default.ContainerCreateResponse);
         });
 
         r.Map("GET", "/containers/json", ctx =>
@@ -178,6 +178,7 @@ public static class ContainerRoutes
 
         ArchiveRoutes.Map(r, containers);
         ExplainRoutes.Map(r, containers);
+        ContainerLiveRoutes.Map(r, containers);
 
         r.Map("GET", "/containers/{id}/changes", ctx =>
         {
@@ -295,6 +296,7 @@ public static class StatusText
     public static string For(ContainerState s)
     {
         if (s.Restarting) return $"Restarting ({s.ExitCode}) {HumanDuration(DateTimeOffset.UtcNow - Parse(s.FinishedAt))} ago";
+        if (s.Running && s.Paused) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt)) + " (Paused)";
         if (s.Running) return "Up " + HumanDuration(DateTimeOffset.UtcNow - Parse(s.StartedAt)) + HealthSuffix(s.Health);
         if (s.Status == "created") return "Created";
         if (s.Status == "removing") return "Removal In Progress";

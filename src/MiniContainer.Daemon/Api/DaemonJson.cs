@@ -13,6 +13,8 @@ namespace MiniContainer.Api;
 [JsonSourceGenerationOptions(WriteIndented = false, Converters = [typeof(DockerTimeConverter)])]
 [JsonSerializable(typeof(ContainerRecord))]
 [JsonSerializable(typeof(ContainerCreateResponse))]
+[JsonSerializable(typeof(ContainerUpdateResponse))]
+[JsonSerializable(typeof(ContainerStatsSample))]
 [JsonSerializable(typeof(IdResponse))]
 [JsonSerializable(typeof(List<ContainerSummary>))]
 [JsonSerializable(typeof(ContainerTopResponse))]

@@ -33,6 +33,8 @@ public sealed class ContainerRecord
     /// <summary>Stopped or killed by a user: restart policies leave it alone (dockerd's HasBeenManuallyStopped; see RestartRules).</summary>
     public bool HasBeenManuallyStopped { get; set; }
 
+    /// <summary>What create could not honour as asked (dockerd's Warnings of the create answer); not stored.</summary>
+    [JsonIgnore] public List<string> CreateWarnings { get; set; } = new();
     [JsonIgnore] public string ShortId => Id[..12];
     [JsonIgnore] public string PlainName => Name.TrimStart('/');
 }
@@ -110,6 +112,12 @@ public sealed class HostConfig
     public long CpuPeriod { get; set; }
     public long CpuQuota { get; set; }
     public long? PidsLimit { get; set; }
+    /// <summary>--memory-reservation (bytes; 0 = none), --memory-swappiness (null = the kernel's; always null on cgroup v2,
+    /// which has no such setting), --cpuset-cpus and --cpuset-mems ("" = all): see ContainerResources.</summary>
+    public long MemoryReservation { get; set; }
+    public long? MemorySwappiness { get; set; }
+    public string CpusetCpus { get; set; } = "";
+    public string CpusetMems { get; set; } = "";
     public string UsernsMode { get; set; } = "";
     public Dictionary<string, string>? Tmpfs { get; set; }
     public List<string>? CapAdd { get; set; }

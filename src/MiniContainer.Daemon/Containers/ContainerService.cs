@@ -279,7 +279,6 @@ public sealed partial class ContainerService
         var r = c.Record;
         var h = r.HostConfig;
         var (deviceNodes, deviceRules) = ContainerDeviceOptions.ForStart(h);
-        long? quota = h.NanoCpus > 0 ? h.NanoCpus * (h.CpuPeriod > 0 ? h.CpuPeriod : 100_000) / 1_000_000_000 : h.CpuQuota > 0 ? h.CpuQuota : null;
         var security = SecurityOptions.Of(h);
         // A record written before these lists existed gets the defaults it would get today.
         var (defaultMasked, defaultReadOnly) = SystemPaths.For(h.Privileged, security.SystemPathsUnconfined);
@@ -320,16 +319,7 @@ public sealed partial class ContainerService
             Devices = deviceNodes.Count > 0 ? deviceNodes : null,
             UidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Uids],
             GidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Gids],
-            Resources = new ResourceLimitsSpec
-            {
-                MemoryBytes = h.Memory > 0 ? h.Memory : null,
-                MemorySwapBytes = h.MemorySwap != 0 ? h.MemorySwap : null,
-                CpuQuotaMicros = quota,
-                CpuPeriodMicros = h.CpuPeriod > 0 ? h.CpuPeriod : 100_000,
-                CpuShares = h.CpuShares > 0 ? h.CpuShares : null,
-                PidsLimit = h.PidsLimit is > 0 ? h.PidsLimit : null,
-                DeviceRules = deviceRules.Select(rule => rule.ToString()).ToList(),
-            },
+            Resources = ContainerResources.SpecOf(h, deviceRules.Select(rule => rule.ToString()).ToList()),
             LogPath = r.LogPath,
             ControlSocket = c.ControlSocket,
             ExitFile = c.ExitFile,
@@ -524,6 +514,7 @@ public sealed partial class ContainerService
         {
             Events.Container(c.Record, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             Kernel.TryKill(c.Record.State.Pid, signal);
+            await ThawAfterSignalAsync(c);
         }
         if (timeout < 0) await exited;
         else if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(timeout))) != exited)
@@ -549,6 +540,7 @@ public sealed partial class ContainerService
         if (r.State.Restarting) { if (stopsIt) await CancelRestartAsync(c); return; }
         var exited = c.NextExit;
         Kernel.Kill(r.State.Pid, signal);
+        await ThawAfterSignalAsync(c);   // as dockerd: a paused container is thawed after the signal, so it can act on it
         // As dockerd: a SIGKILL is answered once the exit is recorded (State.Running false, ExitCode 137), so that
         // a `rm` or `inspect` right after `kill` sees the container stopped. A shim that never reports does not
         // hold the answer up for long.
@@ -610,8 +602,8 @@ public sealed partial class ContainerService
             // From here on the container is going: no state write may re-create its directory (see BeginRemoval).
             c.BeginRemoval();
             c.Record.State.Status = "removing";
-            string doomed = MoveAside(c.Dir);          // one rename: after a crash from here on, the container is gone
-            string doomedRun = MoveAside(c.RunDir);
+            string? doomed = MoveAside(c.Dir);          // one rename: after a crash from here on, the container is gone
+            string? doomedRun = MoveAside(c.RunDir);
             _containers.TryRemove(c.Record.Id, out _);
             c.SignalRemoved();
             long t = Explaining.Explain.Begin();

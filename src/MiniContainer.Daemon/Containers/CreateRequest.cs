@@ -62,6 +62,10 @@ public static partial class CreateRequest
             CpuPeriod = (long?)hostNode["CpuPeriod"] ?? 0,
             CpuQuota = (long?)hostNode["CpuQuota"] ?? 0,
             PidsLimit = (long?)hostNode["PidsLimit"],
+            MemoryReservation = (long?)hostNode["MemoryReservation"] ?? 0,
+            MemorySwappiness = (long?)hostNode["MemorySwappiness"] is long swappiness and not -1 ? swappiness : null,
+            CpusetCpus = (string?)hostNode["CpusetCpus"] ?? "",
+            CpusetMems = (string?)hostNode["CpusetMems"] ?? "",
             Binds = StringList(hostNode["Binds"]),
             VolumesFrom = StringList(hostNode["VolumesFrom"]),
             Tmpfs = hostNode["Tmpfs"] is JsonObject tmpfsMap ? tmpfsMap.ToDictionary(kv => kv.Key, kv => (string?)kv.Value ?? "") : null,
@@ -83,8 +87,8 @@ public static partial class CreateRequest
         SetSystemPaths(host, StringList(hostNode["MaskedPaths"]), StringList(hostNode["ReadonlyPaths"]));
         ContainerDeviceOptions.Parse(hostNode, host);
         Validate(host);
+        var warnings = ContainerResources.Validate(host);
         ContainerDeviceOptions.Validate(host);
-        RefuseWhatIsNotBuiltYet(body, hostNode);
 
         var labels = new Dictionary<string, string>(imageConfig?.Labels ?? new Dictionary<string, string>());
         if (body["Labels"] is JsonObject userLabels)
@@ -102,6 +106,7 @@ public static partial class CreateRequest
             Args = argv.Skip(1).ToList(),
             Image = image.Id,
             HostConfig = host,
+            CreateWarnings = warnings,
             Config = new ContainerConfig
             {
                 Hostname = hostname,
@@ -126,16 +131,6 @@ public static partial class CreateRequest
                 Shell = Healthchecks.ShellOf(imageConfig),
             },
         };
-    }
-
-    /// <summary>
-    /// Options that belong to later parts of MiniContainer (storage, networking) are refused with a clear
-    /// message rather than accepted and silently ignored.
-    /// </summary>
-    private static void RefuseWhatIsNotBuiltYet(JsonObject body, JsonObject hostNode)
-    {
-        if (((long?)hostNode["MemoryReservation"] ?? 0) != 0)
-            throw new BadRequestException("--memory-reservation is not supported by this MiniContainer yet");
     }
 
     /// <summary>MaskedPaths and ReadonlyPaths as the request gives them, else Docker's defaults (none for --privileged);
@@ -175,6 +170,17 @@ public static partial class CreateRequest
             if (!System.Net.IPAddress.TryParse(dns, out _))
                 throw new BadRequestException($"{dns} is not an ip address");
         if (host.ShmSize < 0) throw new BadRequestException("SHM size can not be less than 0");
+        ValidateResources(host);
+        if (host.UsernsMode is not ("" or "host"))
+            throw new BadRequestException($"invalid USER mode: {host.UsernsMode}");
+        // Reads --security-opt and compiles the seccomp profile for this container's capabilities: a bad option or
+        // profile is refused here, before anything is created.
+        SecurityOptions.FilterFor(host);
+    }
+
+    /// <summary>The restart policy and the resource limits, with dockerd's words: what create and update both check.</summary>
+    public static void ValidateResources(HostConfig host)
+    {
         if (host.RestartPolicy.Name is not ("no" or "always" or "unless-stopped" or "on-failure"))
             throw new BadRequestException($"invalid restart policy: unknown policy '{host.RestartPolicy.Name}'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'");
         if (host.RestartPolicy.Name != "on-failure" && host.RestartPolicy.MaximumRetryCount != 0)
@@ -194,11 +200,6 @@ public static partial class CreateRequest
             throw new BadRequestException("Conflicting options: Nano CPUs and CPU Quota cannot both be set");
         if (host.NanoCpus > Environment.ProcessorCount * 1_000_000_000L)
             throw new BadRequestException($"Range of CPUs is from 0.01 to {Environment.ProcessorCount}.00, as there are only {Environment.ProcessorCount} CPUs available");
-        if (host.UsernsMode is not ("" or "host"))
-            throw new BadRequestException($"invalid USER mode: {host.UsernsMode}");
-        // Reads --security-opt and compiles the seccomp profile for this container's capabilities: a bad option or
-        // profile is refused here, before anything is created.
-        SecurityOptions.FilterFor(host);
     }
 
     /// <summary>dockerd's merge: the request's Env first, then each of the image's whose key it does not set.</summary>

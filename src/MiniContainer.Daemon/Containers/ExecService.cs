@@ -93,6 +93,7 @@ public sealed class ExecService
         if (c.Record.State.Restarting)
             throw new ConflictException($"Container {c.Record.Id} is restarting, wait until the container is running");
         if (!c.Record.State.Running) throw new ConflictException($"container {c.Record.Id} is not running");
+        if (c.Record.State.Paused) throw new ConflictException($"Container {c.Record.Id} is paused, unpause the container before exec");
     }
 
     private static ExecInstance NewExec(Container c, List<string> cmd, List<string>? extraEnv, bool tty, string? user, string? workingDir,

@@ -18,6 +18,7 @@ public static class UnsupportedOptions
         "AutoRemove", "Privileged", "ReadonlyRootfs", "Init", "Memory", "MemorySwap", "NanoCpus", "NanoCPUs",
         "CpuShares", "CpuPeriod", "CpuQuota", "PidsLimit", "UsernsMode", "CapAdd", "CapDrop", "Dns", "ExtraHosts",
         "ShmSize", "ConsoleSize", "MemoryReservation", "MaskedPaths", "ReadonlyPaths", "SecurityOpt", "Devices", "DeviceCgroupRules", "Links",
+        "MemorySwappiness", "CpusetCpus", "CpusetMems",
     };
 
     /// <summary>Fields whose only honoured values are the defaults MiniContainer gives every container.</summary>
@@ -27,7 +28,6 @@ public static class UnsupportedOptions
         ["CgroupnsMode"] = new[] { "", "private" },           // ... and its own cgroup namespace
         ["Isolation"] = new[] { "", "default" },
         ["Runtime"] = new[] { "", "minicontainer" },          // the one runtime /info lists
-        ["MemorySwappiness"] = new[] { "-1" },
     };
 
     /// <summary>The docker flag each refused field comes from, for a message the user recognises.</summary>

@@ -89,4 +89,11 @@ public sealed class StatusTextTests
     {
         Assert.Equal("Created", StatusText.For(new ContainerState()));
     }
+
+    [Fact]
+    public void A_paused_container_is_up_and_paused()
+    {
+        var state = new ContainerState { Status = "paused", Running = true, Paused = true, StartedAt = ContainerState.Format(DateTimeOffset.UtcNow.AddSeconds(-5)) };
+        Assert.Matches(@"^Up \d seconds \(Paused\)$", StatusText.For(state));
+    }
 }

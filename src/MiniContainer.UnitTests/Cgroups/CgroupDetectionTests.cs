@@ -67,7 +67,8 @@ public sealed class CgroupDetectionTests
 
         var cg = (CgroupV1)CgroupManager.Open("minicontainer/x", fs);
         Assert.Equal(["/sys/fs/cgroup/memory/minicontainer/x", "/sys/fs/cgroup/cpu,cpuacct/minicontainer/x",
-                      "/sys/fs/cgroup/pids/minicontainer/x", "/sys/fs/cgroup/freezer/minicontainer/x"], cg.Directories);
+                      "/sys/fs/cgroup/pids/minicontainer/x", "/sys/fs/cgroup/freezer/minicontainer/x",
+                      "/sys/fs/cgroup/cpuset/minicontainer/x"], cg.Directories);
     }
 
     [Fact]

@@ -228,4 +228,38 @@ public sealed class CgroupV1Tests : IDisposable
         Assert.Contains("still running", e.Message);
         Assert.Equal("THAWED", _fs.Read($"freezer/{Id}/freezer.state"));  // never left frozen
     }
+
+    [Fact]
+    public void Pause_freezes_through_freezer_state_and_thaws()
+    {
+        ICgroup cg = SeparateHierarchies();
+        cg.Freeze(TimeSpan.FromSeconds(1));
+        Assert.Equal("FROZEN", _fs.Read($"freezer/{Id}/freezer.state"));
+        Assert.True(cg.IsFrozen());
+        cg.Thaw();
+        Assert.Equal("THAWED", _fs.Read($"freezer/{Id}/freezer.state"));
+        Assert.False(cg.IsFrozen());
+    }
+
+    [Fact]
+    public void Pause_without_a_freezer_hierarchy_says_so()
+    {
+        ICgroup cg = CgroupManager.Open(Id, CgroupFs.V1Layout(_fs.Root, "memory"));
+        var e = Assert.Throws<CgroupException>(() => cg.Freeze(TimeSpan.FromSeconds(1)));
+        Assert.Contains("freezer", e.Message);
+    }
+
+    [Fact]
+    public void Reservation_swappiness_and_cpuset_go_to_their_v1_files()
+    {
+        _fs.V1Memory($"memory/{Id}").File($"memory/{Id}/memory.soft_limit_in_bytes", "9223372036854771712\n")
+           .File($"memory/{Id}/memory.swappiness", "60\n").File($"cpuset/{Id}/cpuset.cpus", "0-3\n").File($"cpuset/{Id}/cpuset.mems", "0\n");
+        ICgroup cg = CgroupManager.Open(Id, CgroupFs.V1Layout(_fs.Root, "memory", "cpuset"));
+        cg.Apply(new ResourceLimits { MemoryReservationBytes = 32 * MiB, MemorySwappiness = 40, CpusetCpus = "0,1", CpusetMems = "0" });
+        Assert.Equal("33554432", _fs.Read($"memory/{Id}/memory.soft_limit_in_bytes"));
+        Assert.Equal("40", _fs.Read($"memory/{Id}/memory.swappiness"));
+        Assert.Equal("0,1", _fs.Read($"cpuset/{Id}/cpuset.cpus"));
+        Assert.Empty(cg.Warnings);
+        Assert.Equal("0,1", cg.Stats().CpusetCpus);
+    }
 }

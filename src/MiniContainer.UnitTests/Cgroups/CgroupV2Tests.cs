@@ -104,7 +104,7 @@ public sealed class CgroupV2Tests : IDisposable
         ICgroup cg = CgroupManager.Open(Id, CgroupFs.V2(_fs.Root));
         cg.Create();
 
-        Assert.Equal("+cpu +io +memory +pids", _fs.Read("cgroup.subtree_control"));
+        Assert.Equal("+cpu +cpuset +io +memory +pids", _fs.Read("cgroup.subtree_control"));
         Assert.Equal("+memory +pids", _fs.Read("minicontainer/cgroup.subtree_control"));
         Assert.True(Directory.Exists(_fs.PathOf(Id)));
         Assert.Equal([_fs.PathOf(Id)], cg.Directories);
@@ -181,5 +181,37 @@ public sealed class CgroupV2Tests : IDisposable
         cg.Destroy();
         Assert.False(Directory.Exists(_fs.PathOf(Id)));
         Assert.True(CgroupManager.RemoveParentIfEmpty(fs));
+    }
+
+    [Fact]
+    public void Pause_writes_cgroup_freeze_and_waits_for_frozen_in_cgroup_events()
+    {
+        _fs.V2Group(Id).File($"{Id}/cgroup.freeze", "0\n").File($"{Id}/cgroup.events", "populated 1\nfrozen 1\n");
+        ICgroup cg = CgroupManager.Open(Id, CgroupFs.V2(_fs.Root));
+        cg.Freeze(TimeSpan.FromSeconds(1));
+        Assert.Equal("1", _fs.Read($"{Id}/cgroup.freeze"));
+        cg.Thaw();
+        Assert.Equal("0", _fs.Read($"{Id}/cgroup.freeze"));
+    }
+
+    [Fact]
+    public void A_freeze_the_kernel_never_reports_done_is_undone_and_reported()
+    {
+        _fs.V2Group(Id).File($"{Id}/cgroup.freeze", "0\n").File($"{Id}/cgroup.events", "populated 1\nfrozen 0\n");
+        ICgroup cg = CgroupManager.Open(Id, CgroupFs.V2(_fs.Root));
+        var e = Assert.Throws<CgroupException>(() => cg.Freeze(TimeSpan.FromMilliseconds(50)));
+        Assert.Contains("not frozen", e.Message);
+        Assert.Equal("0", _fs.Read($"{Id}/cgroup.freeze"));
+    }
+
+    [Fact]
+    public void Reservation_is_memory_low_and_swappiness_is_dropped_with_dockerds_warning()
+    {
+        _fs.V2Group(Id).File($"{Id}/memory.low", "0\n").File($"{Id}/cpuset.cpus", "\n");
+        ICgroup cg = CgroupManager.Open(Id, CgroupFs.V2(_fs.Root));
+        cg.Apply(new ResourceLimits { MemoryReservationBytes = 32 * MiB, MemorySwappiness = 40, CpusetCpus = "1" });
+        Assert.Equal("33554432", _fs.Read($"{Id}/memory.low"));
+        Assert.Equal("1", _fs.Read($"{Id}/cpuset.cpus"));
+        Assert.Equal([CgroupWarnings.SwappinessUnsupported], cg.Warnings);
     }
 }

@@ -36,7 +36,7 @@ public class UnsupportedOptionsTests
     [InlineData("\"PidMode\":\"host\"", "--pid (PidMode)")]
     [InlineData("\"IpcMode\":\"host\"", "--ipc (IpcMode)")]
     [InlineData("\"OomKillDisable\":true", "--oom-kill-disable")]
-    [InlineData("\"MemorySwappiness\":10", "--memory-swappiness")]
+    [InlineData("\"KernelMemory\":67108864", "--kernel-memory")]
     [InlineData("\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\"}}", "--log-driver/--log-opt")]
     [InlineData("\"Runtime\":\"runc\"", "--runtime")]
     [InlineData("\"SomethingNew\":1", "SomethingNew")]

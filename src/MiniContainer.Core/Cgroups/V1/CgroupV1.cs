@@ -3,12 +3,13 @@ namespace MiniContainer.Cgroups;
 /// <summary>
 /// A container's cgroup on a v1 (legacy or hybrid) host: one directory per hierarchy we join.
 /// We join memory, cpu and cpuacct (which may share one co-mounted "cpu,cpuacct" hierarchy), pids, devices (which
-/// device nodes it may open), and freezer (not to limit anything, but so KillAll can stop a fork bomb before killing
-/// it). cpuset, blkio and the others are not joined: we set no limits there, so the container stays in its parent's groups.
+/// device nodes it may open), freezer (for pause, and so KillAll can stop a fork bomb before killing it), cpuset
+/// (--cpuset-cpus) and blkio (for the block I/O `docker stats` shows). The others are not joined: we set nothing
+/// there, so the container stays in its parent's groups.
 /// </summary>
 public sealed class CgroupV1 : ICgroup
 {
-    public static readonly IReadOnlyList<string> Controllers = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer"];
+    public static readonly IReadOnlyList<string> Controllers = ["memory", "cpu", "cpuacct", "pids", "devices", "freezer", "cpuset", "blkio"];
 
     private readonly Dictionary<string, string> _dirByController = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _mountByDir = new(StringComparer.Ordinal);
@@ -53,6 +54,7 @@ public sealed class CgroupV1 : ICgroup
         MemoryV1.Apply(DirectoryOf("memory"), limits, _warnings);
         CpuV1.Apply(DirectoryOf("cpu"), limits, _warnings);
         PidsV1.Apply(DirectoryOf("pids"), limits, _warnings);
+        Cpuset.Apply(DirectoryOf("cpuset"), limits, _warnings);
         DevicesV1.Apply(DirectoryOf("devices"), limits);
     }
 
@@ -82,6 +84,25 @@ public sealed class CgroupV1 : ICgroup
             KillTimeout);
     }
 
+    /// <summary>freezer.state FROZEN, then waits until the kernel reports every task stopped (FREEZING until then).</summary>
+    public void Freeze(TimeSpan wait)
+    {
+        string freezer = DirectoryOf("freezer") is { } d && CgroupFile.Exists(d, FreezerV1.State) ? d
+            : throw new CgroupException($"the cgroup v1 freezer hierarchy is not mounted: cannot pause {Name} (mount it at /sys/fs/cgroup/freezer)");
+        if (!FreezerV1.Freeze(freezer, wait))
+        {
+            FreezerV1.Thaw(freezer);
+            throw new CgroupException($"cgroup {Name} was still FREEZING after {wait.TotalSeconds:0.#}s (a task in uninterruptible sleep?); left it thawed");
+        }
+    }
+
+    public void Thaw()
+    {
+        if (DirectoryOf("freezer") is { } d && CgroupFile.Exists(d, FreezerV1.State)) FreezerV1.Thaw(d);
+    }
+
+    public bool IsFrozen() => DirectoryOf("freezer") is { } d && CgroupFile.TryRead(d, FreezerV1.State)?.Trim() == "FROZEN";
+
     public void Destroy() => CgroupTree.Destroy(this, TimeSpan.FromSeconds(5));
 
     public CgroupStats Stats()
@@ -91,7 +112,13 @@ public sealed class CgroupV1 : ICgroup
         s = CpuAcctV1.Stats(DirectoryOf("cpuacct"), s);
         s = CpuV1.Stats(DirectoryOf("cpu"), s);
         s = PidsV1.Stats(DirectoryOf("pids"), s);
-        return s;
+        if (DirectoryOf("blkio") is { } blkio)
+            s = s with
+            {
+                IoServiceBytes = BlkioStats.ParseV1(CgroupFile.TryRead(blkio, "blkio.throttle.io_service_bytes_recursive")),
+                IoServiced = BlkioStats.ParseV1(CgroupFile.TryRead(blkio, "blkio.throttle.io_serviced_recursive")),
+            };
+        return s with { CpusetCpus = Cpuset.EffectiveCpus(DirectoryOf("cpuset")) };
     }
 
     public override string ToString() => $"cgroup v1 {Name} ({string.Join(", ", _dirs)})";

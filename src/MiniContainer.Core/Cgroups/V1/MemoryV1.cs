@@ -8,7 +8,25 @@ public static class MemoryV1
     public const string MemSwLimit = "memory.memsw.limit_in_bytes";
     public const string OomControl = "memory.oom_control";
 
+    public const string SoftLimit = "memory.soft_limit_in_bytes";
+    public const string Swappiness = "memory.swappiness";
+
     public static void Apply(string? dir, ResourceLimits limits, ICollection<string> warnings)
+    {
+        ApplyLimits(dir, limits, warnings);
+        if (limits.MemoryReservationBytes is long reservation and > 0)
+        {
+            if (dir is null || !CgroupFile.Exists(dir, SoftLimit)) CgroupWarnings.Add(warnings, CgroupWarnings.ReservationUnsupported);
+            else CgroupFile.Write(dir, SoftLimit, reservation);
+        }
+        if (limits.MemorySwappiness is long swappiness and >= 0)
+        {
+            if (dir is null || !CgroupFile.Exists(dir, Swappiness)) CgroupWarnings.Add(warnings, CgroupWarnings.SwappinessUnsupported);
+            else CgroupFile.Write(dir, Swappiness, swappiness);
+        }
+    }
+
+    private static void ApplyLimits(string? dir, ResourceLimits limits, ICollection<string> warnings)
     {
         if (!limits.HasMemory) return;
         if (dir is null || !CgroupFile.Exists(dir, Limit)) { CgroupWarnings.Add(warnings, CgroupWarnings.MemoryUnsupported); return; }
@@ -63,6 +81,8 @@ public static class MemoryV1
             MemoryLimitBytes = CgroupFile.TryReadLimit(dir, Limit),
             MemoryMaxUsageBytes = CgroupFile.TryReadLong(dir, "memory.max_usage_in_bytes"),
             MemoryInactiveFileBytes = stat.GetValueOrDefault("total_inactive_file"),
+            MemoryStat = stat,
+            MemoryFailCount = CgroupFile.TryReadLong(dir, "memory.failcnt") ?? 0,
             OomKills = CgroupFile.ReadKeyed(dir, OomControl).GetValueOrDefault("oom_kill"),
         };
     }

@@ -56,6 +56,7 @@ public sealed class CgroupV2 : ICgroup
         MemoryV2.Apply(_dir, limits, _warnings);
         CpuV2.Apply(_dir, limits, _warnings);
         PidsV2.Apply(_dir, limits, _warnings);
+        Cpuset.Apply(_dir, limits, _warnings);
         DevicesV2.Apply(_dir, limits);
     }
 
@@ -91,6 +92,24 @@ public sealed class CgroupV2 : ICgroup
             KillTimeout);
     }
 
+    /// <summary>cgroup.freeze 1, then waits for "frozen 1" in cgroup.events.</summary>
+    public void Freeze(TimeSpan wait)
+    {
+        if (!FreezerV2.HasFreeze(_dir)) throw new CgroupException($"the kernel has no cgroup.freeze in {_dir} (Linux 5.2+ is needed to pause)");
+        if (!FreezerV2.FreezeAndWait(_dir, wait))
+        {
+            FreezerV2.Thaw(_dir);
+            throw new CgroupException($"cgroup {Name} was not frozen after {wait.TotalSeconds:0.#}s; left it thawed");
+        }
+    }
+
+    public void Thaw()
+    {
+        if (FreezerV2.HasFreeze(_dir)) FreezerV2.Thaw(_dir);
+    }
+
+    public bool IsFrozen() => CgroupFile.ReadKeyed(_dir, FreezerV2.Events).GetValueOrDefault("frozen") == 1;
+
     public void Destroy() => CgroupTree.Destroy(this, TimeSpan.FromSeconds(5));
 
     public CgroupStats Stats()
@@ -99,7 +118,13 @@ public sealed class CgroupV2 : ICgroup
         s = MemoryV2.Stats(_dir, s);
         s = CpuV2.Stats(_dir, s);
         s = PidsV2.Stats(_dir, s);
-        return s;
+        string? io = CgroupFile.TryRead(_dir, "io.stat");
+        return s with
+        {
+            IoServiceBytes = BlkioStats.ParseV2(io, "rbytes", "wbytes"),
+            IoServiced = BlkioStats.ParseV2(io, "rios", "wios"),
+            CpusetCpus = Cpuset.EffectiveCpus(_dir),
+        };
     }
 
     public override string ToString() => $"cgroup v2 {Name} ({_dir})";

@@ -10,8 +10,8 @@ public static class SubtreeControlV2
     public const string Controllers = "cgroup.controllers";
     public const string SubtreeControl = "cgroup.subtree_control";
 
-    /// <summary>The controllers a container needs; io only when the kernel offers it. cpuset is not needed (no --cpuset-cpus yet).</summary>
-    public static readonly IReadOnlyList<string> Wanted = ["cpu", "io", "memory", "pids"];
+    /// <summary>The controllers a container needs (cpuset for --cpuset-cpus); those the kernel does not offer are skipped.</summary>
+    public static readonly IReadOnlyList<string> Wanted = ["cpu", "cpuset", "io", "memory", "pids"];
 
     /// <summary>Enables those of <paramref name="wanted"/> that <paramref name="dir"/> offers and has not enabled yet, in one write.</summary>
     public static void Enable(string dir, IEnumerable<string> wanted)
