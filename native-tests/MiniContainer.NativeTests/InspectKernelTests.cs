@@ -125,5 +125,8 @@ public sealed class InspectKernelTests(DaemonFixture fixture, ITestOutputHelper 
             $"http://localhost/containers/{_name}/kernel").Stdout;
         Assert.Equal("409", code);
         Assert.Contains("No such container", _d.Run("inspect", "--kernel", "nope" + _name).Stderr);
+        // Flags the kernel view does not honour are refused, not dropped.
+        Assert.Contains("--size cannot be used with --kernel", _d.Run("inspect", "--kernel", "--size", _name).Stderr);
+        Assert.Contains("--kernel shows containers only", _d.Run("inspect", "--kernel", "--type", "image", _name).Stderr);
     }
 }

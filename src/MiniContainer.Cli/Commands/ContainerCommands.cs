@@ -289,6 +289,7 @@ internal static class ContainerCommands
                 throw new UsageException($"\"{typed}\" is not a valid value for --type");
             bool kernelView = kind != "image" && parse.GetValue(kernel);
             if (kernelView && typed == "image") throw new UsageException("--kernel shows containers only");
+            if (kernelView && parse.GetValue(size)) throw new UsageException("--size cannot be used with --kernel");
             var client = await context.ConnectAsync(parse);
             if (kernelView) return await KernelInspect.RunAsync(client, objects, parse.GetValue(format));
             return await InspectAsync(client, objects, typed, parse.GetValue(format), kind != "image" && parse.GetValue(size));

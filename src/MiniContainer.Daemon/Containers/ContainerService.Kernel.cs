@@ -16,10 +16,11 @@ public sealed partial class ContainerService
     {
         var r = c.Record;
         if (!r.State.Running || r.State.Pid <= 0) throw new ConflictException($"Container {r.Id} is not running");
-        var endpoints = Networking?.Store.All
-            .Where(n => n.Endpoints.ContainsKey(r.Id))
-            .Select(n => new VethEndpoint(n.Endpoints[r.Id].InterfaceName, n.Endpoints[r.Id].HostVeth, n.Bridge))
-            .ToList() ?? [];
+        var endpoints = new List<VethEndpoint>();
+        if (Networking is { } net)
+            lock (net.Store.Lock)   // endpoints change under this lock when containers start, stop or connect
+                foreach (var n in net.Store.All)
+                    if (n.Endpoints.TryGetValue(r.Id, out var ep)) endpoints.Add(new VethEndpoint(ep.InterfaceName, ep.HostVeth, n.Bridge));
         r.GraphDriver.Data.TryGetValue("MergedDir", out string? merged);
         try { return KernelReader.Read(r.Id, r.PlainName, r.State.Pid, endpoints, merged); }
         catch (IOException) when (!File.Exists($"/proc/{r.State.Pid}/status") || !r.State.Running)

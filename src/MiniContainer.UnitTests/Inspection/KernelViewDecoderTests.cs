@@ -121,3 +121,39 @@ public class KernelViewDecoderTests
         Assert.Equal(("eth0", 2, 7627), (l.Name, l.Index, l.PeerIndex));
     }
 }
+
+/// <summary>`inspect --kernel`'s text view: one section per kernel object, each with its one-line explanation.</summary>
+public class KernelViewTextTests
+{
+    [Fact]
+    public void Each_section_is_explained_and_shows_the_documents_values()
+    {
+        var view = new KernelView("2d590d7c7e965acc115cc9236b6978c7", "web", 17456, 1,
+            [new NamespaceView("net", 4026532254, 4026531833, false), new NamespaceView("user", 4026531837, 4026531837, true)],
+            "/proc/1/ns",
+            new CgroupView("v2", [new CgroupHierarchyView("", "/minicontainer/2d59", "/sys/fs/cgroup/minicontainer/2d59")],
+                [new CgroupFileView("memory", "memory.max", "/sys/fs/cgroup/minicontainer/2d59/memory.max", "33554432", "limit", "most memory")]),
+            new NetworkView(false,
+                [new InterfaceView("eth0", 2, "veth", "02:42:0a:e7:00:02", true, ["10.231.0.2/24"], 7627,
+                    new VethHostEnd("mcv9eb7cb8b", 7627, "d2:96:6a:21:ca:8e", 2, "minicontainer0", 7625))],
+                [new RouteView("default", "10.231.0.1", "eth0", null, 254)]),
+            new RootfsView("overlay", [new DirectoryView("/l/diff", 2_000_000)], new DirectoryView("/c/upper", 0), new DirectoryView("/c/work", 0), new DirectoryView("/c/merged", null)),
+            [new MountView("/", "overlay", "overlay", "/", ["rw", "relatime"], [])],
+            new SecurityView(["CHOWN", "KILL"], ["CHOWN", "KILL"], ["CHOWN", "KILL"], [], [], "filter", 1, true, [new IdMapRange(0, 100000, 65536)], []));
+
+        string text = MiniContainer.Cli.Output.KernelViewText.Render(view);
+
+        foreach (string section in new[] { "Namespaces", "Cgroup", "Network", "Root file system", "Mounts", "Security", "User namespace id maps" })
+            Assert.Matches($"\n{section}\n  # .+\n", text);
+        Assert.Contains("net                4026532254   4026531833    its own", text);
+        Assert.Contains("shared with the host", text);
+        Assert.Contains("memory.max                     33554432", text);
+        Assert.Contains("eth0 (ifindex 2, veth, peer ifindex 7627, up) mac 02:42:0a:e7:00:02 inet 10.231.0.2/24", text);
+        Assert.Contains("peer on the host: mcv9eb7cb8b (ifindex 7627, mac d2:96:6a:21:ca:8e) on bridge minicontainer0", text);
+        Assert.Contains("route default via 10.231.0.1 dev eth0", text);
+        Assert.Contains("lower  /l/diff  2MB", text);
+        Assert.Contains("seccomp      filter (1 filter)", text);
+        Assert.Contains("no_new_privs 1", text);
+        Assert.Contains("uid 0 -> 100000 (65536)", text);
+    }
+}
