@@ -275,8 +275,10 @@ internal static class ContainerCommands
         var type = new Option<string?>("--type") { Description = "Only inspect objects of the given type (container or image)" };
         var size = new Option<bool>("--size", "-s") { Description = kind is null ? "Display total file sizes if the type is container" : "Display total file sizes" };
         var names = new Argument<string[]>(kind is null ? "NAME" : what) { Arity = ArgumentArity.ZeroOrMore };
+        var kernel = new Option<bool>("--kernel") { Description = "Show what the kernel holds for a running container, read live (MiniContainer only)" };
         command.Options.Add(format);
         if (kind != "image") command.Options.Add(size);
+        if (kind != "image") command.Options.Add(kernel);
         if (kind is null) command.Options.Add(type);
         command.Arguments.Add(names);
         command.SetAction(async (parse, cancellation) =>
@@ -285,7 +287,11 @@ internal static class ContainerCommands
             string? typed = kind ?? parse.GetValue(type);
             if (typed is not (null or "container" or "image"))
                 throw new UsageException($"\"{typed}\" is not a valid value for --type");
+            bool kernelView = kind != "image" && parse.GetValue(kernel);
+            if (kernelView && typed == "image") throw new UsageException("--kernel shows containers only");
+            if (kernelView && parse.GetValue(size)) throw new UsageException("--size cannot be used with --kernel");
             var client = await context.ConnectAsync(parse);
+            if (kernelView) return await KernelInspect.RunAsync(client, objects, parse.GetValue(format));
             return await InspectAsync(client, objects, typed, parse.GetValue(format), kind != "image" && parse.GetValue(size));
         });
         return command;

@@ -1,7 +1,9 @@
 namespace MiniContainer.Cgroups;
 
-/// <summary>One line of /proc/self/mountinfo (see proc(5)): "36 35 98:0 /root /mnt opts [tags…] - fstype source superopts".</summary>
-internal sealed record MountInfoEntry(string Root, string MountPoint, string FsType, string Source, string[] SuperOptions);
+/// <summary>One line of /proc/self/mountinfo (see proc(5)): "36 35 98:0 /root /mnt opts [tags…] - fstype source superopts".
+/// MountOptions are the per-mount flags (ro, nosuid, nodev, noexec, relatime…); SuperOptions are the file system's own
+/// (for overlay: lowerdir=…,upperdir=…,workdir=…).</summary>
+internal sealed record MountInfoEntry(string Root, string MountPoint, string FsType, string Source, string[] SuperOptions, string[] MountOptions);
 
 internal static class MountInfo
 {
@@ -18,10 +20,14 @@ internal static class MountInfo
                 MountPoint: Unescape(f[4]),
                 FsType: f[dash + 1],
                 Source: Unescape(f[dash + 2]),
-                SuperOptions: dash + 3 < f.Length ? f[dash + 3].Split(',') : []));
+                SuperOptions: dash + 3 < f.Length ? SplitOptions(f[dash + 3]) : [],
+                MountOptions: f[5].Split(',')));
         }
         return entries;
     }
+
+    /// <summary>Splits "a,b=x,y" at commas, unescaping each (overlay's lowerdir=A:B holds paths with \NNN escapes).</summary>
+    private static string[] SplitOptions(string s) => s.Split(',').Select(Unescape).ToArray();
 
     /// <summary>The kernel writes space, tab, newline and backslash in paths as \040 \011 \012 \134.</summary>
     public static string Unescape(string s)

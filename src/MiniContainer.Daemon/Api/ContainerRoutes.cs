@@ -167,6 +167,10 @@ public static class ContainerRoutes
             return ctx.WriteJsonAsync(200, new ContainerTopResponse(titles, rows), DaemonJson.Default.ContainerTopResponse);
         });
 
+        // MiniContainer's own extension (not in Docker's API): the container's kernel state, read live (inspect --kernel).
+        r.Map("GET", "/containers/{id}/kernel", ctx =>
+            ctx.WriteJsonAsync(200, containers.InspectKernel(containers.Get(ctx.R("id"))), Inspection.KernelViewJson.Default.KernelView));
+
         r.Map("GET", "/containers/{id}/export", async ctx =>
         {
             var c = containers.Get(ctx.R("id"));

@@ -15,7 +15,16 @@ public readonly record struct NetlinkMessage(ushort Type, ushort Flags, uint Seq
 public sealed record LinkInfo(int Index, string Name, uint Flags, byte[]? Mac, int MasterIndex, string? Kind)
 {
     public bool IsUp => (Flags & IFF_UP) != 0;
+
+    /// <summary>IFLA_LINK: for a veth, the ifindex of its peer (in the peer's own network namespace); 0 when absent.</summary>
+    public int PeerIndex { get; init; }
 }
+
+/// <summary>An IPv4 address as RTM_NEWADDR describes it (`ip -4 addr show`).</summary>
+public sealed record AddressInfo(int LinkIndex, string Address, int PrefixLength);
+
+/// <summary>An IPv4 route as RTM_NEWROUTE describes it (`ip -4 route show table all`); Destination "default" for 0/0.</summary>
+public sealed record RouteInfo(string Destination, string? Gateway, int OutputIndex, string? PreferredSource, uint Table, byte Scope, byte Type);
 
 /// <summary>Parses what the kernel sends back. Pure: unit tests feed it recorded bytes.</summary>
 public static class NetlinkReply
@@ -63,7 +72,33 @@ public static class NetlinkReply
         int master = attrs.TryGetValue(IFLA_MASTER, out var m) && m.Length >= 4 ? MemoryMarshal.Read<int>(m) : 0;
         string? kind = null;
         if (attrs.TryGetValue(IFLA_LINKINFO, out var info) && Attributes(info).TryGetValue(IFLA_INFO_KIND, out var k)) kind = CString(k);
-        return new LinkInfo(index, name, flags, attrs.GetValueOrDefault(IFLA_ADDRESS), master, kind);
+        int peer = attrs.TryGetValue(IFLA_LINK, out var l) && l.Length >= 4 ? MemoryMarshal.Read<int>(l) : 0;
+        return new LinkInfo(index, name, flags, attrs.GetValueOrDefault(IFLA_ADDRESS), master, kind) { PeerIndex = peer };
+    }
+
+    /// <summary>An RTM_NEWADDR payload: ifaddrmsg (8 bytes: family, prefixlen, flags, scope, index) then IFA_*.
+    /// IFA_LOCAL is the interface's own address (IFA_ADDRESS is the peer's on point-to-point links).</summary>
+    public static AddressInfo ParseAddress(byte[] payload)
+    {
+        int prefix = payload[1];
+        int index = MemoryMarshal.Read<int>(payload.AsSpan(4));
+        var attrs = Attributes(payload.AsSpan(8));
+        byte[]? a = attrs.GetValueOrDefault(IFA_LOCAL) ?? attrs.GetValueOrDefault(IFA_ADDRESS);
+        return new AddressInfo(index, a is { Length: 4 } ? new System.Net.IPAddress(a).ToString() : "", prefix);
+    }
+
+    /// <summary>An RTM_NEWROUTE payload: rtmsg (12 bytes: family, dst_len, src_len, tos, table, protocol, scope,
+    /// type, flags) then RTA_*. RTA_TABLE, when present, holds table numbers above 255.</summary>
+    public static RouteInfo ParseRoute(byte[] payload)
+    {
+        int dstLength = payload[1];
+        var attrs = Attributes(payload.AsSpan(12));
+        string Ip(ushort type) => attrs.TryGetValue(type, out var b) && b.Length == 4 ? new System.Net.IPAddress(b).ToString() : "";
+        string dst = dstLength == 0 ? "default" : $"{Ip(RTA_DST)}/{dstLength}";
+        uint table = attrs.TryGetValue(RTA_TABLE, out var t) && t.Length >= 4 ? MemoryMarshal.Read<uint>(t) : payload[4];
+        int oif = attrs.TryGetValue(RTA_OIF, out var o) && o.Length >= 4 ? MemoryMarshal.Read<int>(o) : 0;
+        string gateway = Ip(RTA_GATEWAY), source = Ip(RTA_PREFSRC);
+        return new RouteInfo(dst, gateway.Length > 0 ? gateway : null, oif, source.Length > 0 ? source : null, table, payload[6], payload[7]);
     }
 
     private static string CString(byte[] b) => Encoding.ASCII.GetString(b).TrimEnd('\0');

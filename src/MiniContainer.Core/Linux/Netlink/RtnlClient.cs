@@ -126,17 +126,26 @@ public sealed class RtnlClient : IDisposable
     public LinkInfo GetLink(string name) => FindLink(name) ?? throw new NetlinkException($"find link {name}", ENODEV);
 
     /// <summary>Every link of this namespace (`ip link show`).</summary>
-    public List<LinkInfo> ListLinks()
+    public List<LinkInfo> ListLinks() => Dump(RtnlMessages.DumpLinks(), RTM_NEWLINK, NetlinkReply.ParseLink, "list links");
+
+    /// <summary>Every IPv4 address of this namespace (`ip -4 addr show`).</summary>
+    public List<AddressInfo> ListAddresses() => Dump(RtnlMessages.DumpAddresses(), RTM_NEWADDR, NetlinkReply.ParseAddress, "list addresses");
+
+    /// <summary>Every IPv4 route of this namespace, all tables (`ip -4 route show table all`).</summary>
+    public List<RouteInfo> ListRoutes() => Dump(RtnlMessages.DumpRoutes(), RTM_NEWROUTE, NetlinkReply.ParseRoute, "list routes");
+
+    /// <summary>A dump request: the kernel answers with many datagrams of messages of one type, then NLMSG_DONE.</summary>
+    private List<T> Dump<T>(NetlinkWriter request, ushort replyType, Func<byte[], T> parse, string operation)
     {
-        uint seq = Send(RtnlMessages.DumpLinks(), "list links");
-        var links = new List<LinkInfo>();
+        uint seq = Send(request, operation);
+        var items = new List<T>();
         while (true)
-            foreach (var m in Receive("list links"))
+            foreach (var m in Receive(operation))
             {
                 if (m.Sequence != seq) continue;
-                if (m.Type == NLMSG_DONE) return links;
-                if (m.Type == NLMSG_ERROR) throw new NetlinkException("list links", m.ErrorNumber);
-                if (m.Type == RTM_NEWLINK) links.Add(NetlinkReply.ParseLink(m.Payload));
+                if (m.Type == NLMSG_DONE) return items;
+                if (m.Type == NLMSG_ERROR) throw new NetlinkException(operation, m.ErrorNumber);
+                if (m.Type == replyType) items.Add(parse(m.Payload));
             }
     }
 

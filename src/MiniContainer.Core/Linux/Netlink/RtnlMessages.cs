@@ -74,6 +74,14 @@ public static class RtnlMessages
     public static NetlinkWriter DumpLinks() =>
         new NetlinkWriter(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP).IfInfo();
 
+    /// <summary>ip -4 addr show: every IPv4 address of the namespace, as a multi-part reply ending in NLMSG_DONE.</summary>
+    public static NetlinkWriter DumpAddresses() =>
+        new NetlinkWriter(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP).IfAddr(AF_INET, 0, 0);
+
+    /// <summary>ip -4 route show table all: every IPv4 route of the namespace, multi-part, ending in NLMSG_DONE.</summary>
+    public static NetlinkWriter DumpRoutes() =>
+        new NetlinkWriter(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP).RtMsg(AF_INET, 0, 0, 0, 0, 0);
+
     /// <summary>ip addr add ADDRESS/PREFIX brd + dev INDEX (IPv4).</summary>
     public static NetlinkWriter AddAddress(int index, IPAddress address, int prefixLength) =>
         AddressMessage(RTM_NEWADDR, Create, index, address, prefixLength);
