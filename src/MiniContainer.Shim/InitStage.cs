@@ -6,7 +6,7 @@ namespace MiniContainer.Shim;
 
 
 /// <summary>
-/// The init stage: runs as PID 1 inside the new namespaces, started by the shim's clone child with
+/// The init stage: runs as PID 1 inside the new namespaces (or as a plain process with --pid host / container:X), started by the shim's clone child with
 /// `minicontainer-shim init BUNDLE`. It waits until the shim has put it in its cgroup, then builds the
 /// container's filesystem and becomes the user's program:
 ///
@@ -27,13 +27,13 @@ public static class InitStage
                        ?? throw new InvalidDataException("empty spec.json");
 
             // The shim moved us into the container's cgroup while we waited; a cgroup namespace made now is
-            // rooted there, so /proc/self/cgroup reads "0::/" inside.
-            Kernel.Unshare((int)Namespace.Cgroup, "CLONE_NEWCGROUP");
+            // rooted there, so /proc/self/cgroup reads "0::/" inside (unless --cgroupns=host).
+            if (!spec.HostCgroupNamespace) Kernel.Unshare((int)Namespace.Cgroup, "CLONE_NEWCGROUP");
 
             PrepareRootfs(spec, layerMounts);
             PivotRoot(spec.Rootfs.MergedDir);
             FinishRootfs(spec);
-            Kernel.SetHostname(spec.Hostname);
+            if (!spec.HostUts) Kernel.SetHostname(spec.Hostname);   // --uts=host: the host's own, untouched
             if (spec.NetworkMode != "host") Kernel.BringLoopbackUp();
 
             ProcessStarter.Exec(spec.Process, sync, dropCapabilities: true);

@@ -31,8 +31,12 @@ public static class Shims
             // --network container:X: this thread joins X's network namespace, and clone() without CLONE_NEWNET
             // makes the child inherit it. setns(CLONE_NEWNET) is allowed in a multithreaded process, and it moves
             // only this thread — the one that calls clone.
-            if (spec.JoinNetworkNamespace is { } netns) JoinNetworkNamespace(netns);
-            var namespaces = Namespace.Pid | Namespace.Mount | Namespace.Uts | Namespace.Ipc |
+            if (spec.JoinNetworkNamespace is { } netns) JoinNamespace(netns, Namespace.Net);
+            // --pid container:X, the same way: setns(CLONE_NEWPID) changes only the namespace this thread's next
+            // children are born in, so the clone below lands in X's PID namespace (not as its PID 1).
+            bool ownPid = spec.PidNamespace.Length == 0;
+            if (spec.PidNamespace.StartsWith('/')) JoinNamespace(spec.PidNamespace, Namespace.Pid);
+            var namespaces = (ownPid ? Namespace.Pid : 0) | Namespace.Mount | (spec.HostUts ? 0 : Namespace.Uts) | Namespace.Ipc |
                              (ownNetwork ? Namespace.Net : 0) | (userns ? Namespace.User : 0);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
             // On the main thread, on purpose: the child's parent-death signal (see Launcher) is tied to the thread
@@ -159,10 +163,10 @@ public static class Shims
         DeviceRules = r.DeviceRules?.Select(DeviceRule.ParseSpecLine).ToList(),
     };
 
-    private static void JoinNetworkNamespace(string path)
+    private static void JoinNamespace(string path, Namespace kind)
     {
         int fd = Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-        try { Kernel.JoinNamespace(fd, Namespace.Net); }
+        try { Kernel.JoinNamespace(fd, kind); }
         finally { Kernel.Close(fd); }
     }
 

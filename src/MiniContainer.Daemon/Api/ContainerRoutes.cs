@@ -128,6 +128,7 @@ public static class ContainerRoutes
             var c = containers.Get(ctx.R("id"));
             bool stdout = ctx.QBool("stdout"), stderr = ctx.QBool("stderr");
             if (!stdout && !stderr) throw new BadRequestException("Bad parameters: you must choose at least one stream");
+            LogDrivers.CheckReadable(c.Record);
             int? tail = ctx.Q("tail") is { } t && t != "all" && int.TryParse(t, out int n) ? n : null;
             var options = new LogReader.Options(stdout, stderr, ctx.QBool("follow"), tail, ctx.QBool("timestamps"),
                 LogReader.ParseTime(ctx.Q("since")), LogReader.ParseTime(ctx.Q("until")));

@@ -73,6 +73,9 @@ public sealed partial class ContainerService
             // root owns none of them. dockerd refuses the combination, and so do we.
             if (record.HostConfig.Privileged && UsernsRemap is not null && record.HostConfig.UsernsMode != "host")
                 throw new BadRequestException("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode (--userns=host)");
+            CheckPidMode(record.HostConfig);
+            HostConfigModes.CheckVolumeDriver(record.HostConfig,
+                createsVolumes: record.Mounts.Any(m => m.Type == "volume" && (m.Name is null || _volumes.Find(m.Name) is null)));
             foreach (string link in record.HostConfig.Links ?? new())
                 if (Find(link[..link.IndexOf(':')]) is null)
                     throw new BadRequestException($"could not get container for {link[..link.IndexOf(':')]}: No such container: {link[..link.IndexOf(':')]}");
@@ -283,6 +286,7 @@ public sealed partial class ContainerService
             HostnamePath = r.HostnamePath, HostsPath = r.HostsPath, ResolvConfPath = r.ResolvConfPath,
             NetworkMode = h.NetworkMode == "host" ? "host" : "none",
             JoinNetworkNamespace = Networking?.NamespaceToJoin(r),
+            PidNamespace = PidNamespaceOf(h), HostUts = h.UTSMode == "host", HostCgroupNamespace = h.CgroupnsMode == "host",
             Rootfs = new RootfsSpec
             {
                 LowerDirs = r.GraphDriver.Data["LowerDir"].Split(':').ToList(),
@@ -292,7 +296,7 @@ public sealed partial class ContainerService
             Process = new ProcessSpec
             {
                 Args = new[] { r.Path }.Concat(r.Args).ToList(),
-                Env = CreateRequest.ProcessEnv(r.Config), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User,
+                Env = CreateRequest.ProcessEnv(r.Config), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User, GroupAdd = h.GroupAdd,
                 Terminal = r.Config.Tty, OpenStdin = r.Config.OpenStdin, Init = h.Init == true,
                 ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
                 CapAdd = capAdd, CapDrop = capDrop,
@@ -317,7 +321,7 @@ public sealed partial class ContainerService
                 PidsLimit = h.PidsLimit is > 0 ? h.PidsLimit : null,
                 DeviceRules = deviceRules.Select(rule => rule.ToString()).ToList(),
             },
-            LogPath = r.LogPath,
+            LogPath = LogDrivers.LogFileFor(r),
             ControlSocket = c.ControlSocket,
             ExitFile = c.ExitFile,
         };

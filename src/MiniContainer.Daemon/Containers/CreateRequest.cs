@@ -45,7 +45,9 @@ public static partial class CreateRequest
         if (argv.Count == 0) throw new BadRequestException("no command specified");
 
         var env = MergeEnv(imageConfig?.Env, StringList(body["Env"]));
-        string hostname = (string?)body["Hostname"] is { Length: > 0 } h ? h : id[..12];
+        // --uts=host: the host's hostname (the container has no UTS namespace of its own), as dockerd shows it.
+        string hostname = (string?)body["Hostname"] is { Length: > 0 } h ? h
+            : (string?)hostNode["UTSMode"] == "host" ? System.Net.Dns.GetHostName() : id[..12];
         bool tty = (bool?)body["Tty"] ?? false;
 
         var host = new HostConfig
@@ -80,6 +82,8 @@ public static partial class CreateRequest
         if (hostNode["RestartPolicy"] is JsonObject rp)
             host.RestartPolicy = new RestartPolicy { Name = (string?)rp["Name"] is { Length: > 0 } rpn ? rpn : "no", MaximumRetryCount = (int?)rp["MaximumRetryCount"] ?? 0 };
         UnsupportedOptions.Refuse(body);
+        HostConfigModes.Parse(body, hostNode, host);
+        HostConfigModes.Validate(host, (string?)body["Hostname"]);
         SetSystemPaths(host, StringList(hostNode["MaskedPaths"]), StringList(hostNode["ReadonlyPaths"]));
         ContainerDeviceOptions.Parse(hostNode, host);
         Validate(host);
