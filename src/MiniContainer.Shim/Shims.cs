@@ -48,6 +48,7 @@ public static class Shims
             io.CloseChildEnds();
             var sync = new SyncChannel(shimEnd);
             if (userns) UserNamespace.Prepare(pid, spec, sync);
+            SendPropagatingBinds(spec, sync);
             cgroup.AddProcess(pid);
             return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true);
         }
@@ -162,6 +163,19 @@ public static class Shims
         CpuPeriodMicros = r.CpuPeriodMicros, CpuShares = r.CpuShares, PidsLimit = r.PidsLimit,
         DeviceRules = r.DeviceRules?.Select(DeviceRule.ParseSpecLine).ToList(),
     };
+
+    /// <summary>A bind with shared or slave propagation must stay connected to the source's mount on the host, which
+    /// the container's own (private) copy of the host's mounts no longer is: clone the source's tree here, in the
+    /// host's mount namespace — open_tree keeps the clone in the source's peer group — for the init stage to attach.</summary>
+    private static void SendPropagatingBinds(ContainerSpec spec, SyncChannel sync)
+    {
+        foreach (var m in spec.Mounts.Where(m => m.Propagation != null))
+        {
+            int tree = Kernel.CloneMountTree(m.Source, recursive: true);
+            try { sync.SendBindMount(tree); }
+            finally { Kernel.Close(tree); }
+        }
+    }
 
     private static void JoinNamespace(string path, Namespace kind)
     {

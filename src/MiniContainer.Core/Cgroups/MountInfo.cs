@@ -1,9 +1,10 @@
 namespace MiniContainer.Cgroups;
 
-/// <summary>One line of /proc/self/mountinfo (see proc(5)): "36 35 98:0 /root /mnt opts [tags…] - fstype source superopts".</summary>
-internal sealed record MountInfoEntry(string Root, string MountPoint, string FsType, string Source, string[] SuperOptions);
+/// <summary>One line of /proc/self/mountinfo (see proc(5)): "36 35 98:0 /root /mnt opts [tags…] - fstype source superopts".
+/// Tags are the optional fields: "shared:N" (a member of peer group N), "master:N" (a slave of N), ….</summary>
+public sealed record MountInfoEntry(string Root, string MountPoint, string FsType, string Source, string[] SuperOptions, string[] Tags);
 
-internal static class MountInfo
+public static class MountInfo
 {
     public static List<MountInfoEntry> Parse(string text)
     {
@@ -18,7 +19,8 @@ internal static class MountInfo
                 MountPoint: Unescape(f[4]),
                 FsType: f[dash + 1],
                 Source: Unescape(f[dash + 2]),
-                SuperOptions: dash + 3 < f.Length ? f[dash + 3].Split(',') : []));
+                SuperOptions: dash + 3 < f.Length ? f[dash + 3].Split(',') : [],
+                Tags: f[6..dash]));
         }
         return entries;
     }

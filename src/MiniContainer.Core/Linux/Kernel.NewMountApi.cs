@@ -36,11 +36,12 @@ public static unsafe partial class Kernel
     }
 
     /// <summary>open_tree(OPEN_TREE_CLONE): a detached copy of the mount at path (a bind mount not yet attached anywhere).</summary>
-    public static int CloneMountTree(string path)
+    public static int CloneMountTree(string path, bool recursive = false)
     {
-        Step($"open_tree({path}, OPEN_TREE_CLONE)");
+        Step($"open_tree({path}, OPEN_TREE_CLONE{(recursive ? " | AT_RECURSIVE" : "")})");
         byte* p = NativeString.Alloc(path);
-        try { return (int)Check(Libc.syscall5(Libc.SYS_open_tree, AT_FDCWD, (long)p, 1 /* OPEN_TREE_CLONE */ | 0x80000 /* OPEN_TREE_CLOEXEC */, 0, 0), $"open_tree({path})"); }
+        long flags = 1 /* OPEN_TREE_CLONE */ | 0x80000 /* OPEN_TREE_CLOEXEC */ | (recursive ? 0x8000 /* AT_RECURSIVE */ : 0);
+        try { return (int)Check(Libc.syscall5(Libc.SYS_open_tree, AT_FDCWD, (long)p, flags, 0, 0), $"open_tree({path})"); }
         finally { NativeMemory.Free(p); }
     }
 

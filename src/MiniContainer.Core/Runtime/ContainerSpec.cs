@@ -113,6 +113,8 @@ public sealed class MountSpec
     public string Type { get; set; } = "bind";
     public bool ReadOnly { get; set; }
     public string? Options { get; set; }
+    /// <summary>A bind's propagation: null (rprivate), "private", "shared", "rshared", "slave", "rslave" (see MountPropagation).</summary>
+    public string? Propagation { get; set; }
 }
 
 /// <summary>One exec session (docker exec), written to containers/&lt;id&gt;/exec/&lt;exec-id&gt;/spec.json.</summary>

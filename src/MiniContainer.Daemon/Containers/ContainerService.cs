@@ -76,9 +76,9 @@ public sealed partial class ContainerService
             CheckPidMode(record.HostConfig);
             HostConfigModes.CheckVolumeDriver(record.HostConfig,
                 createsVolumes: record.Mounts.Any(m => m.Type == "volume" && (m.Name is null || _volumes.Find(m.Name) is null)));
-            foreach (string link in record.HostConfig.Links ?? new())
-                if (Find(link[..link.IndexOf(':')]) is null)
-                    throw new BadRequestException($"could not get container for {link[..link.IndexOf(':')]}: No such container: {link[..link.IndexOf(':')]}");
+            foreach (var link in ContainerLink.Of(record.HostConfig))
+                if (Find(link.Name) is null)
+                    throw new BadRequestException($"could not get container for {link.Name}: No such container: {link.Name}");
             Networking?.PrepareCreate(record, body);
             AddVolumesFrom(record);
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
@@ -296,7 +296,7 @@ public sealed partial class ContainerService
             Process = new ProcessSpec
             {
                 Args = new[] { r.Path }.Concat(r.Args).ToList(),
-                Env = CreateRequest.ProcessEnv(r.Config), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User, GroupAdd = h.GroupAdd,
+                Env = CreateRequest.MergeEnv(LinkEnvironment(r), CreateRequest.ProcessEnv(r.Config)), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User, GroupAdd = h.GroupAdd,
                 Terminal = r.Config.Tty, OpenStdin = r.Config.OpenStdin, Init = h.Init == true,
                 ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
                 CapAdd = capAdd, CapDrop = capDrop,
@@ -306,7 +306,8 @@ public sealed partial class ContainerService
             // Parents before children (/data before /data/logs), as Docker orders them.
             Mounts = r.Mounts.OrderBy(m => m.Destination.Count(ch => ch == '/')).Select(m => m.Type == "tmpfs"
                 ? new MountSpec { Type = "tmpfs", Destination = m.Destination, ReadOnly = !m.RW, Options = string.IsNullOrEmpty(m.TmpfsOptions) ? null : m.TmpfsOptions }
-                : new MountSpec { Type = "bind", Source = m.Source, Destination = m.Destination, ReadOnly = !m.RW }).ToList(),
+                : new MountSpec { Type = "bind", Source = m.Source, Destination = m.Destination, ReadOnly = !m.RW,
+                    Propagation = MountPropagation.IsPrivate(m.Propagation) ? null : MountPropagation.CheckSource(m.Source, m.Propagation) }).ToList(),
             CgroupName = "minicontainer/" + r.Id,
             Devices = deviceNodes.Count > 0 ? deviceNodes : null,
             UidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Uids],

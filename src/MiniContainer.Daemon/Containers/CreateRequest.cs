@@ -154,20 +154,10 @@ public static partial class CreateRequest
     }
 
     /// <summary>"db", "db:database", "/db:/web/database" (the form inspect shows) → "db:database".</summary>
-    public static string NormalizeLink(string link)
-    {
-        var parts = link.Split(':', 2);
-        string name = parts[0].TrimStart('/');
-        string alias = parts.Length > 1 ? parts[1][(parts[1].LastIndexOf('/') + 1)..] : name;
-        if (name.Length == 0 || alias.Length == 0) throw new BadRequestException($"invalid argument \"{link}\" for \"--link\" flag: bad format");
-        return $"{name}:{alias}";
-    }
+    public static string NormalizeLink(string link) => ContainerLink.Parse(link).ToString();
 
     private static void Validate(HostConfig host)
     {
-        if (host.Links is { Count: > 0 } && host.NetworkMode is "default" or "bridge")
-            throw new BadRequestException("--link on the default bridge network is not supported by MiniContainer (legacy links write " +
-                "/etc/hosts entries and environment variables); put the containers on a user-defined network, where a link is a DNS alias");
         foreach (string cap in (host.CapAdd ?? new()).Concat(host.CapDrop ?? new()))
             if (cap.Trim().ToUpperInvariant() != "ALL")
                 try { MiniContainer.Runtime.CapabilitySet.Number(cap); }

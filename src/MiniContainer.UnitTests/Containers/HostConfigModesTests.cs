@@ -133,3 +133,52 @@ public sealed class HostConfigModesTests
         Assert.Equal("unable to find group video: no matching entries in group file", e.Message);
     }
 }
+
+/// <summary>Bind propagation: read from -v's mode and --mount's BindOptions, shown in Mounts[].Propagation, and checked
+/// at start against the source's mount as dockerd checks it.</summary>
+public sealed class MountPropagationTests
+{
+    private const string MountInfoText = """
+        22 1 8:1 / / rw,relatime - ext4 /dev/sda1 rw
+        30 22 0:40 / /srv/shared rw,relatime shared:7 - tmpfs tmpfs rw
+        31 22 0:41 / /srv/slave rw,relatime master:7 - tmpfs tmpfs rw
+        """;
+
+    [Theory]
+    [InlineData("", "rprivate")]
+    [InlineData("ro", "rprivate")]
+    [InlineData("rshared", "rshared")]
+    [InlineData("ro,rslave", "rslave")]
+    [InlineData("z,private", "private")]
+    public void The_propagation_of_a_bind_mode(string mode, string propagation)
+        => Assert.Equal(propagation, MountPropagation.FromBindMode(mode));
+
+    [Fact]
+    public void Binds_and_mounts_carry_their_propagation_into_inspect()
+    {
+        var image = TestImages.WithDefaults("""{"Cmd":["sh"]}""");
+        var body = (JsonObject)JsonNode.Parse("""
+            {"Image":"busybox","HostConfig":{"Binds":["/srv/a:/a:ro,rshared","/srv/b:/b"],
+             "Mounts":[{"Type":"bind","Source":"/","Target":"/c","BindOptions":{"Propagation":"rslave"}}]}}
+            """)!;
+        var mounts = CreateRequest.Build(new string('a', 64), "c", body, image).Mounts;
+        Assert.Equal(["rshared", "rprivate", "rslave"], mounts.Select(m => m.Propagation));
+        var bad = (JsonObject)JsonNode.Parse("""{"Image":"busybox","HostConfig":{"Mounts":[{"Type":"bind","Source":"/","Target":"/c","BindOptions":{"Propagation":"up"}}]}}""")!;
+        Assert.Equal("invalid mount config for type \"bind\": invalid propagation mode: up",
+            Assert.Throws<BadRequestException>(() => CreateRequest.Build(new string('a', 64), "c", bad, image)).Message);
+    }
+
+    [Fact]
+    public void The_source_must_be_on_a_shared_mount_for_shared_and_a_shared_or_slave_one_for_slave()
+    {
+        Assert.Equal("rshared", MountPropagation.CheckSource("/srv/shared/x", "rshared", MountInfoText));
+        Assert.Equal("rslave", MountPropagation.CheckSource("/srv/slave/x", "rslave", MountInfoText));
+        Assert.Equal("slave", MountPropagation.CheckSource("/srv/shared", "slave", MountInfoText));
+        var e = Assert.Throws<ApiException>(() => MountPropagation.CheckSource("/tmp/x", "rshared", MountInfoText));
+        Assert.Equal((500, "path /tmp/x is mounted on / but it is not a shared mount"), (e.Status, e.Message));
+        Assert.Equal("path /srv/slave/x is mounted on /srv/slave but it is not a shared mount",
+            Assert.Throws<ApiException>(() => MountPropagation.CheckSource("/srv/slave/x", "shared", MountInfoText)).Message);
+        Assert.Equal("path /tmp is mounted on / but it is not a shared or slave mount",
+            Assert.Throws<ApiException>(() => MountPropagation.CheckSource("/tmp", "rslave", MountInfoText)).Message);
+    }
+}
