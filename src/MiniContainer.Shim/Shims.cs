@@ -34,15 +34,30 @@ public static class Shims
             if (spec.JoinNetworkNamespace is { } netns) JoinNamespace(netns, Namespace.Net);
             // --pid container:X, the same way: setns(CLONE_NEWPID) changes only the namespace this thread's next
             // children are born in, so the clone below lands in X's PID namespace (not as its PID 1).
+            // This thread can create no thread while it is there (the kernel refuses CLONE_THREAD then), so it goes back
+            // to its own right after the clone.
             bool ownPid = spec.PidNamespace.Length == 0;
-            if (spec.PidNamespace.StartsWith('/')) JoinNamespace(spec.PidNamespace, Namespace.Pid);
+            int shimPidNs = -1;
+            if (spec.PidNamespace.StartsWith('/'))
+            {
+                shimPidNs = Kernel.Open("/proc/self/ns/pid", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+                JoinNamespace(spec.PidNamespace, Namespace.Pid);
+            }
             var namespaces = (ownPid ? Namespace.Pid : 0) | Namespace.Mount | (spec.HostUts ? 0 : Namespace.Uts) | Namespace.Ipc |
                              (ownNetwork ? Namespace.Net : 0) | (userns ? Namespace.User : 0);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
             // On the main thread, on purpose: the child's parent-death signal (see Launcher) is tied to the thread
             // that clones it, and this one lives exactly as long as the shim.
-            int pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
-                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+            int pid;
+            try
+            {
+                pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
+                    new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+            }
+            finally
+            {
+                if (shimPidNs >= 0) { Kernel.JoinNamespace(shimPidNs, Namespace.Pid); Kernel.Close(shimPidNs); }
+            }
             // The child has its copies now; ours must go, or we would never see end-of-stream from it.
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();

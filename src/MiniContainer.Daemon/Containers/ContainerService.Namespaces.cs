@@ -7,14 +7,12 @@ public sealed partial class ContainerService
 {
     private const string ContainerModePrefix = "container:";
 
-    /// <summary>At create: --pid container:X names a container that exists, and --pid=host is not combined with a
-    /// remapped user namespace (its root could not mount the host's procfs; dockerd wants --userns=host there too).</summary>
+    /// <summary>At create: --pid=host is not combined with a remapped user namespace (its root could not mount the
+    /// host's procfs; dockerd wants --userns=host there too). The --pid container:X target is looked up at start, as dockerd does.</summary>
     private void CheckPidMode(HostConfig h)
     {
         if (h.PidMode == "host" && UsernsRemap is not null && h.UsernsMode != "host")
             throw new BadRequestException("--pid=host is incompatible with user namespaces; run the container in the host user namespace (--userns=host)");
-        if (h.PidMode.StartsWith(ContainerModePrefix, StringComparison.Ordinal))
-            Get(h.PidMode[ContainerModePrefix.Length..]);
     }
 
     /// <summary>What the shim is told at start: "" (a new PID namespace), "host", or the namespace file of the

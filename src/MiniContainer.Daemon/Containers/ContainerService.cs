@@ -203,7 +203,18 @@ public sealed partial class ContainerService
     private async Task StartLockedAsync(Container c)
     {
         var r = c.Record;
-        var spec = BuildSpec(c);
+        ContainerSpec spec;
+        // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
+        // the shim's own failures do: recorded, and attached clients released.
+        try { spec = BuildSpec(c); }
+        catch (ApiException e)
+        {
+            RecordStartFailure(c, new StartFailedException(e.Message, 125));
+            foreach (var pending in c.PendingAttaches) pending.TrySetResult(null);   // no shim to attach to: their streams end
+            c.PendingAttaches.Clear();
+            c.PendingAttachStreams.Clear();
+            throw;
+        }
         AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec));
         // The init stage reads its spec as the container's root: under --userns-remap, the remapped uid and gid.
         if (spec.GidMappings is [{ } rootGid, ..]) { Kernel.LChown(c.SpecFile, 0, rootGid.HostId); Kernel.Chmod(c.SpecFile, HostDirectories.GroupReadableFile); }

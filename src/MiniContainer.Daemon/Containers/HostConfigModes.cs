@@ -48,7 +48,7 @@ public static class HostConfigModes
     public static void CheckVolumeDriver(HostConfig host, bool createsVolumes)
     {
         if (createsVolumes && host.VolumeDriver is not ("" or "local"))
-            throw new NotFoundException($"error looking up volume plugin {host.VolumeDriver}: plugin \"{host.VolumeDriver}\" not found");
+            throw new ApiException(500, $"error looking up volume plugin {host.VolumeDriver}: plugin \"{host.VolumeDriver}\" not found");
     }
 
     private static string Text(JsonNode? node) => node is JsonValue v && v.TryGetValue<string>(out var s) ? s : "";

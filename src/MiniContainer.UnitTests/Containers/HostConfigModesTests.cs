@@ -119,8 +119,8 @@ public sealed class HostConfigModesTests
         var h = new HostConfig { VolumeDriver = "foo" };
         HostConfigModes.CheckVolumeDriver(h, createsVolumes: false);
         HostConfigModes.CheckVolumeDriver(new HostConfig { VolumeDriver = "local" }, createsVolumes: true);
-        var e = Assert.Throws<NotFoundException>(() => HostConfigModes.CheckVolumeDriver(h, createsVolumes: true));
-        Assert.Equal("error looking up volume plugin foo: plugin \"foo\" not found", e.Message);
+        var e = Assert.Throws<ApiException>(() => HostConfigModes.CheckVolumeDriver(h, createsVolumes: true));
+        Assert.Equal((500, "error looking up volume plugin foo: plugin \"foo\" not found"), (e.Status, e.Message));
     }
 
     [Fact]
