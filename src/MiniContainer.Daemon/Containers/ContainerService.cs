@@ -213,6 +213,7 @@ public sealed partial class ContainerService
             foreach (var pending in c.PendingAttaches) pending.TrySetResult(null);   // no shim to attach to: their streams end
             c.PendingAttaches.Clear();
             c.PendingAttachStreams.Clear();
+            if (r.HostConfig.AutoRemove) _ = RemoveAfterExitAsync(c);   // run --rm waits for the removal, as with dockerd
             throw;
         }
         AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec));
