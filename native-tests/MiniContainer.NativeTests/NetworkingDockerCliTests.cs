@@ -61,7 +61,7 @@ public sealed class NetworkingDockerCliTests : IDisposable
     }
 
     /// <summary>On a user-defined network a link is a name only the linking container resolves (docker-compose 1.29's
-    /// `run` links its one-off container to the project's services); legacy links on the default bridge are refused.</summary>
+    /// `run` links its one-off container to the project's services); a legacy link from the default bridge to it is dockerd's error.</summary>
     [Fact]
     public void A_link_on_a_user_network_is_an_alias_only_its_container_resolves()
     {
@@ -76,10 +76,41 @@ public sealed class NetworkingDockerCliTests : IDisposable
         Assert.NotEqual(0, missing.ExitCode);
         Assert.Contains("No such container: nosuch", missing.Stderr);
         var legacy = Docker("run", "--rm", "--link", "db-linked:database", "busybox", "true");
-        Assert.Equal(125, legacy.ExitCode);
-        Assert.Contains("--link on the default bridge network is not supported by MiniContainer", legacy.Stderr);
+        Assert.NotEqual(0, legacy.ExitCode);
+        Assert.Contains("Cannot link to /db-linked, as it does not belong to the default network", legacy.Stderr);
         Docker("rm", "-f", "db-linked", "other").Ok();
         Docker("network", "rm", "linknet").Ok();
+    }
+
+    /// <summary>Docker's legacy links on the default bridge: the linking container gets /etc/hosts lines and the
+    /// ALIAS_* environment describing the linked one, the linked one a name "/linker/alias" (ps --no-trunc), which
+    /// `docker rm --link` removes, leaving both containers.</summary>
+    [Fact]
+    public void Legacy_links_on_the_default_bridge_give_hosts_lines_and_environment_and_rm_link_removes_them()
+    {
+        Docker("run", "-d", "--name", "ldb", "-e", "FOO=1", "--expose", "5432", "busybox", "sleep", "600").Ok();
+        string ip = Docker("inspect", "-f", "{{.NetworkSettings.IPAddress}}", "ldb").Ok().Stdout.Trim();
+        var env = Docker("run", "--rm", "--name", "lweb", "--link", "ldb:database", "busybox", "env").Ok().Stdout.Lines();
+        Assert.Contains("DATABASE_NAME=/lweb/database", env);
+        Assert.Contains("DATABASE_ENV_FOO=1", env);
+        Assert.Contains($"DATABASE_PORT=tcp://{ip}:5432", env);
+        Assert.Contains($"DATABASE_PORT_5432_TCP=tcp://{ip}:5432", env);
+        Assert.Contains($"DATABASE_PORT_5432_TCP_ADDR={ip}", env);
+        Assert.DoesNotContain(env, l => l.StartsWith("DATABASE_ENV_PATH=", StringComparison.Ordinal));
+        string hosts = Docker("run", "--rm", "--link", "ldb:database", "busybox", "cat", "/etc/hosts").Ok().Stdout;
+        Assert.Contains($"{ip}\tdatabase ", hosts);
+        Docker("run", "--rm", "--link", "ldb:database", "busybox", "ping", "-c1", "-W2", "database").Ok();
+
+        Docker("run", "-d", "--name", "lweb2", "--link", "ldb:db", "busybox", "sleep", "600").Ok();
+        Assert.Contains("lweb2/db", Docker("ps", "--no-trunc", "--filter", "name=ldb", "--format", "{{.Names}}").Ok().Stdout);
+        Docker("rm", "--link", "lweb2/db").Ok();
+        Assert.DoesNotContain("lweb2/db", Docker("ps", "--no-trunc", "--format", "{{.Names}}").Ok().Stdout);
+        Assert.Equal("true true", Docker("inspect", "-f", "{{.State.Running}}", "ldb").Ok().Stdout.Trim() + " " +
+                                  Docker("inspect", "-f", "{{.State.Running}}", "lweb2").Ok().Stdout.Trim());
+        Docker("rm", "-f", "ldb", "lweb2").Ok();
+        var stopped = Docker("run", "--rm", "--link", "nosuch:x", "busybox", "true");
+        Assert.NotEqual(0, stopped.ExitCode);
+        Assert.Contains("No such container: nosuch", stopped.Stderr);
     }
 
     [Fact]

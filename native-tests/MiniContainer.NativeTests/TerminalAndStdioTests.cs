@@ -199,7 +199,7 @@ public sealed class TerminalAndStdioTests(DaemonFixture fixture, ITestOutputHelp
     }
 
     [Fact]
-    public void Exec_returns_the_commands_exit_code_and_127_for_an_unknown_command()
+    public void Exec_returns_the_commands_exit_code_and_126_for_an_unknown_command()
     {
         string name = StartSleeper("excode");
         try
@@ -207,7 +207,7 @@ public sealed class TerminalAndStdioTests(DaemonFixture fixture, ITestOutputHelp
             Assert.Equal(7, _d.Run("exec", name, "sh", "-c", "exit 7").ExitCode);
             CommandResult nope = _d.Run("exec", name, "nope");
             output.WriteLine(nope.ToString());
-            Assert.Equal(127, nope.ExitCode);
+            Assert.Equal(126, nope.ExitCode);   // dockerd's code for any exec that could not start (127 is run's)
             Assert.Contains("executable file not found", nope.Stderr + nope.Stdout);
         }
         finally { _d.Run("rm", "-f", name); }

@@ -68,6 +68,7 @@ var networks = new MiniContainer.Networking.NetworkService(new MiniContainer.Net
 networks.Initialize();
 var containers = new ContainerService(paths, images, volumes) { UsernsRemap = remap, Networking = networks, Events = events };
 networks.FindContainer = containers.Find;
+networks.LinkHostLines = containers.LinkHostLines;
 var execs = new ExecService { Events = events };
 // Before the reload, so that probes resume in the containers it reattaches to.
 containers.Health = new HealthMonitor(new ExecHealthProbe(execs));

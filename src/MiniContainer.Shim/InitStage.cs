@@ -7,7 +7,7 @@ namespace MiniContainer.Shim;
 
 
 /// <summary>
-/// The init stage: runs as PID 1 inside the new namespaces, started by the shim's clone child with
+/// The init stage: runs as PID 1 inside the new namespaces (or as a plain process with --pid host / container:X), started by the shim's clone child with
 /// `minicontainer-shim init BUNDLE`. It waits until the shim has put it in its cgroup, then builds the
 /// container's filesystem and becomes the user's program:
 ///
@@ -23,19 +23,19 @@ public static class InitStage
         var sync = new SyncChannel(SyncChannel.Fd);
         try
         {
-            var layerMounts = sync.WaitForGo();
+            var (layerMounts, bindClones) = sync.WaitForGo();
             var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)
                        ?? throw new InvalidDataException("empty spec.json");
             ListenForExplain(spec.Process, sync);
 
             // The shim moved us into the container's cgroup while we waited; a cgroup namespace made now is
-            // rooted there, so /proc/self/cgroup reads "0::/" inside.
-            Kernel.Unshare((int)Namespace.Cgroup, "CLONE_NEWCGROUP");
+            // rooted there, so /proc/self/cgroup reads "0::/" inside (unless --cgroupns=host).
+            if (!spec.HostCgroupNamespace) Kernel.Unshare((int)Namespace.Cgroup, "CLONE_NEWCGROUP");
 
-            PrepareRootfs(spec, layerMounts);
+            PrepareRootfs(spec, layerMounts, bindClones);
             PivotRoot(spec.Rootfs.MergedDir);
             FinishRootfs(spec);
-            Kernel.SetHostname(spec.Hostname);
+            if (!spec.HostUts) Kernel.SetHostname(spec.Hostname);   // --uts=host: the host's own, untouched
             if (spec.NetworkMode != "host") Kernel.BringLoopbackUp();
 
             ProcessStarter.Exec(spec.Process, sync, dropCapabilities: true);
@@ -58,7 +58,7 @@ public static class InitStage
     }
 
     /// <summary>Everything mounted under the new root before we switch to it.</summary>
-    private static void PrepareRootfs(ContainerSpec spec, List<int> layerMounts)
+    private static void PrepareRootfs(ContainerSpec spec, List<int> layerMounts, Queue<int> bindClones)
     {
         string root = spec.Rootfs.MergedDir;
 
@@ -81,7 +81,7 @@ public static class InitStage
         ContainerDevices.Create(spec, root);
         MountSys(root, spec);
         MountEtcFiles(spec, root);
-        foreach (var m in spec.Mounts) MountIntoRootfs(m, root);
+        foreach (var m in spec.Mounts) MountIntoRootfs(m, root, bindClones);
     }
 
     /// <summary>overlayfs: the image layers read-only below, the container's own upper dir on top.</summary>
@@ -175,7 +175,7 @@ public static class InitStage
         }
     }
 
-    private static void MountIntoRootfs(MountSpec m, string root)
+    private static void MountIntoRootfs(MountSpec m, string root, Queue<int> bindClones)
     {
         // The image decides what is at the destination; a symlink there must not lead the mount out of the rootfs.
         string target = SecureJoin.Resolve(root, m.Destination);
@@ -188,7 +188,17 @@ public static class InitStage
         }
         if (Directory.Exists(m.Source)) Directory.CreateDirectory(target);
         else if (!File.Exists(target)) { Directory.CreateDirectory(Path.GetDirectoryName(target)!); File.WriteAllBytes(target, Array.Empty<byte>()); }
-        Kernel.BindMount(m.Source, target, recursive: true);
+        if (m.Propagation is { } propagation)
+        {
+            // The shim's clone of the source, still a peer of the host's mount; then the propagation asked for.
+            int tree = bindClones.Dequeue();
+            Kernel.AttachMount(tree, target);
+            Kernel.Close(tree);
+            var kind = propagation.EndsWith("shared", StringComparison.Ordinal) ? MountFlags.Shared
+                     : propagation.EndsWith("slave", StringComparison.Ordinal) ? MountFlags.Slave : MountFlags.Private;
+            Kernel.Mount(null, target, null, kind | (propagation.StartsWith('r') ? MountFlags.Recursive : 0));
+        }
+        else Kernel.BindMount(m.Source, target, recursive: true);
         if (m.ReadOnly) Kernel.RemountReadOnly(target);
     }
 

@@ -18,7 +18,8 @@ public static unsafe class ProcessStarter
         if (p.Terminal) AttachTerminal(sync, p.ConsoleRows, p.ConsoleCols);
         else Kernel.NewSession();
 
-        var user = UserLookup.Resolve(p.User, ReadIfExists("/etc/passwd"), ReadIfExists("/etc/group"));
+        string? groupFile = ReadIfExists("/etc/group");
+        var user = UserLookup.AddGroups(UserLookup.Resolve(p.User, ReadIfExists("/etc/passwd"), groupFile), p.GroupAdd, groupFile);
         var env = new List<string>(p.Env);
         if (!env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal))) env.Add("PATH=" + CommandLookup.DefaultPath);
         if (!env.Any(e => e.StartsWith("HOME=", StringComparison.Ordinal))) env.Add("HOME=" + user.Home);

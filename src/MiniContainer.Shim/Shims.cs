@@ -33,19 +33,39 @@ public static class Shims
             // --network container:X: this thread joins X's network namespace, and clone() without CLONE_NEWNET
             // makes the child inherit it. setns(CLONE_NEWNET) is allowed in a multithreaded process, and it moves
             // only this thread — the one that calls clone.
-            if (spec.JoinNetworkNamespace is { } netns) JoinNetworkNamespace(netns);
-            var namespaces = Namespace.Pid | Namespace.Mount | Namespace.Uts | Namespace.Ipc |
+            if (spec.JoinNetworkNamespace is { } netns) JoinNamespace(netns, Namespace.Net);
+            // --pid container:X, the same way: setns(CLONE_NEWPID) changes only the namespace this thread's next
+            // children are born in, so the clone below lands in X's PID namespace (not as its PID 1).
+            // This thread can create no thread while it is there (the kernel refuses CLONE_THREAD then), so it goes back
+            // to its own right after the clone.
+            bool ownPid = spec.PidNamespace.Length == 0;
+            int shimPidNs = -1;
+            if (spec.PidNamespace.StartsWith('/'))
+            {
+                shimPidNs = Kernel.Open("/proc/self/ns/pid", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+                JoinNamespace(spec.PidNamespace, Namespace.Pid);
+            }
+            var namespaces = (ownPid ? Namespace.Pid : 0) | Namespace.Mount | (spec.HostUts ? 0 : Namespace.Uts) | Namespace.Ipc |
                              (ownNetwork ? Namespace.Net : 0) | (userns ? Namespace.User : 0);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
             // On the main thread, on purpose: the child's parent-death signal (see Launcher) is tied to the thread
             // that clones it, and this one lives exactly as long as the shim.
-            int pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
-                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+            int pid;
+            try
+            {
+                pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
+                    new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+            }
+            finally
+            {
+                if (shimPidNs >= 0) { Kernel.JoinNamespace(shimPidNs, Namespace.Pid); Kernel.Close(shimPidNs); }
+            }
             // The child has its copies now; ours must go, or we would never see end-of-stream from it.
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();
             var sync = new SyncChannel(shimEnd);
             if (userns) UserNamespace.Prepare(pid, spec, sync);
+            SendPropagatingBinds(spec, sync);
             cgroup.AddProcess(pid);
             return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true, explained);
         }
@@ -176,10 +196,23 @@ public static class Shims
         DeviceRules = r.DeviceRules?.Select(DeviceRule.ParseSpecLine).ToList(),
     };
 
-    private static void JoinNetworkNamespace(string path)
+    /// <summary>A bind with shared or slave propagation must stay connected to the source's mount on the host, which
+    /// the container's own (private) copy of the host's mounts no longer is: clone the source's tree here, in the
+    /// host's mount namespace — open_tree keeps the clone in the source's peer group — for the init stage to attach.</summary>
+    private static void SendPropagatingBinds(ContainerSpec spec, SyncChannel sync)
+    {
+        foreach (var m in spec.Mounts.Where(m => m.Propagation != null))
+        {
+            int tree = Kernel.CloneMountTree(m.Source, recursive: true);
+            try { sync.SendBindMount(tree); }
+            finally { Kernel.Close(tree); }
+        }
+    }
+
+    private static void JoinNamespace(string path, Namespace kind)
     {
         int fd = Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-        try { Kernel.JoinNamespace(fd, Namespace.Net, path); }
+        try { Kernel.JoinNamespace(fd, kind, path); }
         finally { Kernel.Close(fd); }
     }
 

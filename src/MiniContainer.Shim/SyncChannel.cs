@@ -10,6 +10,8 @@ namespace MiniContainer.Shim;
 ///   shim → child: 'U' (user namespace only, read before the child's execve: your id maps are written)
 ///                 'L' + an id-mapped image layer mount fd (SCM_RIGHTS), one per layer, top first — only for
 ///                 a user-namespaced container
+///                 'B' + a detached clone of a bind source's mount tree (SCM_RIGHTS), one per bind with shared or slave
+///                 propagation, in spec order (made in the host's namespace, so it stays in the source's peer group)
 ///                 'G' (go: you are in your cgroup, your id maps are written; the daemon has attached)
 ///   child → shim: 'T' + the pty master fd (SCM_RIGHTS), when a terminal was asked for
 ///                 'X' + 4-byte length + one explain step as JSON (only with --explain; see Explaining.Explain)
@@ -19,19 +21,23 @@ namespace MiniContainer.Shim;
 public sealed class SyncChannel(int fd)
 {
     public const int Fd = 3;
-    public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E', LayerMount = (byte)'L', ExplainStep = (byte)'X';
+    public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E', LayerMount = (byte)'L', ExplainStep = (byte)'X',
+        BindMount = (byte)'B';
 
     public int Descriptor => fd;
 
-    /// <summary>Child side: block until the shim says go; returns the layer mount fds it sent (none without a user namespace).</summary>
-    public List<int> WaitForGo()
+    /// <summary>Child side: block until the shim says go; returns the layer mount fds it sent (none without a user
+    /// namespace) and the bind mount clones (one per bind with shared or slave propagation).</summary>
+    public (List<int> Layers, Queue<int> Binds) WaitForGo()
     {
         var layers = new List<int>();
+        var binds = new Queue<int>();
         while (true)
         {
             var (tag, received) = Kernel.ReceiveFd(fd);
-            if (tag == Go) return layers;
+            if (tag == Go) return (layers, binds);
             if (tag == LayerMount && received >= 0) { layers.Add(received); continue; }
+            if (tag == BindMount && received >= 0) { binds.Enqueue(received); continue; }
             throw new InvalidOperationException("the shim went away before starting us");
         }
     }
@@ -41,6 +47,9 @@ public sealed class SyncChannel(int fd)
 
     /// <summary>Shim side: hand over one detached, id-mapped layer mount.</summary>
     public void SendLayerMount(int mountFd) => Kernel.SendFd(fd, mountFd, LayerMount);
+
+    /// <summary>Shim side: hand over one detached clone of a bind source (see MountSpec.Propagation).</summary>
+    public void SendBindMount(int mountFd) => Kernel.SendFd(fd, mountFd, BindMount);
 
     /// <summary>Child side: report a failure the daemon will show the user, then exit with its code.</summary>
     public int Fail(int code, string message)

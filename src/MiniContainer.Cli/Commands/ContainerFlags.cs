@@ -64,6 +64,7 @@ internal sealed class ContainerFlags
     public readonly Option<string?> HealthStartInterval = new("--health-start-interval") { Description = "Time between running the check during the start period (ms|s|m|h) (default 0s)" };
     public readonly Option<string?> HealthRetries = new("--health-retries") { Description = "Consecutive failures needed to report unhealthy" };
     public readonly Option<bool> NoHealthcheck = new("--no-healthcheck") { Description = "Disable any container-specified HEALTHCHECK" };
+    public readonly ContainerModeFlags Modes = new();
 
     public void AddTo(Command command)
     {
@@ -73,7 +74,7 @@ internal sealed class ContainerFlags
             Cpus, CpuShares, CpusetCpus, CpusetMems, MemorySwappiness, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
             AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, SecurityOpt, Device, DeviceCgroupRule,
             HealthCmd, HealthInterval, HealthTimeout, HealthStartPeriod, HealthStartInterval, HealthRetries, NoHealthcheck,
-        })
+        }.Concat(Modes.All))
             command.Options.Add(option);
     }
 
@@ -188,6 +189,8 @@ internal sealed class ContainerFlags
         var (securityOpts, systemPathsUnconfined) = Flags.SecurityOpts.Prepare(parse.GetValue(SecurityOpt) ?? []);
         if (securityOpts.Count > 0) hostConfig["SecurityOpt"] = Strings(securityOpts);
         if (systemPathsUnconfined) { hostConfig["MaskedPaths"] = new JsonArray(); hostConfig["ReadonlyPaths"] = new JsonArray(); }
+
+        Modes.AddTo(hostConfig, parse);
 
         config["HostConfig"] = hostConfig;
         return config;

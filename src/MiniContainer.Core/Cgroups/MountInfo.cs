@@ -2,10 +2,12 @@ namespace MiniContainer.Cgroups;
 
 /// <summary>One line of /proc/self/mountinfo (see proc(5)): "36 35 98:0 /root /mnt opts [tags…] - fstype source superopts".
 /// MountOptions are the per-mount flags (ro, nosuid, nodev, noexec, relatime…); SuperOptions are the file system's own
-/// (for overlay: lowerdir=…,upperdir=…,workdir=…).</summary>
-internal sealed record MountInfoEntry(string Root, string MountPoint, string FsType, string Source, string[] SuperOptions, string[] MountOptions);
+/// (for overlay: lowerdir=…,upperdir=…,workdir=…); Tags are the optional fields: "shared:N" (a member of peer group N),
+/// "master:N" (a slave of N), ….</summary>
+public sealed record MountInfoEntry(string Root, string MountPoint, string FsType, string Source, string[] SuperOptions,
+    string[] MountOptions, string[] Tags);
 
-internal static class MountInfo
+public static class MountInfo
 {
     public static List<MountInfoEntry> Parse(string text)
     {
@@ -21,7 +23,8 @@ internal static class MountInfo
                 FsType: f[dash + 1],
                 Source: Unescape(f[dash + 2]),
                 SuperOptions: dash + 3 < f.Length ? SplitOptions(f[dash + 3]) : [],
-                MountOptions: f[5].Split(',')));
+                MountOptions: f[5].Split(','),
+                Tags: f[6..dash]));
         }
         return entries;
     }

@@ -242,9 +242,10 @@ public static class ExplainTextMore
         $"Build a new {fsType} mount that is not attached anywhere yet", $"# no shell command: fsopen/fsmount make a mount as an fd",
         $"fsopen({ExplainText.Quote(fsType)}, FSOPEN_CLOEXEC); fsconfig(…); fsmount(fd, FSMOUNT_CLOEXEC, 0)");
 
-    public static ExplainLine CloneMountTree(string path) => new(ExplainPhase.Rootfs,
-        $"Take a detached copy of the mount at {path}", $"# like mount --bind {path} …, but not attached yet",
-        $"open_tree(AT_FDCWD, {ExplainText.Quote(path)}, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC)");
+    public static ExplainLine CloneMountTree(string path, bool recursive) => new(ExplainPhase.Rootfs,
+        $"Take a detached copy of the mount at {path}{(recursive ? " and the mounts below it" : "")}",
+        $"# like mount --{(recursive ? "rbind" : "bind")} {path} …, but not attached yet",
+        $"open_tree(AT_FDCWD, {ExplainText.Quote(path)}, OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC{(recursive ? "|AT_RECURSIVE" : "")})");
 
     public static ExplainLine IdmapMount() => new(ExplainPhase.Rootfs,
         "Make the detached layer mount show its files' owners through the container's uid map (root on disk is root inside)",

@@ -15,6 +15,7 @@ public enum MountFlags : ulong
     Recursive = 16384,     // MS_REC
     Private = 1 << 18,     // MS_PRIVATE
     Slave = 1 << 19,       // MS_SLAVE
+    Shared = 1 << 20,      // MS_SHARED
     StrictAtime = 1 << 24, // MS_STRICTATIME
 }
 

@@ -39,14 +39,15 @@ public static unsafe partial class Kernel
     }
 
     /// <summary>open_tree(OPEN_TREE_CLONE): a detached copy of the mount at path (a bind mount not yet attached anywhere).</summary>
-    public static int CloneMountTree(string path)
+    public static int CloneMountTree(string path, bool recursive = false)
     {
         long t = Explain.Begin();
         byte* p = NativeString.Alloc(path);
+        long flags = 1 /* OPEN_TREE_CLONE */ | 0x80000 /* OPEN_TREE_CLOEXEC */ | (recursive ? 0x8000 /* AT_RECURSIVE */ : 0);
         int fd;
-        try { fd = (int)Check(Libc.syscall5(Libc.SYS_open_tree, AT_FDCWD, (long)p, 1 /* OPEN_TREE_CLONE */ | 0x80000 /* OPEN_TREE_CLOEXEC */, 0, 0), $"open_tree({path})"); }
+        try { fd = (int)Check(Libc.syscall5(Libc.SYS_open_tree, AT_FDCWD, (long)p, flags, 0, 0), $"open_tree({path})"); }
         finally { NativeMemory.Free(p); }
-        if (t != 0) Explain.Record(t, ExplainTextMore.CloneMountTree(path));
+        if (t != 0) Explain.Record(t, ExplainTextMore.CloneMountTree(path, recursive));
         return fd;
     }
 

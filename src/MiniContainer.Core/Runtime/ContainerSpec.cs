@@ -21,6 +21,13 @@ public sealed class ContainerSpec
     public string NetworkMode { get; set; } = "none";
     /// <summary>--network container:X: the shim joins this network namespace (/proc/PID/ns/net) instead of making one.</summary>
     public string? JoinNetworkNamespace { get; set; }
+    /// <summary>--pid: "" (a new PID namespace, the container's PID 1), "host" (the host's), or the path of a
+    /// running container's /proc/PID/ns/pid, joined (--pid container:X).</summary>
+    public string PidNamespace { get; set; } = "";
+    /// <summary>--uts=host: no UTS namespace of its own, so the hostname is the host's.</summary>
+    public bool HostUts { get; set; }
+    /// <summary>--cgroupns=host: no cgroup namespace of its own (/proc/self/cgroup shows the host's path).</summary>
+    public bool HostCgroupNamespace { get; set; }
     public List<IdMapping>? UidMappings { get; set; }
     public List<IdMapping>? GidMappings { get; set; }
     public string CgroupName { get; set; } = "";
@@ -36,8 +43,8 @@ public sealed class ContainerSpec
     public List<string> ReadonlyPaths { get; set; } = new();
     /// <summary>--shm-size in bytes (default 64 MiB).</summary>
     public long ShmSizeBytes { get; set; } = 64 * 1024 * 1024;
-    /// <summary>json-file log of the container's stdout/stderr.</summary>
-    public string LogPath { get; set; } = "";
+    /// <summary>json-file log of the container's stdout/stderr; null with --log-driver none (nothing is kept).</summary>
+    public string? LogPath { get; set; }
     /// <summary>Unix socket the shim listens on for attach, stdin, resize.</summary>
     public string ControlSocket { get; set; } = "";
     /// <summary>Where the shim records how the process ended (written atomically).</summary>
@@ -61,6 +68,8 @@ public sealed class ProcessSpec
     public string Cwd { get; set; } = "/";
     /// <summary>As Docker's --user: "", "name", "uid", "uid:gid", "name:group".</summary>
     public string User { get; set; } = "";
+    /// <summary>--group-add: more supplementary groups, names in the container's /etc/group or numbers.</summary>
+    public List<string>? GroupAdd { get; set; }
     public bool Terminal { get; set; }
     public bool OpenStdin { get; set; }
     /// <summary>--init: a small reaper runs as PID 1 and the command as its child.</summary>
@@ -110,6 +119,8 @@ public sealed class MountSpec
     public string Type { get; set; } = "bind";
     public bool ReadOnly { get; set; }
     public string? Options { get; set; }
+    /// <summary>A bind's propagation: null (rprivate), "private", "shared", "rshared", "slave", "rslave" (see MountPropagation).</summary>
+    public string? Propagation { get; set; }
 }
 
 /// <summary>One exec session (docker exec), written to containers/&lt;id&gt;/exec/&lt;exec-id&gt;/spec.json.</summary>

@@ -56,6 +56,24 @@ public static class UserLookup
         return new Resolved(uid, gid, supplementary.ToArray(), home);
     }
 
+    /// <summary>--group-add: the resolved user's supplementary groups plus each given group (a name in the
+    /// container's /etc/group, or a number, which need not be listed there), without repeats.</summary>
+    public static Resolved AddGroups(Resolved user, IEnumerable<string>? extra, string? groupText)
+    {
+        if (extra is null) return user;
+        var groups = ParseColonFile(groupText);
+        var all = new List<uint>(user.Groups);
+        foreach (string name in extra)
+        {
+            string[]? g = groups.FirstOrDefault(e => e.Length >= 3 && e[0] == name);
+            uint gid = g != null && uint.TryParse(g[2], out uint listed) ? listed
+                : uint.TryParse(name, out uint numeric) ? numeric
+                : throw new ArgumentException($"unable to find group {name}: no matching entries in group file");
+            if (!all.Contains(gid)) all.Add(gid);
+        }
+        return user with { Groups = all.ToArray() };
+    }
+
     private static List<string[]> ParseColonFile(string? text) =>
         (text ?? "").Split('\n')
             .Select(l => l.Trim())

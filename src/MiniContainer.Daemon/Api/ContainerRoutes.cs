@@ -30,7 +30,7 @@ public static class ContainerRoutes
                 .Where(c => showStopped || c.Record.State.Running || c.Record.State.Restarting)
                 .Where(filter.Includes)
                 .OrderByDescending(c => c.Record.Created)
-                .Select(c => Summary(c, images, ctx.QBool("size")))
+                .Select(c => Summary(c, images, ctx.QBool("size"), containers.LinkNamesOf(c.Record)))
                 .ToList();
             if (limit > 0) list = list.Take(limit).ToList();
             return ctx.WriteJsonAsync(200, list, DaemonJson.Default.ListContainerSummary);
@@ -93,8 +93,17 @@ public static class ContainerRoutes
             await ctx.WriteJsonAsync(200, new ContainerPruneResponse { ContainersDeleted = deleted, SpaceReclaimed = reclaimed }, DaemonJson.Default.ContainerPruneResponse);
         });
 
+        // ?link=1 with a link's name (LINKER/ALIAS, so two segments): only that link goes.
+        r.Map("DELETE", "/containers/{linker}/{alias}", async ctx =>
+        {
+            if (!ctx.QBool("link")) throw new NotFoundException($"No such container: {ctx.R("linker")}/{ctx.R("alias")}");
+            containers.RemoveLink($"{ctx.R("linker")}/{ctx.R("alias")}");
+            await ctx.WriteEmptyAsync(204);
+        });
+
         r.Map("DELETE", "/containers/{id}", async ctx =>
         {
+            if (ctx.QBool("link")) { containers.RemoveLink(ctx.R("id")); await ctx.WriteEmptyAsync(204); return; }
             var explained = ExplainRoutes.Requested(ctx);
             await containers.RemoveAsync(containers.Get(ctx.R("id")), ctx.QBool("force"), ctx.QBool("v"));
             await ExplainRoutes.WriteStepsOrEmptyAsync(ctx, explained);
@@ -149,6 +158,7 @@ public static class ContainerRoutes
             var c = containers.Get(ctx.R("id"));
             bool stdout = ctx.QBool("stdout"), stderr = ctx.QBool("stderr");
             if (!stdout && !stderr) throw new BadRequestException("Bad parameters: you must choose at least one stream");
+            LogDrivers.CheckReadable(c.Record);
             int? tail = ctx.Q("tail") is { } t && t != "all" && int.TryParse(t, out int n) ? n : null;
             var options = new LogReader.Options(stdout, stderr, ctx.QBool("follow"), tail, ctx.QBool("timestamps"),
                 LogReader.ParseTime(ctx.Q("since")), LogReader.ParseTime(ctx.Q("until")));
@@ -252,7 +262,7 @@ public static class ContainerRoutes
     }
 
     /// <summary>One row of GET /containers/json, Docker's shape; with <paramref name="size"/> the disk it uses.</summary>
-    internal static ContainerSummary Summary(Container c, ImageStore images, bool size = false)
+    internal static ContainerSummary Summary(Container c, ImageStore images, bool size = false, IEnumerable<string>? linkNames = null)
     {
         var r = c.Record;
         long? sizeRw = size ? DiskUsage.Bytes(c.UpperDir) : null;
@@ -260,7 +270,7 @@ public static class ContainerRoutes
         return new ContainerSummary
         {
             Id = r.Id,
-            Names = [r.Name],
+            Names = [r.Name, .. linkNames ?? []],   // and the names legacy links give it ("/web/db")
             Image = string.IsNullOrEmpty(r.Config.Image) ? r.Image : r.Config.Image,
             ImageID = r.Image,
             Command = string.Join(' ', argv),

@@ -110,8 +110,9 @@ public static class SystemRoutes
                 Name = Environment.MachineName,
                 ServerVersion = DaemonInfo.Version,
                 SecurityOptions = ["name=seccomp,profile=builtin", "name=cgroupns"],
-                Runtimes = new() { ["minicontainer"] = new RuntimeInfo(Containers.ShimHandle.ShimPath) },
-                DefaultRuntime = "minicontainer",
+                // The shim, under the name dockerd gives its default runtime (see RuntimeName); its path says what it is.
+                Runtimes = new() { [Containers.RuntimeName.Default] = new RuntimeInfo(Containers.ShimHandle.ShimPath) },
+                DefaultRuntime = Containers.RuntimeName.Default,
                 Plugins = new PluginsInfo(Volume: ["local"], Network: ["null", "host"], Log: ["json-file"]),
                 Debug = Log.Debug,
                 Warnings = [],

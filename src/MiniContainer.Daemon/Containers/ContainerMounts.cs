@@ -68,7 +68,7 @@ public static class ContainerMounts
         bool readOnly = mode.Split(',').Contains("ro");
         if (source.Length == 0) throw new BadRequestException($"invalid volume specification: '{spec}'");
         if (source.StartsWith('/'))
-            return new MountPoint { Type = "bind", Source = Clean(source), Destination = CheckTarget(target, "bind"), Mode = mode, RW = !readOnly, Propagation = "rprivate" };
+            return new MountPoint { Type = "bind", Source = Clean(source), Destination = CheckTarget(target, "bind"), Mode = mode, RW = !readOnly, Propagation = MountPropagation.FromBindMode(mode) };
         // A relative path ("data/x", "./x") was probably meant as a host directory: say so.
         VolumeStore.CheckName(source, hostPathHint: source.StartsWith('.') || source.Contains('/'));
         return new MountPoint
@@ -90,7 +90,9 @@ public static class ContainerMounts
             case "bind":
                 if (!source.StartsWith('/')) throw new BadRequestException($"invalid mount config for type \"bind\": invalid mount path: '{source}' mount path must be absolute");
                 if (!Path.Exists(source)) throw new BadRequestException($"invalid mount config for type \"bind\": bind source path does not exist: {source}");
-                return new MountPoint { Type = "bind", Source = Clean(source), Destination = CheckTarget(target, type), RW = !readOnly, Propagation = "rprivate" };
+                string propagation = (string?)m["BindOptions"]?["Propagation"] is { Length: > 0 } p ? p : "rprivate";
+                if (!MountPropagation.Modes.Contains(propagation)) throw new BadRequestException($"invalid mount config for type \"bind\": invalid propagation mode: {propagation}");
+                return new MountPoint { Type = "bind", Source = Clean(source), Destination = CheckTarget(target, type), RW = !readOnly, Propagation = propagation };
             case "volume":
                 if (source.Length > 0) VolumeStore.CheckName(source, hostPathHint: false);
                 return new MountPoint

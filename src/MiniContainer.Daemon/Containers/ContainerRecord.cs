@@ -139,6 +139,20 @@ public sealed class HostConfig
     public long ShmSize { get; set; }
     public List<int> ConsoleSize { get; set; } = new() { 0, 0 };
     public LogConfig LogConfig { get; set; } = new();
+    /// <summary>--pid: "" (own PID namespace), "host", or "container:ID" (that container's); see NamespaceModes.</summary>
+    public string PidMode { get; set; } = "";
+    /// <summary>--uts: "" (own hostname) or "host".</summary>
+    public string UTSMode { get; set; } = "";
+    /// <summary>--cgroupns: "private" (the default: a cgroup namespace rooted at the container's cgroup) or "host".</summary>
+    public string CgroupnsMode { get; set; } = "private";
+    /// <summary>Only "" and "default" exist on Linux.</summary>
+    public string Isolation { get; set; } = "";
+    /// <summary>The runtime's name as /info lists it: the one runtime, "runc" (see RuntimeName).</summary>
+    public string Runtime { get; set; } = RuntimeName.Default;
+    /// <summary>--volume-driver: the driver of volumes this container creates; only "local" exists.</summary>
+    public string VolumeDriver { get; set; } = "";
+    /// <summary>--group-add: supplementary groups (names in the container's /etc/group, or numbers), as given.</summary>
+    public List<string>? GroupAdd { get; set; }
 }
 
 public sealed class RestartPolicy

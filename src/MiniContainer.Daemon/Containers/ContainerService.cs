@@ -74,9 +74,12 @@ public sealed partial class ContainerService
             // root owns none of them. dockerd refuses the combination, and so do we.
             if (record.HostConfig.Privileged && UsernsRemap is not null && record.HostConfig.UsernsMode != "host")
                 throw new BadRequestException("privileged mode is incompatible with user namespaces.  You must run the container in the host namespace when running privileged mode (--userns=host)");
-            foreach (string link in record.HostConfig.Links ?? new())
-                if (Find(link[..link.IndexOf(':')]) is null)
-                    throw new BadRequestException($"could not get container for {link[..link.IndexOf(':')]}: No such container: {link[..link.IndexOf(':')]}");
+            CheckPidMode(record.HostConfig);
+            HostConfigModes.CheckVolumeDriver(record.HostConfig,
+                createsVolumes: record.Mounts.Any(m => m.Type == "volume" && (m.Name is null || _volumes.Find(m.Name) is null)));
+            foreach (var link in ContainerLink.Of(record.HostConfig))
+                if (Find(link.Name) is null)
+                    throw new BadRequestException($"could not get container for {link.Name}: No such container: {link.Name}");
             Networking?.PrepareCreate(record, body);
             AddVolumesFrom(record);
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
@@ -212,7 +215,19 @@ public sealed partial class ContainerService
     private async Task StartRecipeAsync(Container c, bool explain)
     {
         var r = c.Record;
-        var spec = BuildSpec(c);
+        ContainerSpec spec;
+        // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
+        // the shim's own failures do: recorded, and attached clients released.
+        try { spec = BuildSpec(c); }
+        catch (ApiException e)
+        {
+            RecordStartFailure(c, new StartFailedException(e.Message, 125));
+            foreach (var pending in c.PendingAttaches) pending.TrySetResult(null);   // no shim to attach to: their streams end
+            c.PendingAttaches.Clear();
+            c.PendingAttachStreams.Clear();
+            if (r.HostConfig.AutoRemove) _ = RemoveAfterExitAsync(c);   // run --rm waits for the removal, as with dockerd
+            throw;
+        }
         spec.Process.Explain = explain;
         AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec));
         // The init stage reads its spec as the container's root: under --userns-remap, the remapped uid and gid.
@@ -295,6 +310,7 @@ public sealed partial class ContainerService
             HostnamePath = r.HostnamePath, HostsPath = r.HostsPath, ResolvConfPath = r.ResolvConfPath,
             NetworkMode = h.NetworkMode == "host" ? "host" : "none",
             JoinNetworkNamespace = Networking?.NamespaceToJoin(r),
+            PidNamespace = PidNamespaceOf(h), HostUts = h.UTSMode == "host", HostCgroupNamespace = h.CgroupnsMode == "host",
             Rootfs = new RootfsSpec
             {
                 LowerDirs = r.GraphDriver.Data["LowerDir"].Split(':').ToList(),
@@ -304,7 +320,7 @@ public sealed partial class ContainerService
             Process = new ProcessSpec
             {
                 Args = new[] { r.Path }.Concat(r.Args).ToList(),
-                Env = CreateRequest.ProcessEnv(r.Config), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User,
+                Env = CreateRequest.MergeEnv(LinkEnvironment(r), CreateRequest.ProcessEnv(r.Config)), Cwd = r.Config.WorkingDir is { Length: > 0 } w ? w : "/", User = r.Config.User, GroupAdd = h.GroupAdd,
                 Terminal = r.Config.Tty, OpenStdin = r.Config.OpenStdin, Init = h.Init == true,
                 ConsoleRows = (ushort)h.ConsoleSize[0], ConsoleCols = (ushort)h.ConsoleSize[1],
                 CapAdd = capAdd, CapDrop = capDrop,
@@ -314,13 +330,14 @@ public sealed partial class ContainerService
             // Parents before children (/data before /data/logs), as Docker orders them.
             Mounts = r.Mounts.OrderBy(m => m.Destination.Count(ch => ch == '/')).Select(m => m.Type == "tmpfs"
                 ? new MountSpec { Type = "tmpfs", Destination = m.Destination, ReadOnly = !m.RW, Options = string.IsNullOrEmpty(m.TmpfsOptions) ? null : m.TmpfsOptions }
-                : new MountSpec { Type = "bind", Source = m.Source, Destination = m.Destination, ReadOnly = !m.RW }).ToList(),
+                : new MountSpec { Type = "bind", Source = m.Source, Destination = m.Destination, ReadOnly = !m.RW,
+                    Propagation = MountPropagation.IsPrivate(m.Propagation) ? null : MountPropagation.CheckSource(m.Source, m.Propagation) }).ToList(),
             CgroupName = "minicontainer/" + r.Id,
             Devices = deviceNodes.Count > 0 ? deviceNodes : null,
             UidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Uids],
             GidMappings = UsernsRemap is null || h.UsernsMode == "host" ? null : [.. UsernsRemap.Gids],
             Resources = ContainerResources.SpecOf(h, deviceRules.Select(rule => rule.ToString()).ToList()),
-            LogPath = r.LogPath,
+            LogPath = LogDrivers.LogFileFor(r),
             ControlSocket = c.ControlSocket,
             ExitFile = c.ExitFile,
         };

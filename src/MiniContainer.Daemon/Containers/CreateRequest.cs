@@ -45,7 +45,9 @@ public static partial class CreateRequest
         if (argv.Count == 0) throw new BadRequestException("no command specified");
 
         var env = MergeEnv(imageConfig?.Env, StringList(body["Env"]));
-        string hostname = (string?)body["Hostname"] is { Length: > 0 } h ? h : id[..12];
+        // --uts=host: the host's hostname (the container has no UTS namespace of its own), as dockerd shows it.
+        string hostname = (string?)body["Hostname"] is { Length: > 0 } h ? h
+            : (string?)hostNode["UTSMode"] == "host" ? System.Net.Dns.GetHostName() : id[..12];
         bool tty = (bool?)body["Tty"] ?? false;
 
         var host = new HostConfig
@@ -84,6 +86,8 @@ public static partial class CreateRequest
         if (hostNode["RestartPolicy"] is JsonObject rp)
             host.RestartPolicy = new RestartPolicy { Name = (string?)rp["Name"] is { Length: > 0 } rpn ? rpn : "no", MaximumRetryCount = (int?)rp["MaximumRetryCount"] ?? 0 };
         UnsupportedOptions.Refuse(body);
+        HostConfigModes.Parse(body, hostNode, host);
+        HostConfigModes.Validate(host, (string?)body["Hostname"]);
         SetSystemPaths(host, StringList(hostNode["MaskedPaths"]), StringList(hostNode["ReadonlyPaths"]));
         ContainerDeviceOptions.Parse(hostNode, host);
         Validate(host);
@@ -145,20 +149,10 @@ public static partial class CreateRequest
     }
 
     /// <summary>"db", "db:database", "/db:/web/database" (the form inspect shows) → "db:database".</summary>
-    public static string NormalizeLink(string link)
-    {
-        var parts = link.Split(':', 2);
-        string name = parts[0].TrimStart('/');
-        string alias = parts.Length > 1 ? parts[1][(parts[1].LastIndexOf('/') + 1)..] : name;
-        if (name.Length == 0 || alias.Length == 0) throw new BadRequestException($"invalid argument \"{link}\" for \"--link\" flag: bad format");
-        return $"{name}:{alias}";
-    }
+    public static string NormalizeLink(string link) => ContainerLink.Parse(link).ToString();
 
     private static void Validate(HostConfig host)
     {
-        if (host.Links is { Count: > 0 } && host.NetworkMode is "default" or "bridge")
-            throw new BadRequestException("--link on the default bridge network is not supported by MiniContainer (legacy links write " +
-                "/etc/hosts entries and environment variables); put the containers on a user-defined network, where a link is a DNS alias");
         foreach (string cap in (host.CapAdd ?? new()).Concat(host.CapDrop ?? new()))
             if (cap.Trim().ToUpperInvariant() != "ALL")
                 try { MiniContainer.Runtime.CapabilitySet.Number(cap); }

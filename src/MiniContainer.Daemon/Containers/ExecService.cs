@@ -112,6 +112,7 @@ public sealed class ExecService
             {
                 Args = cmd, Env = env, Terminal = tty, OpenStdin = attachStdin,
                 User = user is { Length: > 0 } u ? u : c.Record.Config.User,
+                GroupAdd = c.Record.HostConfig.GroupAdd,   // as dockerd's getUser: --group-add applies to exec too
                 Cwd = workingDir is { Length: > 0 } w ? w : c.Record.Config.WorkingDir is { Length: > 0 } cw ? cw : "/",
                 ConsoleRows = rows, ConsoleCols = cols,
                 // As docker exec: the container's no_new_privs and seccomp filter (exec --privileged changes only the
@@ -173,10 +174,12 @@ public sealed class ExecService
             }
             await shim.StartAsync();
         }
-        catch (StartFailedException e)
+        catch (StartFailedException)
         {
             output?.Dispose(); monitor?.Dispose();
-            Finish(exec, e.ExitCode);
+            // dockerd records 126 for an exec that could not start, whatever the cause (a missing program
+            // included: 127 is a shell's or `docker run`'s answer, not exec's).
+            Finish(exec, 126);
             throw;
         }
         finally { explain?.Finish(c, exec.Dir); }

@@ -19,15 +19,14 @@ public static class UnsupportedOptions
         "CpuShares", "CpuPeriod", "CpuQuota", "PidsLimit", "UsernsMode", "CapAdd", "CapDrop", "Dns", "ExtraHosts",
         "ShmSize", "ConsoleSize", "MemoryReservation", "MaskedPaths", "ReadonlyPaths", "SecurityOpt", "Devices", "DeviceCgroupRules", "Links",
         "MemorySwappiness", "CpusetCpus", "CpusetMems",
+        // read and checked by HostConfigModes and LogDrivers
+        "PidMode", "UTSMode", "CgroupnsMode", "Isolation", "Runtime", "VolumeDriver", "GroupAdd", "LogConfig",
     };
 
     /// <summary>Fields whose only honoured values are the defaults MiniContainer gives every container.</summary>
     private static readonly Dictionary<string, string[]> AllowedValues = new(StringComparer.Ordinal)
     {
         ["IpcMode"] = new[] { "", "private", "shareable" },   // every container has its own IPC namespace
-        ["CgroupnsMode"] = new[] { "", "private" },           // ... and its own cgroup namespace
-        ["Isolation"] = new[] { "", "default" },
-        ["Runtime"] = new[] { "", "minicontainer" },          // the one runtime /info lists
     };
 
     /// <summary>The docker flag each refused field comes from, for a message the user recognises.</summary>
@@ -58,6 +57,7 @@ public static class UnsupportedOptions
         "Hostname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "ExposedPorts", "Tty", "OpenStdin", "StdinOnce",
         "Env", "Cmd", "Image", "Volumes", "WorkingDir", "Entrypoint", "Labels", "StopSignal", "StopTimeout", "Healthcheck", "HostConfig",
         "NetworkingConfig", "ArgsEscaped", "name", "platform",
+        "Runtime",   // docker-py puts HostConfig's Runtime here too; HostConfigModes reads it
     };
 
     /// <summary>Throws a 400 naming the first field (and its flag) that asks for something not honoured.</summary>
@@ -70,7 +70,6 @@ public static class UnsupportedOptions
         foreach (var (key, value) in host)
         {
             if (Honoured.Contains(key) || key == "ContainerIDFile") continue;   // ContainerIDFile: the client writes it
-            if (key == "LogConfig" && IsDefaultLogConfig(value)) continue;
             if (AllowedValues.TryGetValue(key, out var allowed) ? allowed.Contains(Scalar(value)) || IsZero(value) : IsZero(value)) continue;
             throw Unsupported(key);
         }
@@ -79,10 +78,6 @@ public static class UnsupportedOptions
     private static BadRequestException Unsupported(string key) =>
         new($"{(FlagNames.TryGetValue(key, out var flag) ? flag : key)} ({key}) is not supported by MiniContainer; " +
             "leave it out, or run this container with Docker");
-
-    /// <summary>json-file without options is the one log driver: what `logs` reads.</summary>
-    private static bool IsDefaultLogConfig(JsonNode? node) =>
-        node is null || node is JsonObject o && Scalar(o["Type"]) is "" or "json-file" && IsZero(o["Config"]);
 
     private static string Scalar(JsonNode? node) => node is JsonValue v ? v.ToString() : "";
 

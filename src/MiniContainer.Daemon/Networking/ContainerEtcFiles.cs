@@ -12,13 +12,14 @@ namespace MiniContainer.Networking;
 /// </summary>
 public static class ContainerEtcFiles
 {
-    public static string Hosts(ContainerRecord r, string? ownAddress)
+    /// <param name="linkLines">legacy links' lines ("IP alias hostname name"), after the container's own.</param>
+    public static string Hosts(ContainerRecord r, string? ownAddress, IEnumerable<string>? linkLines = null)
     {
         string fixedLines = EtcFiles.Hosts("bridge");
         string extraLines = EtcFiles.Hosts("bridge", r.HostConfig.ExtraHosts)[fixedLines.Length..];
         if (ownAddress is null) return fixedLines + extraLines;
         string names = r.Config.Hostname == r.PlainName ? r.Config.Hostname : $"{r.Config.Hostname} {r.PlainName}";
-        return fixedLines + $"{ownAddress}\t{names}\n" + extraLines;
+        return fixedLines + $"{ownAddress}\t{names}\n" + string.Concat((linkLines ?? []).Select(l => l + "\n")) + extraLines;
     }
 
     public static string ResolvConf(ContainerRecord r, string? embeddedDns)

@@ -240,7 +240,7 @@ public sealed partial class NetworkService
         // The embedded DNS of the first user-defined network (it answers for every network the asker is on); none on
         // the default bridge alone, as in Docker. A default-bridge container connected to a user network gets it too.
         string? dns = networks.FirstOrDefault(x => !x.Network.IsDefaultBridge).Network?.Gateway;
-        ContainerEtcFiles.WriteInPlace(r.HostsPath, ContainerEtcFiles.Hosts(r, ownIp));
+        ContainerEtcFiles.WriteInPlace(r.HostsPath, ContainerEtcFiles.Hosts(r, ownIp, LinkHostLines(r)));
         ContainerEtcFiles.WriteInPlace(r.ResolvConfPath, ContainerEtcFiles.ResolvConf(r, dns));
     }
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using MiniContainer.Networking.Dns;
+using MiniContainer.Containers;
 
 namespace MiniContainer.Networking;
 
@@ -89,8 +90,8 @@ public sealed class NetworkDnsRecords(NetworkStore store, string networkId) : ID
             if (VisibleNetworks(asker) is not { } visible) return null;   // not a member: not our business
             // A link of the asker's ("db_1:db") is a name only it resolves, to the linked container.
             string? linked = visible.SelectMany(x => x.Endpoints.TryGetValue(AskerId(asker)!, out var own) ? own.Links : new())
-                .Select(l => l.Split(':', 2)).Where(l => string.Equals(l[1], name, StringComparison.OrdinalIgnoreCase))
-                .Select(l => l[0]).FirstOrDefault();
+                .Select(ContainerLink.Parse).Where(l => string.Equals(l.Alias, name, StringComparison.OrdinalIgnoreCase))
+                .Select(l => l.Name).FirstOrDefault();
             var matches = visible.SelectMany(x => x.Endpoints.Values)
                 .Where(e => linked is not null
                     ? string.Equals(e.ContainerName, linked, StringComparison.Ordinal)

@@ -20,6 +20,8 @@ public sealed partial class NetworkService
 
     /// <summary>Finds a container by id, name or prefix (set by the daemon once the container service exists).</summary>
     public Func<string, Container?> FindContainer { get; set; } = _ => null;
+    /// <summary>The /etc/hosts lines a container's legacy links give it (ContainerService.LinkHostLines).</summary>
+    public Func<ContainerRecord, List<string>> LinkHostLines { get; set; } = _ => new();
 
     /// <summary>Where network events go (create, connect, disconnect, destroy): the daemon's one bus.</summary>
     public MiniContainer.Events.EventBus Events { get; init; } = new();

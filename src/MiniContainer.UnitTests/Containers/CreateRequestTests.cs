@@ -39,11 +39,11 @@ public sealed class CreateRequestTests
         => Assert.Equal([kept], Build($$$"""{"Image":"busybox","HostConfig":{"NetworkMode":"appnet","Links":["{{{link}}}"]}}""").HostConfig.Links);
 
     [Fact]
-    public void Legacy_links_on_the_default_bridge_are_refused_naming_the_alternative()
+    public void Legacy_links_on_the_default_bridge_are_kept_too_and_a_link_knows_the_name_it_gives()
     {
-        var e = Assert.Throws<BadRequestException>(() => Build("""{"Image":"busybox","HostConfig":{"Links":["db:db"]}}"""));
-        Assert.StartsWith("--link on the default bridge network is not supported by MiniContainer", e.Message);
-        Assert.Contains("user-defined network", e.Message);
+        Assert.Equal(["db:db"], Build("""{"Image":"busybox","HostConfig":{"Links":["db"]}}""").HostConfig.Links);
+        Assert.Equal("/web/database", ContainerLink.Parse("/db:/web/database").NameUnder("/web"));
+        Assert.Equal(new ContainerLink("db", "database"), ContainerLink.Parse("db:database"));
     }
 
     [Fact]

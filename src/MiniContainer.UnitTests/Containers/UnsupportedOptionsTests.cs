@@ -33,12 +33,9 @@ public class UnsupportedOptionsTests
     [Theory]
     [InlineData("\"Sysctls\":{\"net.ipv4.ip_forward\":\"1\"}", "--sysctl (Sysctls)")]
     [InlineData("\"Ulimits\":[{\"Name\":\"nofile\",\"Soft\":10,\"Hard\":10}]", "--ulimit (Ulimits)")]
-    [InlineData("\"PidMode\":\"host\"", "--pid (PidMode)")]
     [InlineData("\"IpcMode\":\"host\"", "--ipc (IpcMode)")]
     [InlineData("\"OomKillDisable\":true", "--oom-kill-disable")]
     [InlineData("\"KernelMemory\":67108864", "--kernel-memory")]
-    [InlineData("\"LogConfig\":{\"Type\":\"json-file\",\"Config\":{\"max-size\":\"10m\"}}", "--log-driver/--log-opt")]
-    [InlineData("\"Runtime\":\"runc\"", "--runtime")]
     [InlineData("\"SomethingNew\":1", "SomethingNew")]
     public void A_set_field_that_is_not_honoured_is_refused_naming_its_flag(string field, string named)
     {
@@ -49,7 +46,7 @@ public class UnsupportedOptionsTests
     [Fact]
     public void Honoured_defaults_of_restricted_fields_pass()
     {
-        UnsupportedOptions.Refuse(Body("\"IpcMode\":\"shareable\",\"CgroupnsMode\":\"private\",\"MemorySwappiness\":-1,\"Runtime\":\"minicontainer\",\"LogConfig\":{\"Type\":\"json-file\"}"));
+        UnsupportedOptions.Refuse(Body("\"IpcMode\":\"shareable\",\"CgroupnsMode\":\"private\",\"MemorySwappiness\":-1"));
     }
 
     [Fact]
