@@ -62,6 +62,22 @@ public sealed class NetworkingFidelityDockerCliTests : IDisposable
         Docker("network", "rm", "test 01").Ok();
     }
 
+    /// <summary>Our CLI sends the same fields as docker's for these flags.</summary>
+    [Fact]
+    public void Minicontainer_cli_sends_aux_addresses_mac_address_and_endpoint_links_link_local_ips_and_driver_opts()
+    {
+        var d = _net.Daemon;
+        string sub = $"10.{_net.Octet}.94";
+        d.Run("network", "create", "--subnet", $"{sub}.0/24", "--ip-range", $"{sub}.64/26", "--aux-address", $"gw2={sub}.64", "cli").Ok();
+        Assert.Equal($"{sub}.64/26 map[gw2:{sub}.64]",
+            d.Run("network", "inspect", "-f", "{{range .IPAM.Config}}{{.IPRange}} {{.AuxiliaryAddresses}}{{end}}", "cli").Ok().Stdout.Trim());
+        d.Run("run", "-d", "--name", "c1", "--mac-address", "02:42:0a:00:00:77", "busybox", "sleep", "600").Ok();
+        Assert.Equal("02:42:0a:00:00:77", d.Run("exec", "c1", "cat", "/sys/class/net/eth0/address").Ok().Stdout.Trim());
+        d.Run("network", "connect", "--link", "c2:peer", "--link-local-ip", "169.254.9.9", "--driver-opt", "k=v", "cli", "c1").Ok();
+        Assert.Equal($"[c2:peer] [169.254.9.9] map[k:v] {sub}.65",
+            d.Run("inspect", "-f", "{{with .NetworkSettings.Networks.cli}}{{.Links}} {{.IPAMConfig.LinkLocalIPs}} {{.DriverOpts}} {{.IPAddress}}{{end}}", "c1").Ok().Stdout.Trim());
+    }
+
     [Fact]
     public void Endpoint_settings_are_echoed_and_honoured()
     {
@@ -117,6 +133,11 @@ public sealed class NetworkingFidelityDockerCliTests : IDisposable
         // Other names go to the upstream (the test's resolver answers NXDOMAIN to everything).
         var forwarded = Daemon.Exec("nsenter", [$"--net=/proc/{pid}/ns/net", "dig", "+time=2", "+tries=1", "@127.0.0.11", "example.test"]).Ok();
         Assert.Contains("status: NXDOMAIN", forwarded.Stdout);
+
+        // A daemon restart binds the container's resolver again (the old sockets died with the old daemon).
+        _net.Daemon.Stop();
+        _net.Daemon.Start();
+        Assert.Contains(dbIp, Docker("exec", "app", "nslookup", "db").Ok().Stdout);
 
         // Port 53 stays free for the container's own programs (the resolver sits behind a DNAT).
         Docker("exec", "-d", "app", "nc", "-l", "-p", "53").Ok();
