@@ -47,8 +47,7 @@ public sealed partial class NetworkService
     private void StopContainerDns(string containerId)
     {
         EmbeddedDnsServer? server;
-        lock (_containerDns)
-            if (_containerDns.Remove(containerId, out server)) { }
+        lock (_containerDns) _containerDns.Remove(containerId, out server);
         server?.DisposeAsync().AsTask().Wait();
     }
 
@@ -58,9 +57,6 @@ public sealed partial class NetworkService
         if (r.State.Running && r.State.Pid > 0 && WantsContainerDns(r)) StartContainerDns(r, r.State.Pid);
         else StopContainerDns(r.Id);
     }
-
-    /// <summary>How many containers have a resolver now (for tests: nothing may be left after they stop).</summary>
-    public int ContainerDnsCount { get { lock (_containerDns) return _containerDns.Count; } }
 
     private void StopAllContainerDns()
     {
