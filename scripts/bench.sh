@@ -278,6 +278,11 @@ report_table() {
       median\<=*) tgt="median ≤ ${target#median<=} ms"; v=$(verdict le "$med" "${target#median<=}") ;;
       ratio\>=*)  tgt="MiniContainer ≥ ${target#ratio>=}× faster"
                   if [ "$ratio" != "—" ]; then v=$(verdict ge "${ratio%×}" "${target#ratio>=}"); fi ;;
+      over\<=*)   tgt="≤ ${target#over<=} ms over \`$base\`"   # the cost a wrapper adds over the command it wraps
+                  if [ -s "$OUT/$base.json" ]; then
+                    local over; over=$(awk -v a="$med" -v b="$(ms "$base" median)" 'BEGIN { printf "%.1f", a - b }')
+                    ratio="+$over ms"; v=$(verdict le "$over" "${target#over<=}")
+                  fi ;;
     esac
     t+="| \`$label\` | $(fmt "$med") | $(fmt "$mean") ± $(fmt "$sd") | $(fmt "$min") | $(fmt "$max") | $ratio | $tgt | $v |"$'\n'
   done
@@ -380,7 +385,13 @@ bench_run_exec() {
   hf mc-exec "minicontainer exec <ctr> true"  "$MC_BIN/minicontainer" -H "unix://$MC_SOCK" --no-autostart exec mc-bench-sleep true || true
   hf dk-exec "docker exec <ctr> true"         "$DOCKER_CLI" -H "unix://$DK_SOCK" exec mc-bench-sleep true || true
 
+  # the README's main command, scripts/minicontainer, over the binary it wraps (staleness check, image check)
+  hf mc-version "artifacts/bin/minicontainer version" "$repo/artifacts/bin/minicontainer" -H "unix://$MC_SOCK" --no-autostart version || true
+  hf mc-main-version "scripts/minicontainer version" "$repo/scripts/minicontainer" -H "unix://$MC_SOCK" --no-autostart version || true
+
   report_table "Container start and exec (hyperfine: $WARMUP warm-up + $RUNS runs each, no shell)" \
+    "mc-version|minicontainer version (the binary)||" \
+    "mc-main-version|scripts/minicontainer version (the README's main command)|over<=15|mc-version" \
     "mc-run|minicontainer run --rm busybox true|median<=100|" \
     "dk-run|docker run --rm busybox true|ratio>=3|mc-run" \
     "dk-run-nonet|docker run --rm --network none busybox true|ratio>=3|mc-run" \

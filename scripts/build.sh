@@ -7,6 +7,11 @@ out="$repo/artifacts/bin"
 quiet=false; [ "${1:-}" = "--quiet" ] && quiet=true
 say() { $quiet || echo "build: $*" >&2; }
 
+# Up to date: nothing to do (checked first, in a few milliseconds: scripts/minicontainer runs this before every command).
+. "$repo/scripts/up-to-date.sh"
+binaries_up_to_date "$repo" && exit 0
+stamp="$out/.built"
+
 if ! command -v dotnet >/dev/null 2>&1; then
   echo "build: the .NET 10 SDK is needed (dotnet not found on PATH)." >&2
   echo "       Install it from your distribution or Microsoft's packages, then run this again." >&2
@@ -14,10 +19,6 @@ if ! command -v dotnet >/dev/null 2>&1; then
 fi
 "$repo/scripts/install-deps.sh" build
 
-stamp="$out/.built"
-if [ -f "$stamp" ] && [ -z "$(find "$repo/src" "$repo/Directory.Build.props" -not -path '*/obj/*' -not -path '*/bin/*' \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' -o -name '*.json' \) -newer "$stamp" -print -quit)" ]; then
-  exit 0
-fi
 say "building into $out (first time takes a minute or two)"
 mkdir -p "$out"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -37,6 +37,8 @@ internal static class ArgumentPreparer
                 int eq = token.IndexOf('=');
                 string name = eq < 0 ? token : token[..eq];
                 var option = Find(path, name) ?? throw new UsageException($"unknown flag: {name}") { Command = current };
+                // A flag with an optional value (--explain[=json]) gets it only after "=": alone, its implicit one.
+                if (eq < 0 && option is Commands.OptionalValueOption optional) { result[^1] = token + "=" + optional.ImplicitValue; continue; }
                 if (eq < 0 && TakesValue(option) && i + 1 < args.Count) result.Add(args[++i]);
                 continue;
             }

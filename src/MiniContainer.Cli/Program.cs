@@ -28,6 +28,7 @@ namespace MiniContainer.Cli
             root.Subcommands.Add(RunCommand.CreateRun(context));
             root.Subcommands.Add(RunCommand.CreateCreate(context));
             root.Subcommands.Add(ExecCommand.Create(context));
+            root.Subcommands.Add(ExplainCommand.Create(context));
             foreach (var c in ContainerCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in ImageCommands.Create(context)) root.Subcommands.Add(c);
             root.Subcommands.Add(BuildCommand.Create(context));

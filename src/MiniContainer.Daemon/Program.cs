@@ -129,12 +129,14 @@ sealed record DaemonOptions(string Socket, string DataRoot, string ExecRoot, boo
                     case "--userns-remap": remap = Next(); break;
                     case "-G" or "--group": group = Next(); break;
                     case "--max-request-body": maxBody = ParseSize(Next()); break;
+                    case "--explain-all": MiniContainer.Explaining.ExplainSession.ExplainAll = true; break;
                     case "--insecure-registry": MiniContainer.Registry.RegistryEndpoint.InsecureRegistries = [.. MiniContainer.Registry.RegistryEndpoint.InsecureRegistries, Next()]; break;
                     case var flag when network.TryParse(flag, Next): break;
                     case "-h" or "--help":
                         Console.WriteLine("Usage: minicontainerd [-H unix:///path.sock] [-G|--group GROUP] [--data-root DIR] [--exec-root DIR]\n" +
                                           "                      [--userns-remap default|USER[:GROUP]|UID[:GID]] [--max-request-body BYTES[k|m]]\n" +
-                                          "                      [--insecure-registry HOST[:PORT]|CIDR]... [--debug]\n" +
+                                          "                      [--insecure-registry HOST[:PORT]|CIDR]... [--explain-all] [--debug]\n" +
+                                          "       --explain-all: record every container's kernel steps (`minicontainer explain CONTAINER`), for a class\n" +
                                           "       -G, --group: the group that may use the API socket besides root (default: root only)\n" +
                                           $"       --max-request-body: the largest JSON request body accepted (default {HttpServer.DefaultMaxBodyBytes >> 20}m; build contexts, load and cp uploads are streamed and not limited)\n" +
                                           "       networking: " + MiniContainer.Networking.NetworkOptions.Usage);

@@ -1,3 +1,4 @@
+using MiniContainer.Explaining;
 using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
@@ -15,8 +16,15 @@ public static class Capabilities
     public static void DropFromBoundingSet(HashSet<int> kept)
     {
         int last = int.Parse(File.ReadAllText("/proc/sys/kernel/cap_last_cap").Trim());
+        long t = Explain.Begin();   // one step for the whole loop: one prctl per capability
         for (int cap = 0; cap <= last; cap++)
             if (!kept.Contains(cap))
-                Kernel.Prctl(Kernel.PR_CAPBSET_DROP, (ulong)cap, $"PR_CAPBSET_DROP {(cap < CapabilitySet.Names.Length ? CapabilitySet.Names[cap] : cap.ToString())}");
+                Kernel.Prctl(Kernel.PR_CAPBSET_DROP, (ulong)cap, $"PR_CAPBSET_DROP {Name(cap)}");
+        if (t != 0)
+            Explain.Record(t, ExplainText.CapabilityDrop(
+                Enumerable.Range(0, last + 1).Where(c => !kept.Contains(c)).Select(Name).ToList(),
+                Enumerable.Range(0, last + 1).Where(kept.Contains).Select(Name).ToList()));
     }
+
+    private static string Name(int cap) => cap < CapabilitySet.Names.Length ? CapabilitySet.Names[cap] : cap.ToString();
 }

@@ -21,9 +21,10 @@ public static class ExecInit
         {
             sync.WaitForGo();
             var process = JsonSerializer.Deserialize(processJson, RuntimeJson.Default.ProcessSpec)!;
+            InitStage.ListenForExplain(process, sync);
             int mnt = Kernel.Open($"/proc/{targetPid}/ns/mnt", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
             Kernel.Unshare(Kernel.CLONE_FS, "CLONE_FS");
-            Kernel.JoinNamespace(mnt, Namespace.Mount);
+            Kernel.JoinNamespace(mnt, Namespace.Mount, $"/proc/{targetPid}/ns/mnt");
             Kernel.Close(mnt);
             ProcessStarter.Exec(process, sync, dropCapabilities: true);
             return 0;

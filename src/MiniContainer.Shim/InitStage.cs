@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MiniContainer.Explaining;
 using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
@@ -25,6 +26,7 @@ public static class InitStage
             var layerMounts = sync.WaitForGo();
             var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)
                        ?? throw new InvalidDataException("empty spec.json");
+            ListenForExplain(spec.Process, sync);
 
             // The shim moved us into the container's cgroup while we waited; a cgroup namespace made now is
             // rooted there, so /proc/self/cgroup reads "0::/" inside.
@@ -41,6 +43,18 @@ public static class InitStage
         }
         catch (CommandLookup.LookupException e) { return sync.Fail(e.ExitCode, e.Message); }
         catch (Exception e) { return sync.Fail(125, e is KernelException ? e.Message : e.Message); }
+    }
+
+    /// <summary>--explain: each step goes to the shim over the sync channel as it happens (the shim files it). The
+    /// channel is close-on-exec, so the user's program inherits nothing of it.</summary>
+    public static void ListenForExplain(ProcessSpec process, SyncChannel sync)
+    {
+        if (!process.Explain) return;
+        Explain.ProcessName = "init";
+        Explain.ListenInProcess(step =>
+        {
+            try { sync.SendExplain(step); } catch (KernelException) { }   // the narration never fails the container
+        });
     }
 
     /// <summary>Everything mounted under the new root before we switch to it.</summary>

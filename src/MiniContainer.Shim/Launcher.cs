@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MiniContainer.Explaining;
 using MiniContainer.Linux;
 
 namespace MiniContainer.Shim;
@@ -28,7 +29,6 @@ public static unsafe class Launcher
     {
         bool waitForIdMaps = namespaces.HasFlag(Namespace.User);
         byte* mapsWritten = (byte*)NativeMemory.Alloc(1);
-        Kernel.Trace?.Invoke($"clone({namespaces} | SIGCHLD)");
         using var nativeArgv = new NativeStringArray(argv);
         using var nativeEnv = new NativeStringArray(env);
         byte* program = NativeString.Alloc(Environment.ProcessPath!);
@@ -37,6 +37,7 @@ public static unsafe class Launcher
 
         int shimAlive = Kernel.OpenPidFd(Environment.ProcessId);
 
+        long began = Explain.Begin();
         long pid = ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
         if (pid == 0)
         {
@@ -55,6 +56,7 @@ public static unsafe class Launcher
         NativeMemory.Free(program);
         NativeMemory.Free(mapsWritten);
         if (pid < 0) throw new KernelException($"clone({namespaces})", errno);
+        if (began != 0) Explain.Record(began, ExplainText.Clone(namespaces, pid));
         return (int)pid;
     }
 
@@ -68,7 +70,6 @@ public static unsafe class Launcher
     /// </summary>
     public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace)
     {
-        Kernel.Trace?.Invoke("clone(SIGCHLD); setns(user, ipc, uts, net, pid, cgroup); clone(SIGCHLD)");
         using var nativeArgv = new NativeStringArray(argv);
         using var nativeEnv = new NativeStringArray(env);
         byte* program = NativeString.Alloc(Environment.ProcessPath!);
@@ -84,6 +85,7 @@ public static unsafe class Launcher
 
         try
         {
+            long began = Explain.Begin();
             long middle = ForkSafe.CloneProcess(SIGCHLD);
             if (middle == 0)
             {
@@ -120,7 +122,9 @@ public static unsafe class Launcher
                     : $"could not fork into the container (status {e.Status.Code})");
             Span<byte> buf = stackalloc byte[4];
             if (Kernel.Read(pidRead, buf) != 4) throw new InvalidOperationException("exec: no pid from the forked process");
-            return BitConverter.ToInt32(buf);
+            int pid = BitConverter.ToInt32(buf);
+            if (began != 0) Explain.Record(began, ExplainText.JoinAndFork(nsTypes.Select(t => (Namespace)(uint)t).ToList(), pid));
+            return pid;
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using MiniContainer.Cgroups;
+using MiniContainer.Explaining;
 using MiniContainer.Linux;
 using MiniContainer.Runtime;
 
@@ -18,6 +19,7 @@ public static class Shims
     {
         var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)!;
         PrepareShimProcess(Path.Combine(bundleDir, "shim.log"));
+        var explained = ListenForExplain(spec.Process, bundleDir);
 
         var cgroup = CgroupManager.Open(spec.CgroupName);
         cgroup.Create();
@@ -45,7 +47,7 @@ public static class Shims
             var sync = new SyncChannel(shimEnd);
             if (userns) UserNamespace.Prepare(pid, spec, sync);
             cgroup.AddProcess(pid);
-            return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true);
+            return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true, explained);
         }
         catch (Exception e)
         {
@@ -59,6 +61,7 @@ public static class Shims
     {
         var spec = JsonSerializer.Deserialize(File.ReadAllText(execSpecPath), RuntimeJson.Default.ExecSpec)!;
         PrepareShimProcess(Path.Combine(Path.GetDirectoryName(execSpecPath)!, "shim.log"));
+        var explained = ListenForExplain(spec.Process, Path.GetDirectoryName(execSpecPath)!);
         try
         {
             var cgroup = CgroupManager.Open(spec.CgroupName);
@@ -86,7 +89,7 @@ public static class Shims
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();
             cgroup.AddProcess(pid);
-            return Supervise(pid, new SyncChannel(shimEnd), io, spec.ControlSocket, null, spec.ExitFile, cgroup, destroyCgroup: false);
+            return Supervise(pid, new SyncChannel(shimEnd), io, spec.ControlSocket, null, spec.ExitFile, cgroup, destroyCgroup: false, explained);
         }
         catch (Exception e)
         {
@@ -95,7 +98,19 @@ public static class Shims
         }
     }
 
-    private static int Supervise(int pid, SyncChannel sync, Stdio io, string controlSocket, string? logPath, string exitFile, ICgroup cgroup, bool destroyCgroup)
+    /// <summary>--explain: our steps, and those the init stage sends over the sync channel, go to the explain log
+    /// next to the spec as they happen (the daemon merges it into the container's). Null when not asked for.</summary>
+    private static Action<ExplainStep>? ListenForExplain(ProcessSpec process, string dir)
+    {
+        if (!process.Explain) return null;
+        var log = new ExplainLog.Writer(Path.Combine(dir, ExplainLog.ShimFile));
+        Explain.ProcessName = "shim";
+        Explain.ListenInProcess(log.Write);
+        return log.Write;
+    }
+
+    private static int Supervise(int pid, SyncChannel sync, Stdio io, string controlSocket, string? logPath, string exitFile, ICgroup cgroup, bool destroyCgroup,
+        Action<ExplainStep>? explained)
     {
         var supervisor = new Supervisor(controlSocket, logPath);
         supervisor.Listen();
@@ -112,7 +127,7 @@ public static class Shims
             return 1;
         }
         sync.SendGo();
-        var outcome = sync.AwaitStart();
+        var outcome = sync.AwaitStart(explained);
         Kernel.Close(sync.Descriptor);
         if (outcome.ErrorCode is int failedCode)
         {
@@ -162,7 +177,7 @@ public static class Shims
     private static void JoinNetworkNamespace(string path)
     {
         int fd = Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-        try { Kernel.JoinNamespace(fd, Namespace.Net); }
+        try { Kernel.JoinNamespace(fd, Namespace.Net, path); }
         finally { Kernel.Close(fd); }
     }
 

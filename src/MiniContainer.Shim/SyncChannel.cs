@@ -1,3 +1,4 @@
+using MiniContainer.Explaining;
 using MiniContainer.Linux;
 using System.Text;
 
@@ -11,13 +12,14 @@ namespace MiniContainer.Shim;
 ///                 a user-namespaced container
 ///                 'G' (go: you are in your cgroup, your id maps are written; the daemon has attached)
 ///   child → shim: 'T' + the pty master fd (SCM_RIGHTS), when a terminal was asked for
+///                 'X' + 4-byte length + one explain step as JSON (only with --explain; see Explaining.Explain)
 ///                 'E' + "CODE message" then end of stream: setup failed
 ///                 end of stream alone: execve() succeeded (the fd was close-on-exec)
 /// </summary>
 public sealed class SyncChannel(int fd)
 {
     public const int Fd = 3;
-    public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E', LayerMount = (byte)'L';
+    public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E', LayerMount = (byte)'L', ExplainStep = (byte)'X';
 
     public int Descriptor => fd;
 
@@ -47,6 +49,18 @@ public sealed class SyncChannel(int fd)
         return code;
     }
 
+    /// <summary>Child side: one --explain step for the shim to file (the channel is close-on-exec, so nothing of
+    /// this stays open in the user's program).</summary>
+    public void SendExplain(ExplainStep step)
+    {
+        byte[] json = Encoding.UTF8.GetBytes(ExplainLog.Serialize(step));
+        var message = new byte[5 + json.Length];
+        message[0] = ExplainStep;
+        BitConverter.TryWriteBytes(message.AsSpan(1, 4), json.Length);
+        json.CopyTo(message, 5);
+        Kernel.WriteAll(fd, message);
+    }
+
     /// <summary>Child side: hand the terminal's master end to the shim.</summary>
     public void SendTerminal(int masterFd) => Kernel.SendFd(fd, masterFd, Terminal);
 
@@ -56,17 +70,45 @@ public sealed class SyncChannel(int fd)
     /// <summary>Shim side: release the child.</summary>
     public void SendGo() => Kernel.WriteAll(fd, new[] { Go });
 
+    private void ReadExactly(Span<byte> buffer)
+    {
+        for (int done = 0; done < buffer.Length;)
+        {
+            int n = Kernel.Read(fd, buffer[done..]);
+            if (n <= 0) throw new InvalidOperationException("the container's init stage went away mid-message");
+            done += n;
+        }
+    }
+
     public sealed record Outcome(int TerminalFd, int? ErrorCode, string? ErrorMessage);
 
-    /// <summary>Shim side: read until the child exec'd (end of stream) or failed.</summary>
-    public Outcome AwaitStart()
+    /// <summary>Shim side: read until the child exec'd (end of stream) or failed; its explain steps go to
+    /// <paramref name="explained"/> as they arrive.</summary>
+    public Outcome AwaitStart(Action<ExplainStep>? explained = null)
     {
         int terminal = -1;
+        ExplainStep? execve = null;
+        Span<byte> length = stackalloc byte[4];
         while (true)
         {
             var (tag, received) = Kernel.ReceiveFd(fd);
-            if (tag == -1) return new Outcome(terminal, null, null);
+            if (tag == -1)
+            {
+                // End of stream: the execve worked and closed the channel. Its step's duration is measured here.
+                if (execve is not null) explained?.Invoke(execve with { DurationUs = (Explain.NowNs() - execve.StartNs) / 1000 });
+                return new Outcome(terminal, null, null);
+            }
             if (tag == Terminal && received >= 0) { terminal = received; continue; }
+            if (tag == ExplainStep)
+            {
+                ReadExactly(length);
+                var json = new byte[BitConverter.ToInt32(length)];
+                ReadExactly(json);
+                if (ExplainLog.Parse(Encoding.UTF8.GetString(json)) is not { } step) continue;
+                if (step.DurationUs < 0) execve = step;   // announced before a call that does not return when it works
+                else explained?.Invoke(step);
+                continue;
+            }
             if (tag == Error)
             {
                 var rest = new MemoryStream();

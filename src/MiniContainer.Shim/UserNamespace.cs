@@ -1,3 +1,4 @@
+using MiniContainer.Explaining;
 using System.Text;
 using MiniContainer.Linux;
 using MiniContainer.Runtime;
@@ -55,9 +56,10 @@ public static class UserNamespace
     private static void WriteIdMap(string path, List<IdMapping> mappings)
     {
         string text = string.Concat(mappings.Select(m => $"{m.ContainerId} {m.HostId} {m.Size}\n"));
-        Kernel.Trace?.Invoke($"write {path}: {text.Trim()}");
+        long t = Explain.Begin();
         int fd = Kernel.Open(path, Kernel.O_WRONLY | Kernel.O_CLOEXEC);
         try { Kernel.WriteAll(fd, Encoding.ASCII.GetBytes(text)); }
         finally { Kernel.Close(fd); }
+        if (t != 0) Explain.Record(t, ExplainText.IdMap(path, text));
     }
 }

@@ -328,9 +328,8 @@ public sealed class CgroupNativeTests : IDisposable
         v2.Apply(new ResourceLimits { PidsLimit = 20 }.WithCpus(0.5));
         Assert.Equal("20", Read(v2.CgroupDirectory, "pids.max"));
         var steps = new List<string>();
-        Action<string> record = step => { if (step.Contains(v2.CgroupDirectory)) lock (steps) steps.Add(step); };
-        Kernel.Trace += record;
-        try
+        // The --explain steps of this flow (shell equivalents such as "echo 1 > …/cgroup.kill").
+        using (MiniContainer.Explaining.Explain.ListenInFlow(step => { if (step.Shell.Contains(v2.CgroupDirectory)) lock (steps) steps.Add(step.Shell); }))
         {
             foreach (bool useKill in new[] { true, false })
             {
@@ -352,7 +351,6 @@ public sealed class CgroupNativeTests : IDisposable
                 Assert.Equal("0", Read(v2.CgroupDirectory, "cgroup.freeze"));
             }
         }
-        finally { Kernel.Trace -= record; }
         v2.Destroy();
         Assert.False(Directory.Exists(v2.CgroupDirectory));
     }

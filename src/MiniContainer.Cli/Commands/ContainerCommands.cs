@@ -37,29 +37,32 @@ internal static class ContainerCommands
         var command = new CliCommand("start", "Start one or more stopped containers", "[OPTIONS] CONTAINER [CONTAINER...]");
         var attach = new Option<bool>("--attach", "-a") { Description = "Attach STDOUT/STDERR and forward signals" };
         var interactive = new Option<bool>("--interactive", "-i") { Description = "Attach container's STDIN" };
+        var explain = ExplainCommand.Option();
         var names = Containers();
         command.Options.Add(attach);
         command.Options.Add(interactive);
+        command.Options.Add(explain);
         command.Arguments.Add(names);
         command.SetAction(async (parse, cancellation) =>
         {
             string[] containers = Require(parse, names, command);
             var client = await context.ConnectAsync(parse);
             bool a = parse.GetValue(attach), i = parse.GetValue(interactive);
+            var explained = ExplainCommand.Get(parse, explain);
             if (!a && !i)
             {
                 return await Targets.ForEachAsync(containers,
-                    name => client.PostJsonAsync($"{ApiPaths.Container(name)}/start"),
+                    name => ExplainCommand.StartAsync(client, name, explained),
                     failed => "Error: failed to start containers: " + string.Join(", ", failed));
             }
             if (containers.Length > 1) throw new ExitException(ExitCodes.Error, "Error: you cannot start and attach multiple containers at once");
-            return await StartAttachedAsync(client, containers[0], stdin: i);
+            return await StartAttachedAsync(client, containers[0], stdin: i, explained);
         });
         return command;
     }
 
     /// <summary>start -a [-i]: attach, register the wait, start, pump, exit with the container's status.</summary>
-    static async Task<int> StartAttachedAsync(DockerClient client, string name, bool stdin)
+    static async Task<int> StartAttachedAsync(DockerClient client, string name, bool stdin, ExplainCommand.Mode? explain)
     {
         var info = await client.GetJsonAsync($"{ApiPaths.Container(name)}/json") as JsonObject
                    ?? throw new IOException("empty inspect answer");
@@ -72,7 +75,7 @@ internal static class ContainerCommands
         using var connection = await client.HijackAsync($"{ApiPaths.Container(id)}/attach?stream=1&stdout=1&stderr=1{(sendStdin ? "&stdin=1" : "")}", null);
         var exit = await ContainerWait.BeginAsync(client, id, autoRemove ? "removed" : "next-exit");
         using var terminal = TerminalSession.Begin(tty, sendStdin);
-        await client.PostJsonAsync($"{ApiPaths.Container(id)}/start");
+        await ExplainCommand.StartAsync(client, id, explain);
         using var proxy = tty ? null : new SignalProxy(client, id);
         if (tty) _ = terminal.FollowWindowSizeAsync((h, w) => client.PostJsonAsync($"{ApiPaths.Container(id)}/resize?h={h}&w={w}"));
         await AttachedStreams.PumpAsync(connection, tty, sendStdin);
@@ -133,15 +136,21 @@ internal static class ContainerCommands
         var command = new CliCommand("rm", "Remove one or more containers", "[OPTIONS] CONTAINER [CONTAINER...]");
         var force = new Option<bool>("--force", "-f") { Description = "Force the removal of a running container (uses SIGKILL)" };
         var volumes = new Option<bool>("--volumes", "-v") { Description = "Remove anonymous volumes associated with the container" };
+        var explain = ExplainCommand.Option();
         var names = Containers();
         command.Options.Add(force);
         command.Options.Add(volumes);
+        command.Options.Add(explain);
         command.Arguments.Add(names);
         command.SetAction(async (parse, cancellation) =>
         {
             string[] containers = Require(parse, names, command);
-            string query = $"?force={(parse.GetValue(force) ? 1 : 0)}&v={(parse.GetValue(volumes) ? 1 : 0)}";
+            var explained = ExplainCommand.Get(parse, explain);
+            string query = $"?force={(parse.GetValue(force) ? 1 : 0)}&v={(parse.GetValue(volumes) ? 1 : 0)}{(explained is null ? "" : "&explain=1")}";
             var client = await context.ConnectAsync(parse);
+            if (explained is { } mode)
+                return await Targets.ForEachAsync(containers, async name =>
+                    ExplainCommand.Print(ExplainCommand.Parse(await ExplainCommand.SendForTextAsync(client, HttpMethod.Delete, ApiPaths.Container(name) + query)), mode));
             return await Targets.ForEachAsync(containers, name => client.DeleteAsync(ApiPaths.Container(name) + query));
         });
         return command;

@@ -27,7 +27,8 @@ internal static class ExecCommand
         var privileged = new Option<bool>("--privileged") { Description = "Give extended privileges to the command" };
         var container = new Argument<string?>("CONTAINER") { Arity = ArgumentArity.ZeroOrOne };
         var args = new Argument<string[]>("COMMAND") { Arity = ArgumentArity.ZeroOrMore };
-        foreach (var o in new Option[] { detach, env, envFile, interactive, privileged, tty, user, workdir }) command.Options.Add(o);
+        var explain = ExplainCommand.Option();
+        foreach (var o in new Option[] { detach, env, envFile, explain, interactive, privileged, tty, user, workdir }) command.Options.Add(o);
         command.Arguments.Add(container);
         command.Arguments.Add(args);
 
@@ -67,14 +68,22 @@ internal static class ExecCommand
             if (size is { } s) config["ConsoleSize"] = new JsonArray(s.Rows, s.Cols);
 
             var client = await context.ConnectAsync(parse);
-            var created = await client.PostJsonAsync($"{ApiPaths.Container(name)}/exec", config);
+            var explained = ExplainCommand.Get(parse, explain);
+            var created = await client.PostJsonAsync($"{ApiPaths.Container(name)}/exec{(explained is null ? "" : "?explain=1")}", config);
             string execId = created?["Id"]?.GetValue<string>() ?? throw new IOException("the daemon's exec answer has no Id");
+            // --explain: the exec's steps are in the container's explain log once it has started.
+            async Task PrintExplained()
+            {
+                if (explained is { } mode)
+                    ExplainCommand.Print((await ExplainCommand.LogAsync(client, name)).Where(s => s.Action == "exec " + execId[..12]).ToList(), mode);
+            }
 
             var start = new JsonObject { ["Detach"] = d, ["Tty"] = t };
             if (size is { } s2) start["ConsoleSize"] = new JsonArray(s2.Rows, s2.Cols);
             if (d)
             {
                 await client.PostJsonAsync($"/exec/{ApiPaths.Segment(execId)}/start", start);
+                await PrintExplained();
                 return ExitCodes.Ok;
             }
 
@@ -96,6 +105,7 @@ internal static class ExecCommand
                 if (t) _ = terminal.FollowWindowSizeAsync((h, w) => client.PostJsonAsync($"/exec/{ApiPaths.Segment(execId)}/resize?h={h}&w={w}"));
                 await AttachedStreams.PumpAsync(connection, t, sendStdin: i);
             }
+            await PrintExplained();
             return await ExitCodeAsync(client, execId);
         });
         return command;

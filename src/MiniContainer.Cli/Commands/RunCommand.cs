@@ -34,6 +34,8 @@ internal static class RunCommand
             command.Options.Add(sigProxy);
         }
         flags.AddTo(command);
+        var explain = ExplainCommand.Option();
+        command.Options.Add(explain);
         command.Arguments.Add(image);
         command.Arguments.Add(args);
 
@@ -43,6 +45,7 @@ internal static class RunCommand
             if (string.IsNullOrEmpty(imageName)) throw command.RequiresAtLeast(1);
             string[] cmd = parse.GetValue(args) ?? [];
             bool detached = !run || parse.GetValue(detach);
+            var explained = ExplainCommand.Get(parse, explain);
             bool tty = parse.GetValue(flags.Tty), interactive = parse.GetValue(flags.Interactive);
 
             if (run && !detached && tty && interactive && !Stdio.InIsTerminal)
@@ -54,16 +57,17 @@ internal static class RunCommand
             try
             {
                 var client = await context.ConnectAsync(parse);
-                string id = await CreateAsync(client, config, parse.GetValue(flags.Name), imageName);
+                string id = await CreateAsync(client, config, parse.GetValue(flags.Name), imageName, explained is not null);
+                if (explained is { } m) ExplainCommand.Print(await ExplainCommand.LogAsync(client, id), m);
                 if (!run) { Stdio.Out.WriteLine(id); return ExitCodes.Ok; }
                 if (detached)
                 {
-                    await StartOrReportAsync(client, id, command);
+                    await StartOrReportAsync(client, id, command, explained);
                     Stdio.Out.WriteLine(id);
                     return ExitCodes.Ok;
                 }
                 return await RunAttachedAsync(client, id, command, tty, interactive,
-                    autoRemove: parse.GetValue(flags.Rm), sigProxy: parse.GetValue(sigProxy));
+                    autoRemove: parse.GetValue(flags.Rm), sigProxy: parse.GetValue(sigProxy), explained);
             }
             catch (ApiException e) { return Fail(command, "Error response from daemon: " + e.Message, ExitCodes.RunFailed); }
             catch (DaemonUnavailableException e) { return Fail(command, e.Message, ExitCodes.RunFailed); }
@@ -72,9 +76,12 @@ internal static class RunCommand
     }
 
     /// <summary>POST /containers/create; when the image is missing, says "Unable to find image 'x:latest' locally", pulls it (progress on stderr) and creates again, as docker run does.</summary>
-    static async Task<string> CreateAsync(DockerClient client, JsonObject config, string? name, string image)
+    static async Task<string> CreateAsync(DockerClient client, JsonObject config, string? name, string image, bool explain)
     {
-        string path = "/containers/create" + (string.IsNullOrEmpty(name) ? "" : "?name=" + ApiPaths.Query(name));
+        var query = new List<string>();
+        if (!string.IsNullOrEmpty(name)) query.Add("name=" + ApiPaths.Query(name));
+        if (explain) query.Add("explain=1");   // our extension: record the container's kernel steps
+        string path = "/containers/create" + (query.Count > 0 ? "?" + string.Join('&', query) : "");
         JsonNode? response;
         try
         {
@@ -92,13 +99,14 @@ internal static class RunCommand
         return response?["Id"]?.GetValue<string>() ?? throw new IOException("the daemon's create answer has no Id");
     }
 
-    static async Task StartOrReportAsync(DockerClient client, string id, CliCommand command)
+    static async Task StartOrReportAsync(DockerClient client, string id, CliCommand command, ExplainCommand.Mode? explain)
     {
-        try { await client.PostJsonAsync($"{ApiPaths.Container(id)}/start"); }
+        try { await ExplainCommand.StartAsync(client, id, explain); }
         catch (ApiException e) { throw new ExitException(Fail(command, "Error response from daemon: " + e.Message, StartFailureExitCode(e.Message))); }
     }
 
-    internal static async Task<int> RunAttachedAsync(DockerClient client, string id, CliCommand command, bool tty, bool interactive, bool autoRemove, bool sigProxy)
+    internal static async Task<int> RunAttachedAsync(DockerClient client, string id, CliCommand command, bool tty, bool interactive, bool autoRemove, bool sigProxy,
+        ExplainCommand.Mode? explain = null)
     {
         string attachQuery = "stream=1&stdout=1&stderr=1" + (interactive ? "&stdin=1" : "");
         using var connection = await client.HijackAsync($"{ApiPaths.Container(id)}/attach?{attachQuery}", null);
@@ -107,7 +115,7 @@ internal static class RunCommand
         using var terminal = TerminalSession.Begin(tty, interactive);
         try
         {
-            await client.PostJsonAsync($"{ApiPaths.Container(id)}/start");
+            await ExplainCommand.StartAsync(client, id, explain);
         }
         catch (ApiException e)
         {

@@ -1,4 +1,4 @@
-using MiniContainer.Linux;
+using MiniContainer.Explaining;
 using System.Globalization;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
@@ -9,7 +9,7 @@ namespace MiniContainer.Cgroups;
 /// Reading and writing cgroupfs control files. These are plain file operations, but with kernel rules:
 /// a value must arrive in ONE write(2) (the kernel parses each write on its own), and a control file that does
 /// not exist means the kernel lacks that feature, so we never create files (no O_CREAT).
-/// Each write is recorded as a kernel step for --explain.
+/// Each write is recorded as a step for --explain (see Explain).
 /// </summary>
 public static class CgroupFile
 {
@@ -19,7 +19,7 @@ public static class CgroupFile
     public static void Write(string dir, string file, string value)
     {
         string path = Path.Combine(dir, file);
-        Kernel.Step($"echo {value} > {path}");
+        long t = Explain.Begin();
         byte[] bytes = Encoding.ASCII.GetBytes(value);
         try
         {
@@ -30,6 +30,7 @@ public static class CgroupFile
         {
             throw new CgroupException($"failed to write \"{value}\" to {path}: {e.Message}", e);
         }
+        if (t != 0) Explain.Record(t, ExplainText.CgroupWrite(path, value));
     }
 
     public static void Write(string dir, string file, long value) => Write(dir, file, value.ToString(CultureInfo.InvariantCulture));

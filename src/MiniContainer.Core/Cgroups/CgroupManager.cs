@@ -50,7 +50,12 @@ public static class CgroupManager
             string dir = Path.Combine(mount, ParentName);
             if (!System.IO.Directory.Exists(dir)) continue;
             if (System.IO.Directory.GetDirectories(dir).Length > 0) { removed = false; continue; }
-            try { Kernel.Step($"rmdir {dir}"); System.IO.Directory.Delete(dir); }
+            try
+            {
+                long t = Explaining.Explain.Begin();
+                System.IO.Directory.Delete(dir);
+                if (t != 0) Explaining.Explain.Record(t, Explaining.ExplainText.CgroupRemove(dir));
+            }
             catch (DirectoryNotFoundException) { }
             catch (IOException) { removed = false; }
         }

@@ -1,3 +1,4 @@
+using MiniContainer.Explaining;
 using MiniContainer.Linux;
 using System.Diagnostics;
 
@@ -20,7 +21,7 @@ internal static class CgroupTree
             string parent = dir;
             dir = Path.Combine(dir, part);
             if (Directory.Exists(dir)) continue;
-            Kernel.Step($"mkdir {dir}");
+            long t = Explain.Begin();
             for (int attempt = 1; ; attempt++)
             {
                 try { Directory.CreateDirectory(dir); break; }
@@ -30,6 +31,7 @@ internal static class CgroupTree
                     throw new CgroupException($"cannot create cgroup {dir}: {e.Message} (is {mount} mounted read-write, and are you root?)", e);
                 }
             }
+            if (t != 0) Explain.Record(t, ExplainText.CgroupCreate(dir));
             created?.Invoke(parent, dir);
         }
     }
@@ -50,8 +52,9 @@ internal static class CgroupTree
         try
         {
             if (!Directory.Exists(dir)) return true;
-            Kernel.Step($"rmdir {dir}");
+            long t = Explain.Begin();
             Directory.Delete(dir, recursive: false);
+            if (t != 0) Explain.Record(t, ExplainText.CgroupRemove(dir));
             return true;
         }
         catch (DirectoryNotFoundException) { return true; }

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using MiniContainer.Explaining;
 
 namespace MiniContainer.Linux;
 
@@ -21,9 +22,13 @@ public static unsafe partial class Kernel
     /// </summary>
     public static int LoadBpfProgram(uint programType, ReadOnlySpan<byte> instructions, string license, string name)
     {
-        Step($"bpf(BPF_PROG_LOAD, {name}, {instructions.Length / 8} instructions)");
+        long t = Explain.Begin();
         long rc = LoadBpf(programType, instructions, license, name, null, 0);
-        if (rc >= 0) return (int)rc;
+        if (rc >= 0)
+        {
+            if (t != 0) Explain.Record(t, ExplainTextMore.BpfLoad(name, instructions.Length / 8));
+            return (int)rc;
+        }
         int errno = Marshal.GetLastPInvokeError();
         const int LogSize = 64 * 1024;
         byte[] log = new byte[LogSize];
@@ -55,8 +60,9 @@ public static unsafe partial class Kernel
     /// <summary>bpf(BPF_PROG_ATTACH): runs the program at attachType for the cgroup open at cgroupFd (and the cgroups below it).</summary>
     public static void AttachBpfProgram(int cgroupFd, int programFd, uint attachType, uint flags)
     {
-        Step($"bpf(BPF_PROG_ATTACH, cgroup fd {cgroupFd}, program fd {programFd}, type {attachType}, flags {flags})");
+        long t = Explain.Begin();
         var attr = new Libc.BpfProgAttachAttr { TargetFd = (uint)cgroupFd, AttachBpfFd = (uint)programFd, AttachType = attachType, AttachFlags = flags };
         Check(Libc.syscall5(Libc.SYS_bpf, Libc.BPF_PROG_ATTACH, (long)&attr, sizeof(Libc.BpfProgAttachAttr), 0, 0), "bpf(BPF_PROG_ATTACH)");
+        if (t != 0) Explain.Record(t, ExplainTextMore.BpfAttach(new FileInfo($"/proc/self/fd/{cgroupFd}").LinkTarget ?? $"fd {cgroupFd}", flags));
     }
 }

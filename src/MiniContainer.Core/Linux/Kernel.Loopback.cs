@@ -1,3 +1,5 @@
+using MiniContainer.Explaining;
+
 namespace MiniContainer.Linux;
 
 public static unsafe partial class Kernel
@@ -9,7 +11,7 @@ public static unsafe partial class Kernel
     /// (Bridges and veths use rtnetlink; loopback needs only this one flag.)</summary>
     public static void BringLoopbackUp()
     {
-        Step("ioctl(SIOCSIFFLAGS, lo, IFF_UP)");
+        long t = Explain.Begin();
         int s = Check(Libc.socket(2 /* AF_INET */, 2 | 0x80000 /* SOCK_DGRAM|SOCK_CLOEXEC */, 0), "socket(AF_INET, SOCK_DGRAM)");
         try
         {
@@ -21,5 +23,6 @@ public static unsafe partial class Kernel
             Ioctl(s, SIOCSIFFLAGS, ifreq, "SIOCSIFFLAGS lo up");
         }
         finally { Close(s); }
+        if (t != 0) Explain.Record(t, ExplainTextMore.LoopbackUp());
     }
 }

@@ -1,3 +1,5 @@
+using MiniContainer.Explaining;
+
 namespace MiniContainer.Linux;
 
 [Flags]
@@ -21,8 +23,9 @@ public static partial class Kernel
     /// <summary>mount(2): attach a filesystem (or a bind of a path) at target.</summary>
     public static void Mount(string? source, string target, string? fsType, MountFlags flags, string? data = null)
     {
-        Step($"mount({source ?? "none"}, {target}, {fsType ?? "none"}, {flags}{(data is null ? "" : ", " + data)})");
+        long t = Explain.Begin();
         Check(Libc.mount(source, target, fsType, (ulong)flags, data), $"mount({source ?? "none"}, {target}, {fsType ?? "none"}, {flags})");
+        if (t != 0) Explain.Record(t, ExplainText.Mount(source, target, fsType, flags, data));
     }
 
     /// <summary>mount(2) with MS_BIND: make target show the same files as source.</summary>
@@ -42,15 +45,18 @@ public static partial class Kernel
     /// <summary>umount2(2): detach a mount (MNT_DETACH: lazily, once no longer busy).</summary>
     public static void Unmount(string target, int flags = MNT_DETACH)
     {
-        Step($"umount2({target}, {flags})");
+        long t = Explain.Begin();
         Check(Libc.umount2(target, flags), $"umount2({target})");
+        if (t != 0) Explain.Record(t, ExplainText.Unmount(target, flags));
     }
 
     /// <summary>pivot_root(2): make newRoot the root of this mount namespace, moving the old root to putOld.</summary>
     public static void PivotRoot(string newRoot, string putOld)
     {
-        Step($"pivot_root({newRoot}, {putOld})");
+        long t = Explain.Begin();
+        string? cwd = t != 0 ? Directory.GetCurrentDirectory() : null;   // after the pivot "." names the new root
         Check(Libc.syscall_pivot_root(155 /* SYS_pivot_root */, newRoot, putOld), $"pivot_root({newRoot}, {putOld})");
+        if (t != 0) Explain.Record(t, ExplainText.PivotRoot(newRoot, putOld, cwd!));
     }
 
     /// <summary>chdir(2): change the current directory.</summary>

@@ -1,3 +1,5 @@
+using MiniContainer.Explaining;
+
 namespace MiniContainer.Linux;
 
 public static unsafe partial class Kernel
@@ -8,15 +10,18 @@ public static unsafe partial class Kernel
     /// (e.g. CLONE_NEWCGROUP: a cgroup namespace rooted at the cgroup it is in now).</summary>
     public static void Unshare(int flags, string what)
     {
-        Step($"unshare({what})");
+        long t = Explain.Begin();
         Check(Libc.unshare(flags), $"unshare({what})");
+        if (t != 0) Explain.Record(t, ExplainText.Unshare(flags, what));
     }
 
-    /// <summary>setns(2): move the calling thread into the namespace open at fd.</summary>
-    public static void JoinNamespace(int fd, Namespace kind)
+    /// <summary>setns(2): move the calling thread into the namespace open at fd. For --explain's words: the path it
+    /// was opened from, or <paramref name="backHome"/> when it is the thread's own, to return to.</summary>
+    public static void JoinNamespace(int fd, Namespace kind, string? path = null, bool backHome = false)
     {
-        Step($"setns({kind})");
+        long t = Explain.Begin();
         Check(Libc.setns(fd, (int)kind), $"setns({kind})");
+        if (t != 0) Explain.Record(t, ExplainText.Setns(kind, backHome ? null : path ?? $"fd {fd}"));
     }
 
     /// <summary>access(2) X_OK: may the real user execute this path?</summary>
@@ -25,7 +30,7 @@ public static unsafe partial class Kernel
     /// <summary>execve(2): replace this process with program; returns only by throwing.</summary>
     public static void Execute(string program, IReadOnlyList<string> argv, IReadOnlyList<string> env)
     {
-        Step($"execve({program}, [{string.Join(", ", argv)}])");
+        if (Explain.Enabled) Explain.Announce(ExplainText.Execute(program, argv));
         using var a = new NativeStringArray(argv);
         using var e = new NativeStringArray(env);
         byte* p = NativeString.Alloc(program);

@@ -10,7 +10,6 @@ public static unsafe partial class Kernel
     /// bound to that namespace for its whole life, whatever the thread does afterwards.</summary>
     public static int OpenRtnetlink()
     {
-        Step("socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)");
         int fd = Check(Libc.socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE), "socket(AF_NETLINK, NETLINK_ROUTE)");
         try
         {
@@ -31,7 +30,6 @@ public static unsafe partial class Kernel
     /// <summary>send(2) one whole netlink request to the kernel.</summary>
     public static void NetlinkSend(int fd, ReadOnlySpan<byte> message, string what)
     {
-        Step($"send(netlink, {what})");
         fixed (byte* p = message)
             while (true)
             {

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MiniContainer.Explaining;
 
 namespace MiniContainer.Linux;
 
@@ -16,7 +17,7 @@ public static unsafe partial class Kernel
     /// <summary>fsopen + fsconfig + fsmount: a new, detached filesystem mount; returns its fd.</summary>
     public static int CreateDetachedMount(string fsType, IEnumerable<(string Key, string Value)> options)
     {
-        Step($"fsopen({fsType}); fsconfig(…); fsmount()");
+        long t = Explain.Begin();
         byte* type = NativeString.Alloc(fsType);
         int fsfd;
         try { fsfd = (int)Check(Libc.syscall5(Libc.SYS_fsopen, (long)type, 1 /* FSOPEN_CLOEXEC */, 0, 0, 0), $"fsopen({fsType})"); }
@@ -30,7 +31,9 @@ public static unsafe partial class Kernel
                 finally { NativeMemory.Free(k); NativeMemory.Free(v); }
             }
             Check(Libc.syscall5(Libc.SYS_fsconfig, fsfd, FSCONFIG_CMD_CREATE, 0, 0, 0), $"fsconfig({fsType}, create)");
-            return (int)Check(Libc.syscall5(Libc.SYS_fsmount, fsfd, 1 /* FSMOUNT_CLOEXEC */, 0, 0, 0), $"fsmount({fsType})");
+            int mount = (int)Check(Libc.syscall5(Libc.SYS_fsmount, fsfd, 1 /* FSMOUNT_CLOEXEC */, 0, 0, 0), $"fsmount({fsType})");
+            if (t != 0) Explain.Record(t, ExplainTextMore.DetachedMount(fsType));
+            return mount;
         }
         finally { Close(fsfd); }
     }
@@ -38,29 +41,34 @@ public static unsafe partial class Kernel
     /// <summary>open_tree(OPEN_TREE_CLONE): a detached copy of the mount at path (a bind mount not yet attached anywhere).</summary>
     public static int CloneMountTree(string path)
     {
-        Step($"open_tree({path}, OPEN_TREE_CLONE)");
+        long t = Explain.Begin();
         byte* p = NativeString.Alloc(path);
-        try { return (int)Check(Libc.syscall5(Libc.SYS_open_tree, AT_FDCWD, (long)p, 1 /* OPEN_TREE_CLONE */ | 0x80000 /* OPEN_TREE_CLOEXEC */, 0, 0), $"open_tree({path})"); }
+        int fd;
+        try { fd = (int)Check(Libc.syscall5(Libc.SYS_open_tree, AT_FDCWD, (long)p, 1 /* OPEN_TREE_CLONE */ | 0x80000 /* OPEN_TREE_CLOEXEC */, 0, 0), $"open_tree({path})"); }
         finally { NativeMemory.Free(p); }
+        if (t != 0) Explain.Record(t, ExplainTextMore.CloneMountTree(path));
+        return fd;
     }
 
     /// <summary>mount_setattr(MOUNT_ATTR_IDMAP): make a detached mount show file owners through a user namespace's
     /// id map (on-disk uid 0 appears as the namespace's root).</summary>
     public static void IdmapMount(int mountFd, int userNamespaceFd)
     {
-        Step("mount_setattr(MOUNT_ATTR_IDMAP)");
+        long t = Explain.Begin();
         var attr = new Libc.MountAttr { AttrSet = MOUNT_ATTR_IDMAP, UsernsFd = (ulong)userNamespaceFd };
         byte empty = 0;
         Check(Libc.syscall5(Libc.SYS_mount_setattr, mountFd, (long)&empty, AT_EMPTY_PATH, (long)&attr, sizeof(Libc.MountAttr)), "mount_setattr(MOUNT_ATTR_IDMAP)");
+        if (t != 0) Explain.Record(t, ExplainTextMore.IdmapMount());
     }
 
     /// <summary>move_mount: attach a detached mount (an fd) at target.</summary>
     public static void AttachMount(int mountFd, string target)
     {
-        Step($"move_mount(fd, {target})");
+        long t = Explain.Begin();
         byte empty = 0;
-        byte* t = NativeString.Alloc(target);
-        try { Check(Libc.syscall5(Libc.SYS_move_mount, mountFd, (long)&empty, AT_FDCWD, (long)t, 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */), $"move_mount({target})"); }
-        finally { NativeMemory.Free(t); }
+        byte* tp = NativeString.Alloc(target);
+        try { Check(Libc.syscall5(Libc.SYS_move_mount, mountFd, (long)&empty, AT_FDCWD, (long)tp, 0x4 /* MOVE_MOUNT_F_EMPTY_PATH */), $"move_mount({target})"); }
+        finally { NativeMemory.Free(tp); }
+        if (t != 0) Explain.Record(t, ExplainTextMore.AttachMount(target));
     }
 }

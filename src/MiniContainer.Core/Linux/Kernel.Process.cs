@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using MiniContainer.Explaining;
 
 namespace MiniContainer.Linux;
 
@@ -23,9 +24,10 @@ public static unsafe partial class Kernel
     /// <summary>sethostname(2): set the hostname of this UTS namespace.</summary>
     public static void SetHostname(string name)
     {
-        Step($"sethostname({name})");
+        long t = Explain.Begin();
         byte[] b = Encoding.UTF8.GetBytes(name);
         fixed (byte* p = b) Check(Libc.sethostname(p, (nuint)b.Length), $"sethostname({name})");
+        if (t != 0) Explain.Record(t, ExplainText.SetHostname(name));
     }
 
     /// <summary>setsid(2): start a new session, detaching from the controlling terminal.</summary>
@@ -34,10 +36,11 @@ public static unsafe partial class Kernel
     /// <summary>setgroups(2), setgid(2), setuid(2), in that order: become this user for good.</summary>
     public static void SwitchUser(uint uid, uint gid, uint[] groups)
     {
-        Step($"setgroups([{string.Join(",", groups)}]); setgid({gid}); setuid({uid})");
+        long t = Explain.Begin();
         fixed (uint* g = groups) Check(Libc.setgroups((nuint)groups.Length, g), "setgroups()");
         Check(Libc.setgid(gid), $"setgid({gid})");
         Check(Libc.setuid(uid), $"setuid({uid})");
+        if (t != 0) Explain.Record(t, ExplainText.SwitchUser(uid, gid, groups));
     }
 
     /// <summary>waitpid(2): wait for a child (pid -1: any child) and decode how it ended; null with WNOHANG when none ended.</summary>

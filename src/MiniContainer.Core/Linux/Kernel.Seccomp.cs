@@ -1,3 +1,5 @@
+using MiniContainer.Explaining;
+
 namespace MiniContainer.Linux;
 
 public static unsafe partial class Kernel
@@ -6,7 +8,12 @@ public static unsafe partial class Kernel
     public const int SECCOMP_FILTER_FLAG_TSYNC = 1;
 
     /// <summary>prctl(PR_SET_NO_NEW_PRIVS, 1): execve can never again grant privileges (setuid bits, file capabilities).</summary>
-    public static void SetNoNewPrivileges() => Prctl(PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS");
+    public static void SetNoNewPrivileges()
+    {
+        long t = Explain.Begin();
+        Prctl(PR_SET_NO_NEW_PRIVS, 1, "PR_SET_NO_NEW_PRIVS");
+        if (t != 0) Explain.Record(t, ExplainText.NoNewPrivileges());
+    }
 
     /// <summary>
     /// seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC): install a classic BPF program (struct sock_filter[])
@@ -15,7 +22,7 @@ public static unsafe partial class Kernel
     /// </summary>
     public static void InstallSeccompFilter(ReadOnlySpan<byte> program)
     {
-        Step($"seccomp(SECCOMP_SET_MODE_FILTER, TSYNC, {program.Length / 8} instructions)");
+        long t = Explain.Begin();
         fixed (byte* p = program)
         {
             var fprog = new Libc.SockFprog { Len = (ushort)(program.Length / 8), Filter = p };
@@ -23,6 +30,7 @@ public static unsafe partial class Kernel
             // With TSYNC, a positive result is the id of a thread that could not be synchronized.
             if (r > 0) throw new KernelException($"seccomp(SECCOMP_SET_MODE_FILTER): thread {r} could not take the filter", 16 /* EBUSY */);
             Check(r, "seccomp(SECCOMP_SET_MODE_FILTER)");
+            if (t != 0) Explain.Record(t, ExplainText.Seccomp(program.Length / 8));
         }
     }
 }

@@ -45,9 +45,4 @@ public static partial class Kernel
         if (rc == -1) throw new KernelException(call, Marshal.GetLastPInvokeError());
         return rc;
     }
-
-    /// <summary>Optional trace of every kernel step (the future --explain mode prints it).</summary>
-    public static Action<string>? Trace { get; set; }
-
-    internal static void Step(string what) => Trace?.Invoke(what);
 }

@@ -22,9 +22,9 @@ public static class NetNamespace
             {
                 home = Kernel.Open("/proc/thread-self/ns/net", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
                 target = Kernel.Open(nsPath, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-                Kernel.JoinNamespace(target, Namespace.Net);
+                Kernel.JoinNamespace(target, Namespace.Net, nsPath);
                 try { result = create(); }
-                finally { Kernel.JoinNamespace(home, Namespace.Net); }
+                finally { Kernel.JoinNamespace(home, Namespace.Net, backHome: true); }
             }
             catch (Exception e) { error = e; }
             finally { Kernel.Close(target); Kernel.Close(home); }

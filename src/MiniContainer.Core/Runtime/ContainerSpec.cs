@@ -75,6 +75,8 @@ public sealed class ProcessSpec
     /// <summary>The seccomp filter (struct sock_filter[], compiled by the daemon for this container's capabilities)
     /// installed as the last step before execve; null: none (--security-opt seccomp=unconfined, --privileged).</summary>
     public byte[]? SeccompFilter { get; set; }
+    /// <summary>--explain: the shim and the init stage record each kernel step (see Explaining.Explain).</summary>
+    public bool Explain { get; set; }
 }
 
 public sealed class IdMapping

@@ -14,6 +14,7 @@ public static class ContainerRoutes
         r.Map("POST", "/containers/create", async ctx =>
         {
             var body = await ctx.ReadJsonObjectAsync(JsonBody.ContainerCreate);
+            ExplainRoutes.Requested(ctx);   // ?explain=1 (our extension): record this container's kernel steps
             var c = containers.Create(ctx.Q("name"), body);
             await ctx.WriteJsonAsync(201, new ContainerCreateResponse(c.Record.Id, Warnings: []), DaemonJson.Default.ContainerCreateResponse);
         });
@@ -57,8 +58,9 @@ public static class ContainerRoutes
 
         r.Map("POST", "/containers/{id}/start", async ctx =>
         {
+            var explained = ExplainRoutes.Requested(ctx);
             await containers.StartAsync(containers.Get(ctx.R("id")));
-            await ctx.WriteEmptyAsync(204);
+            await ExplainRoutes.WriteStepsOrEmptyAsync(ctx, explained);
         });
 
         r.Map("POST", "/containers/{id}/stop", async ctx =>
@@ -95,8 +97,9 @@ public static class ContainerRoutes
 
         r.Map("DELETE", "/containers/{id}", async ctx =>
         {
+            var explained = ExplainRoutes.Requested(ctx);
             await containers.RemoveAsync(containers.Get(ctx.R("id")), ctx.QBool("force"), ctx.QBool("v"));
-            await ctx.WriteEmptyAsync(204);
+            await ExplainRoutes.WriteStepsOrEmptyAsync(ctx, explained);
         });
 
         r.Map("POST", "/containers/{id}/wait", async ctx =>
@@ -158,6 +161,7 @@ public static class ContainerRoutes
         });
 
         ArchiveRoutes.Map(r, containers);
+        ExplainRoutes.Map(r, containers);
 
         r.Map("GET", "/containers/{id}/changes", ctx =>
         {
@@ -179,6 +183,7 @@ public static class ContainerRoutes
         {
             var c = containers.Get(ctx.R("id"));
             var exec = execs.Create(c, await ctx.ReadJsonObjectAsync(JsonBody.ExecCreate));
+            exec.Process.Explain = ctx.QBool("explain");   // our extension: record this exec's kernel steps
             await ctx.WriteJsonAsync(201, new IdResponse(exec.Id), DaemonJson.Default.IdResponse);
         });
 

@@ -57,6 +57,7 @@ public sealed partial class ContainerService
     {
         string imageRef = (string?)body["Image"] ?? throw new BadRequestException("config cannot be empty in order to create a container");
         var image = _images.Find(imageRef) ?? throw new NotFoundException($"No such image: {NormalizeForMessage(imageRef)}");
+        using var explain = Explaining.ExplainSession.BeginFor(null, "create");
         string id = NewId();
         lock (_nameLock)
         {
@@ -84,6 +85,7 @@ public sealed partial class ContainerService
                 ContainerMounts.Prepare(record.Mounts, _volumes, _images.LowerDirs(image));
                 PrepareDirectories(c, image);
                 c.Save();
+                explain?.Finish(c);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ApiException)
             {
@@ -114,9 +116,11 @@ public sealed partial class ContainerService
     {
         var r = c.Record;
         HostDirectories.CreateLikeParent(c.Dir);   // as private as containers/ itself
+        long t = Explaining.Explain.Begin();
         Directory.CreateDirectory(c.UpperDir);
         Directory.CreateDirectory(Path.Combine(c.Dir, "work"));
         Directory.CreateDirectory(Path.Combine(c.Dir, "merged"));
+        if (t != 0) Explaining.Explain.Record(t, Explaining.ExplainText.RootfsDirectories(c.UpperDir, Path.Combine(c.Dir, "work"), Path.Combine(c.Dir, "merged"), string.Join(':', _images.LowerDirs(image))));
         r.LogPath = Path.Combine(c.Dir, c.Record.Id + "-json.log");
         r.HostnamePath = Path.Combine(c.Dir, "hostname");
         r.HostsPath = Path.Combine(c.Dir, "hosts");
@@ -197,10 +201,19 @@ public sealed partial class ContainerService
         finally { c.Gate.Release(); }
     }
 
+    /// <summary>Start, recorded step by step when --explain is on for the container (see ExplainSession).</summary>
     private async Task StartLockedAsync(Container c)
+    {
+        using var explain = Explaining.ExplainSession.BeginFor(c, "start");
+        try { await StartRecipeAsync(c, explain is not null); }
+        finally { explain?.Finish(c, c.Dir); }
+    }
+
+    private async Task StartRecipeAsync(Container c, bool explain)
     {
         var r = c.Record;
         var spec = BuildSpec(c);
+        spec.Process.Explain = explain;
         AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec));
         // The init stage reads its spec as the container's root: under --userns-remap, the remapped uid and gid.
         if (spec.GidMappings is [{ } rootGid, ..]) { Kernel.LChown(c.SpecFile, 0, rootGid.HostId); Kernel.Chmod(c.SpecFile, HostDirectories.GroupReadableFile); }
@@ -552,6 +565,7 @@ public sealed partial class ContainerService
 
     public async Task RemoveAsync(Container c, bool force, bool removeVolumes = false)
     {
+        using var explain = Explaining.ExplainSession.BeginFor(c, "rm");
         if (c.Record.State.Restarting)
         {
             if (!force)
@@ -594,10 +608,13 @@ public sealed partial class ContainerService
             string doomedRun = MoveAside(c.RunDir);
             _containers.TryRemove(c.Record.Id, out _);
             c.SignalRemoved();
+            long t = Explaining.Explain.Begin();
             DeleteMovedAside(doomed);
+            if (t != 0) Explaining.Explain.Record(t, Explaining.ExplainText.RemoveTree(doomed ?? c.Dir));
             DeleteMovedAside(doomedRun);
             Log.Info($"container {c.Record.ShortId} removed");
             Events.Container(c.Record, "destroy");
+            explain?.Finish(c, keep: false);
             // rm -v (and --rm) also removes the container's anonymous volumes; named ones always stay.
             if (removeVolumes)
                 foreach (var m in c.Record.Mounts.Where(m => m.Type == "volume" && m.Name != null))

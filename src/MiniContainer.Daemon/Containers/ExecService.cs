@@ -141,6 +141,9 @@ public sealed class ExecService
             CheckStartable(exec);
             exec.Running = true;
         }
+        // --explain: recorded when the exec was created with ?explain=1 or the container records everything.
+        using var explain = exec.IsProbe ? null : Explaining.ExplainSession.BeginFor(c, $"exec {exec.Id[..12]}", asked: exec.Process.Explain);
+        exec.Process.Explain = explain is not null;
         var spec = new ExecSpec
         {
             Id = exec.Id, ContainerId = c.Record.Id, TargetPid = c.Record.State.Pid, Process = exec.Process,
@@ -169,6 +172,7 @@ public sealed class ExecService
             Finish(exec, e.ExitCode);
             throw;
         }
+        finally { explain?.Finish(c, exec.Dir); }
         string started = $"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}";
         if (exec.IsProbe) Log.Trace("health check " + started); else Log.Info(started);
         if (!exec.IsProbe) Events.Container(c.Record, ExecAction("exec_start", exec), ("execID", exec.Id));

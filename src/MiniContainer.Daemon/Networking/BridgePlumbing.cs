@@ -64,7 +64,7 @@ public sealed class BridgePlumbing
             // The container's end is born inside its namespace, already named and with its MAC (moving a link
             // between namespaces waits for an RCU grace period: ~20 ms per container).
             int nsFd = Kernel.Open(nsPath, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-            try { _host.CreateVethPairInto(hostVeth, ifName, nsFd, mac); }
+            try { _host.CreateVethPairInto(hostVeth, ifName, nsFd, mac, nsPath); }
             finally { Kernel.Close(nsFd); }
             try
             {

@@ -36,8 +36,11 @@ public sealed partial class NetworkService
             string rules = NftFirewall.Render(Options.NftTable, networks, ports);
             if (rules != _appliedRules)
             {
+                long t = Explaining.Explain.Begin();
                 try { Firewall.Apply(networks, ports); }
                 catch (InvalidOperationException e) { _appliedRules = null; Log.Warn(e.Message); throw new Api.ApiException(500, e.Message); }
+                if (t != 0) Explaining.Explain.Record(t, Explaining.ExplainNetwork.NftReplace(Options.NftTable, rules.Split('\n').Length,
+                    rules.Split('\n').Select(l => l.Trim()).Where(l => l.Contains(" dnat ", StringComparison.Ordinal)).ToList()));
                 _appliedRules = rules;
             }
             SyncDnsServers();

@@ -91,19 +91,18 @@ public sealed class CgroupV1Tests : IDisposable
         Assert.Equal("67108864", _fs.Read($"memory/{Id}/memory.memsw.limit_in_bytes"));
     }
 
-    /// <summary>The memory files written, in order, while <paramref name="action"/> runs (from the kernel-step trace).</summary>
+    /// <summary>The memory files written, in order, while <paramref name="action"/> runs (from the --explain steps).</summary>
     private List<string> MemoryWrites(Action action)
     {
         var writes = new List<string>();
         string marker = " > " + _fs.PathOf($"memory/{Id}") + "/";
-        Action<string> record = step =>
+        // Listening in this flow only, so tests running in parallel do not see each other's steps.
+        using (Explaining.Explain.ListenInFlow(step =>
         {
-            int at = step.IndexOf(marker, StringComparison.Ordinal);
-            if (at > 0) lock (writes) writes.Add(step[(at + marker.Length)..]);
-        };
-        Kernel.Trace += record;  // += so that tests running in parallel do not unhook each other
-        try { action(); }
-        finally { Kernel.Trace -= record; }
+            int at = step.Shell.IndexOf(marker, StringComparison.Ordinal);
+            if (at > 0) lock (writes) writes.Add(step.Shell[(at + marker.Length)..]);
+        }))
+            action();
         return writes;
     }
 

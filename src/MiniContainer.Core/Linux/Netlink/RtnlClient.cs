@@ -1,4 +1,5 @@
 using System.Net;
+using MiniContainer.Explaining;
 using static MiniContainer.Linux.Netlink.Rtnl;
 
 namespace MiniContainer.Linux.Netlink;
@@ -16,7 +17,10 @@ public sealed class RtnlClient : IDisposable
     private uint _sequence;
     private readonly byte[] _buffer = new byte[64 * 1024];
 
-    private RtnlClient(int fd) => _fd = fd;
+    /// <summary>The namespace this client's socket lives in (for --explain): null for the daemon's own.</summary>
+    private readonly string? _namespace;
+
+    private RtnlClient(int fd, string? nsPath = null) { _fd = fd; _namespace = nsPath; }
 
     /// <summary>A client for the network namespace of the calling thread (the host's, for the daemon).</summary>
     public static RtnlClient Open() => new(Kernel.OpenRtnetlink());
@@ -25,7 +29,7 @@ public sealed class RtnlClient : IDisposable
     /// that joined that namespace (see <see cref="NetNamespace"/>).</summary>
     public static RtnlClient OpenInNamespace(string nsPath)
     {
-        try { return new RtnlClient(NetNamespace.Create(nsPath, Kernel.OpenRtnetlink)); }
+        try { return new RtnlClient(NetNamespace.Create(nsPath, Kernel.OpenRtnetlink), nsPath); }
         catch (IOException e) { throw new IOException($"cannot open a netlink socket in {nsPath}: {e.InnerException?.Message ?? e.Message}", e); }
     }
 
@@ -38,13 +42,15 @@ public sealed class RtnlClient : IDisposable
     public void CreateVethPair(string name, string peer) => Ack(RtnlMessages.NewVethPair(name, peer), $"create veth pair {name}/{peer}");
 
     /// <summary>A veth pair whose peer is created directly in the network namespace open at namespaceFd, named and addressed.</summary>
-    public void CreateVethPairInto(string name, string peer, int namespaceFd, byte[] peerMac) =>
-        Ack(RtnlMessages.NewVethPair(name, peer, namespaceFd, peerMac), $"create veth pair {name}/{peer} (peer in network namespace fd {namespaceFd})");
+    public void CreateVethPairInto(string name, string peer, int namespaceFd, byte[] peerMac, string? peerNamespace = null) =>
+        Ack(RtnlMessages.NewVethPair(name, peer, namespaceFd, peerMac), $"create veth pair {name}/{peer} (peer in network namespace fd {namespaceFd})",
+            () => ExplainNetwork.VethPair(name, peer, peerNamespace ?? $"fd {namespaceFd}", peerMac));
 
     public void SetMaster(string name, string bridge) =>
-        Ack(RtnlMessages.SetMaster(IndexOf(name), IndexOf(bridge)), $"attach {name} to bridge {bridge}");
+        Ack(RtnlMessages.SetMaster(IndexOf(name), IndexOf(bridge)), $"attach {name} to bridge {bridge}",
+            () => ExplainNetwork.SetMaster(name, bridge));
 
-    public void SetUp(string name) => Ack(RtnlMessages.SetUp(IndexOf(name), true), $"set {name} up");
+    public void SetUp(string name) => Ack(RtnlMessages.SetUp(IndexOf(name), true), $"set {name} up", () => ExplainNetwork.SetUp(name, _namespace));
 
     public void SetDown(string name) => Ack(RtnlMessages.SetUp(IndexOf(name), false), $"set {name} down");
 
@@ -58,12 +64,14 @@ public sealed class RtnlClient : IDisposable
     public void Rename(string name, string newName) => Ack(RtnlMessages.Rename(IndexOf(name), newName), $"rename {name} to {newName}");
 
     public void AddAddress(string name, IPAddress address, int prefixLength) =>
-        Ack(RtnlMessages.AddAddress(IndexOf(name), address, prefixLength), $"add address {address}/{prefixLength} to {name}");
+        Ack(RtnlMessages.AddAddress(IndexOf(name), address, prefixLength), $"add address {address}/{prefixLength} to {name}",
+            () => ExplainNetwork.AddAddress(name, $"{address}/{prefixLength}", _namespace));
 
     public void DeleteAddress(string name, IPAddress address, int prefixLength) =>
         Ack(RtnlMessages.DeleteAddress(IndexOf(name), address, prefixLength), $"delete address {address}/{prefixLength} from {name}");
 
-    public void AddDefaultRoute(IPAddress gateway) => Ack(RtnlMessages.AddDefaultRoute(gateway), $"add default route via {gateway}");
+    public void AddDefaultRoute(IPAddress gateway) => Ack(RtnlMessages.AddDefaultRoute(gateway), $"add default route via {gateway}",
+        () => ExplainNetwork.DefaultRoute(gateway.ToString(), _namespace));
 
     public void DeleteLink(string name) => Ack(RtnlMessages.DeleteLink(IndexOf(name)), $"delete link {name}");
 
@@ -113,14 +121,17 @@ public sealed class RtnlClient : IDisposable
     // ------------------------------------------------------------ request / reply
 
     /// <summary>Sends the request and waits for its acknowledgement; an error reply throws naming the operation.</summary>
-    private void Ack(NetlinkWriter request, string operation)
+    /// <remarks>With --explain listening, <paramref name="explain"/> names the step, measured from send to acknowledgement.</remarks>
+    private void Ack(NetlinkWriter request, string operation, Func<ExplainLine>? explain = null)
     {
+        long t = explain is null ? 0 : Explain.Begin();
         uint seq = Send(request, operation);
         while (true)
             foreach (var m in ReceiveFor(seq, operation))
                 if (m.Type == NLMSG_ERROR)
                 {
                     if (m.ErrorNumber != 0) throw new NetlinkException(operation, m.ErrorNumber);
+                    if (t != 0) Explain.Record(t, explain!());
                     return;
                 }
     }
