@@ -49,6 +49,7 @@ internal sealed class ContainerFlags
     public readonly Option<string[]> Dns = new("--dns") { Description = "Set custom DNS servers" };
     public readonly Option<string[]> NetworkAlias = new("--network-alias") { Description = "Add network-scoped alias for the container" };
     public readonly Option<string?> Ip = new("--ip") { Description = "IPv4 address (e.g., 172.30.100.104)" };
+    public readonly Option<string?> MacAddress = new("--mac-address") { Description = "Container MAC address (e.g., 92:d0:c6:0a:29:33)" };
     public readonly Option<bool> PublishAll = new("--publish-all", "-P") { Description = "Publish all exposed ports to random ports" };
     public readonly Option<string[]> CapAdd = new("--cap-add") { Description = "Add Linux capabilities" };
     public readonly Option<string[]> CapDrop = new("--cap-drop") { Description = "Drop Linux capabilities" };
@@ -72,7 +73,7 @@ internal sealed class ContainerFlags
         {
             Interactive, Tty, Rm, Name, Env, EnvFile, Workdir, User, Hostname, Entrypoint, Memory, MemorySwap, MemoryReservation,
             Cpus, CpuShares, CpusetCpus, CpusetMems, MemorySwappiness, PidsLimit, ReadOnly, Init, Userns, Network, Volume, Mount, Tmpfs, VolumesFrom, Publish, Expose, Label, Restart, StopSignal, StopTimeout,
-            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, PublishAll, Privileged, SecurityOpt, Device, DeviceCgroupRule,
+            AddHost, Dns, CapAdd, CapDrop, ShmSize, NetworkAlias, Ip, MacAddress, PublishAll, Privileged, SecurityOpt, Device, DeviceCgroupRule,
             HealthCmd, HealthInterval, HealthTimeout, HealthStartPeriod, HealthStartInterval, HealthRetries, NoHealthcheck,
         }.Concat(Modes.All))
             command.Options.Add(option);
@@ -217,16 +218,18 @@ internal sealed class ContainerFlags
         if (rules.Count > 0) hostConfig["DeviceCgroupRules"] = Strings(rules);
     }
 
-    /// <summary>--network-alias and --ip: the endpoint settings of the --network the container joins.</summary>
+    /// <summary>--network-alias, --ip and --mac-address: the endpoint settings of the --network the container joins
+    /// (where docker's CLI puts the MAC too, since API 1.44).</summary>
     JsonObject? NetworkingConfig(ParseResult parse)
     {
         string[] aliases = parse.GetValue(NetworkAlias) ?? [];
-        string? ip = parse.GetValue(Ip);
-        if (aliases.Length == 0 && string.IsNullOrEmpty(ip)) return null;
+        string? ip = parse.GetValue(Ip), mac = parse.GetValue(MacAddress);
+        if (aliases.Length == 0 && string.IsNullOrEmpty(ip) && string.IsNullOrEmpty(mac)) return null;
         string network = parse.GetValue(Network) ?? "default";
         var endpoint = new JsonObject();
         if (aliases.Length > 0) endpoint["Aliases"] = Strings(aliases);
         if (!string.IsNullOrEmpty(ip)) endpoint["IPAMConfig"] = new JsonObject { ["IPv4Address"] = ip };
+        if (!string.IsNullOrEmpty(mac)) endpoint["MacAddress"] = mac;
         return new JsonObject { ["EndpointsConfig"] = new JsonObject { [network] = endpoint } };
     }
 

@@ -32,25 +32,30 @@ internal static class NetworkCommands
         var subnet = new Option<string[]>("--subnet") { Description = "Subnet in CIDR format that represents a network segment" };
         var gateway = new Option<string[]>("--gateway") { Description = "IPv4 Gateway for the master subnet" };
         var ipRange = new Option<string[]>("--ip-range") { Description = "Allocate container ip from a sub-range" };
+        var auxAddress = new Option<string[]>("--aux-address") { Description = "Auxiliary IPv4 addresses used by Network driver (NAME=IP)" };
         var isInternal = new Option<bool>("--internal") { Description = "Restrict external access to the network" };
         var attachable = new Option<bool>("--attachable") { Description = "Enable manual container attachment" };
         var label = new Option<string[]>("--label") { Description = "Set metadata on a network" };
         var opt = new Option<string[]>("--opt", "-o") { Description = "Set driver specific options" };
         var names = new Argument<string[]>("NETWORK") { Arity = ArgumentArity.ZeroOrMore };
-        foreach (var o in new Option[] { driver, subnet, gateway, ipRange, isInternal, attachable, label, opt }) command.Options.Add(o);
+        foreach (var o in new Option[] { driver, subnet, gateway, ipRange, auxAddress, isInternal, attachable, label, opt }) command.Options.Add(o);
         command.Arguments.Add(names);
         command.SetAction(async (parse, cancellation) =>
         {
             string[] args = parse.GetValue(names) ?? [];
             if (args.Length != 1) throw command.RequiresExactly(1);
             string[] subnets = parse.GetValue(subnet) ?? [], gateways = parse.GetValue(gateway) ?? [], ranges = parse.GetValue(ipRange) ?? [];
-            if (gateways.Length > subnets.Length) throw new UsageException("every ip-range or gateway must have a corresponding subnet");
+            if (gateways.Length > subnets.Length || ranges.Length > subnets.Length)
+                throw new UsageException("every ip-range or gateway must have a corresponding subnet");
+            var aux = ContainerFlags.KeyValues(parse.GetValue(auxAddress) ?? [], auxAddress);
+            if (aux.Count > 0 && subnets.Length != 1) throw new UsageException("auxiliary addresses need exactly one subnet");
             var config = new JsonArray();
             for (int i = 0; i < subnets.Length; i++)
             {
                 var c = new JsonObject { ["Subnet"] = subnets[i] };
                 if (i < gateways.Length) c["Gateway"] = gateways[i];
                 if (i < ranges.Length) c["IPRange"] = ranges[i];
+                if (aux.Count > 0) c["AuxiliaryAddresses"] = aux.DeepClone();
                 config.Add((JsonNode)c);
             }
             var body = new JsonObject
@@ -178,16 +183,25 @@ internal static class NetworkCommands
         var command = new CliCommand("connect", "Connect a container to a network", "[OPTIONS] NETWORK CONTAINER", Group);
         var alias = new Option<string[]>("--alias") { Description = "Add network-scoped alias for the container" };
         var ip = new Option<string?>("--ip") { Description = "IPv4 address (e.g., \"172.30.100.104\")" };
+        var link = new Option<string[]>("--link") { Description = "Add link to another container (NAME[:ALIAS])" };
+        var linkLocal = new Option<string[]>("--link-local-ip") { Description = "Add a link-local address for the container" };
+        var driverOpt = new Option<string[]>("--driver-opt") { Description = "driver options for the network (KEY=VALUE)" };
         var args = new Argument<string[]>("NETWORK CONTAINER") { Arity = ArgumentArity.ZeroOrMore };
-        foreach (var o in new Option[] { alias, ip }) command.Options.Add(o);
+        foreach (var o in new Option[] { alias, ip, link, linkLocal, driverOpt }) command.Options.Add(o);
         command.Arguments.Add(args);
         command.SetAction(async (parse, cancellation) =>
         {
             string[] a = parse.GetValue(args) ?? [];
             if (a.Length != 2) throw command.RequiresExactly(2);
             var endpoint = new JsonObject();
-            if (parse.GetValue(alias) is { Length: > 0 } aliases) endpoint["Aliases"] = new JsonArray([.. aliases.Select(x => (JsonNode?)JsonValue.Create(x))]);
-            if (parse.GetValue(ip) is { Length: > 0 } address) endpoint["IPAMConfig"] = new JsonObject { ["IPv4Address"] = address };
+            static JsonArray Strings(string[] values) => new([.. values.Select(x => (JsonNode?)JsonValue.Create(x))]);
+            if (parse.GetValue(alias) is { Length: > 0 } aliases) endpoint["Aliases"] = Strings(aliases);
+            if (parse.GetValue(link) is { Length: > 0 } links) endpoint["Links"] = Strings(links);
+            if (parse.GetValue(driverOpt) is { Length: > 0 } opts) endpoint["DriverOpts"] = VolumeCommands.DriverOpts(opts);
+            var ipam = new JsonObject();
+            if (parse.GetValue(ip) is { Length: > 0 } address) ipam["IPv4Address"] = address;
+            if (parse.GetValue(linkLocal) is { Length: > 0 } local) ipam["LinkLocalIPs"] = Strings(local);
+            if (ipam.Count > 0) endpoint["IPAMConfig"] = ipam;
             var client = await context.ConnectAsync(parse);
             await client.PostJsonAsync(Path(a[0]) + "/connect", new JsonObject { ["Container"] = a[1], ["EndpointConfig"] = endpoint });
             return ExitCodes.Ok;

@@ -40,8 +40,10 @@ public static class ContainerRoutes
         {
             var c = containers.Get(ctx.R("id"));
             bool restarting = c.Record.State.Restarting;
-            if (!ctx.QBool("size") && !restarting) return ctx.WriteJsonAsync(200, c.Record, DaemonJson.Default.ContainerRecord);
+            bool oldAliases = ctx.RequestApiVersion < new Version(1, 45);
+            if (!ctx.QBool("size") && !restarting && !oldAliases) return ctx.WriteJsonAsync(200, c.Record, DaemonJson.Default.ContainerRecord);
             var inspected = System.Text.Json.JsonSerializer.SerializeToNode(c.Record, DaemonJson.Default.ContainerRecord)!.AsObject();
+            if (oldAliases) MiniContainer.Networking.EndpointAliases.AddShortId(inspected, c.Record);
             // dockerd counts a restarting container as running (State.Running and State.Restarting both true).
             if (restarting) inspected["State"]!["Running"] = true;
             if (ctx.QBool("size"))

@@ -45,7 +45,11 @@ public sealed class HttpContext
             }
         var m = System.Text.RegularExpressions.Regex.Match(path, @"^/v\d+\.\d+(/.*)$");
         Path = m.Success ? m.Groups[1].Value : path;
+        if (m.Success && Version.TryParse(path[2..path.IndexOf('/', 1)], out var requested)) RequestApiVersion = requested;
     }
+
+    /// <summary>The API version of the request's /v1.NN prefix; the daemon's own (<see cref="ApiVersion"/>) without one, as dockerd.</summary>
+    public Version RequestApiVersion { get; } = Version.Parse(ApiVersion);
 
     public string? Q(string name) => Query.TryGetValue(name, out var v) && v.Count > 0 ? v[^1] : null;
     public bool QBool(string name) => Q(name) is "1" or "true" or "True";

@@ -52,11 +52,9 @@ public static class NetworkRoutes
             var n = BridgeNetwork(networks, ctx.R("id"));
             var body = await ctx.ReadJsonObjectAsync();
             var c = containers.Get((string?)body["Container"] ?? "");
-            var endpoint = body["EndpointConfig"] as JsonObject;
-            var aliases = CreateRequest.StringList(endpoint?["Aliases"]);
-            string? ip = (string?)(endpoint?["IPAMConfig"] as JsonObject)?["IPv4Address"];
+            var request = EndpointRequest.Parse(body["EndpointConfig"] as JsonObject);
             await c.Gate.WaitAsync();
-            try { networks.Connect(n, c, aliases, string.IsNullOrEmpty(ip) ? null : ip); }
+            try { networks.Connect(n, c, request); }
             finally { c.Gate.Release(); }
             await ctx.WriteEmptyAsync(200);
         });

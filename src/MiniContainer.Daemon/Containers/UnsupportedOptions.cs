@@ -46,7 +46,7 @@ public static class UnsupportedOptions
         ["BlkioDeviceWriteIOps"] = "--device-write-iops", ["CpuCount"] = "--cpu-count", ["CpuPercent"] = "--cpu-percent",
         ["IOMaximumIOps"] = "--io-maxiops", ["IOMaximumBandwidth"] = "--io-maxbandwidth", ["Annotations"] = "--annotation",
         ["LogConfig"] = "--log-driver/--log-opt", ["Domainname"] = "--domainname",
-        ["MacAddress"] = "--mac-address", ["NetworkDisabled"] = "--network-disabled", ["Shell"] = "SHELL",
+        ["NetworkDisabled"] = "--network-disabled", ["Shell"] = "SHELL",
         ["OnBuild"] = "ONBUILD",
     };
 
@@ -58,6 +58,7 @@ public static class UnsupportedOptions
         "Env", "Cmd", "Image", "Volumes", "WorkingDir", "Entrypoint", "Labels", "StopSignal", "StopTimeout", "Healthcheck", "HostConfig",
         "NetworkingConfig", "ArgsEscaped", "name", "platform",
         "Runtime",   // docker-py puts HostConfig's Runtime here too; HostConfigModes reads it
+        "MacAddress",   // --mac-address: the network service puts it on the endpoint of --network
     };
 
     /// <summary>Throws a 400 naming the first field (and its flag) that asks for something not honoured.</summary>

@@ -56,7 +56,7 @@ public sealed class BridgePlumbing
     /// the namespace with a netlink socket opened there (see RtnlClient.OpenInNamespace).
     /// </summary>
     public void AttachEndpoint(int pid, string bridge, string hostVeth, string ifName, IPAddress address, int prefixLength,
-        byte[] mac, IPAddress? defaultGateway)
+        byte[] mac, IPAddress? defaultGateway, IReadOnlyList<IPAddress>? linkLocal = null)
     {
         string nsPath = $"/proc/{pid}/ns/net";
         lock (_lock)
@@ -72,6 +72,8 @@ public sealed class BridgePlumbing
                 _host.SetUp(hostVeth);
                 using var inside = RtnlClient.OpenInNamespace(nsPath);
                 inside.AddAddress(ifName, address, prefixLength);
+                // --link-local-ip: extra 169.254.x.y/16 addresses on the same interface, as dockerd adds them.
+                foreach (var extra in linkLocal ?? []) inside.AddAddress(ifName, extra, 16);
                 inside.SetUp(ifName);
                 inside.SetUp("lo");
                 if (defaultGateway != null) inside.AddDefaultRoute(defaultGateway);

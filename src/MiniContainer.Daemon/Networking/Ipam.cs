@@ -9,9 +9,13 @@ namespace MiniContainer.Networking;
 /// </summary>
 public static class Ipam
 {
-    public static IPAddress Allocate(Ipv4Subnet subnet, IPAddress gateway, IEnumerable<string> taken, string? requested, string networkName)
+    /// <param name="range">--ip-range: a new endpoint without --ip gets its address from here only (null: the whole subnet).
+    /// An explicit --ip may lie anywhere in the subnet, as with dockerd.</param>
+    /// <param name="reserved">addresses never handed out (--aux-address).</param>
+    public static IPAddress Allocate(Ipv4Subnet subnet, IPAddress gateway, IEnumerable<string> taken, string? requested, string networkName,
+        Ipv4Subnet? range = null, IEnumerable<string>? reserved = null)
     {
-        var used = taken.Select(IPAddress.Parse).Select(Ipv4Subnet.ToUInt).ToHashSet();
+        var used = taken.Concat(reserved ?? []).Select(IPAddress.Parse).Select(Ipv4Subnet.ToUInt).ToHashSet();
         used.Add(Ipv4Subnet.ToUInt(gateway));
         if (!string.IsNullOrEmpty(requested))
         {
@@ -23,8 +27,11 @@ public static class Ipam
             if (used.Contains(v)) throw new InvalidOperationException($"Address already in use");
             return ip;
         }
-        for (uint v = subnet.Network + 1; v < subnet.Broadcast; v++)
-            if (!used.Contains(v)) return Ipv4Subnet.FromUInt(v);
+        var pool = range ?? subnet;
+        // The range's own first and last addresses are usable unless they are the subnet's network or broadcast address.
+        uint first = Math.Max(pool.Network, subnet.Network + 1), last = Math.Min(pool.Broadcast, subnet.Broadcast - 1);
+        for (ulong v = first; v <= last; v++)
+            if (!used.Contains((uint)v)) return Ipv4Subnet.FromUInt((uint)v);
         throw new InvalidOperationException($"no available IPv4 addresses on this network's address pools: {networkName}");
     }
 

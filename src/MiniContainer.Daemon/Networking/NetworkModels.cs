@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace MiniContainer.Networking;
 
 /// <summary>
@@ -18,6 +20,12 @@ public sealed class NetworkState
     public string Gateway { get; set; } = "";
     /// <summary>Did the user give the subnet (IPAM.Config shows it then; Docker shows allocated ones too).</summary>
     public bool UserSubnet { get; set; }
+    /// <summary>--ip-range: the IPv4 CIDR inside Subnet that IPAM hands addresses from (null: the whole subnet).</summary>
+    public string? IpRange { get; set; }
+    /// <summary>--aux-address: name → address reserved in the subnet, never handed to a container.</summary>
+    public Dictionary<string, string>? AuxiliaryAddresses { get; set; }
+    /// <summary>IPAM.Options as sent (echoed in inspect; the default IPAM driver has no option with an effect, as in dockerd).</summary>
+    public Dictionary<string, string>? IpamOptions { get; set; }
     /// <summary>The Linux bridge on the host: minicontainer0 for the default network, mc-&lt;12 hex of id&gt; for others.</summary>
     public string Bridge { get; set; } = "";
     public Dictionary<string, string> Labels { get; set; } = new();
@@ -43,6 +51,8 @@ public sealed class EndpointState
     public List<string> Aliases { get; set; } = new();
     /// <summary>This container's links ("NAME:ALIAS"): names only it resolves, to NAME's address.</summary>
     public List<string> Links { get; set; } = new();
+    /// <summary>IPAMConfig.LinkLocalIPs: extra link-local addresses on the container's interface.</summary>
+    public List<string> LinkLocalIPs { get; set; } = new();
 }
 
 // ---------------------------------------------------------------- API shapes (Docker's JSON)
@@ -77,7 +87,9 @@ public sealed class IpamInfo
 public sealed class IpamConfig
 {
     public string Subnet { get; set; } = "";
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? IPRange { get; set; }
     public string Gateway { get; set; } = "";
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Dictionary<string, string>? AuxiliaryAddresses { get; set; }
 }
 
 public sealed class ConfigReference
@@ -112,12 +124,16 @@ public sealed class EndpointSettings
     public string GlobalIPv6Address { get; set; } = "";
     public int GlobalIPv6PrefixLen { get; set; }
     public List<string>? DNSNames { get; set; }
+    /// <summary>The MAC the user asked for (--mac-address, EndpointConfig.MacAddress), kept while the container is stopped,
+    /// when MacAddress is cleared with the rest of the runtime fields (dockerd keeps it in config.v2.json too).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? DesiredMacAddress { get; set; }
 }
 
 public sealed class EndpointIpamConfig
 {
     public string? IPv4Address { get; set; }
     public string? IPv6Address { get; set; }
+    public List<string>? LinkLocalIPs { get; set; }
 }
 
 /// <summary>One host binding of a published port: {"HostIp": "0.0.0.0", "HostPort": "8080"}.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using MiniContainer.Api;
 using MiniContainer.Containers;
 using MiniContainer.Events;
+using MiniContainer.Networking.Firewall;
 
 namespace MiniContainer.Networking;
 
@@ -49,22 +50,31 @@ public sealed partial class NetworkService
         NetworkState Named(string key) => key == "default" ? primary : Store.Get(key);   // the CLI's name for --network unset
         foreach (var (key, _) in endpointsConfig ?? new JsonObject())
             if (Named(key) is var n && !names.Contains(n.Name)) names.Add(n.Name);
+        var mac = body["MacAddress"] is JsonValue mv && (string?)mv is { Length: > 0 } given ? given : null;   // Config.MacAddress (API < 1.44 style)
         foreach (string name in names)
         {
             var n = Store.Get(name);
             var cfg = endpointsConfig?.FirstOrDefault(kv => Named(kv.Key).Id == n.Id).Value as JsonObject;
-            var aliases = CreateRequest.StringList(cfg?["Aliases"]);
-            string? ip = (string?)(cfg?["IPAMConfig"] as JsonObject)?["IPv4Address"];
-            r.NetworkSettings.Networks[n.Name] = Settings(n, aliases, ip);
+            var request = EndpointRequest.Parse(cfg);
+            if (mac != null && n == primary)
+            {
+                // dockerd (API 1.44+) moves the container-wide MAC onto the endpoint of its --network.
+                if (request.MacAddress is { } own && !string.Equals(own, mac, StringComparison.OrdinalIgnoreCase))
+                    throw new BadRequestException("conflicting options: the container's MacAddress and the endpoint's MacAddress differ");
+                request = request with { MacAddress = mac };
+            }
+            r.NetworkSettings.Networks[n.Name] = Settings(n, request);
         }
     }
 
     /// <summary>Checks what a container asks of one network (Docker's rules) and makes its endpoint settings.</summary>
-    private static EndpointSettings Settings(NetworkState n, List<string>? aliases, string? ip)
+    private static EndpointSettings Settings(NetworkState n, EndpointRequest request)
     {
-        aliases = aliases?.Where(a => a.Length > 0).ToList();
-        if (n.IsDefaultBridge && aliases is { Count: > 0 })
+        string? ip = request.IPv4Address;
+        if (n.IsDefaultBridge && request.Aliases is { Count: > 0 })
             throw new BadRequestException("network-scoped aliases are only supported for user-defined networks");
+        if (n.IsDefaultBridge && request.Links is { Count: > 0 })
+            throw new BadRequestException("links on the default bridge network are set with --link (HostConfig.Links), not per endpoint");
         if (!string.IsNullOrEmpty(ip))
         {
             if (n.IsDefaultBridge) throw new BadRequestException("user specified IP address is supported on user defined networks only");
@@ -72,10 +82,13 @@ public sealed partial class NetworkService
             if (!IPAddress.TryParse(ip, out var addr) || !Ipv4Subnet.Parse(n.Subnet).Contains(addr))
                 throw new BadRequestException($"invalid endpoint settings:\nno configured subnet or ip-range contain the IP address {ip}");
         }
+        if (request.MacAddress is { } mac) EndpointRequest.ParseMac(mac);
         return new EndpointSettings
         {
-            NetworkID = n.Id, Aliases = aliases is { Count: > 0 } ? aliases : null,
-            IPAMConfig = string.IsNullOrEmpty(ip) ? null : new EndpointIpamConfig { IPv4Address = ip },
+            NetworkID = n.Id, Aliases = request.Aliases, Links = request.Links, DriverOpts = request.DriverOpts,
+            IPAMConfig = ip is null && request.LinkLocalIPs is null ? null
+                : new EndpointIpamConfig { IPv4Address = ip, LinkLocalIPs = request.LinkLocalIPs },
+            MacAddress = request.MacAddress ?? "", DesiredMacAddress = request.MacAddress?.ToLowerInvariant(),
         };
     }
 
@@ -128,10 +141,12 @@ public sealed partial class NetworkService
                 index++;
             }
             PublishPorts(c);
+            if (WantsContainerDns(r)) StartContainerDns(r, pid);
             WriteEtcFiles(r);
         }
         catch (Exception e)
         {
+            StopContainerDns(r.Id);
             foreach (var (n, ep) in done) Release(c, n, ep);
             UnpublishPorts(c);
             ClearRuntimeSettings(r);
@@ -145,6 +160,7 @@ public sealed partial class NetworkService
     /// <summary>The container stopped (or never started): its endpoints, ports and DNS names go.</summary>
     public void OnStopped(Container c)
     {
+        StopContainerDns(c.Record.Id);
         bool any = false;
         foreach (var n in Store.All)
             if (n.Endpoints.TryGetValue(c.Record.Id, out var ep)) { Release(c, n, ep); any = true; }
@@ -164,16 +180,22 @@ public sealed partial class NetworkService
             if (n.Endpoints.ContainsKey(r.Id))
                 throw new ForbiddenException($"endpoint with name {r.PlainName} already exists in network {n.Name}");
             IPAddress ip;
-            try { ip = Ipam.Allocate(subnet, gateway, n.Endpoints.Values.Select(e => e.IPv4Address), settings.IPAMConfig?.IPv4Address, n.Name); }
+            try
+            {
+                ip = Ipam.Allocate(subnet, gateway, n.Endpoints.Values.Select(e => e.IPv4Address), settings.IPAMConfig?.IPv4Address, n.Name,
+                    n.IpRange is null ? null : Ipv4Subnet.Parse(n.IpRange), n.AuxiliaryAddresses?.Values);
+            }
             catch (ArgumentException e) { throw new BadRequestException(e.Message); }
             catch (InvalidOperationException e) { throw new ForbiddenException(e.Message); }
             var aliases = settings.Aliases ?? new();
             ep = new EndpointState
             {
                 EndpointId = NetworkStore.NewId(), ContainerName = r.PlainName, IPv4Address = ip.ToString(),
-                MacAddress = Ipam.FormatMac(Ipam.MacFor(ip)), HostVeth = NewVethName(), InterfaceName = ifName, Aliases = aliases,
-                DnsNames = DnsNamesFor(r.PlainName, aliases, r.ShortId),
-                Links = n.IsDefaultBridge ? new() : r.HostConfig.Links?.ToList() ?? new(),
+                MacAddress = settings.DesiredMacAddress ?? Ipam.FormatMac(Ipam.MacFor(ip)), HostVeth = NewVethName(), InterfaceName = ifName,
+                Aliases = aliases, DnsNames = DnsNamesFor(r.PlainName, aliases, r.ShortId),
+                Links = n.IsDefaultBridge ? new()
+                    : (r.HostConfig.Links ?? new()).Concat(settings.Links ?? new()).Select(EndpointRequest.NormalizeLink).Distinct().ToList(),
+                LinkLocalIPs = settings.IPAMConfig?.LinkLocalIPs?.ToList() ?? new(),
             };
             var endpoint = ep;
             Store.Update(n, s => s.Endpoints[r.Id] = endpoint);
@@ -181,8 +203,8 @@ public sealed partial class NetworkService
         try
         {
             var ipAddress = IPAddress.Parse(ep.IPv4Address);
-            _plumbing.AttachEndpoint(pid, n.Bridge, ep.HostVeth, ifName, ipAddress, subnet.PrefixLength, Ipam.MacFor(ipAddress),
-                withDefaultRoute ? gateway : null);
+            _plumbing.AttachEndpoint(pid, n.Bridge, ep.HostVeth, ifName, ipAddress, subnet.PrefixLength, EndpointRequest.ParseMac(ep.MacAddress),
+                withDefaultRoute ? gateway : null, ep.LinkLocalIPs.Select(IPAddress.Parse).ToList());
         }
         catch
         {
@@ -221,7 +243,7 @@ public sealed partial class NetworkService
     {
         foreach (var s in r.NetworkSettings.Networks.Values)
         {
-            s.EndpointID = ""; s.Gateway = ""; s.IPAddress = ""; s.IPPrefixLen = 0; s.MacAddress = ""; s.DNSNames = null;
+            s.EndpointID = ""; s.Gateway = ""; s.IPAddress = ""; s.IPPrefixLen = 0; s.MacAddress = s.DesiredMacAddress ?? ""; s.DNSNames = null;
         }
         var ns = r.NetworkSettings;
         ns.IPAddress = ""; ns.IPPrefixLen = 0; ns.Gateway = ""; ns.MacAddress = ""; ns.EndpointID = ""; ns.SandboxKey = "";
@@ -237,17 +259,17 @@ public sealed partial class NetworkService
         var networks = BridgeNetworksOf(r);
         var primary = networks.FirstOrDefault();
         string? ownIp = primary.Settings?.IPAddress is { Length: > 0 } ip ? ip : null;
-        // The embedded DNS of the first user-defined network (it answers for every network the asker is on); none on
-        // the default bridge alone, as in Docker. A default-bridge container connected to a user network gets it too.
-        string? dns = networks.FirstOrDefault(x => !x.Network.IsDefaultBridge).Network?.Gateway;
+        // The embedded DNS on 127.0.0.11 (it answers for every network the container is on) when it is on a user-defined
+        // network; none on the default bridge alone, as in Docker. A default-bridge container connected to a user network gets it too.
+        bool embedded = networks.Any(x => !x.Network.IsDefaultBridge);
         ContainerEtcFiles.WriteInPlace(r.HostsPath, ContainerEtcFiles.Hosts(r, ownIp, LinkHostLines(r)));
-        ContainerEtcFiles.WriteInPlace(r.ResolvConfPath, ContainerEtcFiles.ResolvConf(r, dns));
+        ContainerEtcFiles.WriteInPlace(r.ResolvConfPath, ContainerEtcFiles.ResolvConf(r, embedded ? ContainerDnsNat.Address.ToString() : null));
     }
 
     // ---------------------------------------------------------------- connect / disconnect
 
     /// <summary>POST /networks/{id}/connect: a running container gets a new interface now; a stopped one at its next start.</summary>
-    public void Connect(NetworkState n, Container c, List<string>? aliases, string? ip)
+    public void Connect(NetworkState n, Container c, EndpointRequest request)
     {
         var r = c.Record;
         string mode = r.HostConfig.NetworkMode;
@@ -256,7 +278,7 @@ public sealed partial class NetworkService
             throw new ForbiddenException("container sharing network namespace with another container or host cannot be connected to any other network");
         if (r.NetworkSettings.Networks.Values.Any(s => s.NetworkID == n.Id) || n.Endpoints.ContainsKey(r.Id))
             throw new ForbiddenException($"endpoint with name {r.PlainName} already exists in network {n.Name}");
-        var settings = Settings(n, aliases, ip);
+        var settings = Settings(n, request);
         if (r.State.Running)
         {
             var used = BridgeNetworksOf(r).Select(x => n.Endpoints.GetValueOrDefault(r.Id)?.InterfaceName)
@@ -265,7 +287,7 @@ public sealed partial class NetworkService
             Attach(c, r.State.Pid, n, settings, ifName, withDefaultRoute: false);
         }
         r.NetworkSettings.Networks[n.Name] = settings;
-        if (r.State.Running) WriteEtcFiles(r);
+        if (r.State.Running) { SyncContainerDns(r); WriteEtcFiles(r); }
         c.Save();
         OnNetworksChanged();
     }
@@ -280,7 +302,7 @@ public sealed partial class NetworkService
         if (n.Endpoints.TryGetValue(r.Id, out var ep)) Release(c, n, ep);
         if (key != null) r.NetworkSettings.Networks.Remove(key);
         if (n.IsDefaultBridge) { r.NetworkSettings.IPAddress = ""; r.NetworkSettings.Gateway = ""; r.NetworkSettings.MacAddress = ""; r.NetworkSettings.IPPrefixLen = 0; }
-        if (r.State.Running) WriteEtcFiles(r);
+        if (r.State.Running) { SyncContainerDns(r); WriteEtcFiles(r); }
         c.Save();
         OnNetworksChanged();
     }

@@ -72,61 +72,31 @@ public sealed partial class NetworkService
         {
             foreach (var server in _dnsServers.Values) server.DisposeAsync().AsTask().Wait();
             _dnsServers.Clear();
+            StopAllContainerDns();
         }
     }
 }
 
 /// <summary>
-/// What one network's DNS knows. The asker must be an endpoint of this network; it then sees, as in Docker, the
-/// names of the containers on EVERY network it is attached to (a container connected to authnet and frontnet asks
-/// only its first network's server, but finds both networks' containers) — never those of other networks.
+/// What one network's gateway DNS server knows: the asker is the container whose address on THIS network sent the
+/// question (a stranger gets nothing and is forwarded); it sees what <see cref="DnsVisibility"/> shows that container.
 /// </summary>
 public sealed class NetworkDnsRecords(NetworkStore store, string networkId) : IDnsRecords
 {
-    public IReadOnlyList<IPAddress>? Resolve(IPAddress asker, string name, AddressFamily family)
-    {
-        lock (store.Lock)
-        {
-            if (VisibleNetworks(asker) is not { } visible) return null;   // not a member: not our business
-            // A link of the asker's ("db_1:db") is a name only it resolves, to the linked container.
-            string? linked = visible.SelectMany(x => x.Endpoints.TryGetValue(AskerId(asker)!, out var own) ? own.Links : new())
-                .Select(ContainerLink.Parse).Where(l => string.Equals(l.Alias, name, StringComparison.OrdinalIgnoreCase))
-                .Select(l => l.Name).FirstOrDefault();
-            var matches = visible.SelectMany(x => x.Endpoints.Values)
-                .Where(e => linked is not null
-                    ? string.Equals(e.ContainerName, linked, StringComparison.Ordinal)
-                    : e.DnsNames.Any(d => string.Equals(d, name, StringComparison.OrdinalIgnoreCase)))
-                .Select(e => e.IPv4Address).Distinct().ToList();
-            if (matches.Count == 0) return null;
-            if (family != AddressFamily.InterNetwork) return Array.Empty<IPAddress>();   // ours, but IPv4 only
-            return matches.Select(IPAddress.Parse).ToList();
-        }
-    }
+    public IReadOnlyList<IPAddress>? Resolve(IPAddress asker, string name, AddressFamily family) =>
+        DnsVisibility.Resolve(store, AskerId(asker), name, family);
 
-    /// <summary>PTR: "db-notes.authnet" for a container address on a network the asker shares with it.</summary>
-    public IReadOnlyList<string>? ResolveAddress(IPAddress asker, IPAddress address)
-    {
-        lock (store.Lock)
-        {
-            if (VisibleNetworks(asker) is not { } visible) return null;
-            string text = address.ToString();
-            var names = visible.SelectMany(x => x.Endpoints.Values.Where(e => e.IPv4Address == text).Select(e => $"{e.ContainerName}.{x.Name}")).ToList();
-            return names.Count > 0 ? names : null;
-        }
-    }
-
-    /// <summary>The user-defined networks of the container asking (found by its address on this network), or null.</summary>
-    private List<NetworkState>? VisibleNetworks(IPAddress asker)
-    {
-        if (AskerId(asker) is not { } askerId) return null;
-        return store.All.Where(x => !x.IsDefaultBridge && x.Endpoints.ContainsKey(askerId)).ToList();
-    }
+    public IReadOnlyList<string>? ResolveAddress(IPAddress asker, IPAddress address) =>
+        DnsVisibility.ResolveAddress(store, AskerId(asker), address);
 
     /// <summary>The id of the container asking, found by its address on this network, or null.</summary>
     private string? AskerId(IPAddress asker)
     {
-        if (store.Find(networkId) is not { } n) return null;
-        string askerText = asker.IsIPv4MappedToIPv6 ? asker.MapToIPv4().ToString() : asker.ToString();
-        return n.Endpoints.FirstOrDefault(kv => kv.Value.IPv4Address == askerText).Key;
+        lock (store.Lock)
+        {
+            if (store.Find(networkId) is not { } n) return null;
+            string askerText = asker.IsIPv4MappedToIPv6 ? asker.MapToIPv4().ToString() : asker.ToString();
+            return n.Endpoints.FirstOrDefault(kv => kv.Value.IPv4Address == askerText).Key;
+        }
     }
 }

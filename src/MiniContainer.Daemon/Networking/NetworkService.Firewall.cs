@@ -21,7 +21,7 @@ public sealed partial class NetworkService
     {
         lock (Store.Lock)
         {
-            var networks = Store.All.Select(n => new FirewallNetwork(n.Bridge, IPNetwork.Parse(n.Subnet), n.Internal)).ToList();
+            var networks = Store.All.Select(n => new FirewallNetwork(n.Bridge, IPNetwork.Parse(n.Subnet), n.Internal, BridgeDriverOptions.Masquerades(n.Options))).ToList();
             return (networks, PublishedMappings());
         }
     }

@@ -68,7 +68,8 @@ public sealed partial class NetworkService
     /// </summary>
     public void Reconcile(IEnumerable<Container> containers)
     {
-        foreach (var c in containers.Where(c => c.Record.State.Running)) RestorePorts(c);
+        var running = containers.Where(c => c.Record.State.Running).ToList();
+        foreach (var c in running) RestorePorts(c);
         foreach (var n in Store.All)
             foreach (var (containerId, ep) in n.Endpoints.ToList())
                 if (FindContainer(containerId) is not { Record.State.Running: true })
@@ -88,6 +89,11 @@ public sealed partial class NetworkService
             if (stale) { Log.Info($"deleting stale link {link.Name} (no network or endpoint owns it)"); _plumbing.DeleteLink(link.Name); }
         }
         OnNetworksChanged();
+        // The resolvers on 127.0.0.11 died with the old daemon: bound again, on new ports, in each namespace.
+        foreach (var c in running)
+            try { SyncContainerDns(c.Record); }
+            catch (Exception e) when (e is IOException or InvalidOperationException or System.Net.Sockets.SocketException)
+            { Log.Warn($"container {c.Record.ShortId}: embedded DNS on 127.0.0.11 did not start again: {e.Message}"); }
     }
 
     // ---------------------------------------------------------------- create
@@ -105,49 +111,32 @@ public sealed partial class NetworkService
         if ((bool?)body["EnableIPv6"] == true) throw new BadRequestException("IPv6 networks are not supported by this MiniContainer yet");
         if (Store.Find(name) is { } existing && existing.Name == name)
             throw new ConflictException($"network with name {name} already exists");
+        var options = StringMap(body["Options"]);
+        BridgeDriverOptions.Check(options);
 
-        Ipv4Subnet subnet; IPAddress gateway; bool userSubnet = false;
-        var config = (body["IPAM"] as JsonObject)?["Config"] as JsonArray;
+        var ipam = body["IPAM"] as JsonObject;
+        string ipamDriver = (string?)ipam?["Driver"] is { Length: > 0 } given ? given : "default";
+        if (ipamDriver != "default") throw new NotFoundException($"plugin \"{ipamDriver}\" not found");
+        var config = ipam?["Config"] as JsonArray;
         if (config is { Count: > 1 }) throw new BadRequestException("only one IPAM config (one IPv4 subnet) per network is supported by this MiniContainer");
         var c0 = config is { Count: 1 } ? config[0] as JsonObject : null;
-        string? subnetText = (string?)c0?["Subnet"];
-        string? gatewayText = (string?)c0?["Gateway"];
-        if (!string.IsNullOrEmpty((string?)c0?["IPRange"])) throw new BadRequestException("--ip-range is not supported by this MiniContainer yet");
         var inUse = Store.All.Select(n => Ipv4Subnet.Parse(n.Subnet)).ToList();
-        if (!string.IsNullOrEmpty(subnetText))
-        {
-            if (!Ipv4Subnet.TryParse(subnetText, out subnet)) throw new BadRequestException($"invalid CIDR address: {subnetText}");
-            if (!Ipv4Subnet.IsCanonical(subnetText)) throw new BadRequestException($"invalid subnet {subnetText}: it should be {subnet}");
-            if (subnet.PrefixLength > 30) throw new BadRequestException($"subnet {subnetText} is too small for a network");
-            if (inUse.Any(s => s.Overlaps(subnet)))
-                throw new ForbiddenException("invalid pool request: Pool overlaps with other one on this address space");
-            userSubnet = true;
-        }
-        else
-        {
-            if (!string.IsNullOrEmpty(gatewayText)) throw new BadRequestException("a gateway needs a subnet (--subnet)");
-            try { subnet = Ipam.ChooseSubnet(Options.AddressPool, inUse.Concat(HostRoutes.Read())); }
-            catch (InvalidOperationException e) { throw new BadRequestException(e.Message); }
-        }
-        if (!string.IsNullOrEmpty(gatewayText))
-        {
-            if (!IPAddress.TryParse(gatewayText, out gateway!) || !subnet.Contains(gateway))
-                throw new BadRequestException($"no matching subnet for gateway {gatewayText}");
-        }
-        else gateway = subnet.FirstHost;
+        var pool = IpamPoolRequest.Parse(c0, inUse, () => Ipam.ChooseSubnet(Options.AddressPool, inUse.Concat(HostRoutes.Read())));
 
         string id = NetworkStore.NewId();
         var n = new NetworkState
         {
             Name = name, Id = id, Created = DateTimeOffset.UtcNow, Driver = driver, Internal = (bool?)body["Internal"] ?? false,
-            Attachable = (bool?)body["Attachable"] ?? false, Subnet = subnet.ToString(), Gateway = gateway.ToString(), UserSubnet = userSubnet,
+            Attachable = (bool?)body["Attachable"] ?? false, Subnet = pool.Subnet.ToString(), Gateway = pool.Gateway.ToString(),
+            UserSubnet = pool.UserSubnet, IpRange = pool.Range?.ToString(), AuxiliaryAddresses = pool.Auxiliary,
+            IpamOptions = ipam?["Options"] is JsonObject ? StringMap(ipam["Options"]) : null,
             Bridge = Options.BridgePrefix + id[..Math.Min(12, 15 - Options.BridgePrefix.Length)],
-            Labels = StringMap(body["Labels"]), Options = StringMap(body["Options"]),
+            Labels = StringMap(body["Labels"]), Options = options,
         };
         EnsureBridge(n);
         try { Store.Add(n); }
         catch { _plumbing.DeleteLink(n.Bridge); throw; }
-        Log.Info($"network {name} created ({n.Subnet}, bridge {n.Bridge})");
+        Log.Info($"network {name} created ({n.Subnet}{(n.IpRange is null ? "" : $", range {n.IpRange}")}, bridge {n.Bridge})");
         Events.Network("create", n.Id, n.Name, n.Driver);
         OnNetworksChanged();
         return n;
@@ -195,7 +184,12 @@ public sealed partial class NetworkService
             return new NetworkInspect
             {
                 Name = n.Name, Id = n.Id, Created = n.Created, Driver = n.Driver, Internal = n.Internal, Attachable = n.Attachable,
-                IPAM = new IpamInfo { Config = new() { new IpamConfig { Subnet = n.Subnet, Gateway = n.Gateway } } },
+                IPAM = new IpamInfo
+                {
+                    Options = n.IpamOptions is null ? null : new(n.IpamOptions),
+                    Config = new() { new IpamConfig { Subnet = n.Subnet, IPRange = n.IpRange, Gateway = n.Gateway,
+                        AuxiliaryAddresses = n.AuxiliaryAddresses is null ? null : new(n.AuxiliaryAddresses) } },
+                },
                 Containers = n.Endpoints.ToDictionary(kv => kv.Key, kv => new NetworkContainer
                 {
                     Name = kv.Value.ContainerName, EndpointID = kv.Value.EndpointId, MacAddress = kv.Value.MacAddress,

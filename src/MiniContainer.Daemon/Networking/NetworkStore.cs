@@ -17,8 +17,6 @@ public sealed partial class NetworkStore
     private readonly Dictionary<string, NetworkState> _networks = new();
     public object Lock { get; } = new();
 
-    [GeneratedRegex("^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")]
-    private static partial Regex ValidName();
 
     public NetworkStore(HostPaths paths)
     {
@@ -55,8 +53,11 @@ public sealed partial class NetworkStore
 
     public static void CheckName(string name)
     {
-        if (!ValidName().IsMatch(name))
-            throw new BadRequestException($"invalid network name \"{name}\": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed");
+        // dockerd takes any name but a blank one ("test 01" is fine); a '/' could never be named in a URL path, and
+        // control characters would garble every listing.
+        if (name.Trim().Length == 0) throw new BadRequestException($"invalid name: {name}");
+        if (name.Contains('/') || name.Any(char.IsControl))
+            throw new BadRequestException($"invalid network name \"{name}\": it may not contain '/' or control characters");
     }
 
     public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));

@@ -165,7 +165,7 @@ public class NetworkStoreTests : IDisposable
         var e = Assert.Throws<ConflictException>(() => store.Add(new NetworkState { Name = "frontnet", Id = NetworkStore.NewId(), Subnet = "10.9.2.0/24" }));
         Assert.Equal("network with name frontnet already exists", e.Message);
         Assert.Equal("network nope not found", Assert.Throws<NotFoundException>(() => store.Get("nope")).Message);
-        Assert.Throws<BadRequestException>(() => NetworkStore.CheckName("bad name"));
+        Assert.Throws<BadRequestException>(() => NetworkStore.CheckName("bad/name"));   // "bad name" is fine, as with dockerd
     }
 
     [Fact]
@@ -211,9 +211,10 @@ public class ContainerEtcFilesTests
     public void Resolv_conf_points_at_the_embedded_dns_unless_dns_is_given()
     {
         var r = new ContainerRecord();
-        Assert.Contains("nameserver 172.18.0.1\n", ContainerEtcFiles.ResolvConf(r, "172.18.0.1"));
+        Assert.Contains("nameserver 127.0.0.11\n", ContainerEtcFiles.ResolvConf(r, "127.0.0.11"));
+        Assert.Matches("\noptions (.* )?ndots:0\n$", ContainerEtcFiles.ResolvConf(r, "127.0.0.11"));
         r.HostConfig.Dns = ["10.1.1.1"];
-        Assert.Equal("nameserver 10.1.1.1\n", ContainerEtcFiles.ResolvConf(r, "172.18.0.1"));
+        Assert.Equal("nameserver 10.1.1.1\n", ContainerEtcFiles.ResolvConf(r, "127.0.0.11"));
     }
 }
 

@@ -25,36 +25,12 @@ public sealed class RtnlClient : IDisposable
     /// <summary>A client for the network namespace of the calling thread (the host's, for the daemon).</summary>
     public static RtnlClient Open() => new(Kernel.OpenRtnetlink());
 
-    /// <summary>
-    /// A client for the network namespace at nsPath (e.g. /proc/PID/ns/net). How: a dedicated thread joins that
-    /// namespace with setns(CLONE_NEWNET), opens the socket there, and goes back. Rules that bite here:
-    /// setns moves only the calling THREAD, so no other thread of the daemon ever runs in the container's
-    /// namespace; joining a network namespace is allowed in a multithreaded process (a user or mount namespace
-    /// would not be); and the socket stays bound to the namespace it was created in after the thread leaves it.
-    /// If going back failed, the thread ends anyway, so its namespace dies with it.
-    /// </summary>
+    /// <summary>A client for the network namespace at nsPath (e.g. /proc/PID/ns/net): its socket is made by a thread
+    /// that joined that namespace (see <see cref="NetNamespace"/>).</summary>
     public static RtnlClient OpenInNamespace(string nsPath)
     {
-        int fd = -1;
-        Exception? error = null;
-        var thread = new Thread(() =>
-        {
-            int target = -1, home = -1;
-            try
-            {
-                home = Kernel.Open("/proc/thread-self/ns/net", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-                target = Kernel.Open(nsPath, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-                Kernel.JoinNamespace(target, Namespace.Net, nsPath);
-                try { fd = Kernel.OpenRtnetlink(); }
-                finally { Kernel.JoinNamespace(home, Namespace.Net, backHome: true); }
-            }
-            catch (Exception e) { error = e; }
-            finally { Kernel.Close(target); Kernel.Close(home); }
-        }) { Name = "netns-socket", IsBackground = true };
-        thread.Start();
-        thread.Join();
-        if (error != null) throw new IOException($"cannot open a netlink socket in {nsPath}: {error.Message}", error);
-        return new RtnlClient(fd, nsPath);
+        try { return new RtnlClient(NetNamespace.Create(nsPath, Kernel.OpenRtnetlink), nsPath); }
+        catch (IOException e) { throw new IOException($"cannot open a netlink socket in {nsPath}: {e.InnerException?.Message ?? e.Message}", e); }
     }
 
     public void Dispose() => Kernel.Close(_fd);

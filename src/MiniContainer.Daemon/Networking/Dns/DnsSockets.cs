@@ -12,6 +12,11 @@ public static class DnsSockets
     /// Binds UDP, then TCP on the same address and port (port 0: the kernel picks one for UDP, TCP follows it).
     /// A busy port or an address not on this host is an IOException naming the endpoint.
     /// </summary>
+    /// <summary>As <see cref="Bind"/>, but the sockets are made inside the network namespace at nsPath
+    /// (/proc/PID/ns/net) and stay there: a container's own 127.0.0.11.</summary>
+    public static (Socket Udp, Socket Tcp) BindInNamespace(string nsPath, IPEndPoint endpoint) =>
+        MiniContainer.Linux.NetNamespace.Create(nsPath, () => Bind(endpoint));
+
     public static (Socket Udp, Socket Tcp) Bind(IPEndPoint endpoint)
     {
         for (int attempt = 1; ; attempt++)

@@ -57,6 +57,11 @@ public sealed class EmbeddedDnsServer : IAsyncDisposable
         return new EmbeddedDnsServer(udp, tcp, records, upstreams, forwardTimeout);
     }
 
+    /// <summary>Serves sockets bound elsewhere (<see cref="DnsSockets"/>; e.g. inside a container's network namespace).
+    /// The server owns them from now on: disposing it closes them.</summary>
+    public static EmbeddedDnsServer Serve(Socket udp, Socket tcp, IDnsRecords records, Func<IReadOnlyList<IPEndPoint>> upstreams) =>
+        new(udp, tcp, records, upstreams, DnsForwarder.DefaultTimeout);
+
     private async Task ServeUdpAsync()
     {
         var buffer = new byte[0x10000];

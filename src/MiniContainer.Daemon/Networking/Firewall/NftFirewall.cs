@@ -51,6 +51,14 @@ public sealed class NftFirewall
     public string List()
         => TryRunNft(["list", "table", "inet", Table], null, out string output) ? output : throw new InvalidOperationException(output);
 
+    /// <summary>Applies an nft script inside another network namespace (a container's), through nsenter: the daemon's
+    /// own threads never enter it to start a process.</summary>
+    public static void ApplyInNamespace(string nsPath, string script)
+    {
+        if (!TryRunNft(["-f", "-"], script, out string error, nsPath))
+            throw new InvalidOperationException($"nftables in {nsPath}: applying the rules failed: {error.Trim()}");
+    }
+
     static void RunNft(string script)
     {
         if (!TryRunNft(["-f", "-"], script, out string error))
@@ -58,12 +66,13 @@ public sealed class NftFirewall
     }
 
     /// <summary>Runs nft; on success `output` is its stdout, otherwise its stderr.</summary>
-    static bool TryRunNft(string[] args, string? stdin, out string output)
+    static bool TryRunNft(string[] args, string? stdin, out string output, string? netns = null)
     {
-        var psi = new ProcessStartInfo(NftPath())
+        var psi = new ProcessStartInfo(netns is null ? NftPath() : ToolPath("nsenter"))
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
+        if (netns is not null) { psi.ArgumentList.Add($"--net={netns}"); psi.ArgumentList.Add("--"); psi.ArgumentList.Add(NftPath()); }
         foreach (string a in args) psi.ArgumentList.Add(a);
         using var nft = Process.Start(psi) ?? throw new InvalidOperationException("cannot start nft");
         // Process.Dispose leaves redirected streams we have read open: dispose them ourselves, or every apply leaks two pipes.
@@ -79,10 +88,13 @@ public sealed class NftFirewall
     }
 
     /// <summary>nft lives in /usr/sbin, which a user's PATH (not root's) may lack.</summary>
-    static string NftPath()
+    static string NftPath() => ToolPath("nft");
+
+    static string ToolPath(string tool)
     {
-        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(["/usr/sbin", "/sbin"]))
-            if (dir.Length > 0 && File.Exists(Path.Combine(dir, "nft"))) return Path.Combine(dir, "nft");
-        throw new InvalidOperationException("nftables: the nft program is not installed (Debian: apt-get install nftables)");
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Concat(["/usr/sbin", "/sbin", "/usr/bin"]))
+            if (dir.Length > 0 && File.Exists(Path.Combine(dir, tool))) return Path.Combine(dir, tool);
+        throw new InvalidOperationException(tool == "nft" ? "nftables: the nft program is not installed (Debian: apt-get install nftables)"
+            : $"the {tool} program is not installed (Debian: util-linux)");
     }
 }

@@ -14,7 +14,7 @@ namespace MiniContainer.Networking.Firewall;
 /// <item>published_ports: one DNAT per published port. Not for traffic from the container's own bridge, which
 ///   goes to the proxy too (as Docker does with its userland proxy), so replies come back the way they went.</item>
 /// <item>postrouting (nat, srcnat priority): masquerade for a non-internal subnet leaving through a
-///   non-project interface.</item>
+///   non-project interface (unless the network was made with enable_ip_masquerade=false).</item>
 /// <item>forward (filter): replies pass; published ports pass; nothing else enters a bridge from outside it
 ///   (this is what keeps networks apart, and what keeps unpublished container ports unreachable from outside,
 ///   as in Docker ≥ 28); an internal network's traffic never leaves its bridge.</item>
@@ -51,7 +51,7 @@ internal static partial class NftRuleset
 
         string allBridges = Set(networks.Select(n => Quote(n.Bridge)));
         Chain(t, "postrouting", "type nat hook postrouting priority srcnat; policy accept;",
-            networks.Where(n => !n.Internal).Select(n => $"{Ip(n.Subnet)} saddr {n.Subnet} oifname != {allBridges} masquerade"));
+            networks.Where(n => !n.Internal && n.Masquerade).Select(n => $"{Ip(n.Subnet)} saddr {n.Subnet} oifname != {allBridges} masquerade"));
 
         var forward = new List<string> { "ct state established,related accept" };
         forward.AddRange(publishedAccepts.Distinct());
