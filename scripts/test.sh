@@ -38,6 +38,21 @@ dotnet test native-tests/MiniContainer.NativeTests -c Release --logger "trx;LogF
   --logger "console;verbosity=normal" "${native_args[@]}" >"$results/native.log" 2>&1 || status=1
 grep -E "^\s+(Passed|Failed|Skipped) |^(Passed!|Failed!)|Error Message|Assert| error " "$results/native.log" || true
 
+# Other people's test suite: docker-py 7.1.0's integration tests, when its tree is there (CI puts other people's suites
+# in ../shared/third-party/ beside the clone, or MC_THIRD_PARTY names the directory; nothing is fetched). Below 95% of
+# the tests these machines can run, or any failure in the modules the project promises whole, fails the run.
+step "docker-py 7.1.0 integration suite"
+docker_py="${MC_THIRD_PARTY:-$repo/../shared/third-party}/docker-py-7.1.0"
+if [ -n "$filter" ]; then
+  echo "test.sh: docker-py not run (a filter was given): run scripts/docker-py.sh PATH for it"
+elif [ -d "$docker_py" ]; then
+  scripts/docker-py.sh --require 95 "$docker_py" >"$results/docker-py.log" 2>&1 || status=1
+  grep -E "^\| |passed \(|docker-py: (below|at or above|error)" "$results/docker-py.log" || true
+  cp "$repo/artifacts/docker-py/junit.xml" "$results/docker-py.junit.xml" 2>/dev/null || true
+else
+  echo "test.sh: no docker-py tree at $docker_py: the suite is not run"
+fi
+
 step "host hygiene"
 sleep 1
 leftovers=$(comm -13 <(echo "$before") <(scripts/cleanup.sh --check 2>/dev/null | sort))
@@ -84,5 +99,7 @@ if [ $failed -gt 0 ]; then
   done
 fi
 echo
+# docker-py's own counts (judged above against its 95% bar, so its known failures do not fail the run).
+[ -f "$results/docker-py.log" ] && grep -E "tests that ran passed" "$results/docker-py.log" | sed 's/^/docker-py 7.1.0: /'
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -64,9 +64,10 @@ public class RepositoryDocsTests
     [Fact]
     public void No_tracked_file_references_a_path_outside_the_repository()
     {
-        // Spelled in pieces so that this file does not match itself.
+        // Spelled in pieces so that this file does not match itself. The one sibling path allowed is where CI puts other
+        // people's test suites (scripts/test.sh runs one when it is there, and does without it).
         var outside = new Regex(string.Join("|",
-            Regex.Escape("../" + "shared"),
+            Regex.Escape("../" + "shared") + "(?!/third-party\\b)",
             Regex.Escape("DESIGN" + ".md"),
             "/" + "work/(?:main|wt|shared|notes|\\.library|\\.mirror)\\b"));
         var problems = new List<string>();
