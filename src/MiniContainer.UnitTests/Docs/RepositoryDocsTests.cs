@@ -5,9 +5,11 @@ using Xunit;
 namespace MiniContainer.UnitTests.Docs;
 
 /// <summary>
-/// The docs are written for a reader who has only the clone: every `path:line` anchor in docs/*.md must name a file
-/// of this repository and a line inside it, every relative Markdown link must resolve, and no tracked file may
-/// point outside the repository (design notes that lived elsewhere, or this build machine's own paths).
+/// The docs are written for a reader who has only the clone: every `path:line` anchor in docs/*.md and README.md must
+/// name a file of this repository and a line inside it, and be followed by a backticked snippet of the code on that
+/// line (so that an anchor left behind by an edit fails here instead of pointing at a brace); every relative Markdown
+/// link must resolve, and no tracked file may point outside the repository (design notes that lived elsewhere, or this
+/// build machine's own paths).
 /// </summary>
 public class RepositoryDocsTests
 {
@@ -23,25 +25,63 @@ public class RepositoryDocsTests
     private static IEnumerable<string> DocFiles() =>
         Directory.GetFiles(Path.Combine(Repo, "docs"), "*.md", SearchOption.AllDirectories).Append(Path.Combine(Repo, "README.md"));
 
-    // `src/MiniContainer.Shim/InitStage.cs:34`: a repository path, a colon, a line number, in backticks.
-    private static readonly Regex Anchor = new(@"`(?<path>(?:src|native-tests|scripts|rootfs-fixtures|docs)/[^`\s:]+):(?<line>\d+)`");
+    // `src/MiniContainer.Shim/InitStage.cs:36` `PivotRoot(spec.Rootfs.MergedDir)`: a repository path, a colon, a line
+    // number, in backticks; then, after a space (or a line break), the code that line holds, in backticks.
+    private static readonly Regex Anchor = new(
+        @"`(?<path>(?:src|native-tests|scripts|rootfs-fixtures|docs)/[^`\s:]+):(?<line>\d+)`" +
+        @"(?:(?:[ \t]+|[ \t]*\r?\n[ \t]*)`(?<snippet>[^`\r\n]+)`)?");
+
+    // `:71`: a line of the file named just before. It carries no snippet and cannot be checked: write it in full.
+    private static readonly Regex BareAnchor = new(@"`:\d+`");
 
     [Fact]
-    public void Every_path_line_anchor_in_the_docs_points_at_an_existing_line()
+    public void Every_path_line_anchor_in_the_docs_quotes_the_code_on_its_line()
     {
         var problems = new List<string>();
         int anchors = 0;
         foreach (string doc in DocFiles())
-            foreach (Match m in Anchor.Matches(File.ReadAllText(doc)))
+        {
+            string text = File.ReadAllText(doc);
+            string name = Path.GetRelativePath(Repo, doc);
+            foreach (Match m in Anchor.Matches(text))
             {
                 anchors++;
+                string where = $"{name}:{LineOf(text, m.Index)}: `{m.Groups["path"].Value}:{m.Groups["line"].Value}`";
                 string file = Path.Combine(Repo, m.Groups["path"].Value);
                 int line = int.Parse(m.Groups["line"].Value);
-                if (!File.Exists(file)) problems.Add($"{Path.GetFileName(doc)}: {m.Value}: no such file");
-                else if (line < 1 || line > File.ReadAllLines(file).Length) problems.Add($"{Path.GetFileName(doc)}: {m.Value}: the file has {File.ReadAllLines(file).Length} lines");
+                if (!File.Exists(file)) { problems.Add($"{where}: no such file"); continue; }
+                string[] lines = File.ReadAllLines(file);
+                if (line < 1 || line > lines.Length) { problems.Add($"{where}: the file has {lines.Length} lines"); continue; }
+                if (!m.Groups["snippet"].Success)
+                {
+                    problems.Add($"{where}: no snippet: follow the anchor with the code of that line in backticks, e.g. `{Suggest(lines[line - 1])}`");
+                    continue;
+                }
+                string snippet = m.Groups["snippet"].Value;
+                if (snippet.Trim().Length < 4 || !snippet.Any(char.IsLetter))
+                    problems.Add($"{where} `{snippet}`: the snippet is too short to tell one line from another");
+                else if (!lines[line - 1].Contains(snippet, StringComparison.Ordinal))
+                {
+                    var found = Enumerable.Range(1, lines.Length).Where(i => lines[i - 1].Contains(snippet, StringComparison.Ordinal)).ToList();
+                    problems.Add($"{where} `{snippet}`: line {line} now holds `{lines[line - 1].Trim()}`; " +
+                                 (found.Count == 0 ? "the snippet is on no line of that file"
+                                                   : $"the snippet is on line{(found.Count > 1 ? "s" : "")} {string.Join(", ", found)}"));
+                }
             }
+            foreach (Match m in BareAnchor.Matches(text))
+                problems.Add($"{name}:{LineOf(text, m.Index)}: {m.Value}: a bare line number cannot be checked; write `path:line` `snippet`");
+        }
         Assert.True(anchors >= 40, $"only {anchors} anchors found: is docs/TOUR.md there?");
-        Assert.Empty(problems);
+        Assert.True(problems.Count == 0, $"{problems.Count} doc anchor(s) do not point at the code they quote:\n" + string.Join("\n", problems));
+    }
+
+    private static int LineOf(string text, int index) => text.AsSpan(0, index).Count('\n') + 1;
+
+    /// <summary>A snippet to propose for an anchor that has none: the start of the line's code, short of any backtick.</summary>
+    private static string Suggest(string line)
+    {
+        string code = line.Trim().Replace("`", "");
+        return code.Length > 40 ? code[..40] : code;
     }
 
     [Fact]
