@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MiniContainer.Cgroups;
 using MiniContainer.Explaining;
 using MiniContainer.Linux;
 using MiniContainer.Runtime;
@@ -242,21 +243,11 @@ public static class CgroupMounts
     {
         var v1 = new List<(string, string)>();
         bool unified = false;
-        foreach (string line in File.ReadLines("/proc/self/mountinfo"))
+        foreach (MountInfoEntry m in MountInfo.Parse(File.ReadAllText("/proc/self/mountinfo")))
         {
-            // "36 25 0:31 / /sys/fs/cgroup/memory rw,relatime shared:15 - cgroup cgroup rw,memory"
-            int dash = line.IndexOf(" - ", StringComparison.Ordinal);
-            if (dash < 0) continue;
-            string[] left = line[..dash].Split(' ');
-            string[] right = line[(dash + 3)..].Split(' ');
-            if (left.Length < 5 || right.Length < 3) continue;
-            string mountPoint = left[4];
-            if (right[0] == "cgroup2" && mountPoint == "/sys/fs/cgroup") unified = true;
-            if (right[0] == "cgroup" && mountPoint.StartsWith("/sys/fs/cgroup/", StringComparison.Ordinal))
-            {
-                string options = string.Join(',', right[2].Split(',').Where(o => o is not ("rw" or "ro")));
-                v1.Add((mountPoint["/sys/fs/cgroup/".Length..], options));
-            }
+            if (m.FsType == "cgroup2" && m.MountPoint == "/sys/fs/cgroup") unified = true;
+            if (m.FsType == "cgroup" && m.MountPoint.StartsWith("/sys/fs/cgroup/", StringComparison.Ordinal))
+                v1.Add((m.MountPoint["/sys/fs/cgroup/".Length..], string.Join(',', m.SuperOptions.Where(o => o is not ("rw" or "ro")))));
         }
         return new Info(unified, v1);
     }

@@ -92,7 +92,7 @@ internal static class ImageCommands
         {
             string[] args = parse.GetValue(names) ?? [];
             if (args.Length != 2) throw command.RequiresExactly(2);
-            var (repo, tag) = ImageReference.SplitTag(args[1]);
+            var (repo, tag) = MiniContainer.Images.ImageReference.SplitTag(args[1]);
             var client = await context.ConnectAsync(parse);
             await client.PostJsonAsync($"{ApiPaths.Image(args[0])}/tag?repo={ApiPaths.Query(repo)}&tag={ApiPaths.Query(tag.Length == 0 ? "latest" : tag)}");
             return ExitCodes.Ok;
@@ -123,7 +123,7 @@ internal static class ImageCommands
             var query = new List<string> { "fromSrc=" + ApiPaths.Query(isUrl ? source : "-") };
             if (values.Length == 2)
             {
-                var (repo, tag) = ImageReference.SplitTag(values[1]);
+                var (repo, tag) = MiniContainer.Images.ImageReference.SplitTag(values[1]);
                 query.Add("repo=" + ApiPaths.Query(repo));
                 if (tag.Length > 0) query.Add("tag=" + ApiPaths.Query(tag));
             }

@@ -155,7 +155,7 @@ internal static class RegistryCommands
     {
         int at = reference.IndexOf('@');
         if (at >= 0) return (reference[..at], reference[(at + 1)..]);
-        return Flags.ImageReference.SplitTag(reference);
+        return MiniContainer.Images.ImageReference.SplitTag(reference);
     }
 
     /// <summary>"busybox" → "docker.io/library/busybox", as docker prints the name after a pull.</summary>

@@ -89,7 +89,8 @@ internal static class RunCommand
         }
         catch (ApiException e) when (e.IsNotFound && e.Message.Contains("image", StringComparison.OrdinalIgnoreCase))
         {
-            Stdio.Err.WriteLine($"Unable to find image '{ImageReference.WithDefaultTag(image)}' locally");
+            // As docker: the name in its familiar form with the default tag ("busybox:latest").
+            Stdio.Err.WriteLine($"Unable to find image '{(MiniContainer.Images.ImageReference.TryParse(image, out var named) ? named.WithDefaultTag() : image)}' locally");
             await RegistryCommands.PullForRunAsync(client, image);
             response = await client.PostJsonAsync(path, config);
         }

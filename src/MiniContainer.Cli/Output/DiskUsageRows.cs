@@ -61,7 +61,7 @@ internal static class DiskUsageRows
         {
             string repo = "<none>", tag = "<none>";
             if ((i["RepoTags"] as JsonArray)?.Select(t => t?.GetValue<string>()).FirstOrDefault(t => t is { Length: > 0 } && t != "<none>:<none>") is { } first)
-                (repo, tag) = Flags.ImageReference.SplitTag(first);
+                (repo, tag) = MiniContainer.Images.ImageReference.SplitTag(first);
             long size = Long(i, "Size"), shared = Long(i, "SharedSize");
             return new JsonObject
             {

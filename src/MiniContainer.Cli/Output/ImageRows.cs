@@ -25,7 +25,7 @@ internal static class ImageRows
         var tagsByRepo = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (string repoTag in Strings(image["RepoTags"]).Where(t => t != "<none>:<none>"))
         {
-            var (repo, tag) = Flags.ImageReference.SplitTag(repoTag);
+            var (repo, tag) = MiniContainer.Images.ImageReference.SplitTag(repoTag);
             Group(tagsByRepo, repo).Add(tag.Length == 0 ? "<none>" : tag);
         }
         var digestsByRepo = new Dictionary<string, List<string>>(StringComparer.Ordinal);

@@ -10,9 +10,6 @@ public sealed class ImageNotFoundException(string reference) : Exception($"No su
 /// does not match, or an entry that would escape the layer directory. Nothing from it was stored.</summary>
 public sealed class InvalidArchiveException(string message, Exception? inner = null) : Exception(message, inner);
 
-/// <summary>A reference that is not a valid image name (HTTP 400), e.g. "invalid reference format: repository name (library/Busybox) must be lowercase".</summary>
-public sealed class InvalidReferenceException(string message) : FormatException(message);
-
 /// <summary>The image cannot be removed as asked (HTTP 409), e.g. "... image is referenced in multiple repositories".</summary>
 public class ImageConflictException(string message) : Exception(message);
 

@@ -268,25 +268,6 @@ public sealed class EnvFileTests
     }
 }
 
-public sealed class ImageReferenceTests
-{
-    [Theory]
-    [InlineData("busybox", "busybox", "")]
-    [InlineData("busybox:1.36", "busybox", "1.36")]
-    [InlineData("localhost:5000/app", "localhost:5000/app", "")]
-    [InlineData("localhost:5000/app:v1", "localhost:5000/app", "v1")]
-    [InlineData("app@sha256:abc", "app@sha256:abc", "")]
-    public void Splits_repository_and_tag(string reference, string repo, string tag)
-        => Assert.Equal((repo, tag), ImageReference.SplitTag(reference));
-
-    [Fact]
-    public void Adds_latest_for_messages()
-    {
-        Assert.Equal("busybox:latest", ImageReference.WithDefaultTag("busybox"));
-        Assert.Equal("busybox:1", ImageReference.WithDefaultTag("busybox:1"));
-    }
-}
-
 public sealed class ExitCodeTests
 {
     [Theory]

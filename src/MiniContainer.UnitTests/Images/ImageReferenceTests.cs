@@ -62,4 +62,21 @@ public sealed class ImageReferenceTests
         // Docker's rule: "Registry/app" names the host "Registry".
         Assert.Equal("Registry", ImageReference.Parse("Registry/app").Domain);
     }
+
+    [Theory]
+    [InlineData("busybox", "busybox", "")]
+    [InlineData("busybox:1.36", "busybox", "1.36")]
+    [InlineData("localhost:5000/app", "localhost:5000/app", "")]
+    [InlineData("localhost:5000/app:v1", "localhost:5000/app", "v1")]
+    [InlineData("app@sha256:abc", "app@sha256:abc", "")]
+    public void SplitTag_splits_a_name_as_written(string reference, string repo, string tag)
+        => Assert.Equal((repo, tag), ImageReference.SplitTag(reference));
+
+    [Fact]
+    public void The_default_tag_in_familiar_form_for_messages()
+    {
+        Assert.Equal("busybox:latest", ImageReference.Parse("busybox").WithDefaultTag().ToString());
+        Assert.Equal("busybox:latest", ImageReference.Parse("docker.io/library/busybox").WithDefaultTag().ToString());
+        Assert.Equal("busybox:1", ImageReference.Parse("busybox:1").WithDefaultTag().ToString());
+    }
 }

@@ -6,6 +6,7 @@ namespace MiniContainer.Images;
 /// An image name as Docker understands it: [domain/]path[:tag][@digest]. "busybox" means
 /// docker.io/library/busybox; we store and print names in Docker's short ("familiar") form: "busybox:latest",
 /// "user/app:1", "localhost:5000/app:dev". The grammar is the one of the distribution reference library.
+/// The one image-name type of the daemon and the CLI (which also uses <see cref="SplitTag"/> for names as typed).
 /// </summary>
 public sealed partial record ImageReference(string Domain, string Path, string? Tag, string? Digest)
 {
@@ -50,9 +51,8 @@ public sealed partial record ImageReference(string Domain, string Path, string? 
             rest = rest[..at];
             if (!DigestPattern().IsMatch(digest)) throw new InvalidReferenceException("invalid reference format");
         }
-        // A tag is after the last ':' that comes after the last '/' (the ':' in "host:5000/x" is a port).
-        int colon = rest.LastIndexOf(':');
-        if (colon > rest.LastIndexOf('/'))
+        int colon = TagColon(rest);
+        if (colon >= 0)
         {
             tag = rest[(colon + 1)..];
             rest = rest[..colon];
@@ -83,6 +83,23 @@ public sealed partial record ImageReference(string Domain, string Path, string? 
         return new ImageReference(domain, path, tag, digest);
     }
 
+    /// <summary>Splits off the tag as written, without parsing or normalising: "localhost:5000/app:v1" →
+    /// ("localhost:5000/app", "v1"); no tag gives ""; a reference with a digest is left whole. For names shown as
+    /// the user or the daemon spelled them (image tables, `tag SOURCE TARGET`).</summary>
+    public static (string Repository, string Tag) SplitTag(string reference)
+    {
+        if (reference.Contains('@')) return (reference, "");
+        int colon = TagColon(reference);
+        return colon < 0 ? (reference, "") : (reference[..colon], reference[(colon + 1)..]);
+    }
+
+    /// <summary>A tag is after the last ':' that comes after the last '/' (the ':' in "host:5000/x" is a port); -1: none.</summary>
+    private static int TagColon(string s)
+    {
+        int colon = s.LastIndexOf(':');
+        return colon > s.LastIndexOf('/') ? colon : -1;
+    }
+
     // path-component ("/" path-component)*, each [a-z0-9]+ joined by ".", "_", "__" or "-"+.
     [GeneratedRegex(@"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]
     private static partial Regex PathPattern();
@@ -96,3 +113,6 @@ public sealed partial record ImageReference(string Domain, string Path, string? 
     [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")]
     private static partial Regex DigestPattern();
 }
+
+/// <summary>A reference that is not a valid image name (HTTP 400), e.g. "invalid reference format: repository name (library/Busybox) must be lowercase".</summary>
+public sealed class InvalidReferenceException(string message) : FormatException(message);
