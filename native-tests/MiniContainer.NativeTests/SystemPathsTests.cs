@@ -118,10 +118,9 @@ public sealed class SystemPathsTests(DaemonFixture fixture, ITestOutputHelper ou
     [Theory]
     [InlineData("--sysctl", "net.ipv4.ip_forward=1", "--sysctl (Sysctls)")]
     [InlineData("--ulimit", "nofile=10:10", "--ulimit (Ulimits)")]
-    [InlineData("--pid", "host", "--pid (PidMode)")]
-    [InlineData("--cpuset-cpus", "0", "--cpuset-cpus (CpusetCpus)")]
+    [InlineData("--ipc", "host", "--ipc (IpcMode)")]
+    [InlineData("--blkio-weight", "300", "--blkio-weight (BlkioWeight)")]
     [InlineData("--oom-score-adj", "500", "--oom-score-adj (OomScoreAdj)")]
-    [InlineData("--log-driver", "syslog", "--log-driver/--log-opt (LogConfig)")]
     [InlineData("--cgroup-parent", "/mcx", "--cgroup-parent (CgroupParent)")]
     public void Options_the_daemon_cannot_honour_are_refused_by_the_docker_cli_with_nothing_created(string flag, string value, string named)
     {
