@@ -100,6 +100,13 @@ public sealed class ExplainTests
         Assert.Contains("12.3 ms · shim", text);
         Assert.Contains("— · init", text);
         Assert.Equal(steps.Count, ExplainFormatter.JsonLines(steps).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        // One command printing two batches (run: create's steps, then start's) defines the variables once.
+        var defined = new HashSet<string>();
+        Assert.StartsWith($"ID={id}\n", ExplainFormatter.Text(steps, defined: defined));
+        string second = ExplainFormatter.Text(steps, defined: defined);
+        Assert.DoesNotContain("ID=", second);
+        Assert.Contains("    $ echo 1 > /sys/fs/cgroup/minicontainer/$ID/memory.max\n", second);
     }
 
     [Fact]

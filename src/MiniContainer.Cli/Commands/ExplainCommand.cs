@@ -33,10 +33,13 @@ internal static class ExplainCommand
         };
     }
 
+    /// <summary>The containers whose ID=/C= variables this command has printed (run prints create's steps, then start's).</summary>
+    private static readonly HashSet<string> Defined = new(StringComparer.Ordinal);
+
     /// <summary>Prints steps on stderr in the chosen mode.</summary>
     public static void Print(IReadOnlyList<ExplainStep> steps, Mode mode, bool showActions = false)
     {
-        Stdio.Err.Write(mode == Mode.Json ? ExplainFormatter.JsonLines(steps) : ExplainFormatter.Text(steps, showActions));
+        Stdio.Err.Write(mode == Mode.Json ? ExplainFormatter.JsonLines(steps) : ExplainFormatter.Text(steps, showActions, Defined));
         Stdio.Err.Flush();
     }
 

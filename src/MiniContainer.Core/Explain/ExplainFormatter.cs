@@ -17,11 +17,13 @@ public static class ExplainFormatter
 {
     public const int Width = 100;
 
-    public static string Text(IEnumerable<ExplainStep> steps, bool showActions = false)
+    /// <param name="defined">Containers whose ID=/C= lines were printed already (by an earlier call of one command,
+    /// e.g. run's create and then its start): they are not printed again. Null: always print them.</param>
+    public static string Text(IEnumerable<ExplainStep> steps, bool showActions = false, ISet<string>? defined = null)
     {
         var o = new StringBuilder();
         var list = steps.ToList();
-        var shorten = Abbreviations(list, o);
+        var shorten = Abbreviations(list, o, defined);
         string? action = null, phase = null;
         foreach (var step in list)
         {
@@ -50,14 +52,17 @@ public static class ExplainFormatter
     /// A container's paths are long (its 64-hex id, the data root): on screen they become shell variables, defined
     /// once at the top, so every command stays one a student can paste — ID=3f…, C=/var/lib/minicontainer/containers/$ID.
     /// </summary>
-    private static Func<ExplainStep, ExplainStep> Abbreviations(List<ExplainStep> steps, StringBuilder o)
+    private static Func<ExplainStep, ExplainStep> Abbreviations(List<ExplainStep> steps, StringBuilder o, ISet<string>? defined)
     {
         var id = steps.Select(s => IdPattern.Match(s.Syscall + " " + s.Shell)).FirstOrDefault(m => m.Success)?.Value;
         if (id is null) return s => s;
         var dirMatch = steps.Select(s => DirPattern(id).Match(s.Syscall + " " + s.Shell)).FirstOrDefault(m => m.Success);
         string? dir = dirMatch?.Groups[1].Value;
-        o.Append($"ID={id}\n");
-        if (dir is not null) o.Append($"C={dir.Replace(id, "$ID")}\n");
+        if (defined is null || defined.Add(id))
+        {
+            o.Append($"ID={id}\n");
+            if (dir is not null) o.Append($"C={dir.Replace(id, "$ID")}\n");
+        }
         string Short(string text)
         {
             if (dir is not null) text = text.Replace(dir, "$C");
