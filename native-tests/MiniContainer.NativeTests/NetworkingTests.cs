@@ -238,6 +238,36 @@ public sealed class NetworkingTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    /// <summary>
+    /// What compose's `down` does right after `up` saw a one-shot service exit: inspect until "exited", remove the
+    /// container, remove its network. The state reads "exited" while the exit is still being handled; the removal must
+    /// wait for its endpoint to go, or the network's removal finds "active endpoints" (a CI run once did).
+    /// </summary>
+    [Fact]
+    public async Task A_container_removed_as_soon_as_it_reads_exited_leaves_no_endpoint_on_its_network()
+    {
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, ct) =>
+            {
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                await socket.ConnectAsync(new UnixDomainSocketEndPoint(D.Socket), ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            },
+        }) { BaseAddress = new Uri("http://docker/v1.47/"), Timeout = TimeSpan.FromSeconds(30) };
+        for (int round = 0; round < 8; round++)
+        {
+            string network = $"oneshot{round}";
+            D.Run("network", "create", network).Ok();
+            string id = D.Run("run", "-d", "--network", network, "busybox", "sh", "-c", "exit 3").Ok().Stdout.Trim();
+            while (!(await http.GetStringAsync($"containers/{id}/json")).Contains("\"Status\":\"exited\"")) { }
+            var rm = await http.DeleteAsync($"containers/{id}");
+            Assert.True(rm.IsSuccessStatusCode, $"rm: {(int)rm.StatusCode} {await rm.Content.ReadAsStringAsync()}");
+            var netRm = await http.DeleteAsync($"networks/{network}");
+            Assert.True(netRm.IsSuccessStatusCode, $"round {round}: network rm: {(int)netRm.StatusCode} {await netRm.Content.ReadAsStringAsync()}");
+        }
+    }
+
     [Fact]
     public void None_host_and_container_modes()
     {

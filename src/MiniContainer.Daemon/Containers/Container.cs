@@ -63,6 +63,20 @@ public sealed class Container
 
     public void SignalRemoved() { _removed.TrySetResult(); SignalExited(); }
 
+    /// <summary>
+    /// Completes when the daemon has finished handling the last exit: state, endpoints, ports and DNS names released.
+    /// The state reads "exited" a moment before that, so a removal waits on this first; otherwise `rm` could return while
+    /// the container still held an endpoint, and a `network rm` just after it would find "active endpoints".
+    /// </summary>
+    public Task ExitHandled { get; private set; } = Task.CompletedTask;
+
+    public TaskCompletionSource BeginExitHandling()
+    {
+        var handling = NewSignal();
+        ExitHandled = handling.Task;
+        return handling;
+    }
+
     private readonly object _stateLock = new();
     private bool _removing;
 

@@ -383,6 +383,14 @@ public sealed partial class ContainerService
     /// code when the disk was too full for exit.json.</param>
     private async Task OnExitedAsync(Container c, ExitRecord? reported = null)
     {
+        var handling = c.BeginExitHandling();
+        try { await HandleExitAsync(c, reported); }
+        finally { handling.TrySetResult(); }
+        if (c.Record.HostConfig.AutoRemove) await RemoveAfterExitAsync(c);
+    }
+
+    private async Task HandleExitAsync(Container c, ExitRecord? reported)
+    {
         Health?.Stop(c);
         var exit = c.ReadExitRecord() ?? reported;
         var r = c.Record;
@@ -427,7 +435,6 @@ public sealed partial class ContainerService
                  (restart ? $"; restart policy {r.HostConfig.RestartPolicy.Name}: restart #{r.RestartCount} in {c.RestartDelay.TotalMilliseconds:0} ms" : ""));
         if (restart) ScheduleRestart(c);
         c.SignalExited();
-        if (r.HostConfig.AutoRemove) await RemoveAfterExitAsync(c);
     }
 
     /// <summary>--restart: start the container again after its back-off (100 ms, doubling up to a minute; see
@@ -600,6 +607,7 @@ public sealed partial class ContainerService
             if (await Task.WhenAny(exited, Task.Delay(TimeSpan.FromSeconds(10))) != exited)
                 Log.Warn($"container {c.Record.ShortId}: its shim reported no exit 10s after its cgroup was killed; removing it anyway");
         }
+        await c.ExitHandled;   // an exit being handled finishes releasing the endpoints first
         await c.Gate.WaitAsync();
         try
         {
