@@ -124,4 +124,35 @@ public sealed class DaemonRestartTests(DaemonFixture fixture, ITestOutputHelper 
         // The first daemon is unharmed.
         _d.Run("run", "--rm", "busybox", "true").Ok("the first daemon after the second one's attempt");
     }
+
+    /// <summary>
+    /// A container's hostname, hosts, resolv.conf and log are written at create without an fsync (they follow from its
+    /// record, which is written durably), so a crash right after create may lose or empty them. Its start restores them.
+    /// </summary>
+    [Fact]
+    public void A_start_restores_the_etc_files_and_log_that_a_crash_after_create_lost()
+    {
+        string name = Support.Unique("lost-etc");
+        try
+        {
+            _d.Run("create", "--name", name, "--hostname", "kept-name", "--dns", "10.9.8.7", "--network", "none",
+                "--add-host", "db.example:10.1.2.3", "busybox", "sh", "-c", "cat /etc/hostname /etc/resolv.conf /etc/hosts").Ok();
+            string hostname = Support.Inspect(_d, name, "{{.HostnamePath}}"), resolv = Support.Inspect(_d, name, "{{.ResolvConfPath}}"),
+                   hosts = Support.Inspect(_d, name, "{{.HostsPath}}"), log = Support.Inspect(_d, name, "{{.LogPath}}");
+            File.WriteAllText(hostname, "");   // what a crash before writeback can leave: an empty file, or none
+            File.Delete(resolv);
+            File.Delete(hosts);
+            File.Delete(log);
+
+            _d.Run("start", "-a", name).Ok();
+            string seen = _d.Run("logs", name).Ok().Stdout;
+            output.WriteLine(seen);
+            Assert.Contains("kept-name", seen);
+            Assert.Contains("nameserver 10.9.8.7", seen);
+            Assert.Contains("10.1.2.3\tdb.example", seen);
+            // restored as create writes them: readable by any user inside, writable by root only
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead, File.GetUnixFileMode(resolv));
+        }
+        finally { _d.Run("rm", "-f", name); }
+    }
 }

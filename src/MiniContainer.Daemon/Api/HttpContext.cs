@@ -102,12 +102,18 @@ public sealed class HttpContext
 
     // ------------------------------------------------------------ responses
 
-    private string Head(int status, string? contentType, string framing) =>
-        $"HTTP/1.1 {status} {Reason(status)}\r\n" +
-        (contentType != null ? $"Content-Type: {contentType}\r\n" : "") +
-        string.Concat(ResponseHeaders.Select(h => $"{h.Key}: {h.Value}\r\n")) +
-        $"Api-Version: {ApiVersion}\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: MiniContainer/{DaemonInfo.Version} (linux)\r\n" +
-        $"Date: {DateTime.UtcNow:R}\r\n" + (CloseAfter && status != 101 ? "Connection: close\r\n" : "") + framing + "\r\n";
+    /// <summary>The status of the response once its head is written (for the debug log).</summary>
+    public int? Status { get; private set; }
+
+    private string Head(int status, string? contentType, string framing)
+    {
+        Status = status;
+        return $"HTTP/1.1 {status} {Reason(status)}\r\n" +
+            (contentType != null ? $"Content-Type: {contentType}\r\n" : "") +
+            string.Concat(ResponseHeaders.Select(h => $"{h.Key}: {h.Value}\r\n")) +
+            $"Api-Version: {ApiVersion}\r\nDocker-Experimental: false\r\nOstype: linux\r\nServer: MiniContainer/{DaemonInfo.Version} (linux)\r\n" +
+            $"Date: {DateTime.UtcNow:R}\r\n" + (CloseAfter && status != 101 ? "Connection: close\r\n" : "") + framing + "\r\n";
+    }
 
     public async Task WriteBytesAsync(int status, string? contentType, byte[] body)
     {

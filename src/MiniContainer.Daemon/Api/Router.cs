@@ -19,8 +19,16 @@ public sealed class Router
             pathMatched = true;
             if (method != ctx.Method && !(method == "GET" && ctx.Method == "HEAD")) continue;
             ctx.Route = values;
-            Log.Trace($"{ctx.Method} {ctx.Path}");
-            await handler(ctx);
+            if (!Log.Debug) { await handler(ctx); return; }
+            // --debug: one line per request when it ends, with its status and how long the daemon took
+            // (scripts/bench.sh's breakdown reads them: the log's time stamp minus the duration is when it began).
+            long began = System.Diagnostics.Stopwatch.GetTimestamp();
+            try { await handler(ctx); }
+            finally
+            {
+                double ms = System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMilliseconds;
+                Log.Trace($"{ctx.Method} {ctx.Path} → {ctx.Status?.ToString() ?? "error"} in {ms.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)} ms");
+            }
             return;
         }
         if (pathMatched) throw new ApiException(405, $"method {ctx.Method} not allowed on {ctx.Path}");

@@ -56,6 +56,7 @@ public sealed partial class ContainerService
     public Container Create(string? name, JsonObject body)
     {
         string imageRef = (string?)body["Image"] ?? throw new BadRequestException("config cannot be empty in order to create a container");
+        var clock = Diagnostics.PhaseClock.Begin();
         var image = _images.Find(imageRef) ?? throw new NotFoundException($"No such image: {NormalizeForMessage(imageRef)}");
         using var explain = Explaining.ExplainSession.BeginFor(null, "create");
         string id = NewId();
@@ -83,11 +84,14 @@ public sealed partial class ContainerService
             Networking?.PrepareCreate(record, body);
             AddVolumesFrom(record);
             var c = new Container(record, _paths.Container(id), _paths.ContainerRun(id));
+            clock?.Mark("config");
             try
             {
                 ContainerMounts.Prepare(record.Mounts, _volumes, _images.LowerDirs(image));
                 PrepareDirectories(c, image);
+                clock?.Mark("files");
                 c.Save();
+                clock?.Mark("state");
                 explain?.Finish(c);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ApiException)
@@ -99,6 +103,7 @@ public sealed partial class ContainerService
             _containers[id] = c;
             Log.Info($"container {c.Record.ShortId} created ({name}, image {imageRef})");
             Events.Container(record, "create");
+            clock?.Report(c.Record.ShortId, "create");
             return c;
         }
     }
@@ -128,11 +133,7 @@ public sealed partial class ContainerService
         r.HostnamePath = Path.Combine(c.Dir, "hostname");
         r.HostsPath = Path.Combine(c.Dir, "hosts");
         r.ResolvConfPath = Path.Combine(c.Dir, "resolv.conf");
-        // Bind-mounted into the container, so readable by any user inside (the directory keeps host users out).
-        AtomicFile.WriteAllText(r.HostnamePath, r.Config.Hostname + "\n", AtomicFile.WorldReadable);
-        AtomicFile.WriteAllText(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode, r.HostConfig.ExtraHosts), AtomicFile.WorldReadable);
-        AtomicFile.WriteAllText(r.ResolvConfPath, EtcFiles.ResolvConf(r.HostConfig.Dns), AtomicFile.WorldReadable);
-        AtomicFile.WriteAllBytes(r.LogPath, []);
+        WriteEtcFilesAndLog(r, onlyLost: false);
         r.GraphDriver.Data = new Dictionary<string, string>
         {
             ["LowerDir"] = string.Join(':', _images.LowerDirs(image)),
@@ -215,6 +216,7 @@ public sealed partial class ContainerService
     private async Task StartRecipeAsync(Container c, bool explain)
     {
         var r = c.Record;
+        var clock = Diagnostics.PhaseClock.Begin();
         ContainerSpec spec;
         // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
         // the shim's own failures do: recorded, and attached clients released.
@@ -229,14 +231,18 @@ public sealed partial class ContainerService
             throw;
         }
         spec.Process.Explain = explain;
-        AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec));
+        WriteEtcFilesAndLog(r, onlyLost: true);
+        // Read by the shim and its init stage right away, and written again at every start: no fsync needed.
+        AtomicFile.WriteAllBytes(c.SpecFile, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ContainerSpec), AtomicFile.Private, durable: false);
         // The init stage reads its spec as the container's root: under --userns-remap, the remapped uid and gid.
         if (spec.GidMappings is [{ } rootGid, ..]) { Kernel.LChown(c.SpecFile, 0, rootGid.HostId); Kernel.Chmod(c.SpecFile, HostDirectories.GroupReadableFile); }
         File.Delete(c.ExitFile);
+        clock?.Mark("spec");
 
         ShimHandle shim;
         try { shim = await ShimHandle.CreateAsync("run", c.Dir); }
         catch (StartFailedException e) { RecordStartFailure(c, e); throw; }
+        clock?.Mark("shim");   // spawned; cgroup, namespaces, rootfs and mounts ready; held before execve
 
         // Wire the network while PID 1 waits before exec: veth into its namespace, address, routes, ports.
         try { Networking?.ConnectAtStart(c, shim.Pid); }
@@ -246,6 +252,7 @@ public sealed partial class ContainerService
             RecordStartFailure(c, new StartFailedException(e.Message, 125));
             throw;
         }
+        clock?.Mark("network");
 
         // Connect everyone who must see the first byte of output before the process may run.
         var monitor = await ShimHandle.ConnectAsync(c.ControlSocket, "");
@@ -253,6 +260,7 @@ public sealed partial class ContainerService
             pending.TrySetResult(await ShimHandle.ConnectAsync(c.ControlSocket, streams));
         c.PendingAttaches.Clear();
         c.PendingAttachStreams.Clear();
+        clock?.Mark("attach");
 
         try { await shim.StartAsync(); }
         catch (StartFailedException e)
@@ -262,6 +270,7 @@ public sealed partial class ContainerService
             if (r.HostConfig.AutoRemove) _ = RemoveAfterExitAsync(c);
             throw;
         }
+        clock?.Mark("release");   // told to execve; its "started" report read
         r.State = new ContainerState
         {
             Status = "running", Running = true, Pid = shim.Pid, StartedAt = ContainerState.Format(DateTimeOffset.UtcNow),
@@ -272,8 +281,30 @@ public sealed partial class ContainerService
         Log.Info($"container {r.ShortId} started (pid {shim.Pid})");
         PublishVolumeEvents(r, "mount");
         Events.Container(r, "start");
+        clock?.Mark("state");
+        clock?.Report(r.ShortId, "start");
         if (monitor != null) _ = MonitorAsync(c, monitor);
         else await OnExitedAsync(c);
+    }
+
+    /// <summary>
+    /// The container's hostname, hosts and resolv.conf as create writes them (a start on a network rewrites hosts and
+    /// resolv.conf), and its empty log. They follow from the record, so they are written without an fsync; a start
+    /// first restores any that a crash lost (onlyLost: missing or empty) from the record, which is written durably.
+    /// </summary>
+    private static void WriteEtcFilesAndLog(ContainerRecord r, bool onlyLost)
+    {
+        // Bind-mounted into the container, so readable by any user inside (the directory keeps host users out).
+        Write(r.HostnamePath, r.Config.Hostname + "\n", AtomicFile.WorldReadable);
+        Write(r.HostsPath, EtcFiles.Hosts(r.HostConfig.NetworkMode, r.HostConfig.ExtraHosts), AtomicFile.WorldReadable);
+        Write(r.ResolvConfPath, EtcFiles.ResolvConf(r.HostConfig.Dns), AtomicFile.WorldReadable);
+        if (!onlyLost || !File.Exists(r.LogPath)) AtomicFile.WriteAllBytes(r.LogPath, [], AtomicFile.Private, durable: false);
+
+        void Write(string path, string content, UnixFileMode mode)
+        {
+            if (onlyLost && new FileInfo(path) is { Exists: true, Length: > 0 }) return;
+            AtomicFile.WriteAllText(path, content, mode, durable: false);
+        }
     }
 
     private void RecordStartFailure(Container c, StartFailedException e)
@@ -391,6 +422,7 @@ public sealed partial class ContainerService
 
     private async Task HandleExitAsync(Container c, ExitRecord? reported)
     {
+        var clock = Diagnostics.PhaseClock.Begin();
         Health?.Stop(c);
         var exit = c.ReadExitRecord() ?? reported;
         var r = c.Record;
@@ -426,8 +458,10 @@ public sealed partial class ContainerService
         if (exit.OomKilled) Events.Container(r, "oom");
         Events.Container(r, "die", ("exitCode", r.State.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         // Neither may stop the exit from being handled (--rm, restart policy, waiters), e.g. on a full disk.
+        clock?.Mark("exit record");
         try { Networking?.OnStopped(c); }
         catch (Exception e) { Log.Warn($"container {r.ShortId}: releasing its network endpoints failed: {e.Message}"); }
+        clock?.Mark("network");
         PublishVolumeEvents(r, "unmount");
         try { c.Save(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log.Warn($"container {r.ShortId}: cannot save its exit state: {e.Message}"); }
@@ -435,6 +469,8 @@ public sealed partial class ContainerService
                  (restart ? $"; restart policy {r.HostConfig.RestartPolicy.Name}: restart #{r.RestartCount} in {c.RestartDelay.TotalMilliseconds:0} ms" : ""));
         if (restart) ScheduleRestart(c);
         c.SignalExited();
+        clock?.Mark("state");
+        clock?.Report(r.ShortId, "exit");
     }
 
     /// <summary>--restart: start the container again after its back-off (100 ms, doubling up to a minute; see
@@ -608,6 +644,7 @@ public sealed partial class ContainerService
                 Log.Warn($"container {c.Record.ShortId}: its shim reported no exit 10s after its cgroup was killed; removing it anyway");
         }
         await c.ExitHandled;   // an exit being handled finishes releasing the endpoints first
+        var clock = Diagnostics.PhaseClock.Begin();
         await c.Gate.WaitAsync();
         try
         {
@@ -623,6 +660,7 @@ public sealed partial class ContainerService
             // No process and no cgroup may outlive the container (a dead shim's leftovers included). If this
             // fails, the container stays as it was and rm reports why.
             await DestroyCgroupAsync(c);
+            clock?.Mark("cgroup");
             foreach (var pending in c.PendingAttaches) pending.TrySetResult(null);
             // From here on the container is going: no state write may re-create its directory (see BeginRemoval).
             c.BeginRemoval();
@@ -631,10 +669,12 @@ public sealed partial class ContainerService
             string? doomedRun = MoveAside(c.RunDir);
             _containers.TryRemove(c.Record.Id, out _);
             c.SignalRemoved();
+            clock?.Mark("state");
             long t = Explaining.Explain.Begin();
             DeleteMovedAside(doomed);
             if (t != 0) Explaining.Explain.Record(t, Explaining.ExplainText.RemoveTree(doomed ?? c.Dir));
             DeleteMovedAside(doomedRun);
+            clock?.Mark("files");
             Log.Info($"container {c.Record.ShortId} removed");
             Events.Container(c.Record, "destroy");
             explain?.Finish(c, keep: false);
@@ -643,6 +683,7 @@ public sealed partial class ContainerService
                 foreach (var m in c.Record.Mounts.Where(m => m.Type == "volume" && m.Name != null))
                     if (_volumes.Find(m.Name!) is { } v && v.Labels.ContainsKey(Volumes.VolumeStore.AnonymousLabel) && UsersOfVolume(v.Name).Count == 0)
                         _volumes.Remove(v.Name, Array.Empty<string>());
+            clock?.Report(c.Record.ShortId, "remove");
         }
         finally { c.Gate.Release(); }
     }

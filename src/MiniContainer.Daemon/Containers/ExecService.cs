@@ -144,6 +144,7 @@ public sealed class ExecService
     public async Task<NetworkStream?> StartAsync(ExecInstance exec, bool detach, bool tty)
     {
         var c = exec.Container;
+        var clock = exec.IsProbe ? null : Diagnostics.PhaseClock.Begin();
         lock (exec)
         {
             CheckStartable(exec);
@@ -159,20 +160,25 @@ public sealed class ExecService
         };
         Directory.CreateDirectory(exec.Dir);
         string specPath = Path.Combine(exec.Dir, "spec.json");
-        AtomicFile.WriteAllBytes(specPath, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ExecSpec));
+        // Read by the exec's shim right away and never again: no fsync needed.
+        AtomicFile.WriteAllBytes(specPath, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ExecSpec), AtomicFile.Private, durable: false);
+        clock?.Mark("spec");
 
         NetworkStream? output = null, monitor = null;
         try
         {
             var shim = await ShimHandle.CreateAsync("exec", specPath);
             exec.Pid = shim.Pid;
+            clock?.Mark("shim");   // spawned, joined the container's namespaces and cgroup; held before execve
             monitor = await ShimHandle.ConnectAsync(exec.ControlSocket, "");
             if (!detach)
             {
                 string streams = (exec.AttachStdout ? "stdout " : "") + (exec.AttachStderr ? "stderr" : "");
                 output = await ShimHandle.ConnectAsync(exec.ControlSocket, streams);
             }
+            clock?.Mark("attach");
             await shim.StartAsync();
+            clock?.Mark("release");
         }
         catch (StartFailedException)
         {
@@ -186,6 +192,7 @@ public sealed class ExecService
         string started = $"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}";
         if (exec.IsProbe) Log.Trace("health check " + started); else Log.Info(started);
         if (!exec.IsProbe) Events.Container(c.Record, ExecAction("exec_start", exec), ("execID", exec.Id));
+        clock?.Report(exec.Id[..12], "exec start");
         _ = MonitorAsync(exec, monitor);
         return output;
     }
