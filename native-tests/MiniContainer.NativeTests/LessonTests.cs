@@ -47,6 +47,7 @@ public sealed class LessonTests(ITestOutputHelper output)
             using (var shell = new LessonShell(net.Daemon, root))
                 foreach (var block in blocks)
                     RunBlock(lesson, block, shell, net);
+            AssertCleanedUp(lesson, net.Daemon);
         }
         finally
         {
@@ -79,6 +80,22 @@ public sealed class LessonTests(ITestOutputHelper output)
         }
         var missing = LessonScript.Missing(block.Expected, r.Output);
         Assert.True(missing.Count == 0, $"{where}: the output lacks {string.Join(" | ", missing)}{shown}");
+    }
+
+    /// <summary>The index promises that each lesson cleans up after itself: its last block leaves the daemon as the
+    /// lesson found it (no container, user network or volume; only the busybox and mc-probe images).</summary>
+    private static void AssertCleanedUp(string lesson, Daemon d)
+    {
+        void Nothing(string what, params string[] args)
+        {
+            string[] left = d.Run(args).Ok().Stdout.Lines();
+            Assert.True(left.Length == 0, $"{lesson} leaves {what}: {string.Join(", ", left)}");
+        }
+        Nothing("containers", "ps", "-a", "--format", "{{.Names}}");
+        Nothing("networks", "network", "ls", "--filter", "type=custom", "--format", "{{.Name}}");
+        Nothing("volumes", "volume", "ls", "-q");
+        var images = d.Run("images", "-a", "--format", "{{.Repository}}:{{.Tag}}").Ok().Stdout.Lines().Order();
+        Assert.Equal(["busybox:latest", "mc-probe:latest"], images);
     }
 
     /// <summary>The test daemon's own host names for the default ones a lesson types (docs/lessons/README.md).</summary>
