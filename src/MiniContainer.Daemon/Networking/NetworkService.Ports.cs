@@ -112,8 +112,8 @@ public sealed partial class NetworkService
         }
     }
 
-    /// <summary>Docker's port allocator: a host port one of our containers holds is taken, whatever the kernel says.
-    /// (.NET's ReuseAddress option sets SO_REUSEPORT too on Linux, so a second bind of our own could succeed.)</summary>
+    /// <summary>Docker's port allocator: a host port one of our containers holds is taken, before the kernel is asked
+    /// (a 0.0.0.0 binding and a 127.0.0.1 one of the same port conflict here, as in Docker).</summary>
     private bool IsAllocated(string proto, IPAddress hostIp, int port)
     {
         lock (_published)

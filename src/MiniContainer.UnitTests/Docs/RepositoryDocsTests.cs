@@ -8,7 +8,8 @@ namespace MiniContainer.UnitTests.Docs;
 /// The docs are written for a reader who has only the clone: every `path:line` anchor in docs/*.md and README.md must
 /// name a file of this repository and a line inside it, and be followed by a backticked snippet of the code on that
 /// line (so that an anchor left behind by an edit fails here instead of pointing at a brace); every relative Markdown
-/// link must resolve, and no tracked file may point outside the repository (design notes that lived elsewhere, or this
+/// link (inline or a reference definition) must resolve inside the repository, the lessons must be reachable from the
+/// README, and no tracked file may point outside the repository (design notes that lived elsewhere, or this
 /// build machine's own paths).
 /// </summary>
 public class RepositoryDocsTests
@@ -84,21 +85,44 @@ public class RepositoryDocsTests
         return code.Length > 40 ? code[..40] : code;
     }
 
+    // [text](target) and [text](target#anchor), and reference definitions "[label]: target" at the start of a line.
+    private static readonly Regex Link = new(@"\]\((?<target>[^)#\s]+)(?:#[^)]*)?\)|^[ ]{0,3}\[[^\]\r\n]+\]:[ \t]+<?(?<target>[^>#\s]+)", RegexOptions.Multiline);
+
+    /// <summary>The relative link targets of one Markdown file (web and mail links left out).</summary>
+    private static IEnumerable<string> RelativeLinks(string doc) =>
+        Link.Matches(File.ReadAllText(doc)).Select(m => m.Groups["target"].Value)
+            .Where(t => !t.Contains("://") && !t.StartsWith("mailto:", StringComparison.Ordinal));
+
     [Fact]
     public void Every_relative_markdown_link_in_the_docs_resolves_inside_the_repository()
     {
-        var link = new Regex(@"\]\((?<target>[^)#\s]+)(?:#[^)]*)?\)");
         var problems = new List<string>();
+        int links = 0;
         foreach (string doc in DocFiles())
-            foreach (Match m in link.Matches(File.ReadAllText(doc)))
+            foreach (string target in RelativeLinks(doc))
             {
-                string target = m.Groups["target"].Value;
-                if (target.Contains("://") || target.StartsWith("mailto:", StringComparison.Ordinal)) continue;
+                links++;
                 string full = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(doc)!, target));
-                if (!full.StartsWith(Repo + Path.DirectorySeparatorChar, StringComparison.Ordinal)) problems.Add($"{doc}: {target} leaves the repository");
-                else if (!File.Exists(full) && !Directory.Exists(full)) problems.Add($"{doc}: {target} does not exist");
+                string name = Path.GetRelativePath(Repo, doc);
+                if (!full.StartsWith(Repo + Path.DirectorySeparatorChar, StringComparison.Ordinal)) problems.Add($"{name}: {target} leaves the repository");
+                else if (!File.Exists(full) && !Directory.Exists(full)) problems.Add($"{name}: {target} does not exist");
             }
+        Assert.True(links >= 30, $"only {links} relative links found in README.md and docs/**.md: is the pattern still right?");
         Assert.Empty(problems);
+    }
+
+    [Fact]
+    public void The_lessons_are_reachable_from_the_README()
+    {
+        // docs/lessons/*.md are checked by the tests above like every doc (DocFiles walks docs/ recursively); here:
+        // README.md links the lessons' index, and the index links every lesson.
+        string index = Path.Combine(Repo, "docs", "lessons", "README.md");
+        Assert.Contains(DocFiles(), f => f == index);
+        Assert.Contains("docs/lessons/README.md", RelativeLinks(Path.Combine(Repo, "README.md")));
+        var linked = RelativeLinks(index).ToHashSet();
+        var lessons = Directory.GetFiles(Path.GetDirectoryName(index)!, "??-*.md").Select(Path.GetFileName).ToList();
+        Assert.Equal(5, lessons.Count);
+        Assert.All(lessons, l => Assert.Contains(l!, linked));
     }
 
     [Fact]

@@ -157,6 +157,16 @@ public sealed class PortProxyTests
     }
 
     [Fact]
+    public async Task A_port_another_proxy_listens_on_is_refused()
+    {
+        // Another daemon on the same host (two root processes): with SO_REUSEPORT both binds succeeded and the kernel
+        // split the connections between the two daemons' containers. Only SO_REUSEADDR is set now.
+        await using var first = PortProxy.Start(Tcp(0, 80));
+        var e = Assert.Throws<PortInUseException>(() => PortProxy.Start(Tcp(first.BoundPort, 80)));
+        Assert.Equal($"Bind for 127.0.0.1:{first.BoundPort} failed: port is already allocated", e.Message);
+    }
+
+    [Fact]
     public async Task Host_port_zero_binds_an_ephemeral_port()
     {
         using var server = Listen();

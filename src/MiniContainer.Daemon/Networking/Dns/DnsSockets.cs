@@ -6,8 +6,6 @@ namespace MiniContainer.Networking.Dns;
 /// <summary>The two sockets a DNS server listens on: UDP and TCP on one address and port.</summary>
 public static class DnsSockets
 {
-    private const int SolSocket = 1, SoReuseAddr = 2; // <sys/socket.h> on Linux
-
     /// <summary>
     /// Binds UDP, then TCP on the same address and port (port 0: the kernel picks one for UDP, TCP follows it).
     /// A busy port or an address not on this host is an IOException naming the endpoint.
@@ -30,9 +28,8 @@ public static class DnsSockets
                 udp.ReceiveBufferSize = 1 << 20;
                 udp.Bind(endpoint);
                 tcp = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-                // A restarted daemon must rebind while its old connections sit in TIME_WAIT: SO_REUSEADDR, set raw because
-                // .NET's ReuseAddress also sets SO_REUSEPORT on Linux, which would let two listeners share the port.
-                tcp.SetRawSocketOption(SolSocket, SoReuseAddr, BitConverter.GetBytes(1));
+                // A restarted daemon must rebind while its old connections sit in TIME_WAIT (and only it: not SO_REUSEPORT).
+                ReuseAddress.Set(tcp);
                 tcp.Bind(udp.LocalEndPoint!); // the same port as UDP, also when the port was picked by the kernel
                 tcp.Listen(128);
                 return (udp, tcp);

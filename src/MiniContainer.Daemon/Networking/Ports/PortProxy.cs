@@ -51,9 +51,9 @@ public sealed class PortProxy : IAsyncDisposable
         {
             // [::] means IPv6 only: 0.0.0.0 is a binding of its own, as in Docker.
             if (endpoint.AddressFamily == AddressFamily.InterNetworkV6) socket.DualMode = false;
-            // SO_REUSEADDR: a restarted daemon may bind again while old connections sit in TIME_WAIT (it never
-            // lets two listeners share a TCP port on Linux).
-            if (type == SocketType.Stream) socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // SO_REUSEADDR only: a restarted daemon may bind again while old connections sit in TIME_WAIT, but a port another
+            // daemon (or any process) listens on stays taken, as for Docker.
+            if (type == SocketType.Stream) ReuseAddress.Set(socket);
             socket.Bind(endpoint);
             return socket;
         }
