@@ -13,6 +13,10 @@ function s(tag, attrs, ...children) {
 }
 const text = (x, y, content, cls) => s("text", { x, y, class: cls || null }, content);
 
+/** Network name → its bridge device, as last read from a running member's veth: kept, so that a network whose
+ *  containers have all stopped still shows its bridge. */
+const bridgeNames = new Map();
+
 const LANE_W = 300, LANE_GAP = 24, NODE_H = 62, NODE_GAP = 22, TOP = 112, BRIDGE_H = 46;
 
 /** The container's veth in this network, from its kernel view: the interface holding its address there. */
@@ -44,14 +48,16 @@ export function renderGraph(root, state) {
   lanes.forEach((net, i) => {
     const x = LANE_GAP + i * (LANE_W + LANE_GAP);
     const list = (members.get(net.Name) || []).sort((a, b) => containerName(a.c).localeCompare(containerName(b.c)));
-    const bridgeName = (net.Options && net.Options["com.docker.network.bridge.name"])
-      || list.map(m => vethFor(state.kernels.get(m.c.Id), m.ep.IPAddress)?.HostEnd.Bridge).find(Boolean) || net.Driver;
+    const seen = list.map(m => vethFor(state.kernels.get(m.c.Id), m.ep.IPAddress)?.HostEnd.Bridge).find(Boolean);
+    if (seen) bridgeNames.set(net.Name, seen);
+    const bridgeName = (net.Options && net.Options["com.docker.network.bridge.name"]) || bridgeNames.get(net.Name)
+      || "(its name shows once a member runs)";
     const subnet = ((net.IPAM && net.IPAM.Config) || []).map(c => c.Subnet).filter(Boolean).join(" ");
     const lane = s("g", { class: "network", "data-network": net.Name },
       s("rect", { class: "lane", x, y: TOP - 34, width: LANE_W, height: height - TOP + 26, rx: 10 }),
       text(x + 10, TOP - 14, `network ${net.Name}`),
       s("g", { class: "bridge" }, s("rect", { x: x + 10, y: TOP, width: LANE_W - 20, height: BRIDGE_H, rx: 6 }),
-        text(x + 20, TOP + 20, `bridge ${bridgeName}`), text(x + 20, TOP + 38, subnet, "small")));
+        text(x + 20, TOP + 20, net.Driver === "bridge" ? `bridge ${bridgeName}` : `driver ${net.Driver}: no bridge`), text(x + 20, TOP + 38, subnet, "small")));
     list.forEach(({ c, ep }, row) => {
       const y = TOP + BRIDGE_H + 30 + row * (NODE_H + NODE_GAP);
       const veth = vethFor(state.kernels.get(c.Id), ep.IPAddress);
