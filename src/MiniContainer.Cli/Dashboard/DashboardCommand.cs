@@ -17,7 +17,8 @@ internal static class DashboardCommand
         var command = new CliCommand("dashboard", "Serve a live web view of containers, networks and images (MiniContainer only)", "[OPTIONS]");
         var listen = new Option<string>("--listen")
         {
-            Description = $"Address to serve the page on, IP:PORT (port 0: any free port)",
+            Description = "Address to serve the page on (port 0: any free port)",
+            HelpName = "IP:PORT",
             DefaultValueFactory = _ => ListenAddress.Default,
         };
         var allowRemote = new Option<bool>("--allow-remote")
@@ -29,9 +30,7 @@ internal static class DashboardCommand
         command.SetAction(async (parse, _) =>
         {
             var address = ListenAddress.Parse(parse.GetValue(listen)!);
-            if (!address.IsLoopback && !parse.GetValue(allowRemote))
-                throw new UsageException($"refusing to serve the dashboard on {address.Authority}, which other hosts can reach: " +
-                                         "use a loopback address (the default is 127.0.0.1:7480), or add --allow-remote");
+            address.CheckExposure(parse.GetValue(allowRemote));
             var daemon = await context.ConnectAsync(parse);
 
             var listener = new TcpListener(address.Address, address.Port);

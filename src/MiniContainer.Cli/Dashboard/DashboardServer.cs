@@ -87,10 +87,16 @@ internal sealed class DashboardServer(TcpListener listener, DashboardRoutes rout
             {
                 // No length: the body ends when the connection closes (HTTP/1.1 allows it with Connection: close).
                 await WriteHeadAsync(stream, 200, type, null, ct);
-                await using var body = await response.Content.ReadAsStreamAsync(ct);
+                // The browser sends nothing more, so a read that ends means it hung up (a reload, a closed tab): stop
+                // relaying then, rather than at the next event, which may be hours away.
+                using var relay = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                var hungUp = CancelWhenClosedAsync(stream, relay);
+                await using var body = await response.Content.ReadAsStreamAsync(relay.Token);
                 var buffer = new byte[8192];
                 int n;
-                while ((n = await body.ReadAsync(buffer, ct)) > 0) await stream.WriteAsync(buffer.AsMemory(0, n), ct);   // each event as it comes
+                while ((n = await body.ReadAsync(buffer, relay.Token)) > 0) await stream.WriteAsync(buffer.AsMemory(0, n), relay.Token);   // each event as it comes
+                relay.Cancel();
+                await hungUp;
             }
             else
             {
@@ -99,6 +105,13 @@ internal sealed class DashboardServer(TcpListener listener, DashboardRoutes rout
                 await stream.WriteAsync(body, ct);
             }
         }
+    }
+
+    static async Task CancelWhenClosedAsync(Stream stream, CancellationTokenSource relay)
+    {
+        try { while (await stream.ReadAsync(new byte[256], relay.Token) > 0) { } }
+        catch (Exception e) when (e is IOException or OperationCanceledException) { }
+        relay.Cancel();
     }
 
     static async Task WriteErrorAsync(Stream stream, int status, string message, CancellationToken ct)

@@ -36,5 +36,14 @@ internal sealed record ListenAddress(IPAddress Address, int Port)
         return new ListenAddress(address, port);
     }
 
+    /// <summary>A non-loopback address only when the user said so with --allow-remote: the page is plain http and shows
+    /// every container's details to whoever has its URL.</summary>
+    public void CheckExposure(bool allowRemote)
+    {
+        if (!IsLoopback && !allowRemote)
+            throw new UsageException($"refusing to serve the dashboard on {Authority}, which other hosts can reach: " +
+                                     $"use a loopback address (the default is {Default}), or add --allow-remote");
+    }
+
     static UsageException Invalid(string value, string reason) => new($"invalid argument \"{value}\" for \"--listen\" flag: {reason}");
 }

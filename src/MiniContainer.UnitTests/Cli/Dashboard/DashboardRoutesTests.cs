@@ -160,6 +160,17 @@ public sealed class ListenAddressTests
     }
 
     [Fact]
+    public void Another_host_s_reach_needs_allow_remote()
+    {
+        var remote = ListenAddress.Parse("192.0.2.10:7480");
+        var e = Assert.Throws<UsageException>(() => remote.CheckExposure(allowRemote: false));
+        Assert.Equal("refusing to serve the dashboard on 192.0.2.10:7480, which other hosts can reach: use a loopback address (the default is 127.0.0.1:7480), or add --allow-remote", e.Message);
+        remote.CheckExposure(allowRemote: true);
+        ListenAddress.Parse("127.0.0.1:7480").CheckExposure(allowRemote: false);
+        ListenAddress.Parse("[::1]:7480").CheckExposure(allowRemote: false);
+    }
+
+    [Fact]
     public void The_default_is_loopback() => Assert.True(ListenAddress.Parse(ListenAddress.Default).IsLoopback && IPAddress.Loopback.Equals(ListenAddress.Parse(ListenAddress.Default).Address));
 }
 

@@ -60,7 +60,9 @@ public sealed class DashboardServerTests : IAsyncLifetime
                     await stream.WriteAsync(Encoding.UTF8.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"));
                     string ev = "{\"Type\":\"container\",\"Action\":\"die\"}\n";
                     await stream.WriteAsync(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetByteCount(ev):x}\r\n{ev}\r\n"));
-                    try { await Task.Delay(Timeout.Infinite, _stop.Token); } catch (OperationCanceledException) { }
+                    // Then nothing more: the relay must end this connection itself when its browser hangs up.
+                    try { while (await stream.ReadAsync(new byte[16], _stop.Token) > 0) { } } catch (Exception e) when (e is OperationCanceledException or IOException) { }
+                    if (!_stop.IsCancellationRequested) lock (_daemonSaw) _daemonSaw.Add("events closed");
                 }
                 else if (head.Path.EndsWith("/gone/kernel"))
                     await stream.WriteAsync(Answer("404 Not Found", "application/json", "{\"message\":\"No such container: gone\"}"));
@@ -136,7 +138,7 @@ public sealed class DashboardServerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Events_are_passed_on_as_they_come_while_the_stream_stays_open()
+    public async Task Events_are_relayed_as_they_come_and_the_daemon_s_stream_ends_when_the_browser_leaves()
     {
         // The stand-in daemon never ends the stream: the event arriving proves it is relayed as it comes, not at the end
         // (without it the read would wait for the 10 s timeout and throw).
@@ -145,6 +147,10 @@ public sealed class DashboardServerTests : IAsyncLifetime
         Assert.DoesNotContain("Content-Length", answer);
         Assert.EndsWith("\r\n\r\n{\"Type\":\"container\",\"Action\":\"die\"}\n", answer);
         Assert.Equal(["GET /v1.47/events"], DaemonSaw());
+        // SendAsync has closed its connection: the dashboard notices and closes its own to the daemon, with no event to write.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!DaemonSaw().Contains("events closed") && clock.Elapsed < TimeSpan.FromSeconds(5)) await Task.Delay(20);
+        Assert.Contains("events closed", DaemonSaw());
     }
 
     public async Task DisposeAsync()
