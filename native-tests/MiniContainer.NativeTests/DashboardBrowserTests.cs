@@ -102,7 +102,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         string net = Support.Unique("mcd-net"), name = Support.Unique("dash"), marked = Support.Unique("dashmark");
         int port = LocalRegistry.FreePort();
         _d.Run("network", "create", net).Ok();
-        _d.Run("run", "-d", "--name", name, "-m", "32m", "--network", net, "-p", $"127.0.0.1:{port}:80", "busybox", "sleep", "1000").Ok();
+        _d.Run("run", "-d", "--explain=json", "--name", name, "-m", "32m", "--network", net, "-p", $"127.0.0.1:{port}:80", "busybox", "sleep", "1000").Ok();
         const string markup = "<script>window.pwned=1</script><img src=x onerror=window.pwned=2>";
         _d.Run("run", "-d", "--name", marked, "--label", "note=" + markup, "busybox", "sh", "-c", "echo '<b>x</b>'; sleep 1000").Ok();
         string ip = _d.Run("inspect", "-f", $"{{{{(index .NetworkSettings.Networks \"{net}\").IPAddress}}}}", name).Ok().Stdout.Trim();
@@ -134,11 +134,12 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
         WaitForText($"{markedCard} .cmd", t => t.Contains("echo '<b>x</b>'"), "the command, as text");
         Assert.Equal(true, _browser.ExecuteScript("return window.pwned === undefined && document.querySelectorAll('img, #containers script, .cmd b').length === 0"));
 
-        // A click shows the kernel view (the limit file as the kernel holds it) and the explain log's section.
+        // A click shows the kernel view (the limit file as the kernel holds it) and the explain log (run with --explain).
         Click($"{card} .name");
         string details = WaitForText("#details", t => t.Contains("33554432"), "the kernel view after a click");
         Assert.Equal(false, _browser.ExecuteScript("return document.getElementById('details').hidden"));
         Assert.Contains("explain log", details);
+        Assert.Contains("$ echo 33554432 > ", details);   // the recorded cgroup write, from the explain log
         Assert.Contains("namespace", details);
         Screenshot("dashboard-details.png");
         Click("#details .close");
