@@ -29,6 +29,7 @@ namespace MiniContainer.Cli
             root.Subcommands.Add(RunCommand.CreateCreate(context));
             root.Subcommands.Add(ExecCommand.Create(context));
             root.Subcommands.Add(ExplainCommand.Create(context));
+            root.Subcommands.Add(Dashboard.DashboardCommand.Create(context));
             foreach (var c in ContainerCommands.Create(context)) root.Subcommands.Add(c);
             foreach (var c in ImageCommands.Create(context)) root.Subcommands.Add(c);
             root.Subcommands.Add(BuildCommand.Create(context));
