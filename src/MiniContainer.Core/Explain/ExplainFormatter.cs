@@ -71,7 +71,9 @@ public static class ExplainFormatter
         return s => s with { Sentence = Short(s.Sentence), Shell = Short(s.Shell), Syscall = Short(s.Syscall) };
     }
 
-    private static readonly System.Text.RegularExpressions.Regex IdPattern = new("[0-9a-f]{64}");
+    /// <summary>A container's id, where its paths name it (its directory, its cgroup): never a layer's digest
+    /// (sha256:…) or an image layer's directory, which a build's steps name too.</summary>
+    private static readonly System.Text.RegularExpressions.Regex IdPattern = new("(?<=/containers/|/minicontainer/)[0-9a-f]{64}(?![0-9a-f])");
 
     private static System.Text.RegularExpressions.Regex DirPattern(string id) => new(@"(/[^\s""']*/containers/" + id + ")");
 
