@@ -114,6 +114,10 @@ public sealed class ExplainVerbsTests(ITestOutputHelper output) : IDisposable
             Assert.Contains("$ ip link add ", view);
             Assert.Contains("syscall: sendmsg(netlink, RTM_NEWLINK", view);
             D.Run("network", "disconnect", net, name).Ok();
+            // Asked once, the container's log keeps what connect and disconnect did: `explain` replays them.
+            var replay = ExplainTests.Steps(D.Run("explain", "--json", name).Ok().Stdout);
+            Assert.Contains(replay, s => s.Action == "network connect" && s.Shell.StartsWith($"ip link add {hostEnd} ", StringComparison.Ordinal));
+            Assert.Contains(replay, s => s.Action == "network disconnect" && s.Shell == $"ip link del {hostEnd}");
         }
         finally
         {

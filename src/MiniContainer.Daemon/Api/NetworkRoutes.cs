@@ -59,7 +59,7 @@ public static class NetworkRoutes
             var request = EndpointRequest.Parse(body["EndpointConfig"] as JsonObject);
             var explained = ExplainRoutes.Requested(ctx);   // ?explain=1: the veth pair, addresses, routes, DNS names
             await c.Gate.WaitAsync();
-            try { using (ExplainSession.ListenForRequest("network connect")) networks.Connect(n, c, request); }
+            try { Recorded(c, "network connect", () => networks.Connect(n, c, request)); }
             finally { c.Gate.Release(); }
             await ExplainRoutes.WriteStepsOrEmptyAsync(ctx, explained, emptyStatus: 200);
         });
@@ -78,10 +78,19 @@ public static class NetworkRoutes
             }
             var explained = ExplainRoutes.Requested(ctx);
             await c.Gate.WaitAsync();
-            try { using (ExplainSession.ListenForRequest("network disconnect")) networks.Disconnect(n, c, force); }
+            try { Recorded(c, "network disconnect", () => networks.Disconnect(n, c, force)); }
             finally { c.Gate.Release(); }
             await ExplainRoutes.WriteStepsOrEmptyAsync(ctx, explained, emptyStatus: 200);
         });
+    }
+
+    /// <summary>Connect and disconnect change a container: when it is recorded (--explain at create, --explain-all) or
+    /// the request asks, the steps join its explain log too, so `minicontainer explain` replays them.</summary>
+    private static void Recorded(Container c, string action, Action change)
+    {
+        using var session = ExplainSession.BeginFor(c, action);
+        change();
+        session?.Finish(c);
     }
 
     private static NetworkState BridgeNetwork(NetworkService networks, string id)
