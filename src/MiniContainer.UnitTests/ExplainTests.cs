@@ -139,14 +139,14 @@ public sealed class ExplainTests
         {
             new() { Phase = "cgroup", Sentence = "Limit memory", Shell = $"echo 1 > /sys/fs/cgroup/minicontainer/{id}/memory.max", Syscall = "write()", DurationUs = 40, Process = "shim" },
             new() { Phase = "cgroup", Sentence = "Move", Shell = "echo 5 > x", Syscall = "write()", DurationUs = 12_345, Process = "shim" },
-            new() { Phase = "rootfs", Sentence = "Stack", Shell = $"mount -t overlay overlay -o upperdir={dir}/upper {dir}/merged", Syscall = "mount()", DurationUs = -1, Process = "init" },
+            new() { Phase = "rootfs", Sentence = "Stack", Shell = $"mount -t overlay overlay -o lowerdir=/l/2:/l/1,upperdir={dir}/upper {dir}/merged", Syscall = "mount()", DurationUs = -1, Process = "init" },
         };
         string text = ExplainFormatter.Text(steps);
         Assert.StartsWith($"ID={id}\nC=/var/lib/minicontainer/containers/$ID\n", text);
         Assert.Equal(1, text.Split("── cgroup ").Length - 1);
         Assert.Contains("── image → rootfs ", text);
         Assert.Contains("    $ echo 1 > /sys/fs/cgroup/minicontainer/$ID/memory.max\n", text);
-        Assert.Contains("    $ mount -t overlay overlay -o upperdir=$C/upper $C/merged\n", text);
+        Assert.Contains("    $ mount -t overlay overlay -o lowerdir=/l/2:/l/1,upperdir=$C/upper $C/merged\n", text);   // C is the container's dir alone
         Assert.Contains("0.04 ms · shim", text);
         Assert.Contains("12.3 ms · shim", text);
         Assert.Contains("— · init", text);

@@ -73,14 +73,31 @@ internal static class ExplainCommand
         JsonNode? whole = null;
         try { whole = JsonNode.Parse(text); }
         catch (JsonException) { }   // several JSON lines, or none
-        if (whole is JsonObject answer && answer["Explain"] is JsonArray array)
+        if (whole is JsonObject answer && TakeSteps(answer) is { } steps)
         {
-            answer.Remove("Explain");
-            Print(array.Select(n => n?.Deserialize(ExplainJson.Default.ExplainStep)).OfType<ExplainStep>().ToList(), mode.Value);
+            Print(steps, mode.Value);
             return answer;
         }
         Print(Parse(text), mode.Value);
         return null;
+    }
+
+    /// <summary>A create's answer asked with ?explain=1: its "Explain" array, taken out (null when there is none), so
+    /// what is left is dockerd's answer.</summary>
+    public static List<ExplainStep>? TakeSteps(JsonObject answer)
+    {
+        if (answer["Explain"] is not JsonArray array) return null;
+        answer.Remove("Explain");
+        return array.Select(n => n?.Deserialize(ExplainJson.Default.ExplainStep)).OfType<ExplainStep>().ToList();
+    }
+
+    /// <summary>POST /containers/create's answer: with --explain, create's steps printed (from the answer, or from
+    /// the container's log when the daemon did not put them there).</summary>
+    public static async Task PrintCreateAsync(DockerClient client, JsonNode? answer, string id, Mode? mode)
+    {
+        if (mode is not { } m) return;
+        var steps = answer is JsonObject o ? TakeSteps(o) : null;
+        Print(steps ?? await LogAsync(client, id), m);
     }
 
     /// <summary>GET /containers/{id}/explain: everything recorded for the container so far.</summary>

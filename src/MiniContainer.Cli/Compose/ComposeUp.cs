@@ -155,7 +155,7 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
         Progress("Container", name, container is null ? "Creating" : "Recreate");
         var response = await client.PostJsonAsync(ExplainCommand.Query(_explain, "/containers/create?name=" + ApiPaths.Query(name)), ContainerSpec.ForContainer(project, service, body, hash, number, imageId: imageId));
         string id = (string?)response?["Id"] ?? throw new IOException("the daemon's create answer has no Id");
-        if (_explain is { } mode) ExplainCommand.Print(await ExplainCommand.LogAsync(client, id), mode);
+        await ExplainCommand.PrintCreateAsync(client, response, id, _explain);
         _created.Add("container " + name);
         if (container is not null)
         {

@@ -9,14 +9,15 @@ namespace MiniContainer.Api;
 
 /// <summary>
 /// MiniContainer's own extension of the Engine API for `--explain` (Docker has nothing like it; docs/explain.md):
-///   POST /containers/create?explain=1   record this container's kernel steps from now on (create's included)
+///   POST /containers/create?explain=1   record this container's kernel steps from now on (create's included,
+///                                       also in the answer's "Explain" array)
 ///   POST /containers/{id}/start?explain=1, DELETE /containers/{id}?explain=1
 ///                                       also answer 200 with the steps that call took, as JSON lines
 ///   POST /containers/{id}/exec?explain=1  record that exec's steps
 ///   GET  /containers/{id}/explain       the container's explain log (JSON lines), everything recorded so far
 ///   POST /networks/{id}/connect|disconnect?explain=1   answer 200 with the steps as JSON lines (empty without)
 ///   POST /networks/create?explain=1, POST /volumes/create?explain=1
-///                                       dockerd's answer plus an "Explain" array of the steps
+///                                       dockerd's answer plus an "Explain" array of the steps (as create's)
 ///   POST /build?explain=1               {"explain": step} messages in the build's stream, after each instruction
 /// Without ?explain the routes answer exactly as dockerd does.
 /// </summary>
