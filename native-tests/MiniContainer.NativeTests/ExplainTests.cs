@@ -16,14 +16,10 @@ public sealed class ExplainTests(ITestOutputHelper output) : IDisposable
     private readonly NetworkDaemon _net = new();
     private Daemon D => _net.Daemon;
 
-    public void Dispose()
-    {
-        try { output.WriteLine("--- daemon log ---\n" + File.ReadAllText(D.LogFile)); } catch (IOException) { }
-        _net.Dispose();
-        Assert.Empty(_net.Leftovers());
-    }
+    public void Dispose() => _net.EndTest(output);
 
-    private static List<ExplainStep> Steps(string jsonLines) =>
+    /// <summary>The steps among a command's stderr lines (--explain=json).</summary>
+    internal static List<ExplainStep> Steps(string jsonLines) =>
         jsonLines.Lines().Where(l => l.StartsWith('{')).Select(ExplainLog.Parse).OfType<ExplainStep>().ToList();
 
     [Fact]
@@ -38,7 +34,7 @@ public sealed class ExplainTests(ITestOutputHelper output) : IDisposable
                 "-v", $"{vol}:/data", "busybox", "sleep", "1000").Ok();
             output.WriteLine(run.Stderr);
             var steps = Steps(run.Stderr);
-            Assert.All(steps, s => Assert.Contains(s.Phase, ExplainPhase.Order));
+            Assert.All(steps, s => Assert.Contains(s.Phase, ExplainPhase.All));
             Assert.All(steps, s => Assert.False(string.IsNullOrEmpty(s.Sentence) || string.IsNullOrEmpty(s.Syscall)));
             Assert.Contains(steps, s => s.Process == "daemon");
             Assert.Contains(steps, s => s.Process == "shim");
@@ -110,6 +106,10 @@ public sealed class ExplainTests(ITestOutputHelper output) : IDisposable
             var volumeMount = Assert.Single(mountSteps, m => m.Shell == $"mount --rbind {volumeDir} {merged}/data");
             Assert.Equal(ExplainPhase.Mounts, volumeMount.Phase);
             Assert.Contains("/data", mountPoints);
+            // The volume did not exist: create made it, and narrated the rename that put it where it is mounted from.
+            var volumeMade = Assert.Single(steps, s => s.Phase == ExplainPhase.Volumes && s.Shell.StartsWith("mv ", StringComparison.Ordinal));
+            Assert.Equal("create", volumeMade.Action);
+            Assert.EndsWith(" " + Path.GetDirectoryName(volumeDir), volumeMade.Shell);
 
             // pivot_root, the security steps and execve were narrated, in that order, by the init stage.
             string[] order = ["pivot_root(", "prctl(PR_CAPBSET_DROP", "seccomp(", "execve("];

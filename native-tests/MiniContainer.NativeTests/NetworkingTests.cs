@@ -37,6 +37,15 @@ public sealed class NetworkDaemon : IDisposable
         return left;
     }
 
+    /// <summary>The end of a test class on this daemon: its log into the test's output, the daemon gone, and nothing of
+    /// its names left on the host.</summary>
+    public void EndTest(Xunit.Abstractions.ITestOutputHelper output)
+    {
+        try { output.WriteLine("--- daemon log ---\n" + File.ReadAllText(Daemon.LogFile)); } catch (IOException) { }
+        Dispose();
+        Assert.Empty(Leftovers());
+    }
+
     /// <summary>The harness removes the containers, user networks, default bridge and table with the daemon.</summary>
     public void Dispose()
     {

@@ -57,8 +57,59 @@ public sealed class ExplainTests
         Assert.Equal("ip link add mcv1 type veth peer name eth0 netns 77 address 02:42:0a:00:00:02", veth.Shell);
         Assert.Equal("nsenter --net=/proc/77/ns/net ip addr add 10.0.0.2/24 dev eth0", ExplainNetwork.AddAddress("eth0", "10.0.0.2/24", "/proc/77/ns/net").Shell);
         Assert.Equal("ip link set mcv1 master br0", ExplainNetwork.SetMaster("mcv1", "br0").Shell);
-        var nft = ExplainNetwork.NftReplace("minicontainer", 40, ["tcp dport 8080 dnat ip to 10.0.0.2:80"]);
-        Assert.Contains("\n  nft add rule inet minicontainer published_ports tcp dport 8080 dnat ip to 10.0.0.2:80", nft.Shell);
+        const string before = "table inet minicontainer {\n\tchain published_ports {\n\t}\n\tchain forward {\n\t\ttype filter hook forward priority filter; policy accept;\n\t\tct state established,related accept\n\t\toifname \"mcbr1\" iifname != \"mcbr1\" drop\n\t}\n}\n";
+        string after = before.Replace("\tchain published_ports {\n", "\tchain published_ports {\n\t\ttcp dport 8080 dnat ip to 10.0.0.2:80\n")
+            .Replace("\t\toifname \"mcbr1\" iifname != \"mcbr1\" drop\n", "\t\toifname \"mcbr2\" iifname != \"mcbr2\" drop\n");
+        var nft = ExplainNetwork.NftReplace("minicontainer", before, after);
+        Assert.StartsWith("nft -f ", nft.Shell);
+        Assert.Equal(
+        [
+            "  nft add rule inet minicontainer published_ports tcp dport 8080 dnat ip to 10.0.0.2:80",
+            "  nft add rule inet minicontainer forward oifname \"mcbr2\" iifname != \"mcbr2\" drop",
+            "  nft delete rule inet minicontainer forward handle N   # N: the handle of 'oifname \"mcbr1\" iifname != \"mcbr1\" drop' (nft -a list table inet minicontainer)",
+        ], nft.Shell.Split('\n').Skip(1));
+        Assert.Contains("2 rules added; 1 removed", nft.Sentence);
+        Assert.Contains("DNAT rules: tcp dport 8080 dnat ip to 10.0.0.2:80", nft.Sentence);
+        Assert.Contains("isolation", nft.Sentence);
+        Assert.Contains("no rule changed", ExplainNetwork.NftReplace("minicontainer", after, after).Sentence);
+        Assert.StartsWith("Load the nftables table", ExplainNetwork.NftReplace("minicontainer", null, after).Sentence);
+        Assert.Equal(3, ExplainNetwork.RuleChanges(null, after).Added.Count);   // type lines and chain headers are not rules
+
+        Assert.Equal("ip link add mcbr1 type bridge", ExplainNetwork.CreateBridge("mcbr1").Shell);
+        Assert.Equal("ip link del mcv1", ExplainNetwork.DeleteLink("mcv1", "veth").Shell);
+        Assert.Contains("its other end", ExplainNetwork.DeleteLink("mcv1", "veth").Sentence);
+        var dns = ExplainNetwork.DnsNames("net1", "10.0.0.2", ["web", "3f2a"], "/d/networks/n.json", added: true);
+        Assert.Contains("web, 3f2a → 10.0.0.2", dns.Sentence);
+        Assert.EndsWith("rename(\"/d/networks/.n.json.tmp-…\", \"/d/networks/n.json\")", dns.Syscall);
+    }
+
+    [Fact]
+    public void Volume_and_layer_steps_read_as_the_commands_that_make_them()
+    {
+        var made = new FileStatus(FileKind.Directory, 0x1C0, 0, 0, 0, 0, 2, 0, 0, DateTimeOffset.UnixEpoch);   // 0700
+        var dir = ExplainStorage.Directory(ExplainPhase.Volumes, "/d/volumes/.tmp-v", made, "the volume's own directory");
+        Assert.Equal("mkdir -m 0700 /d/volumes/.tmp-v && chown 0:0 /d/volumes/.tmp-v", dir.Shell);
+        Assert.Equal("mkdir(\"/d/volumes/.tmp-v\", 0700); chown(\"/d/volumes/.tmp-v\", 0, 0)", dir.Syscall);
+        Assert.Contains("(mode 0700, owner 0:0)", dir.Sentence);
+        Assert.Equal("mv /d/volumes/.tmp-v /d/volumes/v", ExplainStorage.VolumeInPlace("/d/volumes/.tmp-v", "/d/volumes/v", "v").Shell);
+        Assert.StartsWith("cat > /d/volumes/.tmp-v/volume.json", ExplainStorage.MetadataFile(ExplainPhase.Volumes, "/d/volumes/.tmp-v/volume.json", 90, "x").Shell);
+
+        var copy = ExplainStorage.CopyFiles("COPY", "/ctx/app", "/m/merged/app", 3, 2048, 1000, 1000, 0x1ED);
+        Assert.Equal("cp -a /ctx/app /m/merged/app && chown -R 1000:1000 /m/merged/app && chmod -R 0755 /m/merged/app", copy.Shell);
+        Assert.Contains("write 3 files (2 KiB)", copy.Sentence);
+        Assert.Equal(ExplainPhase.Layers, copy.Phase);
+        Assert.Equal("cp -a /ctx/f /m/merged/f", ExplainStorage.CopyFiles("COPY", "/ctx/f", "/m/merged/f", 1, 5, null, null, null).Shell);
+
+        string digest = "sha256:" + new string('b', 64);
+        var layer = ExplainStorage.LayerTar("/s/upper", "/s/layer.tar", digest, 10240);
+        Assert.Equal("tar -C /s/upper -cf /s/layer.tar . && sha256sum /s/layer.tar", layer.Shell);
+        Assert.Contains($"its diff id is {digest}", layer.Sentence);
+
+        // A digest is not a container id: the text view leaves it whole.
+        var text = ExplainFormatter.Text([new ExplainStep { Phase = layer.Phase, Sentence = layer.Sentence, Shell = layer.Shell, Syscall = layer.Syscall, Process = "daemon" }]);
+        Assert.DoesNotContain("ID=", text);
+        Assert.Contains(digest, text);
+        Assert.Contains("── files → image layer ", text);
     }
 
     [Fact]
@@ -88,14 +139,14 @@ public sealed class ExplainTests
         {
             new() { Phase = "cgroup", Sentence = "Limit memory", Shell = $"echo 1 > /sys/fs/cgroup/minicontainer/{id}/memory.max", Syscall = "write()", DurationUs = 40, Process = "shim" },
             new() { Phase = "cgroup", Sentence = "Move", Shell = "echo 5 > x", Syscall = "write()", DurationUs = 12_345, Process = "shim" },
-            new() { Phase = "rootfs", Sentence = "Stack", Shell = $"mount -t overlay overlay -o upperdir={dir}/upper {dir}/merged", Syscall = "mount()", DurationUs = -1, Process = "init" },
+            new() { Phase = "rootfs", Sentence = "Stack", Shell = $"mount -t overlay overlay -o lowerdir=/l/2:/l/1,upperdir={dir}/upper {dir}/merged", Syscall = "mount()", DurationUs = -1, Process = "init" },
         };
         string text = ExplainFormatter.Text(steps);
         Assert.StartsWith($"ID={id}\nC=/var/lib/minicontainer/containers/$ID\n", text);
         Assert.Equal(1, text.Split("── cgroup ").Length - 1);
         Assert.Contains("── image → rootfs ", text);
         Assert.Contains("    $ echo 1 > /sys/fs/cgroup/minicontainer/$ID/memory.max\n", text);
-        Assert.Contains("    $ mount -t overlay overlay -o upperdir=$C/upper $C/merged\n", text);
+        Assert.Contains("    $ mount -t overlay overlay -o lowerdir=/l/2:/l/1,upperdir=$C/upper $C/merged\n", text);   // C is the container's dir alone
         Assert.Contains("0.04 ms · shim", text);
         Assert.Contains("12.3 ms · shim", text);
         Assert.Contains("— · init", text);

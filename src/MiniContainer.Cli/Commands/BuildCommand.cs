@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using MiniContainer.Explaining;
 using MiniContainer.Build;
 using MiniContainer.Cli.Api;
 using MiniContainer.Cli.Output;
@@ -33,7 +34,8 @@ internal static class BuildCommand
             DefaultValueFactory = _ => "auto",
         };
         var path = new Argument<string[]>("PATH") { Arity = ArgumentArity.ZeroOrMore };
-        foreach (var o in new Option[] { buildArgs, file, forceRm, labels, noCache, progress, quiet, rm, tags, target }) command.Options.Add(o);
+        var explain = ExplainCommand.Option();
+        foreach (var o in new Option[] { buildArgs, file, forceRm, labels, noCache, progress, quiet, rm, tags, target, explain }) command.Options.Add(o);
         command.Arguments.Add(path);
 
         command.SetAction(async (parse, cancellation) =>
@@ -43,7 +45,8 @@ internal static class BuildCommand
             string root = paths[0];
             if (root.Contains("://")) throw new ExitException(ExitCodes.Error, $"unable to prepare context: building from a URL is not supported here: {root}");
             if (!Directory.Exists(root)) throw new ExitException(ExitCodes.Error, $"unable to prepare context: path \"{root}\" not found");
-            bool live = parse.GetValue(progress) switch
+            var explained = ExplainCommand.Get(parse, explain);
+            bool live = explained is null && parse.GetValue(progress) switch
             {
                 "auto" => Stdio.OutIsTerminal,
                 "tty" => true,
@@ -63,6 +66,7 @@ internal static class BuildCommand
             if (q) query.Add("q=1");
             query.Add("rm=" + (parse.GetValue(rm) ? 1 : 0));
             if (parse.GetValue(forceRm)) query.Add("forcerm=1");
+            if (explained is not null) query.Add("explain=1");   // our extension: the steps come as {"explain": …} messages
 
             BuildContext content;
             try { content = new BuildContext(root, dockerfileName, extra); }
@@ -78,15 +82,32 @@ internal static class BuildCommand
             }
             string? imageId = null;
             var pullProgress = new ProgressRenderer(Stdio.Out, Stdio.OutIsTerminal);
+            // An instruction's steps arrive one message each, before the next line of output: printed together, so
+            // the text view groups them by phase once.
+            var steps = new List<ExplainStep>();
+            void PrintSteps()
+            {
+                if (steps.Count == 0 || explained is not { } mode) return;
+                Stdio.Out.Flush();   // the "Step N/M" line before its steps
+                ExplainCommand.Print(steps, mode);
+                steps.Clear();
+            }
             await foreach (var node in JsonMessageStream.ReadAsync(stream, cancellation))
             {
                 if (node is not JsonObject m) continue;
+                if (m["explain"] is JsonObject step)
+                {
+                    if (step.Deserialize(ExplainJson.Default.ExplainStep) is { } parsed) steps.Add(parsed);
+                    continue;
+                }
+                PrintSteps();
                 if (Failure(m) is { } failure) throw failure;
                 if (m["aux"] is JsonObject aux && aux["ID"]?.GetValue<string>() is { } id) imageId = id;
                 if (q) continue;
                 if (m["stream"] is JsonValue s && s.GetValueKind() == JsonValueKind.String) Stdio.Out.Write(s.GetValue<string>());
                 else if (m["status"] is not null) pullProgress.Render(m);   // FROM pulling its image: docker pull's lines
             }
+            PrintSteps();
             if (q && imageId != null) Stdio.Out.WriteLine(imageId);
             return ExitCodes.Ok;
         });

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using MiniContainer.Cli.Api;
 using MiniContainer.Cli.Terminal;
 using MiniContainer.Explaining;
@@ -6,7 +8,8 @@ using MiniContainer.Explaining;
 namespace MiniContainer.Cli.Commands;
 
 /// <summary>
-/// `--explain` on run, create, start, exec and rm, and `minicontainer explain CONTAINER`: the kernel steps a verb
+/// `--explain` on run, create, start, exec, rm, network create/connect/disconnect, volume create, build and
+/// compose up, and `minicontainer explain CONTAINER`: the kernel steps a verb
 /// took, recorded by the daemon, the shim and the init stage as they made the calls (MiniContainer's own API
 /// extension, see docs/explain.md), printed on stderr grouped by phase — or as JSON lines with --explain=json.
 /// </summary>
@@ -48,10 +51,53 @@ internal static class ExplainCommand
         text.Split('\n').Select(ExplainLog.Parse).OfType<ExplainStep>().ToList();
 
     /// <summary>A call whose answer is JSON lines (or nothing): the body as text.</summary>
-    public static async Task<string> SendForTextAsync(DockerClient client, HttpMethod method, string path)
+    public static async Task<string> SendForTextAsync(DockerClient client, HttpMethod method, string path, JsonNode? body = null)
     {
-        using var response = await client.SendAsync(method, path);
+        using var response = await client.SendAsync(method, path, body is null ? null : DockerClient.JsonContent(body));
         return await response.Content.ReadAsStringAsync();
+    }
+
+    /// <summary>"?explain=1" (or "&amp;explain=1" after a query) when asked, else nothing: the path of a call is
+    /// exactly dockerd's without --explain.</summary>
+    public static string Query(Mode? mode, string path) => mode is null ? path : path + (path.Contains('?') ? "&" : "?") + "explain=1";
+
+    /// <summary>
+    /// A create (network, volume, container) or a call answering nothing (network connect/disconnect): sent with
+    /// ?explain=1 when asked, its steps printed — from the answer's "Explain" array, or from its JSON lines.
+    /// Returns the answer without them, as dockerd would have given it.
+    /// </summary>
+    public static async Task<JsonNode?> PostAsync(DockerClient client, string path, JsonNode? body, Mode? mode)
+    {
+        if (mode is null) return await client.PostJsonAsync(path, body);
+        string text = await SendForTextAsync(client, HttpMethod.Post, Query(mode, path), body);
+        JsonNode? whole = null;
+        try { whole = JsonNode.Parse(text); }
+        catch (JsonException) { }   // several JSON lines, or none
+        if (whole is JsonObject answer && TakeSteps(answer) is { } steps)
+        {
+            Print(steps, mode.Value);
+            return answer;
+        }
+        Print(Parse(text), mode.Value);
+        return null;
+    }
+
+    /// <summary>A create's answer asked with ?explain=1: its "Explain" array, taken out (null when there is none), so
+    /// what is left is dockerd's answer.</summary>
+    public static List<ExplainStep>? TakeSteps(JsonObject answer)
+    {
+        if (answer["Explain"] is not JsonArray array) return null;
+        answer.Remove("Explain");
+        return array.Select(n => n?.Deserialize(ExplainJson.Default.ExplainStep)).OfType<ExplainStep>().ToList();
+    }
+
+    /// <summary>POST /containers/create's answer: with --explain, create's steps printed (from the answer, or from
+    /// the container's log when the daemon did not put them there).</summary>
+    public static async Task PrintCreateAsync(DockerClient client, JsonNode? answer, string id, Mode? mode)
+    {
+        if (mode is not { } m) return;
+        var steps = answer is JsonObject o ? TakeSteps(o) : null;
+        Print(steps ?? await LogAsync(client, id), m);
     }
 
     /// <summary>GET /containers/{id}/explain: everything recorded for the container so far.</summary>

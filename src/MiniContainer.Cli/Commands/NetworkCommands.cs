@@ -38,12 +38,14 @@ internal static class NetworkCommands
         var label = new Option<string[]>("--label") { Description = "Set metadata on a network" };
         var opt = new Option<string[]>("--opt", "-o") { Description = "Set driver specific options" };
         var names = new Argument<string[]>("NETWORK") { Arity = ArgumentArity.ZeroOrMore };
-        foreach (var o in new Option[] { driver, subnet, gateway, ipRange, auxAddress, isInternal, attachable, label, opt }) command.Options.Add(o);
+        var explain = ExplainCommand.Option();
+        foreach (var o in new Option[] { driver, subnet, gateway, ipRange, auxAddress, isInternal, attachable, label, opt, explain }) command.Options.Add(o);
         command.Arguments.Add(names);
         command.SetAction(async (parse, cancellation) =>
         {
             string[] args = parse.GetValue(names) ?? [];
             if (args.Length != 1) throw command.RequiresExactly(1);
+            var explained = ExplainCommand.Get(parse, explain);
             string[] subnets = parse.GetValue(subnet) ?? [], gateways = parse.GetValue(gateway) ?? [], ranges = parse.GetValue(ipRange) ?? [];
             if (gateways.Length > subnets.Length || ranges.Length > subnets.Length)
                 throw new UsageException("every ip-range or gateway must have a corresponding subnet");
@@ -69,7 +71,7 @@ internal static class NetworkCommands
                 ["Labels"] = ContainerFlags.KeyValues(parse.GetValue(label) ?? [], label),
             };
             var client = await context.ConnectAsync(parse);
-            var created = await client.PostJsonAsync("/networks/create", body) as JsonObject;
+            var created = await ExplainCommand.PostAsync(client, "/networks/create", body, explained) as JsonObject;
             Stdio.Out.WriteLine(created is null ? "" : ContainerRows.Str(created, "Id"));
             return ExitCodes.Ok;
         });
@@ -187,7 +189,8 @@ internal static class NetworkCommands
         var linkLocal = new Option<string[]>("--link-local-ip") { Description = "Add a link-local address for the container" };
         var driverOpt = new Option<string[]>("--driver-opt") { Description = "driver options for the network (KEY=VALUE)" };
         var args = new Argument<string[]>("NETWORK CONTAINER") { Arity = ArgumentArity.ZeroOrMore };
-        foreach (var o in new Option[] { alias, ip, link, linkLocal, driverOpt }) command.Options.Add(o);
+        var explain = ExplainCommand.Option();
+        foreach (var o in new Option[] { alias, ip, link, linkLocal, driverOpt, explain }) command.Options.Add(o);
         command.Arguments.Add(args);
         command.SetAction(async (parse, cancellation) =>
         {
@@ -203,7 +206,8 @@ internal static class NetworkCommands
             if (parse.GetValue(linkLocal) is { Length: > 0 } local) ipam["LinkLocalIPs"] = Strings(local);
             if (ipam.Count > 0) endpoint["IPAMConfig"] = ipam;
             var client = await context.ConnectAsync(parse);
-            await client.PostJsonAsync(Path(a[0]) + "/connect", new JsonObject { ["Container"] = a[1], ["EndpointConfig"] = endpoint });
+            await ExplainCommand.PostAsync(client, Path(a[0]) + "/connect", new JsonObject { ["Container"] = a[1], ["EndpointConfig"] = endpoint },
+                ExplainCommand.Get(parse, explain));
             return ExitCodes.Ok;
         });
         return command;
@@ -214,14 +218,17 @@ internal static class NetworkCommands
         var command = new CliCommand("disconnect", "Disconnect a container from a network", "[OPTIONS] NETWORK CONTAINER", Group);
         var force = new Option<bool>("--force", "-f") { Description = "Force the container to disconnect from a network" };
         var args = new Argument<string[]>("NETWORK CONTAINER") { Arity = ArgumentArity.ZeroOrMore };
+        var explain = ExplainCommand.Option();
         command.Options.Add(force);
+        command.Options.Add(explain);
         command.Arguments.Add(args);
         command.SetAction(async (parse, cancellation) =>
         {
             string[] a = parse.GetValue(args) ?? [];
             if (a.Length != 2) throw command.RequiresExactly(2);
             var client = await context.ConnectAsync(parse);
-            await client.PostJsonAsync(Path(a[0]) + "/disconnect", new JsonObject { ["Container"] = a[1], ["Force"] = parse.GetValue(force) });
+            await ExplainCommand.PostAsync(client, Path(a[0]) + "/disconnect", new JsonObject { ["Container"] = a[1], ["Force"] = parse.GetValue(force) },
+                ExplainCommand.Get(parse, explain));
             return ExitCodes.Ok;
         });
         return command;

@@ -57,8 +57,8 @@ internal static class RunCommand
             try
             {
                 var client = await context.ConnectAsync(parse);
-                string id = await CreateAsync(client, config, parse.GetValue(flags.Name), imageName, explained is not null);
-                if (explained is { } m) ExplainCommand.Print(await ExplainCommand.LogAsync(client, id), m);
+                var (id, answer) = await CreateAsync(client, config, parse.GetValue(flags.Name), imageName, explained is not null);
+                await ExplainCommand.PrintCreateAsync(client, answer, id, explained);
                 if (!run) { Stdio.Out.WriteLine(id); return ExitCodes.Ok; }
                 if (detached)
                 {
@@ -76,7 +76,7 @@ internal static class RunCommand
     }
 
     /// <summary>POST /containers/create; when the image is missing, says "Unable to find image 'x:latest' locally", pulls it (progress on stderr) and creates again, as docker run does.</summary>
-    static async Task<string> CreateAsync(DockerClient client, JsonObject config, string? name, string image, bool explain)
+    static async Task<(string Id, JsonNode? Answer)> CreateAsync(DockerClient client, JsonObject config, string? name, string image, bool explain)
     {
         var query = new List<string>();
         if (!string.IsNullOrEmpty(name)) query.Add("name=" + ApiPaths.Query(name));
@@ -97,7 +97,7 @@ internal static class RunCommand
         if (response?["Warnings"] is JsonArray warnings)
             foreach (var w in warnings)
                 if (w?.GetValue<string>() is { Length: > 0 } text) Stdio.Err.WriteLine("WARNING: " + text);
-        return response?["Id"]?.GetValue<string>() ?? throw new IOException("the daemon's create answer has no Id");
+        return (response?["Id"]?.GetValue<string>() ?? throw new IOException("the daemon's create answer has no Id"), response);
     }
 
     static async Task StartOrReportAsync(DockerClient client, string id, CliCommand command, ExplainCommand.Mode? explain)

@@ -33,7 +33,8 @@ internal static class VolumeCommands
         var label = new Option<string[]>("--label") { Description = "Set metadata for a volume" };
         var opt = new Option<string[]>("--opt", "-o") { Description = "Set driver specific options" };
         var names = Volumes();
-        foreach (var o in new Option[] { driver, label, opt }) command.Options.Add(o);
+        var explain = ExplainCommand.Option();
+        foreach (var o in new Option[] { driver, label, opt, explain }) command.Options.Add(o);
         command.Arguments.Add(names);
         command.SetAction(async (parse, cancellation) =>
         {
@@ -47,7 +48,7 @@ internal static class VolumeCommands
                 ["Labels"] = ContainerFlags.KeyValues(parse.GetValue(label) ?? [], label),
             };
             var client = await context.ConnectAsync(parse);
-            var created = await client.PostJsonAsync("/volumes/create", body) as JsonObject;
+            var created = await ExplainCommand.PostAsync(client, "/volumes/create", body, ExplainCommand.Get(parse, explain)) as JsonObject;
             Stdio.Out.WriteLine(created is null ? args.FirstOrDefault() ?? "" : ContainerRows.Str(created, "Name"));
             return ExitCodes.Ok;
         });

@@ -107,10 +107,12 @@ internal static partial class ComposeCommand
         var waitTimeout = new Option<string?>("--wait-timeout") { Description = "Maximum duration in seconds to wait for the project to be running|healthy" };
         var noColor = new Option<bool>("--no-color") { Description = "Produce monochrome output" };
         var services = ServicesArgument();
-        foreach (var o in new Option[] { detach, build, force, noRecreate, noDeps, orphans, wait, waitTimeout, noColor }) command.Options.Add(o);
+        var explain = ExplainCommand.Option();
+        foreach (var o in new Option[] { detach, build, force, noRecreate, noDeps, orphans, wait, waitTimeout, noColor, explain }) command.Options.Add(o);
         command.Arguments.Add(services);
         command.SetAction((parse, ct) => Guard(async () =>
         {
+            var explained = ExplainCommand.Get(parse, explain);
             var project = flags.Load(parse);
             var selected = Services(project, parse.GetValue(services));
             if (parse.GetValue(force) && parse.GetValue(noRecreate)) throw new UsageException("--force-recreate and --no-recreate are incompatible");
@@ -122,7 +124,7 @@ internal static partial class ComposeCommand
                 if (parse.GetValue(build) || await ProjectState.InspectAsync(client, ApiPaths.Image(s.ImageFor(project.Name)) + "/json") is null) toBuild.Add(s);
             await ComposeBuilder.BuildAsync(parse, context, project, toBuild, noCache: false);
             var up = new ComposeUp(client, project);
-            var started = await up.RunAsync(new UpOptions(selected, parse.GetValue(force), parse.GetValue(noDeps), parse.GetValue(orphans), parse.GetValue(noRecreate)));
+            var started = await up.RunAsync(new UpOptions(selected, parse.GetValue(force), parse.GetValue(noDeps), parse.GetValue(orphans), parse.GetValue(noRecreate)) { Explain = explained });
             if (parse.GetValue(wait))
             {
                 int? seconds = FlagValues.Int(parse, waitTimeout);

@@ -9,6 +9,10 @@ internal sealed record UpOptions(IReadOnlyList<string> Services, bool ForceRecre
 {
     /// <summary>Only the images, networks and volumes the services need, no containers (what `compose run` needs before its one-off container).</summary>
     public bool InfrastructureOnly { get; init; }
+
+    /// <summary>--explain: each network, volume and container up creates (and each start) is explained as the
+    /// individual command would explain it.</summary>
+    public ExplainCommand.Mode? Explain { get; init; }
 }
 
 /// <summary>
@@ -21,10 +25,12 @@ internal sealed record UpOptions(IReadOnlyList<string> Services, bool ForceRecre
 internal sealed class ComposeUp(DockerClient client, ComposeProject project)
 {
     readonly List<string> _created = [];
+    ExplainCommand.Mode? _explain;
 
     /// <summary>Converges the project; returns the containers of the services it brought up, in start order.</summary>
     public async Task<List<(ComposeService Service, string Id, string Name)>> RunAsync(UpOptions options)
     {
+        _explain = options.Explain;
         var services = DependencyOrder.Closure(project.Services, options.Services, options.NoDeps);
         await EnsureImagesAsync(services);
         try
@@ -98,7 +104,7 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
                 ["Config"] = new JsonArray([.. n.Subnets.Select(s => (JsonNode?)new JsonObject { ["Subnet"] = s.Key, ["Gateway"] = s.Value })]),
             };
         Progress("Network", n.Name, "Creating");
-        await client.PostJsonAsync("/networks/create", body);
+        await ExplainCommand.PostAsync(client, "/networks/create", body, _explain);
         _created.Add("network " + n.Name);
         Progress("Network", n.Name, "Created");
     }
@@ -111,7 +117,7 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
         var labels = new JsonObject { [ComposeLabels.Volume] = v.Key, [ComposeLabels.Project] = project.Name, [ComposeLabels.Version] = ComposeLabels.VersionValue };
         foreach (var (k, val) in v.Labels) labels[k] = val;
         Progress("Volume", v.Name, "Creating");
-        await client.PostJsonAsync("/volumes/create", new JsonObject { ["Name"] = v.Name, ["Driver"] = v.Driver ?? "local", ["Labels"] = labels });
+        await ExplainCommand.PostAsync(client, "/volumes/create", new JsonObject { ["Name"] = v.Name, ["Driver"] = v.Driver ?? "local", ["Labels"] = labels }, _explain);
         _created.Add("volume " + v.Name);
         Progress("Volume", v.Name, "Created");
     }
@@ -137,7 +143,7 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
             if (!container.Running)
             {
                 Progress("Container", container.Name, "Starting");
-                await client.PostJsonAsync($"{ApiPaths.Container(container.Id)}/start");
+                await ExplainCommand.StartAsync(client, container.Id, _explain);
                 Progress("Container", container.Name, "Started");
             }
             else Progress("Container", container.Name, "Running");
@@ -147,8 +153,9 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
         string name = ContainerSpec.ContainerName(project, service, number);
         bool oldKept = container is not null && await MoveAsideAsync(container);
         Progress("Container", name, container is null ? "Creating" : "Recreate");
-        var response = await client.PostJsonAsync("/containers/create?name=" + ApiPaths.Query(name), ContainerSpec.ForContainer(project, service, body, hash, number, imageId: imageId));
+        var response = await client.PostJsonAsync(ExplainCommand.Query(_explain, "/containers/create?name=" + ApiPaths.Query(name)), ContainerSpec.ForContainer(project, service, body, hash, number, imageId: imageId));
         string id = (string?)response?["Id"] ?? throw new IOException("the daemon's create answer has no Id");
+        await ExplainCommand.PrintCreateAsync(client, response, id, _explain);
         _created.Add("container " + name);
         if (container is not null)
         {
@@ -157,7 +164,7 @@ internal sealed class ComposeUp(DockerClient client, ComposeProject project)
         }
         else Progress("Container", name, "Created");
         Progress("Container", name, "Starting");
-        await client.PostJsonAsync($"{ApiPaths.Container(id)}/start");
+        await ExplainCommand.StartAsync(client, id, _explain);
         Progress("Container", name, "Started");
         return (id, name);
     }

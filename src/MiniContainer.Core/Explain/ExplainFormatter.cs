@@ -13,7 +13,7 @@ namespace MiniContainer.Explaining;
 ///       $ echo 33554432 > /sys/fs/cgroup/minicontainer/3f…/memory.max
 ///       syscall: openat(AT_FDCWD, "…/memory.max", O_WRONLY|O_TRUNC); write(fd, "33554432", 8)   0.04 ms · shim
 /// </summary>
-public static class ExplainFormatter
+public static partial class ExplainFormatter
 {
     public const int Width = 100;
 
@@ -54,10 +54,9 @@ public static class ExplainFormatter
     /// </summary>
     private static Func<ExplainStep, ExplainStep> Abbreviations(List<ExplainStep> steps, StringBuilder o, ISet<string>? defined)
     {
-        var id = steps.Select(s => IdPattern.Match(s.Syscall + " " + s.Shell)).FirstOrDefault(m => m.Success)?.Value;
+        var id = steps.Select(s => IdPattern().Match(s.Syscall + " " + s.Shell)).FirstOrDefault(m => m.Success)?.Value;
         if (id is null) return s => s;
-        var dirMatch = steps.Select(s => DirPattern(id).Match(s.Syscall + " " + s.Shell)).FirstOrDefault(m => m.Success);
-        string? dir = dirMatch?.Groups[1].Value;
+        string? dir = steps.Select(s => ContainerDir(s.Syscall + " " + s.Shell, id)).FirstOrDefault(d => d is not null);
         if (defined is null || defined.Add(id))
         {
             o.Append($"ID={id}\n");
@@ -71,9 +70,23 @@ public static class ExplainFormatter
         return s => s with { Sentence = Short(s.Sentence), Shell = Short(s.Shell), Syscall = Short(s.Syscall) };
     }
 
-    private static readonly System.Text.RegularExpressions.Regex IdPattern = new("[0-9a-f]{64}");
+    /// <summary>A container's id, where its paths name it (its directory, its cgroup): never a layer's digest
+    /// (sha256:…) or an image layer's directory, which a build's steps name too. Generated at build time: the CLI is
+    /// a new process for every command, and building a regex at run time would cost it on every --explain.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("(?<=/containers/|/minicontainer/)[0-9a-f]{64}(?![0-9a-f])")]
+    private static partial System.Text.RegularExpressions.Regex IdPattern();
 
-    private static System.Text.RegularExpressions.Regex DirPattern(string id) => new(@"(/[^\s""']*/containers/" + id + ")");
+    /// <summary>The container's directory as a path in <paramref name="text"/> names it ("/var/lib/minicontainer/
+    /// containers/ID"): from the path's first character to the id.</summary>
+    private static string? ContainerDir(string text, string id)
+    {
+        string tail = "/containers/" + id;
+        int at = text.IndexOf(tail, StringComparison.Ordinal);
+        if (at < 0) return null;
+        int start = at;
+        while (start > 0 && !(char.IsWhiteSpace(text[start - 1]) || text[start - 1] is '"' or '\'' or '=' or ',' or ':' or '(')) start--;
+        return text[start] == '/' ? text[start..(at + tail.Length)] : null;
+    }
 
     /// <summary>The same steps as JSON lines (--explain=json).</summary>
     public static string JsonLines(IEnumerable<ExplainStep> steps)

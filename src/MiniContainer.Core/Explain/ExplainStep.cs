@@ -35,6 +35,13 @@ public static class ExplainPhase
 
     public static readonly string[] Order = [Rootfs, Cgroup, Namespaces, Network, Mounts, Security, Exec];
 
+    /// <summary>Phases of the verbs that are not a container's: `volume create` (also when `run -v NEW:/dir` makes the
+    /// volume), and a build's COPY and layers.</summary>
+    public const string Volumes = "volumes", Layers = "layers";
+
+    /// <summary>Every phase a step may carry.</summary>
+    public static readonly string[] All = [.. Order, Volumes, Layers];
+
     /// <summary>The heading a phase gets on screen.</summary>
     public static string Title(string phase) => phase switch
     {
@@ -45,6 +52,8 @@ public static class ExplainPhase
         Mounts => "mounts",
         Security => "security",
         Exec => "exec",
+        Volumes => "volumes",
+        Layers => "files → image layer",
         _ => phase,
     };
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using MiniContainer.Build;
 using MiniContainer.Containers;
+using MiniContainer.Explaining;
 using MiniContainer.Images;
 using MiniContainer.Registry;
 using MiniContainer.Runtime;
@@ -38,7 +39,10 @@ public static class BuildRoutes
                 CacheFrom: CacheFrom(ctx.Q("cachefrom")));
 
             var stream = await ctx.StartStreamAsync(200, "application/json");
-            var output = new BuildOutput(stream, ctx.QBool("q"));
+            // ?explain=1 (our extension): the steps of every instruction (its RUN container's, its COPY's, its layer's).
+            var explained = ExplainRoutes.Requested(ctx);
+            using var listening = ExplainSession.ListenForRequest("build");
+            var output = new BuildOutput(stream, ctx.QBool("q")) { Explained = explained is not null };
             string workDir = Path.Combine(paths.Tmp, "build-" + Guid.NewGuid().ToString("N")[..12]);
             Directory.CreateDirectory(workDir);
             try

@@ -14,9 +14,11 @@ public static class ContainerRoutes
         r.Map("POST", "/containers/create", async ctx =>
         {
             var body = await ctx.ReadJsonObjectAsync(JsonBody.ContainerCreate);
-            ExplainRoutes.Requested(ctx);   // ?explain=1 (our extension): record this container's kernel steps
+            // ?explain=1 (our extension): record this container's kernel steps; create's come back in the answer.
+            var explained = ExplainRoutes.Requested(ctx);
             var c = containers.Create(ctx.Q("name"), body);
-            await ctx.WriteJsonAsync(201, new ContainerCreateResponse(c.Record.Id, Warnings: c.Record.CreateWarnings), DaemonJson.Default.ContainerCreateResponse);
+            await ExplainRoutes.WriteJsonWithStepsAsync(ctx, 201, new ContainerCreateResponse(c.Record.Id, Warnings: c.Record.CreateWarnings),
+                DaemonJson.Default.ContainerCreateResponse, explained);
         });
 
         r.Map("GET", "/containers/json", ctx =>

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using MiniContainer.Containers;
+using MiniContainer.Explaining;
 using MiniContainer.Networking;
 
 namespace MiniContainer.Api;
@@ -27,8 +28,11 @@ public static class NetworkRoutes
 
         r.Map("POST", "/networks/create", async ctx =>
         {
-            var n = networks.Create(await ctx.ReadJsonObjectAsync(JsonBody.NetworkCreate));
-            await ctx.WriteJsonAsync(201, new NetworkCreateResponse { Id = n.Id }, DaemonJson.Default.NetworkCreateResponse);
+            var body = await ctx.ReadJsonObjectAsync(JsonBody.NetworkCreate);
+            var explained = ExplainRoutes.Requested(ctx);   // ?explain=1 (our extension): the bridge, its address, nft
+            NetworkState n;
+            using (ExplainSession.ListenForRequest("network create")) n = networks.Create(body);
+            await ExplainRoutes.WriteJsonWithStepsAsync(ctx, 201, new NetworkCreateResponse { Id = n.Id }, DaemonJson.Default.NetworkCreateResponse, explained);
         });
 
         r.Map("DELETE", "/networks/{id}", async ctx =>
@@ -53,10 +57,11 @@ public static class NetworkRoutes
             var body = await ctx.ReadJsonObjectAsync();
             var c = containers.Get((string?)body["Container"] ?? "");
             var request = EndpointRequest.Parse(body["EndpointConfig"] as JsonObject);
+            var explained = ExplainRoutes.Requested(ctx);   // ?explain=1: the veth pair, addresses, routes, DNS names
             await c.Gate.WaitAsync();
-            try { networks.Connect(n, c, request); }
+            try { Recorded(c, "network connect", () => networks.Connect(n, c, request)); }
             finally { c.Gate.Release(); }
-            await ctx.WriteEmptyAsync(200);
+            await ExplainRoutes.WriteStepsOrEmptyAsync(ctx, explained, emptyStatus: 200);
         });
 
         r.Map("POST", "/networks/{id}/disconnect", async ctx =>
@@ -71,11 +76,21 @@ public static class NetworkRoutes
                 if (force) { networks.ForceDisconnect(n, name); await ctx.WriteEmptyAsync(200); return; }
                 throw new NotFoundException($"No such container: {name}");
             }
+            var explained = ExplainRoutes.Requested(ctx);
             await c.Gate.WaitAsync();
-            try { networks.Disconnect(n, c, force); }
+            try { Recorded(c, "network disconnect", () => networks.Disconnect(n, c, force)); }
             finally { c.Gate.Release(); }
-            await ctx.WriteEmptyAsync(200);
+            await ExplainRoutes.WriteStepsOrEmptyAsync(ctx, explained, emptyStatus: 200);
         });
+    }
+
+    /// <summary>Connect and disconnect change a container: when it is recorded (--explain at create, --explain-all) or
+    /// the request asks, the steps join its explain log too, so `minicontainer explain` replays them.</summary>
+    private static void Recorded(Container c, string action, Action change)
+    {
+        using var session = ExplainSession.BeginFor(c, action);
+        change();
+        session?.Finish(c);
     }
 
     private static NetworkState BridgeNetwork(NetworkService networks, string id)

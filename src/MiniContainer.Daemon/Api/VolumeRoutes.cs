@@ -1,4 +1,5 @@
 using MiniContainer.Containers;
+using MiniContainer.Explaining;
 using MiniContainer.Volumes;
 
 namespace MiniContainer.Api;
@@ -28,8 +29,10 @@ public static class VolumeRoutes
             if (body["DriverOpts"] is System.Text.Json.Nodes.JsonObject { Count: > 0 })
                 throw new BadRequestException("volume options (-o) of the local driver are not supported by this MiniContainer yet");
             var labels = (body["Labels"] as System.Text.Json.Nodes.JsonObject)?.ToDictionary(kv => kv.Key, kv => (string?)kv.Value ?? "");
-            var volume = volumes.Create((string?)body["Name"], labels);
-            await ctx.WriteJsonAsync(201, volume, DaemonJson.Default.Volume);
+            var explained = ExplainRoutes.Requested(ctx);   // ?explain=1 (our extension): the directories made, their mode
+            Volume volume;
+            using (ExplainSession.ListenForRequest("volume create")) volume = volumes.Create((string?)body["Name"], labels);
+            await ExplainRoutes.WriteJsonWithStepsAsync(ctx, 201, volume, DaemonJson.Default.Volume, explained);
         });
 
         r.Map("GET", "/volumes", ctx =>

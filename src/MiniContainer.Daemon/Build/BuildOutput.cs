@@ -1,12 +1,15 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
+using MiniContainer.Explaining;
 
 namespace MiniContainer.Build;
 
 /// <summary>
 /// The JSON message stream POST /build answers with, as Docker's classic builder writes it: {"stream": text}
 /// for progress lines, {"aux": {"ID": …}} for the image, {"errorDetail": {"code", "message"}, "error": …} at
-/// the end of a failed build. With q=1 the progress text is left out (errors and the ID still go).
+/// the end of a failed build. With q=1 the progress text is left out (errors and the ID still go). With
+/// explain=1, {"explain": step} messages carry the kernel steps (docs/explain.md).
 /// </summary>
 public sealed class BuildOutput(Stream stream, bool quiet)
 {
@@ -28,11 +31,19 @@ public sealed class BuildOutput(Stream stream, bool quiet)
         ["error"] = message,
     });
 
+    /// <summary>POST /build?explain=1 (our extension): before each message, the kernel steps taken since the last one
+    /// go out as {"explain": step} messages, so each instruction's steps come right after its "Step N/M" line.</summary>
+    public bool Explained { get; init; }
+
     private async Task WriteAsync(JsonObject message)
     {
         await _lock.WaitAsync();
         try
         {
+            if (Explained)
+                foreach (var step in ExplainSession.TakeRequested())
+                    await stream.WriteAsync(Encoding.UTF8.GetBytes(
+                        new JsonObject { ["explain"] = JsonSerializer.SerializeToNode(step, ExplainJson.Default.ExplainStep) }.ToJsonString() + "\r\n"));
             await stream.WriteAsync(Encoding.UTF8.GetBytes(message.ToJsonString() + "\r\n"));
             await stream.FlushAsync();
         }

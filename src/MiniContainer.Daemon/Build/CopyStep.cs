@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using MiniContainer.Explaining;
 using MiniContainer.Images;
 using MiniContainer.Linux;
 using MiniContainer.Runtime;
@@ -130,23 +131,44 @@ public static class CopyStep
 
         foreach (var source in sources)
         {
-            if (source.IsDirectory)
+            long t = Explain.Begin();
+            string written = CopyOne(view, source, target, destIsDir || existsAsDir, owner, chmod, extractArchives);
+            if (t != 0)
             {
-                EnsureDirectory(view.Root, target, owner);
-                CopyTree(source.HostPath, target, owner, chmod);
-            }
-            else if (extractArchives && ArchiveExtractor.IsArchive(source.HostPath))
-            {
-                EnsureDirectory(view.Root, target, owner);
-                ArchiveExtractor.ExtractInto(source.HostPath, target, Path.Combine(Path.GetDirectoryName(view.Root)!, "archive"));
-            }
-            else
-            {
-                string file = destIsDir || existsAsDir ? Path.Combine(target, source.Name) : target;
-                EnsureDirectory(view.Root, Path.GetDirectoryName(file)!, owner);
-                CopyEntry(source.HostPath, file, owner, chmod);
+                var (files, bytes) = Tally(source.HostPath);
+                Explain.Record(t, ExplainStorage.CopyFiles(instruction, source.HostPath, written, files, bytes, owner?.Uid, owner?.Gid, chmod));
             }
         }
+    }
+
+    /// <summary>How many files, and how many bytes, a source holds (for --explain only).</summary>
+    private static (int Files, long Bytes) Tally(string path)
+    {
+        if (Kernel.LStat(path) is not { IsDirectory: true }) return (1, Kernel.LStat(path)?.Size ?? 0);
+        var all = new DirectoryInfo(path).EnumerateFiles("*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 }).ToList();
+        return (all.Count, all.Sum(f => f.Length));
+    }
+
+    /// <summary>Copies (or, for ADD, unpacks) one source; returns the path it wrote: a directory's contents go into
+    /// target, a file goes under its own name into a directory target, or becomes target.</summary>
+    private static string CopyOne(RootfsView view, Source source, string target, bool intoDirectory, Ownership? owner, uint? chmod, bool extractArchives)
+    {
+        if (source.IsDirectory)
+        {
+            EnsureDirectory(view.Root, target, owner);
+            CopyTree(source.HostPath, target, owner, chmod);
+            return target;
+        }
+        if (extractArchives && ArchiveExtractor.IsArchive(source.HostPath))
+        {
+            EnsureDirectory(view.Root, target, owner);
+            ArchiveExtractor.ExtractInto(source.HostPath, target, Path.Combine(Path.GetDirectoryName(view.Root)!, "archive"));
+            return target;
+        }
+        string file = intoDirectory ? Path.Combine(target, source.Name) : target;
+        EnsureDirectory(view.Root, Path.GetDirectoryName(file)!, owner);
+        CopyEntry(source.HostPath, file, owner, chmod);
+        return file;
     }
 
     /// <summary>uid/gid for --chown, looked up in the image's /etc/passwd and /etc/group.</summary>

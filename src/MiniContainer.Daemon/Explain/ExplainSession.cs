@@ -68,6 +68,32 @@ public sealed class ExplainSession : IDisposable
         if (Requested.Value is { } wanted) lock (wanted) wanted.AddRange(merged);
     }
 
+    /// <summary>
+    /// For a verb that is not a container's (network create/connect/disconnect, volume create, build): while the
+    /// result is open, the steps this request's flow takes go straight to the list the request asked for
+    /// (<see cref="Request"/>), marked with <paramref name="action"/>. Null — nothing listens, nothing is paid — when the
+    /// request did not ask. Container verbs inside it (a build's RUN containers) still open their own sessions, which
+    /// hand their steps to the same list when they finish.
+    /// </summary>
+    public static IDisposable? ListenForRequest(string action)
+    {
+        if (Requested.Value is not { } wanted) return null;
+        return Explain.ListenInFlow(step => { lock (wanted) wanted.Add(step with { Action = action }); });
+    }
+
+    /// <summary>The steps gathered for this request so far, in time order, and the list emptied (a build sends them
+    /// after each instruction).</summary>
+    public static List<ExplainStep> TakeRequested()
+    {
+        if (Requested.Value is not { } wanted) return new();
+        lock (wanted)
+        {
+            var steps = wanted.OrderBy(s => s.StartNs).ToList();
+            wanted.Clear();
+            return steps;
+        }
+    }
+
     /// <summary>Stops listening (a verb that failed before Finish records nothing more).</summary>
     public void Dispose() => _listening.Dispose();
 }

@@ -1,5 +1,6 @@
 using System.Formats.Tar;
 using System.Text.Json;
+using MiniContainer.Explaining;
 using MiniContainer.Storage;
 
 namespace MiniContainer.Images;
@@ -33,6 +34,7 @@ public sealed partial class ImageStore
             if (upperDir != null)
             {
                 layerFile = Path.Combine(workDir, "layer.tar");
+                long t = Explain.Begin();
                 using (var file = File.Create(layerFile))
                 using (var hashing = new HashingWriteStream(file))
                 {
@@ -40,6 +42,7 @@ public sealed partial class ImageStore
                         WriteLayer(tar, upperDir, "", exclude ?? new HashSet<string>());
                     config.RootFs.DiffIds.Add("sha256:" + Convert.ToHexStringLower(hashing.Hash()));
                 }
+                if (t != 0) Explain.Record(t, ExplainStorage.LayerTar(upperDir, layerFile, config.RootFs.DiffIds[^1], new FileInfo(layerFile).Length));
             }
             byte[] raw = ImageJson.Serialize(config, ImageJson.Store.ImageConfig);
             string id = Digests.Of(raw);

@@ -34,7 +34,9 @@ public sealed partial class NetworkService
             try
             {
                 int port = ((IPEndPoint)udp.LocalEndPoint!).Port;
+                long t = Explaining.Explain.Begin();
                 NftFirewall.ApplyInNamespace(nsPath, ContainerDnsNat.Script(Options.NftTable, port));
+                if (t != 0) Explaining.Explain.Record(t, Explaining.ExplainNetwork.ContainerDnsNat(nsPath, Options.NftTable, port));
                 server = EmbeddedDnsServer.Serve(udp, tcp, new ContainerDnsRecords(Store, r.Id), Upstreams);
             }
             catch { udp.Dispose(); tcp.Dispose(); throw; }

@@ -198,7 +198,9 @@ public sealed partial class NetworkService
                 LinkLocalIPs = settings.IPAMConfig?.LinkLocalIPs?.ToList() ?? new(),
             };
             var endpoint = ep;
+            long t = Explaining.Explain.Begin();
             Store.Update(n, s => s.Endpoints[r.Id] = endpoint);
+            if (t != 0 && !n.IsDefaultBridge) Explaining.Explain.Record(t, Explaining.ExplainNetwork.DnsNames(n.Name, ep.IPv4Address, ep.DnsNames, Store.FileOf(n), added: true));
         }
         try
         {
@@ -235,7 +237,9 @@ public sealed partial class NetworkService
     private void Release(Container c, NetworkState n, EndpointState ep)
     {
         _plumbing.DetachEndpoint(ep.HostVeth);
+        long t = Explaining.Explain.Begin();
         Store.Update(n, s => s.Endpoints.Remove(c.Record.Id));
+        if (t != 0 && !n.IsDefaultBridge) Explaining.Explain.Record(t, Explaining.ExplainNetwork.DnsNames(n.Name, ep.IPv4Address, ep.DnsNames, Store.FileOf(n), added: false));
         Events.Network("disconnect", n.Id, n.Name, n.Driver, c.Record.Id);
     }
 

@@ -39,8 +39,7 @@ public sealed partial class NetworkService
                 long t = Explaining.Explain.Begin();
                 try { Firewall.Apply(networks, ports); }
                 catch (InvalidOperationException e) { _appliedRules = null; Log.Warn(e.Message); throw new Api.ApiException(500, e.Message); }
-                if (t != 0) Explaining.Explain.Record(t, Explaining.ExplainNetwork.NftReplace(Options.NftTable, rules.Split('\n').Length,
-                    rules.Split('\n').Select(l => l.Trim()).Where(l => l.Contains(" dnat ", StringComparison.Ordinal)).ToList()));
+                if (t != 0) Explaining.Explain.Record(t, Explaining.ExplainNetwork.NftReplace(Options.NftTable, _appliedRules, rules));
                 _appliedRules = rules;
             }
             SyncDnsServers();

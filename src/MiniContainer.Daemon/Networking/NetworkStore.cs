@@ -96,5 +96,8 @@ public sealed partial class NetworkStore
 
     private string PathOf(NetworkState n) => Path.Combine(_dir, n.Id + ".json");
 
+    /// <summary>The network's state file (--explain names it: the embedded DNS reads its endpoints' names there).</summary>
+    public string FileOf(NetworkState n) => PathOf(n);
+
     private void Save(NetworkState n) => AtomicFile.WriteAllBytes(PathOf(n), JsonSerializer.SerializeToUtf8Bytes(n, DaemonJson.Default.NetworkState));
 }

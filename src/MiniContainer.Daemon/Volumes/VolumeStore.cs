@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using MiniContainer.Api;
+using MiniContainer.Explaining;
+using MiniContainer.Linux;
 using MiniContainer.Storage;
 using MiniContainer.Events;
 
@@ -84,10 +86,22 @@ public sealed partial class VolumeStore(HostPaths paths)
             if (anonymous) volume.Labels[AnonymousLabel] = "";
             Directory.CreateDirectory(paths.Volumes);
             string tmp = Path.Combine(paths.Volumes, $".tmp-{name}-{Guid.NewGuid():N}");
+            long t = Explain.Begin();
             HostDirectories.CreateLikeParent(tmp);   // as private as volumes/ itself; _data is the volume's content
-            Directory.CreateDirectory(Path.Combine(tmp, "_data"));
-            AtomicFile.WriteAllBytes(Path.Combine(tmp, "volume.json"), JsonSerializer.SerializeToUtf8Bytes(volume, DaemonJson.Default.Volume));
+            if (t != 0) Explain.Record(t, ExplainStorage.Directory(ExplainPhase.Volumes, tmp, Kernel.LStat(tmp)!.Value,
+                "the volume's own directory, made under a temporary name, as private as the volumes directory itself"));
+            t = Explain.Begin();
+            string data = Path.Combine(tmp, "_data");
+            Directory.CreateDirectory(data);
+            if (t != 0) Explain.Record(t, ExplainStorage.Directory(ExplainPhase.Volumes, data, Kernel.LStat(data)!.Value,
+                "the volume's content: what a container sees where it mounts the volume"));
+            t = Explain.Begin();
+            byte[] meta = JsonSerializer.SerializeToUtf8Bytes(volume, DaemonJson.Default.Volume);
+            AtomicFile.WriteAllBytes(Path.Combine(tmp, "volume.json"), meta);
+            if (t != 0) Explain.Record(t, ExplainStorage.MetadataFile(ExplainPhase.Volumes, Path.Combine(tmp, "volume.json"), meta.Length, "the volume's name, labels and creation time"));
+            t = Explain.Begin();
             Directory.Move(tmp, Dir(name));
+            if (t != 0) Explain.Record(t, ExplainStorage.VolumeInPlace(tmp, Dir(name), name));
             Log.Info($"volume {name} created");
             Events.Volume("create", name, volume.Driver);
             return Find(name)!;

@@ -37,7 +37,7 @@ public sealed class RtnlClient : IDisposable
 
     // ------------------------------------------------------------ links
 
-    public void CreateBridge(string name) => Ack(RtnlMessages.NewBridge(name), $"create bridge {name}");
+    public void CreateBridge(string name) => Ack(RtnlMessages.NewBridge(name), $"create bridge {name}", () => ExplainNetwork.CreateBridge(name));
 
     public void CreateVethPair(string name, string peer) => Ack(RtnlMessages.NewVethPair(name, peer), $"create veth pair {name}/{peer}");
 
@@ -79,7 +79,7 @@ public sealed class RtnlClient : IDisposable
     public bool DeleteLinkIfExists(string name)
     {
         if (FindLink(name) is not { } link) return false;
-        try { Ack(RtnlMessages.DeleteLink(link.Index), $"delete link {name}"); return true; }
+        try { Ack(RtnlMessages.DeleteLink(link.Index), $"delete link {name}", () => ExplainNetwork.DeleteLink(name, link.Kind)); return true; }
         catch (NetlinkException e) when (e.Errno == ENODEV) { return false; }
     }
 
