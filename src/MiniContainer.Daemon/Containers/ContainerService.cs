@@ -217,6 +217,7 @@ public sealed partial class ContainerService
     {
         var r = c.Record;
         var clock = Diagnostics.PhaseClock.Begin();
+        Cgroups.CgroupAttachPrimer.Prime();   // the shim's move of PID 1 into its cgroup will wait less
         ContainerSpec spec;
         // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
         // the shim's own failures do: recorded, and attached clients released.
@@ -240,9 +241,9 @@ public sealed partial class ContainerService
         clock?.Mark("spec");
 
         ShimHandle shim;
-        try { shim = await ShimHandle.CreateAsync("run", c.Dir); }
+        try { shim = await ShimHandle.CreateAsync("run", c.Dir, clock); }
         catch (StartFailedException e) { RecordStartFailure(c, e); throw; }
-        clock?.Mark("shim");   // spawned; cgroup, namespaces, rootfs and mounts ready; held before execve
+        clock?.Mark("shim");   // its cgroup made, the init stage cloned into its namespaces and waiting for the go
 
         // Wire the network while PID 1 waits before exec: veth into its namespace, address, routes, ports.
         try { Networking?.ConnectAtStart(c, shim.Pid); }
@@ -270,7 +271,7 @@ public sealed partial class ContainerService
             if (r.HostConfig.AutoRemove) _ = RemoveAfterExitAsync(c);
             throw;
         }
-        clock?.Mark("release");   // told to execve; its "started" report read
+        clock?.Mark("release");   // the go: the init stage builds the rootfs, pivots and execs; "started" read
         r.State = new ContainerState
         {
             Status = "running", Running = true, Pid = shim.Pid, StartedAt = ContainerState.Format(DateTimeOffset.UtcNow),

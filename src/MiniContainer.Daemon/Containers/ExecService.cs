@@ -145,6 +145,7 @@ public sealed class ExecService
     {
         var c = exec.Container;
         var clock = exec.IsProbe ? null : Diagnostics.PhaseClock.Begin();
+        Cgroups.CgroupAttachPrimer.Prime();   // the shim's move of the process into the container's cgroup will wait less
         lock (exec)
         {
             CheckStartable(exec);
@@ -167,7 +168,7 @@ public sealed class ExecService
         NetworkStream? output = null, monitor = null;
         try
         {
-            var shim = await ShimHandle.CreateAsync("exec", specPath);
+            var shim = await ShimHandle.CreateAsync("exec", specPath, clock);
             exec.Pid = shim.Pid;
             clock?.Mark("shim");   // spawned, joined the container's namespaces and cgroup; held before execve
             monitor = await ShimHandle.ConnectAsync(exec.ControlSocket, "");

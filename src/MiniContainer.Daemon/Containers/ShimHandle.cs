@@ -21,7 +21,8 @@ public sealed class ShimHandle
     private ShimHandle(Process process) => _process = process;
 
     /// <summary>Starts `minicontainer-shim MODE ARG` and waits for its "created" report (the process exists, stopped before exec).</summary>
-    public static async Task<ShimHandle> CreateAsync(string mode, string arg)
+    /// <param name="clock">--debug timing: "spawn" ends when the shim's process exists (fork and exec done).</param>
+    public static async Task<ShimHandle> CreateAsync(string mode, string arg, Diagnostics.PhaseClock? clock = null)
     {
         var psi = new ProcessStartInfo(ShimPath)
         {
@@ -35,6 +36,7 @@ public sealed class ShimHandle
         {
             throw new ApiException(500, $"cannot start the shim {ShimPath}: {e.Message} (build it with scripts/build.sh)");
         }
+        clock?.Mark("spawn");
         var shim = new ShimHandle(process);
         var created = await shim.ReadReportAsync();
         if (created.Error != null) { await shim.ReapAsync(); throw new StartFailedException(created.Error, created.ExitCode); }
