@@ -25,7 +25,10 @@ public static unsafe class Launcher
     /// <remarks>With a new user namespace the child first waits for one byte on the sync socket — the shim
     /// writes it once the uid/gid maps are in place — and becomes that namespace's root (setresuid 0):
     /// execve as an unmapped uid would otherwise strip every capability it holds there.</remarks>
-    public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds)
+    /// <param name="dieWithParent">false for minicontainer-runc, which exits after `create` and leaves the process to
+    /// its caller's subreaper (containerd's shim), as runc does.</param>
+    public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds,
+        bool dieWithParent = true)
     {
         bool waitForIdMaps = namespaces.HasFlag(Namespace.User);
         byte* mapsWritten = (byte*)NativeMemory.Alloc(1);
@@ -42,7 +45,7 @@ public static unsafe class Launcher
         if (pid == 0)
         {
             // ---- child: one thread, new namespaces, ForkSafe calls only ----
-            if (DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
+            if (dieWithParent && DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
             if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
                 ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
                 ForkSafe.Exit(125);

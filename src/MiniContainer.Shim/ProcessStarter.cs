@@ -13,13 +13,16 @@ namespace MiniContainer.Shim;
 /// </summary>
 public static unsafe class ProcessStarter
 {
-    public static void Exec(ProcessSpec p, SyncChannel sync, bool dropCapabilities)
+    /// <param name="awaitStart">minicontainer-runc's two-phase start: called when everything but seccomp and execve is
+    /// done (the program is found, the user switched), and returns when `start` releases the process.</param>
+    public static void Exec(ProcessSpec p, SyncChannel sync, bool dropCapabilities, Action? awaitStart = null)
     {
         if (p.Terminal) AttachTerminal(sync, p.ConsoleRows, p.ConsoleCols);
         else Kernel.NewSession();
 
         string? groupFile = ReadIfExists("/etc/group");
         var user = UserLookup.AddGroups(UserLookup.Resolve(p.User, ReadIfExists("/etc/passwd"), groupFile), p.GroupAdd, groupFile);
+        if (p.ExactGroups is { } exact) user = user with { Groups = exact.ToArray() };
         var env = new List<string>(p.Env);
         if (!env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal))) env.Add("PATH=" + CommandLookup.DefaultPath);
         if (!env.Any(e => e.StartsWith("HOME=", StringComparison.Ordinal))) env.Add("HOME=" + user.Home);
@@ -28,13 +31,17 @@ public static unsafe class ProcessStarter
         Directory.CreateDirectory(cwd);       // Docker creates a missing working directory
         Kernel.ChangeDirectory(cwd);
 
-        if (dropCapabilities) Capabilities.DropFromBoundingSet(CapabilitySet.Effective(p.CapAdd, p.CapDrop));
+        foreach (var limit in p.Rlimits ?? []) Kernel.SetResourceLimit(limit.Resource, limit.Soft, limit.Hard);
+        if (p.Capabilities is { } sets) Capabilities.DropFromBoundingSet(sets.Bounding.ToHashSet());
+        else if (dropCapabilities) Capabilities.DropFromBoundingSet(CapabilitySet.Effective(p.CapAdd, p.CapDrop));
         if (p.NoNewPrivileges) Kernel.SetNoNewPrivileges();
         // Without no_new_privs, installing a seccomp filter takes CAP_SYS_ADMIN, which the switch to a non-root
         // user takes away: then the filter goes in just before the switch (the profile allows what follows).
         bool filterBeforeSwitch = p.SeccompFilter != null && !p.NoNewPrivileges && user.Uid != 0;
         if (filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
+        if (p.Capabilities is not null) Kernel.KeepCapabilitiesAcrossSetuid();
         Kernel.SwitchUser(user.Uid, user.Gid, user.Groups);
+        if (p.Capabilities is { } explicitSets) Capabilities.SetProcessSets(explicitSets);
 
         if (p.Args.Count == 0) throw new CommandLookup.LookupException(125, "no command specified");
         string program = CommandLookup.Resolve(p.Args[0], env, ExecutableProblem);
@@ -45,6 +52,7 @@ public static unsafe class ProcessStarter
             Reaper.Run(program, p.Args, env, sync);
             return;
         }
+        awaitStart?.Invoke();
         sync.CloseOnExec();
         ForkSafe.ResetSignals();
         // The seccomp filter is the last step before execve: nothing of ours runs under it but execve itself.
