@@ -36,8 +36,9 @@ public static unsafe class ProcessStarter
         else if (dropCapabilities) Capabilities.DropFromBoundingSet(CapabilitySet.Effective(p.CapAdd, p.CapDrop));
         if (p.NoNewPrivileges) Kernel.SetNoNewPrivileges();
         // Without no_new_privs, installing a seccomp filter takes CAP_SYS_ADMIN, which the switch to a non-root
-        // user takes away: then the filter goes in just before the switch (the profile allows what follows).
-        bool filterBeforeSwitch = p.SeccompFilter != null && !p.NoNewPrivileges && user.Uid != 0;
+        // user takes away (and so may an OCI bundle's explicit capability sets): then the filter goes in just before
+        // the switch (the profile allows what follows).
+        bool filterBeforeSwitch = p.SeccompFilter != null && !p.NoNewPrivileges && (user.Uid != 0 || p.Capabilities is not null);
         if (filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
         if (p.Capabilities is not null) Kernel.KeepCapabilitiesAcrossSetuid();
         Kernel.SwitchUser(user.Uid, user.Gid, user.Groups);
