@@ -27,8 +27,10 @@ public static unsafe class Launcher
     /// execve as an unmapped uid would otherwise strip every capability it holds there.</remarks>
     /// <param name="dieWithParent">false for minicontainer-runc, which exits after `create` and leaves the process to
     /// its caller's subreaper (containerd's shim), as runc does.</param>
+    /// <param name="joinMountNamespace">an open /proc/PID/ns/mnt the child joins before its execve (OCI linux.namespaces
+    /// with a path): setns into a mount namespace needs a single-threaded caller, which only the child is.</param>
     public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds,
-        bool dieWithParent = true)
+        bool dieWithParent = true, int joinMountNamespace = -1)
     {
         bool waitForIdMaps = namespaces.HasFlag(Namespace.User);
         byte* mapsWritten = (byte*)NativeMemory.Alloc(1);
@@ -51,6 +53,7 @@ public static unsafe class Launcher
                 ForkSafe.Exit(125);
             if (waitForIdMaps && (ForkSafe.Read(3, mapsWritten, 1) != 1 || ForkSafeIds.BecomeNamespaceRoot() < 0))
                 ForkSafe.Exit(125);
+            if (joinMountNamespace >= 0 && ForkSafe.Setns(joinMountNamespace, (int)Namespace.Mount) < 0) ForkSafe.Exit(125);
             ForkSafe.Execve(program, argvP, envP);
             ForkSafe.Exit(125);
         }

@@ -125,15 +125,17 @@ public sealed class OciBundle
             if (!NamespaceTypes.TryGetValue(ns.Type, out var kind))
                 throw ns.Type == "time" ? Refused("the time namespace") : new OciConfigException($"linux.namespaces: unknown namespace type \"{ns.Type}\"");
             if (string.IsNullOrEmpty(ns.Path)) { NewNamespaces |= kind; continue; }
-            // The cloning thread joins these with setns() (allowed in a multithreaded process for these kinds);
-            // a user or mount namespace can only be joined by a single-threaded process, a cgroup one is not needed.
-            if (kind is Namespace.User or Namespace.Mount or Namespace.Cgroup)
+            // The cloning thread joins these with setns() (allowed in a multithreaded process for these kinds), the clone
+            // child a mount namespace (single-threaded, as the kernel wants). A user namespace would have to be joined
+            // before the others are made, so that it owns them: not done.
+            if (kind is Namespace.User or Namespace.Cgroup)
                 throw Refused($"joining an existing {ns.Type} namespace (linux.namespaces path {ns.Path})");
             if (!File.Exists(ns.Path)) throw new OciConfigException($"linux.namespaces: {ns.Type} namespace {ns.Path} does not exist");
             JoinNamespaces.Add((kind, ns.Path));
         }
-        if (!NewNamespaces.HasFlag(Namespace.Mount))
-            throw Refused("a container without its own mount namespace (add {\"type\": \"mount\"} to linux.namespaces)");
+        if (!NewNamespaces.HasFlag(Namespace.Mount) && !JoinNamespaces.Any(j => j.Kind == Namespace.Mount))
+            throw Refused("a container in the runtime's own mount namespace (its mounts and pivot_root would be the host's): add " +
+                          "{\"type\": \"mount\"} to linux.namespaces");
     }
 
     private static IdMapping ToMapping(OciIdMapping m) => new() { ContainerId = m.ContainerID, HostId = m.HostID, Size = m.Size };
@@ -206,7 +208,7 @@ public sealed class OciBundle
 
     /// <summary>The resources minicontainer-runc honours, on cgroup v1 and v2 alike: memory, cpu, pids and the device
     /// rules. Any other controller's section is refused.</summary>
-    private static ResourceLimits TranslateResources(OciResources? r)
+    private ResourceLimits TranslateResources(OciResources? r)
     {
         if (r is null) return new ResourceLimits();
         RefuseUnknown("linux.resources", r.Unknown);
@@ -260,7 +262,7 @@ public sealed class OciBundle
         var all = new List<DeviceRule>(rules);
         foreach (var (major, minor) in new (long, long)[] { (1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2), (136, DeviceRule.Any) })
             all.Add(DeviceRule.AllowChar(major, minor, DeviceAccess.All));
-        foreach (var d in DeviceNodes)
+        foreach (var d in DeviceNodes.Where(d => d.Type != 'p'))   // a FIFO is no device: the cgroup does not govern it
             all.Add(new DeviceRule(true, d.Type == 'b' ? DeviceType.Block : DeviceType.Char, d.Major, d.Minor, DeviceAccess.All));
         return all;
     }
@@ -272,8 +274,7 @@ public sealed class OciBundle
             if (!d.Path.StartsWith('/')) throw new OciConfigException($"linux.devices: path {d.Path} is not absolute");
             char type = d.Type switch
             {
-                "c" or "u" => 'c', "b" => 'b',
-                "p" => throw Refused($"linux.devices: FIFO device {d.Path} (type p)"),
+                "c" or "u" => 'c', "b" => 'b', "p" => 'p',
                 _ => throw new OciConfigException($"linux.devices: unknown type \"{d.Type}\" for {d.Path}"),
             };
             if (userns) throw Refused($"linux.devices ({d.Path}) in a user namespace, where mknod is not allowed");
@@ -310,11 +311,26 @@ public sealed class OciBundle
     /// <summary>The parent of the cgroups minicontainer-runc names itself (host objects carry the project's prefix).</summary>
     public const string DefaultCgroupParent = "minicontainer-runc";
 
-    private static void RefuseUnknown(string where, Dictionary<string, JsonElement>? unknown)
+    /// <summary>Fields runtime-spec defines that minicontainer-runc does not do: refused when they carry a value.</summary>
+    private static readonly Dictionary<string, string[]> KnownUnsupported = new()
+    {
+        ["config.json"] = ["solaris", "windows", "vm", "zos"],
+        ["process"] = ["ioPriority", "scheduler", "execCPUAffinity", "commandLine"],
+        ["linux"] = ["timeOffsets", "memoryPolicy", "netDevices"],
+        ["linux.resources"] = ["blockIO", "hugepageLimits", "network", "rdma", "unified"],
+        ["hooks"] = [],
+    };
+
+    /// <summary>A field the spec defines and we do not do is refused; a property the spec does not define at all is
+    /// ignored, as config.md's "Extensibility" demands of runtimes, and said as a warning.</summary>
+    private void RefuseUnknown(string where, Dictionary<string, JsonElement>? unknown)
     {
         foreach (var (key, value) in unknown ?? [])
-            if (value.ValueKind is not JsonValueKind.Null)
-                throw Refused($"{where}.{key}");
+        {
+            if (value.ValueKind is JsonValueKind.Null) continue;
+            if (KnownUnsupported.TryGetValue(where, out var known) && known.Contains(key)) throw Refused($"{where}.{key}");
+            Warnings.Add($"{where}.{key}: not a runtime-spec property; ignored (runtimes must not fail on unknown properties)");
+        }
     }
 
     private static OciConfigException Refused(string what) =>

@@ -99,7 +99,7 @@ public static class OciInit
             if (!Path.Exists(source)) throw new OciConfigException($"mount {m.Destination}: source {source} does not exist");
             if (Directory.Exists(source)) Directory.CreateDirectory(target);
             else if (!Path.Exists(target)) { Directory.CreateDirectory(Path.GetDirectoryName(target)!); File.WriteAllBytes(target, []); }
-            Kernel.BindMount(source, target, options.Recursive);
+            Kernel.Mount(source, target, null, MountFlags.Bind | (options.Recursive ? MountFlags.Recursive : 0), options.Data.Length > 0 ? options.Data : null);
             // A bind takes its flags only from a remount of the bind.
             if (options.Flags != 0) Kernel.Mount(null, target, null, MountFlags.Remount | MountFlags.Bind | options.Flags);
         }

@@ -5,6 +5,7 @@ namespace MiniContainer.Shim.Oci;
 /// <summary>
 /// One config.json mount's "options", split the way mount(8) and runc read them: flags for mount(2), a bind
 /// (recursive or not), a propagation change, and the rest as the filesystem's data string ("mode=755,size=65536k").
+/// Filesystem data on a bind is passed to mount(2), which ignores it for a bind (as mount(8) and runc do).
 /// Options of runc's own that minicontainer-runc does not do (tmpcopyup, idmap, recursive rro/rnosuid…) are refused.
 /// </summary>
 public sealed record OciMountOptions(MountFlags Flags, bool Bind, bool Recursive, MountFlags? Propagation, string Data)
@@ -46,8 +47,8 @@ public sealed record OciMountOptions(MountFlags Flags, bool Bind, bool Recursive
                 throw new OciConfigException($"mount {m.Destination}: option \"{option}\" is not supported by minicontainer-runc (refused rather than ignored)");
             data.Add(option);
         }
-        if (bind && data.Count > 0)
-            throw new OciConfigException($"mount {m.Destination}: a bind mount takes no filesystem options ({string.Join(',', data)})");
+        // Filesystem options beside "bind" (runtime-tools adds "mode=755,size=1k" to its binds): mount(2) ignores the
+        // data of a bind, as mount(8) and runc do; they are kept here and passed along all the same.
         return new OciMountOptions(flags, bind, recursive, propagation, string.Join(',', data));
     }
 }

@@ -36,7 +36,9 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
 
         Directory.CreateDirectory(store.Root);
         string dir = store.DirectoryOf(id);
-        Kernel.MakeDirectory(dir, 0x1C0 /* 0700 */);
+        // 0711 and a readable state.json: the init stage reads it, and in a user namespace it is not the host's root.
+        Kernel.MakeDirectory(dir, 0x1C9 /* 0711 */);
+        Kernel.Chmod(dir, 0x1C9);
         ICgroup? cgroup = null;
         int pid = -1;
         try
@@ -92,21 +94,23 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
     /// back to its own right after the clone, since it can create no thread while it is there.</summary>
     private static int CloneJoining(OciBundle bundle, Launcher.ChildFds fds, string stateDir)
     {
-        int ownPidNs = -1;
+        int ownPidNs = -1, mountNs = -1;
         try
         {
             foreach (var (kind, path) in bundle.JoinNamespaces)
             {
+                if (kind == Namespace.Mount) { mountNs = Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC); continue; }
                 if (kind == Namespace.Pid && ownPidNs < 0) ownPidNs = Kernel.Open("/proc/self/ns/pid", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
                 int fd = Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
                 try { Kernel.JoinNamespace(fd, kind, path); }
                 finally { Kernel.Close(fd); }
             }
             return Launcher.CloneIntoNamespaces(bundle.NewNamespaces, ["minicontainer-runc", "oci-init", stateDir],
-                ["PATH=" + CommandLookup.DefaultPath], fds, dieWithParent: false);
+                ["PATH=" + CommandLookup.DefaultPath], fds, dieWithParent: false, joinMountNamespace: mountNs);
         }
         finally
         {
+            Kernel.Close(mountNs);
             if (ownPidNs >= 0) { Kernel.JoinNamespace(ownPidNs, Namespace.Pid); Kernel.Close(ownPidNs); }
         }
     }
@@ -193,7 +197,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         try { record = store.Load(id); }
         catch (OciConfigException) when (force && !store.Exists(id)) { return; }   // runc: delete --force of nothing is fine
         string status = store.StatusOf(record);
-        if (status == "running" && !force)
+        if (status != "stopped" && !force)   // runtime.md: deleting a container that is not stopped MUST fail (runc kills a created one)
             throw new OciConfigException($"cannot delete container {id} that is not stopped: {status}");
         if (status != "stopped")
         {

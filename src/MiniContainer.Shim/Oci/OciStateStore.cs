@@ -47,6 +47,7 @@ public sealed partial class OciStateStore(string root)
         string file = Path.Combine(DirectoryOf(record.Id), "state.json");
         string temp = file + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(record, OciJson.Default.OciRecord));
+        Kernel.Chmod(temp, 0x1A4);   // 0644: the init stage of a user-namespaced container reads it as an unmapped uid
         File.Move(temp, file, overwrite: true);
     }
 
