@@ -40,15 +40,31 @@ run_one() {  # NAME RUNTIME LABEL
   if [ $rc = 0 ] && [ "$notok" = 0 ] && [ "$okc" -gt 0 ]; then echo "pass $okc/$((okc + notok))"; else echo "FAIL $okc/$((okc + notok)) rc=$rc"; fi
 }
 
+# What a test run leaves on the host goes before the next run, and is named in the log: runc's linux_ns_itype mounts the
+# bundle's /proc, /dev, /sys… in the runtime's own mount namespace (runc accepts a config without a mount namespace;
+# minicontainer-runc refuses it), and the suite's cgroup tests leave their own cgroups (…/testdir, …/cgrouptest) behind.
+tidy() {  # LABEL
+  local m d
+  for m in $(findmnt -rn -o TARGET | grep -E '^/tmp/ocitest' | sort -r); do
+    echo "oci-validation: $1 left mount $m" >>"$out/leftovers.log"; umount -l "$m" 2>/dev/null
+  done
+  for d in $(find /sys/fs/cgroup -maxdepth 3 -depth -type d \( -name cgrouptest -o -name testdir \) 2>/dev/null); do
+    echo "oci-validation: $1 left cgroup $d" >>"$out/leftovers.log"; rmdir "$d" 2>/dev/null
+  done
+  rm -rf /tmp/ocitest* 2>/dev/null
+}
+rm -f "$out/leftovers.log"
+
 passed=0; failed=0; runc_passed=0; runc_failed=0
 printf '%-36s %-22s %s\n' test minicontainer-runc runc
 for t in "${built[@]}"; do
-  r_ours=$(run_one "$t" "$ours" ours)
-  r_runc="-"; [ -n "$runc" ] && r_runc=$(run_one "$t" "$runc" runc)
+  r_ours=$(run_one "$t" "$ours" ours); tidy "$t (minicontainer-runc)"
+  r_runc="-"; [ -n "$runc" ] && { r_runc=$(run_one "$t" "$runc" runc); tidy "$t (runc)"; }
   printf '%-36s %-22s %s\n' "$t" "$r_ours" "$r_runc"
   case $r_ours in pass*) passed=$((passed + 1));; *) failed=$((failed + 1));; esac
   case $r_runc in pass*) runc_passed=$((runc_passed + 1));; -) ;; *) runc_failed=$((runc_failed + 1));; esac
 done
 [ -n "$runc" ] && echo "runc ($runc): $runc_passed passed, $runc_failed failed"
 echo "TAP logs: $out/*.tap"
+[ -s "$out/leftovers.log" ] && echo "removed what the runs left on the host: $(wc -l <"$out/leftovers.log") objects (see $out/leftovers.log)"
 echo "$passed passed, $failed failed"
