@@ -125,7 +125,7 @@ public sealed class OciRuntimeTests : IDisposable
            "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max");
         string id = Support.Unique("mc-oci");
         string output = Path.Combine(_dir, "out");
-        CommandResult r = Call("run", "--bundle", bundle, id, stdoutFile: output);
+        CommandResult r = Call([], ["run", "--bundle", bundle, id], output);
         string text = File.ReadAllText(output);
         _output.WriteLine(text + r.Stderr);
         Assert.Equal(0, r.ExitCode);
@@ -163,6 +163,48 @@ public sealed class OciRuntimeTests : IDisposable
         Assert.Equal(new[] { "prestart \"status\":\"creating\"", "createRuntime \"status\":\"creating\"", "poststart \"status\":\"running\"", "poststop \"status\":\"stopped\"" },
             File.ReadAllText(log).Lines());
         AssertNothingLeft(id, bundle);
+    }
+
+    [Fact]
+    public void Exec_joins_the_running_container_and_pause_freezes_it()
+    {
+        string bundle = MakeBundle("sleep", "1000");
+        string id = Support.Unique("mc-oci");
+        Call("run", "--detach", "--bundle", bundle, id).Ok("run --detach");
+        int pid = (int)State(id)["pid"]!;
+        string output = Path.Combine(_dir, "exec-out");
+        // A command: the container's own process settings with these args; in its PID and UTS namespaces.
+        CommandResult e = Call([], ["exec", id, "sh", "-c", "echo $$; hostname; exit 7"], output);
+        Assert.Equal(7, e.ExitCode);
+        string[] lines = File.ReadAllText(output).Lines();
+        Assert.True(int.Parse(lines[0]) < 100, $"pid {lines[0]} is not from the container's PID namespace");
+        Assert.Equal("oci", lines[1]);
+        // --process: a runtime-spec process object.
+        string process = Path.Combine(_dir, "process.json");
+        File.WriteAllText(process, """{"args": ["sh", "-c", "id -u"], "cwd": "/", "user": {"uid": 123, "gid": 0}, "env": ["PATH=/bin"]}""");
+        Call([], ["exec", "--process", process, id], output).Ok("exec --process");
+        Assert.Equal("123", File.ReadAllText(output).Trim());
+        Assert.Equal(1, Call("exec", id, "/no/such/program").ExitCode);
+
+        Assert.Equal($"[{pid}]", Call("ps", "--format", "json", id).Ok("ps").Stdout.Trim());
+        Call("pause", id).Ok("pause");
+        Assert.Equal("paused", (string?)State(id)["status"]);
+        Assert.True(IsFrozen(pid), "the freezer does not hold the process");
+        Call("resume", id).Ok("resume");
+        Assert.Equal("running", (string?)State(id)["status"]);
+        Assert.False(IsFrozen(pid));
+        Call("delete", "--force", id).Ok("delete --force");
+        AssertNothingLeft(id, bundle);
+    }
+
+    /// <summary>What the kernel says of the process's cgroup: v1 freezer.state FROZEN, or v2 cgroup.events "frozen 1".</summary>
+    private static bool IsFrozen(int pid)
+    {
+        string[] lines = File.ReadAllLines($"/proc/{pid}/cgroup");
+        string? v1 = lines.FirstOrDefault(l => l.Split(':')[1] == "freezer");
+        if (v1 is not null) return File.ReadAllText($"/sys/fs/cgroup/freezer{v1.Split(':')[2]}/freezer.state").Trim() == "FROZEN";
+        string v2 = lines.First(l => l.StartsWith("0::")).Split(':')[2];
+        return File.ReadAllText($"/sys/fs/cgroup{v2}/cgroup.events").Contains("frozen 1");
     }
 
     [Fact]
@@ -252,9 +294,6 @@ public sealed class OciRuntimeTests : IDisposable
 
     private CommandResult Call(string[] globals, string[] args, string? stdoutFile) =>
         Run(Runc, ["--root", _state, .. globals, .. args], stdoutFile);
-
-    private CommandResult Call(string command, string flag, string bundle, string id, string stdoutFile) =>
-        Call([], [command, flag, bundle, id], stdoutFile);
 
     /// <summary>Runs a runtime command with stdin from /dev/null and stdout/stderr in files: a container created by it
     /// inherits them, and a pipe would stay open (and a read of it block) for as long as the container runs.</summary>

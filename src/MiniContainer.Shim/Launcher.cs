@@ -74,7 +74,9 @@ public static unsafe class Launcher
     /// The grandchild is cloned with CLONE_PARENT, so it is the shim's own child from the start (and dies with it).
     /// Returns the grandchild's host pid.
     /// </summary>
-    public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace)
+    /// <param name="dieWithParent">false for `minicontainer-runc exec --detach`, which exits and leaves the process running.</param>
+    public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace,
+        bool dieWithParent = true)
     {
         using var nativeArgv = new NativeStringArray(argv);
         using var nativeEnv = new NativeStringArray(env);
@@ -106,7 +108,7 @@ public static unsafe class Launcher
                 long grandchild = ForkSafe.CloneProcess(CLONE_PARENT | SIGCHLD);
                 if (grandchild == 0)
                 {
-                    if (DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
+                    if (dieWithParent && DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
                     if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
                         ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
                         ForkSafe.Exit(125);

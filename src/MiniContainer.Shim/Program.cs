@@ -10,6 +10,7 @@ using MiniContainer.Shim.Oci;
 // (docs/oci-runtime.md): its command line, and the init stage of an OCI bundle.
 //   oci-init STATEDIR     (inside the new namespaces) build the bundle's root, wait for `start`, become the command
 if (args is ["oci-init", var stateDir]) return OciInit.Run(stateDir);
+if (args is ["exec-init", var target, var process]) return ExecInit.Run(int.Parse(target), process);   // also minicontainer-runc exec's
 if (Path.GetFileName(Environment.ProcessPath) == "minicontainer-runc") return RuncCommand.Run(args);
 return args switch
 {

@@ -147,6 +147,18 @@ public sealed class OciBundle
         "RLIMIT_NICE", "RLIMIT_RTPRIO", "RLIMIT_RTTIME",
     };
 
+    /// <summary>exec --process: another process of this container, read and translated (or refused) like process.</summary>
+    public ProcessSpec TranslateExecProcess(OciProcess p)
+    {
+        RefuseUnknown("process", p.Unknown);
+        if (p.Args is not { Count: > 0 }) throw new OciConfigException("process.args must not be empty");
+        if (string.IsNullOrEmpty(p.Cwd)) p.Cwd = "/";
+        if (!p.Cwd.StartsWith('/')) throw new OciConfigException($"process.cwd must be an absolute path, not \"{p.Cwd}\"");
+        if (!string.IsNullOrEmpty(p.ApparmorProfile)) throw Refused("process.apparmorProfile (AppArmor is not supported)");
+        if (!string.IsNullOrEmpty(p.SelinuxLabel)) throw Refused("process.selinuxLabel (SELinux is not supported)");
+        return TranslateProcess(p, Config.Linux!);
+    }
+
     private ProcessSpec TranslateProcess(OciProcess p, OciLinux linux)
     {
         var caps = p.Capabilities is { } c

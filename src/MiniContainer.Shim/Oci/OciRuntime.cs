@@ -191,6 +191,97 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         Kernel.Kill(record.Pid, signal);
     }
 
+    public sealed record ExecOptions(string? ProcessJson, IReadOnlyList<string> Args, string? PidFile, string? ConsoleSocket, bool Detach);
+
+    /// <summary>
+    /// exec: one more process in a running container, the way the daemon's exec shim makes one — Launcher's raw child
+    /// joins the container's namespaces (all but the mount one) and forks into its PID namespace; the grandchild
+    /// (`exec-init`, ExecInit) joins the mount namespace and ProcessStarter makes it the process. It goes into the
+    /// container's cgroup before it is let go. Without --detach we wait and return its exit code.
+    /// </summary>
+    public int Exec(string id, ExecOptions o)
+    {
+        var record = store.Load(id);
+        if (store.StatusOf(record) != "running") throw new OciConfigException($"cannot exec in a container that is not running: {id}");
+        var bundle = OciBundle.Load(record.Bundle);
+        OciProcess process;
+        if (o.ProcessJson is { } file)
+        {
+            try { process = System.Text.Json.JsonSerializer.Deserialize(File.ReadAllText(file), OciJson.Default.OciProcess)!; }
+            catch (System.Text.Json.JsonException e) { throw new OciConfigException($"--process {file}: {e.Message}"); }
+        }
+        else
+        {
+            if (o.Args.Count == 0) throw new OciConfigException("exec: give the command, or --process FILE");
+            process = bundle.Config.Process!;   // runc: the container's own process settings, with these args
+            process.Args = o.Args.ToList();
+            process.Terminal = false;
+        }
+        var spec = bundle.TranslateExecProcess(process);
+        if (spec.Terminal && o.ConsoleSocket is null) throw new OciConfigException("process.terminal is true but no --console-socket was given");
+        foreach (string w in bundle.Warnings) warn(w);
+
+        var fds = new List<int>(); var types = new List<int>();
+        bool joinsUser = false;
+        foreach (var (kind, name) in NamespaceFiles.JoinOrder)
+        {
+            if (kind == Namespace.Mount) continue;   // ExecInit joins it itself
+            string path = $"/proc/{record.Pid}/ns/{name}";
+            if (new FileInfo(path).LinkTarget == new FileInfo($"/proc/self/ns/{name}").LinkTarget) continue;   // shared with us
+            fds.Add(Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC));
+            types.Add((int)kind);
+            joinsUser |= kind == Namespace.User;
+        }
+        var (ours, childEnd) = Kernel.SocketPair();
+        var child = new Launcher.ChildFds(Kernel.DuplicateHigh(0), Kernel.DuplicateHigh(1), Kernel.DuplicateHigh(2), Kernel.DuplicateHigh(childEnd));
+        string json = System.Text.Json.JsonSerializer.Serialize(spec, RuntimeJson.Default.ProcessSpec);
+        int pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(), ["minicontainer-runc", "exec-init", record.Pid.ToString(), json],
+            ["PATH=" + CommandLookup.DefaultPath], child, joinsUser, dieWithParent: !o.Detach);
+        foreach (int fd in fds) Kernel.Close(fd);
+        Kernel.Close(child.Stdin); Kernel.Close(child.Stdout); Kernel.Close(child.Stderr); Kernel.Close(child.Sync); Kernel.Close(childEnd);
+        var sync = new SyncChannel(ours);
+        try
+        {
+            CgroupManager.Open(record.CgroupName).AddProcess(pid);
+            sync.SendGo();
+            var outcome = sync.AwaitStart();
+            if (outcome.TerminalFd >= 0)
+            {
+                try { SendToConsoleSocket(o.ConsoleSocket!, outcome.TerminalFd); }
+                finally { Kernel.Close(outcome.TerminalFd); }
+            }
+            if (outcome.ErrorCode is not null) { Kernel.WaitChild(pid); throw new OciConfigException(outcome.ErrorMessage ?? "exec failed"); }
+        }
+        catch { Kernel.TryKill(pid, 9); throw; }
+        finally { Kernel.Close(ours); }
+        if (o.PidFile is { } pidFile) WriteAtomically(pidFile, pid.ToString());
+        if (o.Detach) return 0;
+        return Kernel.WaitChild(pid)?.Status.DockerExitCode ?? 255;
+    }
+
+    /// <summary>pause: the cgroup freezer stops every process of the container where it stands (the shared ICgroup, v1
+    /// freezer or v2 cgroup.freeze); `state` then says "paused". resume thaws it.</summary>
+    public void Pause(string id)
+    {
+        var record = store.Load(id);
+        if (store.StatusOf(record) != "running") throw new OciConfigException($"container {id} is not running");
+        CgroupManager.Open(record.CgroupName).Freeze(TimeSpan.FromSeconds(10));
+    }
+
+    public void Resume(string id)
+    {
+        var record = store.Load(id);
+        if (store.StatusOf(record) != "paused") throw new OciConfigException($"container {id} is not paused");
+        CgroupManager.Open(record.CgroupName).Thaw();
+    }
+
+    /// <summary>ps: the host pids of every process in the container's cgroup.</summary>
+    public IReadOnlyList<int> Processes(string id)
+    {
+        var record = store.Load(id);
+        return store.StatusOf(record) == "stopped" ? [] : CgroupManager.Open(record.CgroupName).Processes();
+    }
+
     public void Delete(string id, bool force)
     {
         OciRecord record;
@@ -201,6 +292,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
             throw new OciConfigException($"cannot delete container {id} that is not stopped: {status}");
         if (status != "stopped")
         {
+            if (status == "paused") CgroupManager.Open(record.CgroupName).Thaw();   // a frozen process cannot die
             Kernel.TryKill(record.Pid, 9);
             var until = DateTime.UtcNow.AddSeconds(10);
             while (OciStateStore.IsAlive(record.Pid, record.StartTime) && DateTime.UtcNow < until) Thread.Sleep(10);

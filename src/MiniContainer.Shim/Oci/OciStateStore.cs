@@ -54,11 +54,13 @@ public sealed partial class OciStateStore(string root)
     public IEnumerable<string> Ids() =>
         Directory.Exists(Root) ? Directory.GetDirectories(Root).Select(Path.GetFileName).OfType<string>().Order() : [];
 
-    /// <summary>runtime.md's statuses: "created" (held before execve), "running", "stopped".</summary>
+    /// <summary>runtime.md's statuses: "created" (held before execve), "running", "stopped"; and runc's "paused" (frozen).</summary>
     public string StatusOf(OciRecord r)
     {
         if (!IsAlive(r.Pid, r.StartTime)) return "stopped";
-        return File.Exists(FifoOf(r.Id)) ? "created" : "running";
+        if (File.Exists(FifoOf(r.Id))) return "created";
+        try { return Cgroups.CgroupManager.Open(r.CgroupName).IsFrozen() ? "paused" : "running"; }
+        catch (Exception e) when (e is IOException or Cgroups.CgroupException) { return "running"; }   // no freezer to ask
     }
 
     public OciState StateOf(OciRecord r)

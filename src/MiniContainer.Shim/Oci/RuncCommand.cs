@@ -65,7 +65,11 @@ public static class RuncCommand
                 "kill" => Kill(runtime, rest),
                 "delete" => Delete(runtime, rest),
                 "list" => List(store),
-                "exec" or "ps" or "pause" or "resume" or "update" or "events" or "features" or "spec" or "checkpoint" or "restore" =>
+                "pause" => Simple(rest, "pause", id => runtime.Pause(id)),
+                "resume" => Simple(rest, "resume", id => runtime.Resume(id)),
+                "ps" => Ps(runtime, rest),
+                "exec" => Exec(runtime, rest),
+                "update" or "events" or "features" or "spec" or "checkpoint" or "restore" =>
                     throw new OciConfigException($"\"{command}\" is not implemented by minicontainer-runc yet (see docs/oci-runtime.md)"),
                 _ => throw new OciConfigException($"unknown command \"{command}\""),
             };
@@ -82,6 +86,8 @@ public static class RuncCommand
         "usage: minicontainer-runc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [flags] ID\n" +
         "  create --bundle DIR [--pid-file FILE] [--console-socket SOCK] ID   set up, hold before execve\n" +
         "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n" +
+        "  pause ID | resume ID | ps [--format table|json] ID\n" +
+        "  exec [--process FILE] [--detach] [--pid-file F] [--console-socket S] ID [COMMAND…]\n" +
         "  run [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--detach] ID   create + start + wait + delete\n";
 
     private static int Create(OciRuntime runtime, string[] args, bool run)
@@ -140,6 +146,62 @@ public static class RuncCommand
         var positional = args.Where(a => a is not ("--force" or "-f")).ToList();
         if (positional.Count != 1 || positional[0].StartsWith('-')) throw new OciConfigException("usage: delete [--force] ID");
         runtime.Delete(positional[0], force);
+        return 0;
+    }
+
+    /// <summary>exec [--process FILE] [--detach] [--pid-file F] [--console-socket S] ID [COMMAND ARGS…]</summary>
+    private static int Exec(OciRuntime runtime, string[] args)
+    {
+        string? processFile = null, pidFile = null, consoleSocket = null, id = null;
+        bool detach = false;
+        int i = 0;
+        for (; i < args.Length && id is null; i++)
+        {
+            var (name, value) = SplitFlag(args[i]);
+            switch (name)
+            {
+                case "--process" or "-p": processFile = Path.GetFullPath(value ?? Next(args, ref i, name)); break;
+                case "--pid-file": pidFile = Path.GetFullPath(value ?? Next(args, ref i, name)); break;
+                case "--console-socket": consoleSocket = Path.GetFullPath(value ?? Next(args, ref i, name)); break;
+                case "--detach" or "-d": detach = true; break;
+                case "--preserve-fds":
+                    if ((value ?? Next(args, ref i, name)) != "0") throw new OciConfigException("--preserve-fds: passing extra descriptors is not supported by minicontainer-runc yet");
+                    break;
+                default:
+                    if (name.StartsWith('-')) throw new OciConfigException($"exec: flag not supported by minicontainer-runc: {name}");
+                    id = args[i];
+                    break;
+            }
+        }
+        if (id is null) throw new OciConfigException("usage: exec [--process FILE] [--detach] [--pid-file F] [--console-socket S] ID [COMMAND…]");
+        if (processFile is not null && i < args.Length) throw new OciConfigException("exec: give --process FILE or a command, not both");
+        return runtime.Exec(id, new OciRuntime.ExecOptions(processFile, args[i..], pidFile, consoleSocket, detach));
+    }
+
+    /// <summary>ps [--format table|json] ID: the container's host pids; json is a plain array, as runc prints it.</summary>
+    private static int Ps(OciRuntime runtime, string[] args)
+    {
+        string format = "table";
+        var positional = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            var (name, value) = SplitFlag(args[i]);
+            if (name is "--format" or "-f") format = value ?? Next(args, ref i, name);
+            else if (name.StartsWith('-')) throw new OciConfigException($"flag provided but not defined: {name}");
+            else positional.Add(args[i]);
+        }
+        if (positional.Count != 1) throw new OciConfigException("usage: ps [--format table|json] ID");
+        var pids = runtime.Processes(positional[0]);
+        if (format == "json") { Console.Out.WriteLine("[" + string.Join(",", pids) + "]"); return 0; }
+        if (format != "table") throw new OciConfigException($"invalid format option \"{format}\": want table or json");
+        Console.Out.WriteLine("PID     CMD");
+        foreach (int pid in pids)
+        {
+            string cmd;
+            try { cmd = File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Trim(); }
+            catch (IOException) { continue; }   // ended meanwhile
+            Console.Out.WriteLine($"{pid,-7} {cmd}");
+        }
         return 0;
     }
 
