@@ -208,6 +208,39 @@ public sealed class OciRuntimeTests : IDisposable
     }
 
     [Fact]
+    public void A_terminal_goes_to_the_console_socket_as_a_pty_master()
+    {
+        string bundle = MakeBundle(c => c["process"]!["terminal"] = true, "sh", "-c", "tty; echo hi-from-the-pty");
+        string id = Support.Unique("mc-oci");
+        string socketPath = Path.Combine(_dir, "console.sock");
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(socketPath));
+        listener.Listen(1);
+        var accepted = listener.AcceptAsync();
+        Call("create", "--bundle", bundle, "--console-socket", socketPath, id).Ok("create");
+        using var connection = accepted.Result;
+        var (_, master) = MiniContainer.Linux.Kernel.ReceiveFd((int)connection.Handle);
+        Assert.True(master >= 0, "no descriptor came over the console socket");
+        Call("start", id).Ok("start");
+        var text = new System.Text.StringBuilder();
+        var buffer = new byte[1024];
+        try
+        {
+            int n;
+            while (!text.ToString().Contains("hi-from-the-pty") && (n = MiniContainer.Linux.Kernel.Read(master, buffer)) > 0)
+                text.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, n));
+        }
+        catch (MiniContainer.Linux.KernelException) { }   // EIO once the last slave is closed
+        finally { MiniContainer.Linux.Kernel.Close(master); }
+        _output.WriteLine(text.ToString());
+        Assert.Contains("/dev/pts/0", text.ToString());   // its stdio is the container's own devpts
+        Assert.Contains("hi-from-the-pty", text.ToString());
+        Support.WaitUntil(() => (string?)State(id)["status"] == "stopped", Support.TimeLimit(10), "the shell to exit");
+        Call("delete", id).Ok("delete");
+        AssertNothingLeft(id, bundle);
+    }
+
+    [Fact]
     public void State_has_the_shape_runc_gives_it()
     {
         Assert.True(File.Exists(DebianRunc), $"{DebianRunc} (Debian's runc, installed by scripts/install-deps.sh test) is missing");

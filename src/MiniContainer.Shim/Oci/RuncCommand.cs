@@ -69,7 +69,8 @@ public static class RuncCommand
                 "resume" => Simple(rest, "resume", id => runtime.Resume(id)),
                 "ps" => Ps(runtime, rest),
                 "exec" => Exec(runtime, rest),
-                "update" or "events" or "features" or "spec" or "checkpoint" or "restore" =>
+                "spec" => Spec(rest),
+                "update" or "events" or "features" or "checkpoint" or "restore" =>
                     throw new OciConfigException($"\"{command}\" is not implemented by minicontainer-runc yet (see docs/oci-runtime.md)"),
                 _ => throw new OciConfigException($"unknown command \"{command}\""),
             };
@@ -87,6 +88,7 @@ public static class RuncCommand
         "  create --bundle DIR [--pid-file FILE] [--console-socket SOCK] ID   set up, hold before execve\n" +
         "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n" +
         "  pause ID | resume ID | ps [--format table|json] ID\n" +
+        "  spec [--bundle DIR]   write a starting config.json\n" +
         "  exec [--process FILE] [--detach] [--pid-file F] [--console-socket S] ID [COMMAND…]\n" +
         "  run [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--detach] ID   create + start + wait + delete\n";
 
@@ -146,6 +148,21 @@ public static class RuncCommand
         var positional = args.Where(a => a is not ("--force" or "-f")).ToList();
         if (positional.Count != 1 || positional[0].StartsWith('-')) throw new OciConfigException("usage: delete [--force] ID");
         runtime.Delete(positional[0], force);
+        return 0;
+    }
+
+    /// <summary>spec [--bundle DIR]: a starting config.json (OciSpecTemplate); --rootless is refused (root only).</summary>
+    private static int Spec(string[] args)
+    {
+        string bundle = ".";
+        for (int i = 0; i < args.Length; i++)
+        {
+            var (name, value) = SplitFlag(args[i]);
+            if (name is "--bundle" or "-b") bundle = value ?? Next(args, ref i, name);
+            else if (name == "--rootless") throw new OciConfigException("spec --rootless: minicontainer-runc runs as root only");
+            else throw new OciConfigException($"spec: unexpected argument {args[i]}");
+        }
+        OciSpecTemplate.Write(bundle);
         return 0;
     }
 

@@ -115,3 +115,23 @@ public sealed class OciBundleTests : IDisposable
     [InlineData("usr1", 10)]
     public void Signals_by_number_or_name(string text, int expected) => Assert.Equal(expected, RuncCommand.ParseSignal(text));
 }
+
+/// <summary>`spec`'s template is a config minicontainer-runc takes whole: it loads without a refusal or a warning.</summary>
+public sealed class OciSpecTemplateTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("mc-oci-spec").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void The_template_loads_cleanly_and_spec_will_not_overwrite()
+    {
+        Directory.CreateDirectory(Path.Combine(_dir, "rootfs"));
+        OciSpecTemplate.Write(_dir);
+        var b = OciBundle.Load(_dir);
+        Assert.Empty(b.Warnings);
+        Assert.True(b.Process.Terminal);
+        Assert.Equal(Namespace.Pid | Namespace.Net | Namespace.Ipc | Namespace.Uts | Namespace.Mount | Namespace.Cgroup, b.NewNamespaces);
+        Assert.Throws<OciConfigException>(() => OciSpecTemplate.Write(_dir));
+    }
+}
