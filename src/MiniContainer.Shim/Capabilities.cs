@@ -35,6 +35,15 @@ public static class Capabilities
         foreach (int cap in sets.Ambient) Kernel.RaiseAmbientCapability(cap);
     }
 
+    /// <summary>After a switch away from root with PR_SET_KEEPCAPS the effective set is empty but the permitted one is
+    /// not: make them equal again (installing a seccomp filter without no_new_privs needs CAP_SYS_ADMIN in effect).</summary>
+    public static void RaiseEffectiveToPermitted()
+    {
+        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapPrm:", StringComparison.Ordinal));
+        ulong permitted = Convert.ToUInt64(line["CapPrm:".Length..].Trim(), 16);
+        Kernel.SetCapabilities(permitted, permitted, 0);
+    }
+
     private static ulong Mask(IEnumerable<int> caps) => caps.Aggregate(0UL, (m, c) => m | (1UL << c));
 
     private static string Name(int cap) => cap < CapabilitySet.Names.Length ? CapabilitySet.Names[cap] : cap.ToString();

@@ -36,13 +36,14 @@ public static unsafe class ProcessStarter
         else if (dropCapabilities) Capabilities.DropFromBoundingSet(CapabilitySet.Effective(p.CapAdd, p.CapDrop));
         if (p.NoNewPrivileges) Kernel.SetNoNewPrivileges();
         // Without no_new_privs, installing a seccomp filter takes CAP_SYS_ADMIN, which the switch to a non-root
-        // user takes away (and so may an OCI bundle's explicit capability sets): then the filter goes in just before
-        // the switch (the profile allows what follows).
-        bool filterBeforeSwitch = p.SeccompFilter != null && !p.NoNewPrivileges && (user.Uid != 0 || p.Capabilities is not null);
+        // user takes away: then the filter goes in just before the switch (the profile allows what follows).
+        // An OCI bundle's explicit sets keep the permitted set across the switch and are applied last, after the
+        // filter (see below): nothing of ours but a few raw calls runs under it — a thread the runtime started
+        // under a filter without rseq would make glibc abort.
+        bool filterBeforeSwitch = p.SeccompFilter != null && !p.NoNewPrivileges && user.Uid != 0 && p.Capabilities is null;
         if (filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
         if (p.Capabilities is not null) Kernel.KeepCapabilitiesAcrossSetuid();
         Kernel.SwitchUser(user.Uid, user.Gid, user.Groups);
-        if (p.Capabilities is { } explicitSets) Capabilities.SetProcessSets(explicitSets);
 
         if (p.Args.Count == 0) throw new CommandLookup.LookupException(125, "no command specified");
         string program = CommandLookup.Resolve(p.Args[0], env, ExecutableProblem);
@@ -50,14 +51,18 @@ public static unsafe class ProcessStarter
         if (p.Init)
         {
             if (p.SeccompFilter != null && !filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
+            if (p.Capabilities is { } initSets) Capabilities.SetProcessSets(initSets);
             Reaper.Run(program, p.Args, env, sync);
             return;
         }
         awaitStart?.Invoke();
         sync.CloseOnExec();
         ForkSafe.ResetSignals();
-        // The seccomp filter is the last step before execve: nothing of ours runs under it but execve itself.
+        // The seccomp filter is the last step before execve: nothing of ours runs under it but execve itself
+        // (and, for explicit capability sets, capset and prctl: the same order as runc's).
+        if (p.Capabilities is not null && p.SeccompFilter != null && !p.NoNewPrivileges) Capabilities.RaiseEffectiveToPermitted();
         if (p.SeccompFilter != null && !filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
+        if (p.Capabilities is { } explicitSets) Capabilities.SetProcessSets(explicitSets);
         try { Kernel.Execute(program, p.Args, env); }
         catch (KernelException e) when (e.Errno == 13) { throw new CommandLookup.LookupException(126, $"exec: \"{p.Args[0]}\": permission denied"); }
         catch (KernelException e) when (e.Errno == 2) { throw new CommandLookup.LookupException(127, $"exec: \"{p.Args[0]}\": stat {program}: no such file or directory"); }
