@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds minicontainer (CLI, Native AOT), minicontainer-shim (Native AOT) and minicontainerd into
-# artifacts/bin. Does nothing when the binaries are newer than every source file.
+# artifacts/bin, and minicontainer-runc (the OCI runtime: the shim's binary under a second name, a hard link). Does nothing when the binaries are newer than every source file.
 set -euo pipefail
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 out="$repo/artifacts/bin"
@@ -30,8 +30,10 @@ publish() {
   fi
 }
 publish MiniContainer.Shim
+# One binary, two names: run as minicontainer-runc it is the OCI runtime command line (src/MiniContainer.Shim/Oci).
+ln -f "$out/minicontainer-shim" "$out/minicontainer-runc"
 publish MiniContainer.Cli
 publish MiniContainer.Daemon
 rm -f "$out"/*.dbg
 touch "$stamp"
-say "done: $out/minicontainer, $out/minicontainerd, $out/minicontainer-shim (all Native AOT)"
+say "done: $out/minicontainer, $out/minicontainerd, $out/minicontainer-shim, $out/minicontainer-runc (all Native AOT)"

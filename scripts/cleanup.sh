@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Removes every host object MiniContainer may leave behind (all carry the project's prefix), or with
 # --check only lists them and exits 1 if any is found. Tests run --check at the end.
-#   processes: minicontainer-shim, minicontainerd     cgroups: */minicontainer/*
+#   processes: minicontainer-shim, minicontainerd     cgroups: */minicontainer/*, */minicontainer-runc/*
+#   minicontainer-runc: containers in its default state dir /run/minicontainer-runc (held or running processes too)
 #   mounts: under minicontainer data/exec roots         links: mcv*, mc-*, mct* (test daemons), minicontainer0
 #   nft tables: minicontainer, minicontainer_t* (test daemons)
 set -uo pipefail
@@ -15,6 +16,18 @@ for pid in $(pgrep -f 'minicontainer-shim (run|exec) ' || true); do
 done
 if ! $check; then pkill -f 'minicontainerd( |$)' 2>/dev/null || true; fi
 
+# minicontainer-runc's containers (default --root): the state goes here, their processes with their cgroups below
+# (a pid in state.json may have been reused since, so it is never killed by number).
+for dir in /run/minicontainer-runc/*/; do
+  [ -f "$dir/state.json" ] || continue
+  report "minicontainer-runc container $(basename "$dir")"
+  $check || rm -rf "$dir"
+done
+for pid in $(pgrep -f 'minicontainer-runc oci-init ' || true); do
+  report "minicontainer-runc process held before start $pid: $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)"
+  $check || kill -9 "$pid" 2>/dev/null
+done
+
 while read -r target; do
   [ -n "$target" ] || continue
   report "mount $target"
@@ -22,8 +35,11 @@ while read -r target; do
 done < <(findmnt -rn -o TARGET | grep -E 'minicontainer|/mc-test-' | sort -r)
 
 for dir in $(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/minicontainer*' 2>/dev/null | sort -r); do
-  [ "$(basename "$dir")" = minicontainer ] && [ -z "$(find "$dir" -mindepth 1 -maxdepth 1 -type d)" ] && { $check || rmdir "$dir" 2>/dev/null; continue; }
-  [ "$(basename "$dir")" = minicontainer ] && continue
+  case "$(basename "$dir")" in
+    minicontainer|minicontainer-runc)   # the shared parents: removed once empty, never reported themselves
+      [ -z "$(find "$dir" -mindepth 1 -maxdepth 1 -type d)" ] && { $check || rmdir "$dir" 2>/dev/null; }
+      continue ;;
+  esac
   report "cgroup $dir"
   if ! $check; then
     for p in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done

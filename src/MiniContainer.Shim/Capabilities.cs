@@ -26,5 +26,25 @@ public static class Capabilities
                 Enumerable.Range(0, last + 1).Where(kept.Contains).Select(Name).ToList()));
     }
 
+    /// <summary>An OCI bundle's explicit sets, after the switch to the container's user (PR_SET_KEEPCAPS kept the
+    /// permitted set across it): capset for effective, permitted and inheritable, then each ambient capability.
+    /// execve then applies the kernel's rules to them, as it does for runc.</summary>
+    public static void SetProcessSets(CapabilitySets sets)
+    {
+        Kernel.SetCapabilities(Mask(sets.Effective), Mask(sets.Permitted), Mask(sets.Inheritable));
+        foreach (int cap in sets.Ambient) Kernel.RaiseAmbientCapability(cap);
+    }
+
+    /// <summary>After a switch away from root with PR_SET_KEEPCAPS the effective set is empty but the permitted one is
+    /// not: make them equal again (installing a seccomp filter without no_new_privs needs CAP_SYS_ADMIN in effect).</summary>
+    public static void RaiseEffectiveToPermitted()
+    {
+        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapPrm:", StringComparison.Ordinal));
+        ulong permitted = Convert.ToUInt64(line["CapPrm:".Length..].Trim(), 16);
+        Kernel.SetCapabilities(permitted, permitted, 0);
+    }
+
+    private static ulong Mask(IEnumerable<int> caps) => caps.Aggregate(0UL, (m, c) => m | (1UL << c));
+
     private static string Name(int cap) => cap < CapabilitySet.Names.Length ? CapabilitySet.Names[cap] : cap.ToString();
 }

@@ -33,7 +33,8 @@ internal static class ContainerDevices
                 Kernel.BindMount(d.HostPath, target);
                 continue;
             }
-            Kernel.MakeNode(target, d.Type == 'b' ? FileKind.BlockDevice : FileKind.CharacterDevice, d.FileMode, d.Major, d.Minor);
+            var kind = d.Type switch { 'b' => FileKind.BlockDevice, 'p' => FileKind.Fifo, _ => FileKind.CharacterDevice };
+            Kernel.MakeNode(target, kind, d.FileMode, d.Major, d.Minor);
             Kernel.Chmod(target, d.FileMode);  // mknod's mode went through the umask
             Kernel.LChown(target, d.Uid, d.Gid);
         }

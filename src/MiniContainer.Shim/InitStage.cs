@@ -109,21 +109,33 @@ public static class InitStage
     {
         string dev = EnsureDir(root, "dev");
         Kernel.Mount("tmpfs", dev, "tmpfs", MountFlags.NoSuid | MountFlags.StrictAtime, "mode=755,size=65536k");
+        BindStandardDeviceNodes(dev);
+        string pts = EnsureDir(dev, "pts");
+        Kernel.Mount("devpts", pts, "devpts", MountFlags.NoSuid | MountFlags.NoExec, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+        Kernel.Mount("shm", EnsureDir(dev, "shm"), "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, $"mode=1777,size={shmSizeBytes / 1024}k");
+        Kernel.Mount("mqueue", EnsureDir(dev, "mqueue"), "mqueue", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+        LinkStandardDeviceNames(dev);
+    }
+
+    /// <summary>/dev/null, zero, full, random, urandom and tty: bind mounts of the host's nodes (also the OCI
+    /// runtime's "default devices").</summary>
+    internal static void BindStandardDeviceNodes(string dev)
+    {
         foreach (string node in DeviceNodes)
         {
             string target = Path.Combine(dev, node);
-            File.WriteAllBytes(target, Array.Empty<byte>());
+            if (Kernel.LStat(target) is { Kind: FileKind.CharacterDevice }) continue;   // a node the bundle made already stays
+            if (!File.Exists(target)) File.WriteAllBytes(target, Array.Empty<byte>());
             Kernel.BindMount("/dev/" + node, target);
         }
-        string pts = EnsureDir(dev, "pts");
-        Kernel.Mount("devpts", pts, "devpts", MountFlags.NoSuid | MountFlags.NoExec, "newinstance,ptmxmode=0666,mode=0620,gid=5");
-        File.CreateSymbolicLink(Path.Combine(dev, "ptmx"), "pts/ptmx");
-        Kernel.Mount("shm", EnsureDir(dev, "shm"), "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, $"mode=1777,size={shmSizeBytes / 1024}k");
-        Kernel.Mount("mqueue", EnsureDir(dev, "mqueue"), "mqueue", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
-        File.CreateSymbolicLink(Path.Combine(dev, "fd"), "/proc/self/fd");
-        File.CreateSymbolicLink(Path.Combine(dev, "stdin"), "/proc/self/fd/0");
-        File.CreateSymbolicLink(Path.Combine(dev, "stdout"), "/proc/self/fd/1");
-        File.CreateSymbolicLink(Path.Combine(dev, "stderr"), "/proc/self/fd/2");
+    }
+
+    /// <summary>/dev/ptmx into the private devpts, and /dev/fd, stdin, stdout, stderr into /proc/self/fd.</summary>
+    internal static void LinkStandardDeviceNames(string dev)
+    {
+        foreach (var (name, target) in new[] { ("ptmx", "pts/ptmx"), ("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                     ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2") })
+            if (Kernel.LStat(Path.Combine(dev, name)) is null) File.CreateSymbolicLink(Path.Combine(dev, name), target);
     }
 
     /// <summary>/sys read-only, and the container's own cgroup view at /sys/fs/cgroup (read-only too); both
@@ -133,7 +145,15 @@ public static class InitStage
         string sys = EnsureDir(root, "sys");
         var ro = (spec.Privileged ? 0 : MountFlags.ReadOnly) | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec;
         Kernel.Mount("sysfs", sys, "sysfs", ro);
-        string cgroupDir = Path.Combine(sys, "fs", "cgroup");
+        MountCgroupView(Path.Combine(sys, "fs", "cgroup"), spec.Privileged, spec.UidMappings is { Count: > 0 }, spec.CgroupName);
+    }
+
+    /// <summary>The container's view of its cgroups at <paramref name="cgroupDir"/> (read-only unless privileged):
+    /// cgroup2 itself, or on v1 a tmpfs with one mount per hierarchy. Also an OCI bundle's "cgroup" mount.</summary>
+    internal static void MountCgroupView(string cgroupDir, bool privileged, bool userns, string cgroupName)
+    {
+        var ro = (privileged ? 0 : MountFlags.ReadOnly) | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec;
+        Directory.CreateDirectory(cgroupDir);
         var hierarchies = CgroupMounts.Read();
         if (hierarchies.Unified)
         {
@@ -143,7 +163,6 @@ public static class InitStage
         // cgroup v1: a tmpfs with one directory per hierarchy, each mounted read-only; the cgroup namespace
         // makes each show our own cgroup as its root.
         Kernel.Mount("tmpfs", cgroupDir, "tmpfs", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec, "mode=755");
-        bool userns = spec.UidMappings is { Count: > 0 };
         foreach (var (name, options) in hierarchies.V1)
         {
             string target = Path.Combine(cgroupDir, name);
@@ -155,13 +174,13 @@ public static class InitStage
             }
             // v1 cgroupfs cannot be mounted inside a user namespace: bind our own cgroup directory instead
             // (hierarchies we do not use have none, and are left out).
-            string own = Path.Combine("/sys/fs/cgroup", name, spec.CgroupName);
+            string own = Path.Combine("/sys/fs/cgroup", name, cgroupName);
             if (!Directory.Exists(own)) continue;
             Directory.CreateDirectory(target);
             Kernel.BindMount(own, target);
-            if (!spec.Privileged) Kernel.RemountReadOnly(target, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+            if (!privileged) Kernel.RemountReadOnly(target, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
         }
-        if (!spec.Privileged) Kernel.RemountReadOnly(cgroupDir, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
+        if (!privileged) Kernel.RemountReadOnly(cgroupDir, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
     }
 
     /// <summary>/etc/hostname, /etc/hosts and /etc/resolv.conf are the runtime's: bind-mount our copies over the image's.</summary>
@@ -204,7 +223,7 @@ public static class InitStage
     }
 
     /// <summary>pivot_root: the overlay becomes "/", and the host's root, stacked underneath, is detached.</summary>
-    private static void PivotRoot(string newRoot)
+    internal static void PivotRoot(string newRoot)
     {
         Kernel.ChangeDirectory(newRoot);
         Kernel.PivotRoot(".", ".");          // new root and old root on the same directory: the old one is stacked below
@@ -216,14 +235,21 @@ public static class InitStage
     /// directory under an empty read-only tmpfs), make the rest of /proc's knobs read-only, and --read-only.</summary>
     private static void FinishRootfs(ContainerSpec spec)
     {
-        foreach (string p in spec.MaskedPaths)
+        HidePaths(spec.MaskedPaths, spec.ReadonlyPaths);
+        if (spec.Rootfs.ReadOnly) Kernel.RemountReadOnly("/");
+    }
+
+    /// <summary>Masked paths (a file under /dev/null, a directory under an empty read-only tmpfs) and read-only paths
+    /// (bound onto themselves, remounted read-only), in the new root. Paths that do not exist are skipped.</summary>
+    internal static void HidePaths(IEnumerable<string> masked, IEnumerable<string> readOnly)
+    {
+        foreach (string p in masked)
         {
             if (Directory.Exists(p)) Kernel.Mount("tmpfs", p, "tmpfs", MountFlags.ReadOnly | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
             else if (File.Exists(p)) Kernel.BindMount("/dev/null", p);
         }
-        foreach (string p in spec.ReadonlyPaths)
+        foreach (string p in readOnly)
             if (Path.Exists(p)) { Kernel.BindMount(p, p, recursive: true); Kernel.RemountReadOnly(p, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec); }
-        if (spec.Rootfs.ReadOnly) Kernel.RemountReadOnly("/");
     }
 
     private static string EnsureDir(string parent, string name)

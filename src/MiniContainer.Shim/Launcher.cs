@@ -25,7 +25,12 @@ public static unsafe class Launcher
     /// <remarks>With a new user namespace the child first waits for one byte on the sync socket — the shim
     /// writes it once the uid/gid maps are in place — and becomes that namespace's root (setresuid 0):
     /// execve as an unmapped uid would otherwise strip every capability it holds there.</remarks>
-    public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds)
+    /// <param name="dieWithParent">false for minicontainer-runc, which exits after `create` and leaves the process to
+    /// its caller's subreaper (containerd's shim), as runc does.</param>
+    /// <param name="joinMountNamespace">an open /proc/PID/ns/mnt the child joins before its execve (OCI linux.namespaces
+    /// with a path): setns into a mount namespace needs a single-threaded caller, which only the child is.</param>
+    public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds,
+        bool dieWithParent = true, int joinMountNamespace = -1)
     {
         bool waitForIdMaps = namespaces.HasFlag(Namespace.User);
         byte* mapsWritten = (byte*)NativeMemory.Alloc(1);
@@ -42,12 +47,13 @@ public static unsafe class Launcher
         if (pid == 0)
         {
             // ---- child: one thread, new namespaces, ForkSafe calls only ----
-            if (DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
+            if (dieWithParent && DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
             if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
                 ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
                 ForkSafe.Exit(125);
             if (waitForIdMaps && (ForkSafe.Read(3, mapsWritten, 1) != 1 || ForkSafeIds.BecomeNamespaceRoot() < 0))
                 ForkSafe.Exit(125);
+            if (joinMountNamespace >= 0 && ForkSafe.Setns(joinMountNamespace, (int)Namespace.Mount) < 0) ForkSafe.Exit(125);
             ForkSafe.Execve(program, argvP, envP);
             ForkSafe.Exit(125);
         }
@@ -68,7 +74,9 @@ public static unsafe class Launcher
     /// The grandchild is cloned with CLONE_PARENT, so it is the shim's own child from the start (and dies with it).
     /// Returns the grandchild's host pid.
     /// </summary>
-    public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace)
+    /// <param name="dieWithParent">false for `minicontainer-runc exec --detach`, which exits and leaves the process running.</param>
+    public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace,
+        bool dieWithParent = true)
     {
         using var nativeArgv = new NativeStringArray(argv);
         using var nativeEnv = new NativeStringArray(env);
@@ -100,7 +108,7 @@ public static unsafe class Launcher
                 long grandchild = ForkSafe.CloneProcess(CLONE_PARENT | SIGCHLD);
                 if (grandchild == 0)
                 {
-                    if (DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
+                    if (dieWithParent && DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
                     if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
                         ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
                         ForkSafe.Exit(125);

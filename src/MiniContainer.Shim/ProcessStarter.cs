@@ -13,13 +13,16 @@ namespace MiniContainer.Shim;
 /// </summary>
 public static unsafe class ProcessStarter
 {
-    public static void Exec(ProcessSpec p, SyncChannel sync, bool dropCapabilities)
+    /// <param name="awaitStart">minicontainer-runc's two-phase start: called when everything but seccomp and execve is
+    /// done (the program is found, the user switched), and returns when `start` releases the process.</param>
+    public static void Exec(ProcessSpec p, SyncChannel sync, bool dropCapabilities, Action? awaitStart = null)
     {
         if (p.Terminal) AttachTerminal(sync, p.ConsoleRows, p.ConsoleCols);
         else Kernel.NewSession();
 
         string? groupFile = ReadIfExists("/etc/group");
         var user = UserLookup.AddGroups(UserLookup.Resolve(p.User, ReadIfExists("/etc/passwd"), groupFile), p.GroupAdd, groupFile);
+        if (p.ExactGroups is { } exact) user = user with { Groups = exact.ToArray() };
         var env = new List<string>(p.Env);
         if (!env.Any(e => e.StartsWith("PATH=", StringComparison.Ordinal))) env.Add("PATH=" + CommandLookup.DefaultPath);
         if (!env.Any(e => e.StartsWith("HOME=", StringComparison.Ordinal))) env.Add("HOME=" + user.Home);
@@ -28,12 +31,18 @@ public static unsafe class ProcessStarter
         Directory.CreateDirectory(cwd);       // Docker creates a missing working directory
         Kernel.ChangeDirectory(cwd);
 
-        if (dropCapabilities) Capabilities.DropFromBoundingSet(CapabilitySet.Effective(p.CapAdd, p.CapDrop));
+        foreach (var limit in p.Rlimits ?? []) Kernel.SetResourceLimit(limit.Resource, limit.Soft, limit.Hard);
+        if (p.Capabilities is { } sets) Capabilities.DropFromBoundingSet(sets.Bounding.ToHashSet());
+        else if (dropCapabilities) Capabilities.DropFromBoundingSet(CapabilitySet.Effective(p.CapAdd, p.CapDrop));
         if (p.NoNewPrivileges) Kernel.SetNoNewPrivileges();
         // Without no_new_privs, installing a seccomp filter takes CAP_SYS_ADMIN, which the switch to a non-root
         // user takes away: then the filter goes in just before the switch (the profile allows what follows).
-        bool filterBeforeSwitch = p.SeccompFilter != null && !p.NoNewPrivileges && user.Uid != 0;
+        // An OCI bundle's explicit sets keep the permitted set across the switch and are applied last, after the
+        // filter (see below): nothing of ours but a few raw calls runs under it — a thread the runtime started
+        // under a filter without rseq would make glibc abort.
+        bool filterBeforeSwitch = p.SeccompFilter != null && !p.NoNewPrivileges && user.Uid != 0 && p.Capabilities is null;
         if (filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
+        if (p.Capabilities is not null) Kernel.KeepCapabilitiesAcrossSetuid();
         Kernel.SwitchUser(user.Uid, user.Gid, user.Groups);
 
         if (p.Args.Count == 0) throw new CommandLookup.LookupException(125, "no command specified");
@@ -42,13 +51,18 @@ public static unsafe class ProcessStarter
         if (p.Init)
         {
             if (p.SeccompFilter != null && !filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
+            if (p.Capabilities is { } initSets) Capabilities.SetProcessSets(initSets);
             Reaper.Run(program, p.Args, env, sync);
             return;
         }
+        awaitStart?.Invoke();
         sync.CloseOnExec();
         ForkSafe.ResetSignals();
-        // The seccomp filter is the last step before execve: nothing of ours runs under it but execve itself.
+        // The seccomp filter is the last step before execve: nothing of ours runs under it but execve itself
+        // (and, for explicit capability sets, capset and prctl: the same order as runc's).
+        if (p.Capabilities is not null && p.SeccompFilter != null && !p.NoNewPrivileges) Capabilities.RaiseEffectiveToPermitted();
         if (p.SeccompFilter != null && !filterBeforeSwitch) Kernel.InstallSeccompFilter(p.SeccompFilter);
+        if (p.Capabilities is { } explicitSets) Capabilities.SetProcessSets(explicitSets);
         try { Kernel.Execute(program, p.Args, env); }
         catch (KernelException e) when (e.Errno == 13) { throw new CommandLookup.LookupException(126, $"exec: \"{p.Args[0]}\": permission denied"); }
         catch (KernelException e) when (e.Errno == 2) { throw new CommandLookup.LookupException(127, $"exec: \"{p.Args[0]}\": stat {program}: no such file or directory"); }

@@ -15,6 +15,7 @@ namespace MiniContainer.Shim;
 ///                 'G' (go: you are in your cgroup, your id maps are written; the daemon has attached)
 ///   child → shim: 'T' + the pty master fd (SCM_RIGHTS), when a terminal was asked for
 ///                 'X' + 4-byte length + one explain step as JSON (only with --explain; see Explaining.Explain)
+///                 'R' (minicontainer-runc only) set up and held before execve until `start` opens the exec FIFO
 ///                 'E' + "CODE message" then end of stream: setup failed
 ///                 end of stream alone: execve() succeeded (the fd was close-on-exec)
 /// </summary>
@@ -22,7 +23,7 @@ public sealed class SyncChannel(int fd)
 {
     public const int Fd = 3;
     public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E', LayerMount = (byte)'L', ExplainStep = (byte)'X',
-        BindMount = (byte)'B';
+        BindMount = (byte)'B', Ready = (byte)'R';
 
     public int Descriptor => fd;
 
@@ -69,6 +70,9 @@ public sealed class SyncChannel(int fd)
         json.CopyTo(message, 5);
         Kernel.WriteAll(fd, message);
     }
+
+    /// <summary>Child side (minicontainer-runc): everything is set up; the process now waits for `start`.</summary>
+    public void SendReady() => Kernel.WriteAll(fd, new[] { Ready });
 
     /// <summary>Child side: hand the terminal's master end to the shim.</summary>
     public void SendTerminal(int masterFd) => Kernel.SendFd(fd, masterFd, Terminal);

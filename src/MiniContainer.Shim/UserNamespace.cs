@@ -20,9 +20,7 @@ public static class UserNamespace
 {
     public static void Prepare(int childPid, ContainerSpec spec, SyncChannel sync)
     {
-        WriteIdMap($"/proc/{childPid}/uid_map", spec.UidMappings!);
-        WriteIdMap($"/proc/{childPid}/gid_map", spec.GidMappings ?? spec.UidMappings!);
-        sync.SendIdMapsWritten();
+        WriteIdMaps(childPid, spec.UidMappings!, spec.GidMappings, sync);
         uint rootUid = spec.UidMappings!.First(m => m.ContainerId == 0).HostId;
         uint rootGid = (spec.GidMappings ?? spec.UidMappings!).First(m => m.ContainerId == 0).HostId;
         foreach (string dir in new[] { spec.Rootfs.UpperDir, spec.Rootfs.WorkDir, Path.Combine(spec.Rootfs.WorkDir, "work") })
@@ -50,6 +48,15 @@ public static class UserNamespace
             }
         }
         finally { Kernel.Close(userNs); }
+    }
+
+    /// <summary>Step 1 alone (all minicontainer-runc needs: its rootfs is a plain directory): write the child's maps,
+    /// then tell it they are there.</summary>
+    public static void WriteIdMaps(int childPid, List<IdMapping> uids, List<IdMapping>? gids, SyncChannel sync)
+    {
+        WriteIdMap($"/proc/{childPid}/uid_map", uids);
+        WriteIdMap($"/proc/{childPid}/gid_map", gids ?? uids);
+        sync.SendIdMapsWritten();
     }
 
     /// <summary>/proc/PID/uid_map: "inside-id host-id count" per line, written once, in one write(2).</summary>

@@ -10,12 +10,18 @@ public enum MountFlags : ulong
     NoSuid = 2,            // MS_NOSUID
     NoDev = 4,             // MS_NODEV
     NoExec = 8,            // MS_NOEXEC
+    Synchronous = 16,      // MS_SYNCHRONOUS
     Remount = 32,          // MS_REMOUNT
+    DirSync = 128,         // MS_DIRSYNC
+    NoAtime = 1024,        // MS_NOATIME
+    NoDirAtime = 2048,     // MS_NODIRATIME
     Bind = 4096,           // MS_BIND
     Recursive = 16384,     // MS_REC
+    Unbindable = 1 << 17,  // MS_UNBINDABLE
     Private = 1 << 18,     // MS_PRIVATE
     Slave = 1 << 19,       // MS_SLAVE
     Shared = 1 << 20,      // MS_SHARED
+    RelAtime = 1 << 21,    // MS_RELATIME
     StrictAtime = 1 << 24, // MS_STRICTATIME
 }
 

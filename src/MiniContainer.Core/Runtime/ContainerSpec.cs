@@ -86,6 +86,31 @@ public sealed class ProcessSpec
     public byte[]? SeccompFilter { get; set; }
     /// <summary>--explain: the shim and the init stage record each kernel step (see Explaining.Explain).</summary>
     public bool Explain { get; set; }
+    /// <summary>An OCI bundle's explicit capability sets (minicontainer-runc); null: Docker's rules (CapAdd/CapDrop).</summary>
+    public CapabilitySets? Capabilities { get; set; }
+    /// <summary>setrlimit(2) before the switch to the user (an OCI bundle's process.rlimits); null: inherited.</summary>
+    public List<ResourceLimitSetting>? Rlimits { get; set; }
+    /// <summary>With an explicit uid/gid (an OCI bundle's process.user): exactly these supplementary groups, no
+    /// /etc/group lookup (null: Docker's rules for User).</summary>
+    public List<uint>? ExactGroups { get; set; }
+}
+
+/// <summary>The five capability sets of a process, by number (see CapabilitySet.Names), as an OCI bundle gives them.</summary>
+public sealed class CapabilitySets
+{
+    public List<int> Bounding { get; set; } = new();
+    public List<int> Effective { get; set; } = new();
+    public List<int> Permitted { get; set; } = new();
+    public List<int> Inheritable { get; set; } = new();
+    public List<int> Ambient { get; set; } = new();
+}
+
+/// <summary>One setrlimit(2): the resource's number (RLIMIT_NOFILE = 7 …) and its soft and hard limits.</summary>
+public sealed class ResourceLimitSetting
+{
+    public int Resource { get; set; }
+    public ulong Soft { get; set; }
+    public ulong Hard { get; set; }
 }
 
 public sealed class IdMapping
