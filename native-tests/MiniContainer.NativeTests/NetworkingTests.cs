@@ -255,15 +255,7 @@ public sealed class NetworkingTests(ITestOutputHelper output) : IDisposable
     [Fact]
     public async Task A_container_removed_as_soon_as_it_reads_exited_leaves_no_endpoint_on_its_network()
     {
-        using var http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) =>
-            {
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-                await socket.ConnectAsync(new UnixDomainSocketEndPoint(D.Socket), ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            },
-        }) { BaseAddress = new Uri("http://docker/v1.47/"), Timeout = TimeSpan.FromSeconds(30) };
+        using var http = D.ApiClient(new Uri("http://docker/v1.47/"));
         for (int round = 0; round < 8; round++)
         {
             string network = $"oneshot{round}";

@@ -31,15 +31,7 @@ public sealed class LiveCgroupDockerCliTests(DaemonFixture fixture, ITestOutputH
     private static string Read(string path) => File.ReadAllText(path).Trim();
 
     /// <summary>An HTTP client whose every connection goes to the daemon's unix socket.</summary>
-    private HttpClient StreamingClient() => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (_, ct) =>
-        {
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(_d.Socket), ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        },
-    }) { Timeout = TimeSpan.FromSeconds(30) };
+    private HttpClient StreamingClient() => _d.ApiClient();
 
     /// <summary>GET or POST on the daemon's socket; the status code and the body.</summary>
     private async Task<(int Status, string Body)> ApiAsync(string method, string path, string? json = null)

@@ -110,6 +110,19 @@ public sealed class Daemon : IDisposable
     /// <summary>Runs the CLI against this daemon.</summary>
     public CommandResult Run(params string[] args) => RunWithInput(null, args);
 
+    /// <summary>An HTTP client whose every connection goes to this daemon's unix socket: for API calls made as other
+    /// clients make them (a stream to read as it comes, a poll of inspect) rather than through the CLI.</summary>
+    public HttpClient ApiClient(Uri? baseAddress = null) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (_, ct) =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream,
+                System.Net.Sockets.ProtocolType.Unspecified);
+            await socket.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(Socket), ct);
+            return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+        },
+    }) { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
     public CommandResult RunWithInput(string? stdin, params string[] args) =>
         Exec(Cli, new[] { "-H", Host, "--no-autostart" }.Concat(args).ToArray(), stdin);
 
