@@ -172,7 +172,10 @@ public sealed class DockerCliModesTests(DaemonFixture fixture, ITestOutputHelper
             Sh($"umount {dir}/inner");
 
             Docker("run", "-d", "--name", name, "--network=none", "-v", $"{dir}:/mnt:rslave", "-v", $"{dir}:/private", "busybox", "sleep", "600").Ok();
-            Assert.Equal("rslave rprivate", Docker("inspect", "-f", "{{range .Mounts}}{{.Propagation}} {{end}}", name).Ok().Stdout.Trim());
+            // .Mounts comes in no fixed order (dockerd keeps them in a map), so each is matched by its destination.
+            Assert.Equal(["/mnt=rslave", "/private=rprivate"],
+                Docker("inspect", "-f", "{{range .Mounts}}{{.Destination}}={{.Propagation}} {{end}}", name).Ok().Stdout.Trim()
+                    .Split(' ', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal));
             Sh($"mkdir -p {dir}/late && mount -t tmpfs mcprop {dir}/late && touch {dir}/late/made-outside");
             Assert.Equal("/mnt/late/made-outside", Docker("exec", name, "ls", "/mnt/late/made-outside").Ok().Stdout.Trim());
             Assert.NotEqual(0, Docker("exec", name, "ls", "/private/late/made-outside").ExitCode);
