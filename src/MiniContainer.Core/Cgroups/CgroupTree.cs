@@ -10,7 +10,7 @@ namespace MiniContainer.Cgroups;
 /// files inside vanish with it, so rmdir works on a "non-empty" directory), and it cannot be removed while a
 /// process or a child cgroup is inside (EBUSY).
 /// </summary>
-internal static class CgroupTree
+public static class CgroupTree
 {
     /// <summary>mkdir each missing level of <paramref name="name"/> below <paramref name="mount"/>; calls <paramref name="created"/>(parent, dir) for each new one.</summary>
     public static void CreateLevels(string mount, string name, Action<string, string>? created = null)
@@ -96,9 +96,12 @@ internal static class CgroupTree
                 }
                 foreach (int pid in pids) Kernel.TryKill(pid, Kernel.SIGKILL);
             }
+            // The cgroup can go while we work on it: its last task died (a kill already on its way, say) and the
+            // shim, its owner, removed it. Then the freeze or thaw finds no file, and there is nothing left to kill.
+            catch (CgroupException) when (processes().Count == 0) { return; }
             finally
             {
-                if (frozen) thaw!();
+                if (frozen) try { thaw!(); } catch (CgroupException) when (processes().Count == 0) { }
             }
             WaitUntilEmpty(processes, TimeSpan.FromMilliseconds(100));
         }

@@ -80,7 +80,8 @@ public sealed class CgroupV2 : ICgroup
             while (Processes() is { Count: > 0 } pids)
             {
                 if (clock.Elapsed > KillTimeout) throw CgroupTree.StillRunning(Name, pids, KillTimeout);
-                FreezerV2.KillEverything(_dir);
+                try { FreezerV2.KillEverything(_dir); }
+                catch (CgroupException) when (Processes().Count == 0) { return; }   // removed meanwhile: see CgroupTree.KillUntilEmpty
                 CgroupTree.WaitUntilEmpty(Processes, TimeSpan.FromMilliseconds(500));
             }
             return;
