@@ -1,17 +1,11 @@
 using MiniContainer.Shim;
-using MiniContainer.Shim.Oci;
 
 // minicontainer-shim: one small Native AOT program with several roles (see docs/design.md §1–2).
 //   run BUNDLE            the shim of a container: clone into new namespaces, then supervise
 //   exec EXECSPEC         the shim of one `exec`: join the container's namespaces, then supervise
 //   init BUNDLE           (inside the new namespaces) build the rootfs and become the command
 //   exec-init PID JSON    (inside the container's namespaces) join its mounts and become the command
-// Installed a second time as minicontainer-runc (scripts/build.sh), the same binary is an OCI runtime
-// (docs/oci-runtime.md): its command line, and the init stage of an OCI bundle.
-//   oci-init STATEDIR     (inside the new namespaces) build the bundle's root, wait for `start`, become the command
-if (args is ["oci-init", var stateDir]) return OciInit.Run(stateDir);
-if (args is ["exec-init", var target, var process]) return ExecInit.Run(int.Parse(target), process);   // also minicontainer-runc exec's
-if (Path.GetFileName(Environment.ProcessPath) == "minicontainer-runc") return RuncCommand.Run(args);
+// The same sources, with Oci/, also make minicontainer-runc, the OCI runtime (src/MiniContainer.Runc, docs/oci-runtime.md).
 return args switch
 {
     ["run", var bundle] => Shims.RunContainer(bundle),

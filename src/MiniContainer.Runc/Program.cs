@@ -1,0 +1,10 @@
+using MiniContainer.Shim;
+using MiniContainer.Shim.Oci;
+
+// minicontainer-runc: the OCI runtime command line (create, start, state, kill, delete, run, exec, …; see
+// RuncCommand), and the two stages it starts itself again as, inside a container's namespaces:
+//   oci-init STATEDIR     build the bundle's root, wait for `start`, become the command
+//   exec-init PID JSON    join the container's mounts and become an `exec`'s command (the shim's ExecInit)
+if (args is ["oci-init", var stateDir]) return OciInit.Run(stateDir);
+if (args is ["exec-init", var target, var process]) return ExecInit.Run(int.Parse(target), process);
+return RuncCommand.Run(args);
