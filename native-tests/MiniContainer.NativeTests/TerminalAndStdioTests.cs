@@ -116,7 +116,15 @@ public sealed class TerminalAndStdioTests(DaemonFixture fixture, ITestOutputHelp
                     return Pane().Contains("40 120");
                 }, TimeSpan.FromSeconds(10), "stty size to follow the resize (SIGWINCH → resize of the container's pty)");
             }
-            catch (TimeoutException) { output.WriteLine("pane:\n" + Pane()); throw; }
+            catch (TimeoutException)
+            {
+                // Which hop lost it: the daemon logs each request (--debug), so a resize that never left the CLI is told
+                // apart from one the daemon answered.
+                output.WriteLine("pane:\n" + Pane());
+                output.WriteLine("the daemon's resize requests:\n" + string.Join("\n",
+                    File.ReadLines(_d.LogFile).Where(l => l.Contains("/resize"))));
+                throw;
+            }
             output.WriteLine($"the resize reached the container within {sw.ElapsedMilliseconds} ms");
 
             // ^C interrupts the foreground job, not the shell.

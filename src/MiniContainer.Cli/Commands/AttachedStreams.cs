@@ -62,7 +62,7 @@ internal sealed class TerminalSession : IDisposable
 
     /// <summary>Follows the window: SIGWINCH is watched first (so no change can fall between the first send and the
     /// registration), then the size is sent now. A send that fails (the process may be a moment away, the daemon
-    /// busy) is tried again twice, 100 and 300 ms later, with the size of that moment; a failure never stops the
+    /// busy) is tried again, 0.1, 0.4, 1.4 and 4.4 s after the first, with the size of that moment; a failure never stops the
     /// following: the next window change sends again.</summary>
     public async Task FollowWindowSizeAsync(Func<int, int, Task> resize)
     {
@@ -78,7 +78,7 @@ internal sealed class TerminalSession : IDisposable
 
         async Task SendWithRetriesAsync()
         {
-            foreach (int delay in new[] { 0, 100, 300 })
+            foreach (int delay in new[] { 0, 100, 300, 1000, 3000 })
             {
                 if (delay > 0) await Task.Delay(delay);
                 if (await SendAsync()) return;
