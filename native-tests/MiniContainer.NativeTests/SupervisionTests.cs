@@ -245,4 +245,44 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
         Support.WaitUntil(() => Support.ShimsOf(_d).Count == 0, Support.TimeLimit(10), "every race container's shim to end");
         Assert.DoesNotContain("Removal In Progress", _d.Run("ps", "-a").Ok().Stdout);
     }
+
+    /// <summary>Resident kB of the shim's own code (its binary's executable mapping), from /proc/PID/smaps.</summary>
+    private static (long Size, long Rss) ShimCodeMapping(int shim)
+    {
+        string[] lines = File.ReadAllLines($"/proc/{shim}/smaps");
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string[] f = lines[i].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (f.Length == 6 && f[1] == "r-xp" && f[5].EndsWith("/minicontainer-shim"))
+            {
+                long Kb(string key) => long.Parse(lines.Skip(i + 1).First(l => l.StartsWith(key + ":")).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+                return (Kb("Size"), Kb("Rss"));
+            }
+        }
+        throw new InvalidOperationException($"no executable mapping of minicontainer-shim in /proc/{shim}/smaps");
+    }
+
+    [Fact]
+    public void A_running_containers_shim_lets_go_of_its_start_up_code_and_still_serves_the_container()
+    {
+        string name = Support.Unique("shimtrim");
+        _d.Run("run", "-d", "--name", name, "busybox", "sh", "-c", "sleep 3; echo late; exec sleep 1000").Ok();
+        try
+        {
+            int shim = ShimPidOf(Support.IdOf(_d, name));
+            // A second after the start it releases the pages of code it ran only to start the container (WorkingSet).
+            Support.WaitUntil(() => ShimCodeMapping(shim).Rss * 2 < ShimCodeMapping(shim).Size, Support.TimeLimit(10),
+                "the shim to map less than half of its code");
+            var (size, rss) = ShimCodeMapping(shim);
+            output.WriteLine($"shim {shim}: {rss} kB of its {size} kB of code resident; VmRSS " +
+                             File.ReadAllLines($"/proc/{shim}/status").First(l => l.StartsWith("VmRSS")));
+            // And it still does its work with the code it maps back in: the log, exec, the exit record.
+            Support.WaitUntil(() => _d.Run("logs", name).Stdout == "late\n", Support.TimeLimit(10), "the line written after the release in the log");
+            Assert.Equal("hi\n", _d.Run("exec", name, "echo", "hi").Ok().Stdout);
+            _d.Run("kill", name).Ok();
+            Assert.Equal("137", _d.Run("wait", name).Ok().Stdout.Trim());
+            Assert.Equal("late\n", _d.Run("logs", name).Ok().Stdout);
+        }
+        finally { _d.Run("rm", "-f", name); }
+    }
 }

@@ -160,6 +160,9 @@ public static class Shims
         supervisor.StartIo(io.StdoutRead, io.StderrRead, io.StdinWrite, outcome.TerminalFd);
         Report(new StartReport { Pid = pid });                // started
         DetachFromDaemon();
+        // A process that runs on (a service, a shell) gets a shim that holds only what it still needs: after a
+        // second, the start-up's pages go (WorkingSet). One that ends at once (run --rm … true) is not delayed by it.
+        if (!ExitsWithin(pid, TimeSpan.FromSeconds(1))) WorkingSet.ReleaseStartupPages();
 
         // Reap until our process ends (re-parented orphans, e.g. exec's middle process, are reaped on the way).
         ExitStatus status;
@@ -180,6 +183,18 @@ public static class Shims
             ExitCode = status.DockerExitCode, Signal = status.Signal, OomKilled = oom, FinishedAt = DateTimeOffset.UtcNow,
         }, exitFile);
         return 0;
+    }
+
+    /// <summary>poll(2) on a pidfd of our child: readable once it has exited (reaping is left to the loop).</summary>
+    private static bool ExitsWithin(int pid, TimeSpan wait)
+    {
+        int pidfd = Kernel.OpenPidFd(pid);
+        try
+        {
+            Span<PollFd> fds = stackalloc PollFd[] { new() { Fd = pidfd, Events = 1 /* POLLIN */ } };
+            return Kernel.Poll(fds, (int)wait.TotalMilliseconds) > 0;
+        }
+        finally { Kernel.Close(pidfd); }
     }
 
     private static void CloseAll(Launcher.ChildFds fds, int childEnd)
