@@ -173,8 +173,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         }
         finally { Kernel.Close(reader); }
         File.Delete(fifo);
-        try { OciHookRunner.Run("poststart", LoadHooks(record)?.Poststart, OciStateStore.HookState(record, "running")); }
-        catch (OciConfigException e) { warn(e.Message); }   // runtime-spec: a failing poststart hook is a warning
+        OciHookRunner.RunWarningOnFailure("poststart", LoadHooks(record)?.Poststart, OciStateStore.HookState(record, "running"), warn);
     }
 
     public string State(string id) => System.Text.Json.JsonSerializer.Serialize(store.StateOf(store.Load(id)), OciJsonIndented.Default.OciState);
@@ -302,8 +301,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         if (record.OwnsCgroupParent) RemoveCgroupParentIfEmpty(record.CgroupName);
         var hooks = LoadHooks(record);
         Directory.Delete(store.DirectoryOf(id), recursive: true);
-        try { OciHookRunner.Run("poststop", hooks?.Poststop, OciStateStore.HookState(record, "stopped")); }
-        catch (OciConfigException e) { warn(e.Message); }   // runtime-spec: a failing poststop hook is a warning
+        OciHookRunner.RunWarningOnFailure("poststop", hooks?.Poststop, OciStateStore.HookState(record, "stopped"), warn);
     }
 
     /// <summary>run: create, start, wait (we are the process's parent here), delete; the process's exit code
