@@ -142,7 +142,7 @@ public sealed class OciRuntimeTests : IDisposable
     }
 
     [Fact]
-    public void Hooks_run_in_their_phases_with_the_state_on_stdin()
+    public void Hooks_run_in_their_phases_with_the_state_on_stdin_and_a_failing_poststart_or_poststop_hook_is_a_warning()
     {
         string log = Path.Combine(_dir, "hooks.log");
         JsonObject Hook(string phase) => new()
@@ -150,16 +150,22 @@ public sealed class OciRuntimeTests : IDisposable
             ["path"] = "/bin/sh",
             ["args"] = new JsonArray("sh", "-c", $"echo {phase} $(grep -o '\"status\":\"[a-z]*\"' -) >> {log}"),
         };
+        JsonObject Fails() => new() { ["path"] = "/bin/false", ["args"] = new JsonArray("false") };
         string bundle = MakeBundle(c => c["hooks"] = new JsonObject
         {
             ["prestart"] = new JsonArray(Hook("prestart")), ["createRuntime"] = new JsonArray(Hook("createRuntime")),
-            ["poststart"] = new JsonArray(Hook("poststart")), ["poststop"] = new JsonArray(Hook("poststop")),
+            // runtime.md: a failing poststart/poststop hook is a warning; the hooks after it and the lifecycle go on.
+            ["poststart"] = new JsonArray(Fails(), Hook("poststart")), ["poststop"] = new JsonArray(Fails(), Hook("poststop")),
         }, "true");
         string id = Support.Unique("mc-oci");
         Call("create", "--bundle", bundle, id).Ok("create");
-        Call("start", id).Ok("start");
+        CommandResult start = Call("start", id);
+        start.Ok("start");
+        Assert.Contains("poststart hook /bin/false: exit status 1", start.Stderr);
         Support.WaitUntil(() => (string?)State(id)["status"] == "stopped", Support.TimeLimit(10), "true to exit");
-        Call("delete", id).Ok("delete");
+        CommandResult delete = Call("delete", id);
+        delete.Ok("delete");
+        Assert.Contains("poststop hook /bin/false: exit status 1", delete.Stderr);
         Assert.Equal(new[] { "prestart \"status\":\"creating\"", "createRuntime \"status\":\"creating\"", "poststart \"status\":\"running\"", "poststop \"status\":\"stopped\"" },
             File.ReadAllText(log).Lines());
         AssertNothingLeft(id, bundle);
