@@ -58,7 +58,8 @@ fi
 work=""
 # The tests make their bundles with Go's os.MkdirTemp("", "ocitest"): under this run's own TMPDIR, so tidy below removes
 # only what this run left, and two runs on one machine (helpers, CI) cannot delete each other's bundles.
-runs_tmp=$(mktemp -d /tmp/mc-oci-tests.XXXXXX)
+# 0755 as /tmp's own children are: a container with a user namespace (linux_uid_mappings) must reach its bundle through it.
+runs_tmp=$(mktemp -d /tmp/mc-oci-tests.XXXXXX); chmod 755 "$runs_tmp"
 trap '[ -n "$work" ] && rm -rf "$work"; rm -rf "$runs_tmp"' EXIT
 if [ -n "$prebuilt" ]; then
   [ -x "$prebuilt/runtimetest" ] || { echo "oci-validation: $prebuilt has no runtimetest (make it with --build-only)" >&2; exit 2; }
