@@ -186,7 +186,8 @@ boot() {
 # A VM that dies before the lane script starts (a boot-time panic under emulation) is booted once more:
 # that is the machine's flake, not a test result. Once the lane has started, its result stands.
 for attempt in 1 2; do
-  say "booting $kver under TCG (2 vCPUs, $mem_mb MiB; limit ${timeout_s}s in all): filter '$filter'"
+  what="filter '$filter'"; [ -n "$command" ] && what="command: $command"
+  say "booting $kver under TCG (2 vCPUs, $mem_mb MiB; limit ${timeout_s}s in all): $what"
   boot
   if $timed_out || [ -f "$share/started" ] || [ "$attempt" = 2 ]; then break; fi
   cp "$console" "$tmp/console-boot$attempt.log"
