@@ -77,6 +77,21 @@ else
     77) echo "test.sh: the VM lane could not run on this machine (reason above); not counted as a failure" ;;
     *) echo "test.sh: the VM lane failed (exit $vm_status; log: $results/vm.log)"; status=1 ;;
   esac
+  # runtime-tools' validation suite against minicontainer-runc on pure cgroup v2, when its tree is there (built on the
+  # host, run in a second boot of the same VM; about 20 minutes under emulation, so its own time limit).
+  runtime_tools="${MC_THIRD_PARTY:-$repo/../shared/third-party}/runtime-tools"
+  if [ -d "$runtime_tools/validation" ]; then
+    MC_VM_RESULTS="$results/vm-oci" MC_VM_TIMEOUT=${MC_VM_OCI_TIMEOUT:-2700} scripts/vm-test.sh --oci-validation "$runtime_tools" \
+      >"$results/vm-oci.log" 2>&1
+    vm_status=$?
+    grep -aE "^(vm-test|oci-validation): |^[a-z_]+ +(pass|FAIL) |^[0-9]+ passed, [0-9]+ failed" "$results/vm-oci.log" || true
+    case $vm_status in
+      0|77) ;;
+      *) echo "test.sh: runtime-tools in the VM lane failed (exit $vm_status; log: $results/vm-oci.log)"; status=1 ;;
+    esac
+  else
+    echo "test.sh: no runtime-tools tree at $runtime_tools: the VM lane's OCI validation is not run"
+  fi
 fi
 
 # One closing line for whoever reads this log: totals over both test runs, from the TRX files.

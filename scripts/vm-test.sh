@@ -6,6 +6,7 @@
 #   sudo scripts/vm-test.sh                      # the lane: every test class marked [Trait("Lane", "vm")]
 #   sudo scripts/vm-test.sh 'FullyQualifiedName~CgroupNativeTests'
 #   sudo scripts/vm-test.sh --command 'cat /sys/fs/cgroup/cgroup.controllers'   # a command instead of the tests
+#   sudo scripts/vm-test.sh --oci-validation TREE [TEST...]   # runtime-tools' validation suite against minicontainer-runc
 #
 # How: the kernel .deb is downloaded with apt-get and extracted with dpkg -x (never installed on the host),
 # an initramfs is built from busybox-static and the few modules needed to reach the host's files (both
@@ -18,8 +19,20 @@
 set -uo pipefail
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 cd "$repo"
-command=""
+command=""; oci_tree=""; oci_tests=""
 if [ "${1:-}" = --command ]; then command=${2:?"--command needs a shell command"}; shift 2; fi
+# --oci-validation: the suite is built on the host (Go is too slow under emulation) and run in the guest with
+# scripts/oci-validation.sh --prebuilt, minicontainer-runc only (runc's column is the host's run; both would double the
+# ~11 minutes the 58 tests take under TCG); it needs $MC_OCI_REQUIRE passes for exit 0. The default, 31 of 58, is the 32
+# that pass now less poststart, which races its hook against the process. 16 of the suite's tests read cgroup v1 files
+# only and fail on a pure v2 kernel with any runtime (README, "As an OCI runtime"), so issue 16's 90% (53) cannot be
+# reached with this suite. TAP logs go to the results dir.
+if [ "${1:-}" = --oci-validation ]; then
+  oci_tree=${2:?"--oci-validation needs a runtime-tools tree"}; shift 2
+  [ -d "$oci_tree/validation" ] || { echo "vm-test: $oci_tree is not a runtime-tools tree" >&2; exit 2; }
+  [ $# -gt 0 ] && oci_tests=$(printf ' %q' "$@")
+  set --
+fi
 filter=${1:-Lane=vm}
 timeout_s=${MC_VM_TIMEOUT:-900}
 results_out=${MC_VM_RESULTS:-$repo/artifacts/vm-results}
@@ -108,18 +121,27 @@ fi
 # --- what runs in the guest: the native tests, built on the host (the guest only runs them) ---
 if ! scripts/build.sh; then fail "build failed"; fi
 rootfs-fixtures/build-all.sh "$repo/artifacts/fixtures" >/dev/null || fail "fixture build failed"
-dotnet build native-tests/MiniContainer.NativeTests -c Release -v quiet -nologo >"$cache/native-build.log" 2>&1 \
-  || { cat "$cache/native-build.log" >&2; fail "building the native tests failed"; }
+if [ -z "$oci_tree" ]; then
+  dotnet build native-tests/MiniContainer.NativeTests -c Release -v quiet -nologo >"$cache/native-build.log" 2>&1 \
+    || { cat "$cache/native-build.log" >&2; fail "building the native tests failed"; }
+fi
 test_dll="$repo/native-tests/MiniContainer.NativeTests/bin/Release/net10.0/linux-x64/MiniContainer.NativeTests.dll"
-[ -f "$test_dll" ] || fail "no $test_dll after the build"
+[ -n "$oci_tree" ] || [ -f "$test_dll" ] || fail "no $test_dll after the build"
 
 # Under /var/tmp, not /tmp: the guest mounts its own tmpfs over /tmp, but sees the rest of the host's / (read-only).
 tmp=$(mktemp -d /var/tmp/mc-vm.XXXXXX)
 chmod 755 "$tmp"
 # A snapshot of what the guest runs, so a rebuild on the host during the lane cannot change it under the guest.
 snap="$tmp/snapshot"; mkdir -p "$snap"
-cp -a artifacts/bin "$snap/bin" && cp -a artifacts/fixtures "$snap/fixtures" && cp -a "$(dirname "$test_dll")" "$snap/tests" \
-  || fail "cannot copy the binaries into $snap"
+cp -a artifacts/bin "$snap/bin" && cp -a artifacts/fixtures "$snap/fixtures" || fail "cannot copy the binaries into $snap"
+if [ -n "$oci_tree" ]; then
+  # shellcheck disable=SC2086
+  scripts/oci-validation.sh --build-only "$snap/runtime-tools" "$oci_tree" $oci_tests >&2 || fail "building the validation suite failed"
+  require=${MC_OCI_REQUIRE:-31}; [ -n "$oci_tests" ] && require=${MC_OCI_REQUIRE:-0}   # a chosen few: no bar unless asked
+  command="MC_OCI_OUT=/mc-vm-results/oci-validation scripts/oci-validation.sh --prebuilt $snap/runtime-tools --ours-only --require $require$oci_tests"
+else
+  cp -a "$(dirname "$test_dll")" "$snap/tests" || fail "cannot copy the tests into $snap"
+fi
 share="$tmp/share"; mkdir -p "$share"
 # The guest reads its parameters from the share. Quoted for bash's `.`.
 {
@@ -164,7 +186,8 @@ boot() {
 # A VM that dies before the lane script starts (a boot-time panic under emulation) is booted once more:
 # that is the machine's flake, not a test result. Once the lane has started, its result stands.
 for attempt in 1 2; do
-  say "booting $kver under TCG (2 vCPUs, $mem_mb MiB; limit ${timeout_s}s in all): filter '$filter'"
+  what="filter '$filter'"; [ -n "$command" ] && what="command: $command"
+  say "booting $kver under TCG (2 vCPUs, $mem_mb MiB; limit ${timeout_s}s in all): $what"
   boot
   if $timed_out || [ -f "$share/started" ] || [ "$attempt" = 2 ]; then break; fi
   cp "$console" "$tmp/console-boot$attempt.log"
@@ -175,6 +198,7 @@ elapsed=$(seconds_since "$start")
 mkdir -p "$results_out"
 cp "$console" "$results_out/vm-console.log"
 [ -f "$share/vm.trx" ] && cp "$share/vm.trx" "$results_out/vm.trx"
+[ -d "$share/oci-validation" ] && { rm -rf "$results_out/oci-validation"; cp -r "$share/oci-validation" "$results_out/oci-validation"; }
 
 if $timed_out; then
   say "TIMEOUT: the VM did not finish within ${timeout_s}s; qemu was killed (console: $results_out/vm-console.log)"
@@ -195,6 +219,10 @@ if [ -f "$share/vm.trx" ]; then
   p=$(echo "$counters" | grep -o ' passed="[0-9]*"' | grep -o '[0-9]*'); passed=${p:-0}
   f=$(echo "$counters" | grep -o ' failed="[0-9]*"' | grep -o '[0-9]*'); failed=${f:-0}
   n=$(echo "$counters" | grep -o 'notExecuted="[0-9]*"' | grep -o '[0-9]*'); skipped=${n:-0}
+fi
+if [ -n "$oci_tree" ]; then   # the suite's own totals (tests against minicontainer-runc), from its last line
+  totals=$(grep -aoE '^[0-9]+ passed, [0-9]+ failed' "$console" | tail -1)
+  [ -n "$totals" ] && { passed=${totals%% passed*}; failed=${totals#*, }; failed=${failed%% failed}; }
 fi
 [ "$status" != 0 ] && [ "$failed" = 0 ] && failed=1
 say "VM lane done in ${elapsed}s (kernel $kver, exit $status); console: $results_out/vm-console.log"

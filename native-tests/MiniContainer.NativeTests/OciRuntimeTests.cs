@@ -12,6 +12,7 @@ namespace MiniContainer.NativeTests;
 /// an OCI bundle made from the busybox fixture, its own --root state directory, and the two-phase create/start.
 /// Every test checks the host afterwards: no state directory, no cgroup, no mount of the bundle's rootfs.
 /// </summary>
+[Trait("Lane", "vm")]  // also run in the pure-cgroup-v2 VM by scripts/vm-test.sh: the bundle's cgroup limits on v2 (8 tests, ~2 min under TCG)
 public sealed class OciRuntimeTests : IDisposable
 {
     private readonly ITestOutputHelper _output;
@@ -112,7 +113,7 @@ public sealed class OciRuntimeTests : IDisposable
     }
 
     [Fact]
-    public void Config_is_honoured_inside_hostname_user_rlimits_capabilities_readonly_root_and_memory_limit()
+    public void Config_is_honoured_inside_hostname_user_rlimits_capabilities_readonly_root_and_cgroup_limits()
     {
         string bundle = MakeBundle(c =>
         {
@@ -121,8 +122,12 @@ public sealed class OciRuntimeTests : IDisposable
             c["process"]!["user"] = new JsonObject { ["uid"] = 1000, ["gid"] = 1000, ["additionalGids"] = new JsonArray(2000) };
             c["process"]!["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["soft"] = 123, ["hard"] = 456 });
             c["linux"]!["resources"]!["memory"] = new JsonObject { ["limit"] = 64L * 1024 * 1024 };
+            c["linux"]!["resources"]!["pids"] = new JsonObject { ["limit"] = 42 };
+            c["linux"]!["resources"]!["cpu"] = new JsonObject { ["quota"] = 50000, ["period"] = 100000 };
         }, "sh", "-c", "hostname; id -u; id -g; id -G; ulimit -n; grep CapBnd /proc/self/status; touch /x 2>/dev/null && echo writable || echo read-only; " +
-           "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max");
+           "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max; " +   // v1 || v2
+           "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max; " +
+           "cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null || cat /sys/fs/cgroup/cpu.max");
         string id = Support.Unique("mc-oci");
         string output = Path.Combine(_dir, "out");
         CommandResult r = Call([], ["run", "--bundle", bundle, id], output);
@@ -138,11 +143,13 @@ public sealed class OciRuntimeTests : IDisposable
         Assert.Equal("CapBnd:\t" + BoundingMask(), lines[5]);
         Assert.Equal("read-only", lines[6]);
         Assert.Equal((64 * 1024 * 1024).ToString(), lines[7]);   // its own cgroup, seen through its cgroup namespace
+        Assert.Equal("42", lines[8]);
+        Assert.Equal(Support.CgroupV2 ? "50000 100000" : "50000", lines[9]);
         AssertNothingLeft(id, bundle);
     }
 
     [Fact]
-    public void Hooks_run_in_their_phases_with_the_state_on_stdin()
+    public void Hooks_run_in_their_phases_with_the_state_on_stdin_and_a_failing_poststart_or_poststop_hook_is_a_warning()
     {
         string log = Path.Combine(_dir, "hooks.log");
         JsonObject Hook(string phase) => new()
@@ -150,16 +157,22 @@ public sealed class OciRuntimeTests : IDisposable
             ["path"] = "/bin/sh",
             ["args"] = new JsonArray("sh", "-c", $"echo {phase} $(grep -o '\"status\":\"[a-z]*\"' -) >> {log}"),
         };
+        JsonObject Fails() => new() { ["path"] = "/bin/false", ["args"] = new JsonArray("false") };
         string bundle = MakeBundle(c => c["hooks"] = new JsonObject
         {
             ["prestart"] = new JsonArray(Hook("prestart")), ["createRuntime"] = new JsonArray(Hook("createRuntime")),
-            ["poststart"] = new JsonArray(Hook("poststart")), ["poststop"] = new JsonArray(Hook("poststop")),
+            // runtime.md: a failing poststart/poststop hook is a warning; the hooks after it and the lifecycle go on.
+            ["poststart"] = new JsonArray(Fails(), Hook("poststart")), ["poststop"] = new JsonArray(Fails(), Hook("poststop")),
         }, "true");
         string id = Support.Unique("mc-oci");
         Call("create", "--bundle", bundle, id).Ok("create");
-        Call("start", id).Ok("start");
+        CommandResult start = Call("start", id);
+        start.Ok("start");
+        Assert.Contains("poststart hook /bin/false: exit status 1", start.Stderr);
         Support.WaitUntil(() => (string?)State(id)["status"] == "stopped", Support.TimeLimit(10), "true to exit");
-        Call("delete", id).Ok("delete");
+        CommandResult delete = Call("delete", id);
+        delete.Ok("delete");
+        Assert.Contains("poststop hook /bin/false: exit status 1", delete.Stderr);
         Assert.Equal(new[] { "prestart \"status\":\"creating\"", "createRuntime \"status\":\"creating\"", "poststart \"status\":\"running\"", "poststop \"status\":\"stopped\"" },
             File.ReadAllText(log).Lines());
         AssertNothingLeft(id, bundle);

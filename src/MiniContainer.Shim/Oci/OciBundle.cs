@@ -16,7 +16,7 @@ public sealed class OciConfigException(string message) : Exception(message);
 /// the device nodes. Everything config.json sets is either translated here or refused here, before anything is
 /// created on the host. Read by `create` and again by the init stage (same file, same result).
 /// </summary>
-public sealed class OciBundle
+public sealed partial class OciBundle
 {
     public const string SpecVersion = "1.0.2";
 
@@ -60,6 +60,7 @@ public sealed class OciBundle
     private void Translate()
     {
         RefuseUnknown("config.json", Config.Unknown);
+        CheckVersion(Config.OciVersion);
         if (Config.Process is not { } process) throw new OciConfigException("config.json: process is required");
         RefuseUnknown("process", process.Unknown);
         if (process.Args is not { Count: > 0 }) throw new OciConfigException("process.args must not be empty");
@@ -96,6 +97,20 @@ public sealed class OciBundle
         Limits = TranslateResources(linux.Resources);
         TranslateDevices(linux.Devices, userns);
     }
+
+    /// <summary>config.md: ociVersion MUST be in SemVer v2.0.0 form, and a runtime MUST fail on an invalid value (runc
+    /// takes any string). Only 1.x is read here: a 2.0 config may mean something else by the same fields.</summary>
+    public static void CheckVersion(string version)
+    {
+        if (!SemVer().IsMatch(version))
+            throw new OciConfigException($"config.json: ociVersion \"{version}\" is not a SemVer 2.0.0 version (runtime-spec config.md)");
+        if (!version.StartsWith("1.", StringComparison.Ordinal))
+            throw new OciConfigException($"config.json: ociVersion {version}: only runtime-spec 1.x is supported");
+    }
+
+    // MAJOR.MINOR.PATCH with optional -prerelease and +build, numbers without leading zeros (semver.org §2, §9, §10).
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$")]
+    private static partial System.Text.RegularExpressions.Regex SemVer();
 
     private bool Has(Namespace kind) => NewNamespaces.HasFlag(kind) || JoinNamespaces.Any(j => j.Kind == kind);
 
@@ -177,6 +192,7 @@ public sealed class OciBundle
                          " not raised: an ambient capability must also be in the permitted and inheritable sets");
             caps.Ambient = caps.Ambient.Except(cannot).ToList();
         }
+        if (caps is not null && !NewNamespaces.HasFlag(Namespace.User)) CheckGrantable(caps, OwnPermittedCapabilities());
         var rlimits = new List<ResourceLimitSetting>();
         foreach (var r in p.Rlimits ?? [])
         {
@@ -193,6 +209,29 @@ public sealed class OciBundle
             NoNewPrivileges = p.NoNewPrivileges, Capabilities = caps, Rlimits = rlimits,
             SeccompFilter = linux.Seccomp is { } profile ? CompileSeccomp(profile, caps) : null,
         };
+    }
+
+    /// <summary>
+    /// Without a user namespace of its own, the container can get no capability the runtime does not hold itself: capset
+    /// would fail with EPERM in the init stage after `start` (the program never runs, and `create` had said yes). So
+    /// `create` refuses it, naming the capabilities, as runc's "unable to apply caps" does. (A bounding-set entry the runtime
+    /// lacks is no error: the bounding set can only shrink, and the capability is already out of it.)
+    /// </summary>
+    public static void CheckGrantable(CapabilitySets caps, ulong ownPermitted)
+    {
+        var missing = caps.Effective.Concat(caps.Permitted).Concat(caps.Inheritable)
+            .Where(n => (ownPermitted & (1UL << n)) == 0).Distinct().Order().ToList();
+        if (missing.Count > 0)
+            throw new OciConfigException("process.capabilities: " + string.Join(", ", missing.Select(n => "CAP_" + CapabilitySet.Names[n])) +
+                                         " cannot be granted: minicontainer-runc does not hold " + (missing.Count == 1 ? "it" : "them") +
+                                         " itself (see CapPrm in /proc/self/status)");
+    }
+
+    /// <summary>This process's permitted capabilities (CapPrm of /proc/self/status), as a bit mask.</summary>
+    private static ulong OwnPermittedCapabilities()
+    {
+        string line = File.ReadLines("/proc/self/status").First(l => l.StartsWith("CapPrm:", StringComparison.Ordinal));
+        return ulong.Parse(line["CapPrm:".Length..].Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static List<int> CapNumbers(List<string>? names, string set)

@@ -173,8 +173,8 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         }
         finally { Kernel.Close(reader); }
         File.Delete(fifo);
-        try { OciHookRunner.Run("poststart", LoadHooks(record)?.Poststart, OciStateStore.HookState(record, "running")); }
-        catch (OciConfigException e) { warn(e.Message); }   // runtime-spec: a failing poststart hook is a warning
+        WaitForExecve(record);
+        OciHookRunner.RunWarningOnFailure("poststart", LoadHooks(record)?.Poststart, OciStateStore.HookState(record, "running"), warn);
     }
 
     public string State(string id) => System.Text.Json.JsonSerializer.Serialize(store.StateOf(store.Load(id)), OciJsonIndented.Default.OciState);
@@ -302,8 +302,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         if (record.OwnsCgroupParent) RemoveCgroupParentIfEmpty(record.CgroupName);
         var hooks = LoadHooks(record);
         Directory.Delete(store.DirectoryOf(id), recursive: true);
-        try { OciHookRunner.Run("poststop", hooks?.Poststop, OciStateStore.HookState(record, "stopped")); }
-        catch (OciConfigException e) { warn(e.Message); }   // runtime-spec: a failing poststop hook is a warning
+        OciHookRunner.RunWarningOnFailure("poststop", hooks?.Poststop, OciStateStore.HookState(record, "stopped"), warn);
     }
 
     /// <summary>run: create, start, wait (we are the process's parent here), delete; the process's exit code
@@ -320,6 +319,23 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
     }
 
     /// <summary>The hooks as the bundle says them now (runc keeps them from create; a bundle gone by delete has none).</summary>
+    /// <summary>
+    /// runtime-spec: poststart hooks run "after the user-specified process is executed". After its byte on the FIFO the
+    /// init stage still runs the startContainer hooks, installs seccomp and calls execve, so `start` waits (10 s at most)
+    /// until /proc/PID/cmdline is no longer `minicontainer-runc oci-init …`, or the process is gone (execve failed).
+    /// </summary>
+    private static void WaitForExecve(OciRecord record)
+    {
+        var until = DateTime.UtcNow.AddSeconds(10);
+        while (DateTime.UtcNow < until && OciStateStore.IsAlive(record.Pid, record.StartTime) && InInitStage(record.Pid)) Thread.Sleep(1);
+    }
+
+    private static bool InInitStage(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0') is [_, "oci-init", ..]; }
+        catch (IOException) { return false; }   // gone meanwhile
+    }
+
     private static OciHooks? LoadHooks(OciRecord record)
     {
         try { return OciBundle.Load(record.Bundle).Config.Hooks; }

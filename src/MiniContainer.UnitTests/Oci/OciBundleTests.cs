@@ -65,6 +65,30 @@ public sealed class OciBundleTests : IDisposable
         Assert.Contains(expected, e.Message);
     }
 
+    [Theory]
+    [InlineData("1.0.2", true)]
+    [InlineData("1.1.0-rc.1+dev", true)]
+    [InlineData("invalid", false)]      // runtime-tools' misc_props: a runtime MUST fail on it
+    [InlineData("1.0", false)]
+    [InlineData("01.0.0", false)]
+    [InlineData("2.0.0", false)]
+    [InlineData("", false)]
+    public void OciVersion_must_be_a_semver_1_x(string version, bool valid)
+    {
+        if (valid) OciBundle.CheckVersion(version);
+        else Assert.Throws<OciConfigException>(() => OciBundle.CheckVersion(version));
+    }
+
+    [Fact]
+    public void A_capability_the_runtime_does_not_hold_is_refused_in_create()
+    {
+        var caps = new MiniContainer.Runtime.CapabilitySets { Bounding = [24], Effective = [0, 24], Permitted = [0, 24] };
+        OciBundle.CheckGrantable(caps, ulong.MaxValue);
+        var e = Assert.Throws<OciConfigException>(() => OciBundle.CheckGrantable(caps, ~(1UL << 24)));
+        Assert.Contains("CAP_SYS_RESOURCE cannot be granted", e.Message);
+        OciBundle.CheckGrantable(new MiniContainer.Runtime.CapabilitySets { Bounding = [24] }, ~(1UL << 24));   // the bounding set only shrinks
+    }
+
     [Fact]
     public void A_systemd_cgroups_path_is_refused_and_a_plain_one_is_relative_to_each_hierarchy()
     {
