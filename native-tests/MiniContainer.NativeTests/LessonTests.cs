@@ -23,10 +23,10 @@ public sealed class LessonTests(ITestOutputHelper output)
     public static TheoryData<string> Lessons() => new(LessonFiles());
 
     [Fact]
-    public void There_are_five_lessons_and_each_has_commands_and_a_try_to_break_it_exercise()
+    public void There_are_six_lessons_and_each_has_commands_and_a_try_to_break_it_exercise()
     {
         var lessons = LessonFiles();
-        Assert.Equal(5, lessons.Count);
+        Assert.Equal(6, lessons.Count);
         foreach (string lesson in lessons)
         {
             var blocks = LessonScript.Parse(File.ReadAllText(Path.Combine(LessonDir, lesson)), lesson);

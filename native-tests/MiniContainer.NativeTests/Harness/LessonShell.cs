@@ -28,6 +28,9 @@ public sealed class LessonShell : IDisposable
         string bin = Directory.CreateDirectory(Path.Combine(root, "bin")).FullName;
         WriteExecutable(Path.Combine(bin, "sudo"), "#!/bin/sh\nexec \"$@\"\n");
         WriteExecutable(Path.Combine(bin, "minicontainer"), $"#!/bin/sh\nexec '{Daemon.Cli}' \"$@\"\n");
+        // Lesson 6's OCI runtime keeps its state under the test's root, not in /run/minicontainer-runc.
+        string runc = Path.Combine(Daemon.Repo, "artifacts", "bin", "minicontainer-runc");
+        WriteExecutable(Path.Combine(bin, "minicontainer-runc"), $"#!/bin/sh\nexec '{runc}' --root '{Path.Combine(root, "runc")}' \"$@\"\n");
 
         var psi = new ProcessStartInfo("bash", ["--noprofile", "--norc"])
         {
