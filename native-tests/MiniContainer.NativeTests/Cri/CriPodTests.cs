@@ -119,9 +119,18 @@ public sealed class CriPodTests(ITestOutputHelper output)
             Assert.Equal(pids[id], info.RootElement.GetProperty("pid").GetInt32());
             Assert.Equal(CriContainerd.Runtime, info.RootElement.GetProperty("runtimeOptions").GetProperty("binary_name").GetString());
         }
-        output.WriteLine($"pause pid {pids[pod]}: {Cmdline(pids[pod])}; server pid {pids[server]}: {Cmdline(pids[server])}; client pid {pids[client]}: {Cmdline(pids[client])}");
-        output.WriteLine($"  their parent: {Cmdline(ParentOf(pids[server]))}");
+        // minicontainer-runc's own view of the pod, from the state the shim's calls left under the entry's Root.
+        string runtimeStates = Path.Combine(containerd.RuntimeRoot, CriContainerd.Namespace);
+        string list = Daemon.Exec(CriContainerd.Runtime, ["--root", runtimeStates, "list"]).Ok("minicontainer-runc list").Stdout;
+        foreach (string id in new[] { pod, server, client }) Assert.Matches($@"(?m)^{id}\s+{pids[id]}\s+running\s", list);
+
+        output.WriteLine("the hops (kubelet → CRI → containerd → shim → minicontainer-runc → clone):");
+        output.WriteLine($"  containerd (CRI plugin on), the runtime entry in its config.toml:\n{RuntimeEntry(containerd)}");
+        output.WriteLine($"  shim, the pod's processes' parent: {Cmdline(ParentOf(pids[server]))}");
+        output.WriteLine($"  minicontainer-runc --root {runtimeStates} list:\n{string.Join("\n", list.Lines().Select(l => "    " + l))}");
+        output.WriteLine($"  pause pid {pids[pod]}: {Cmdline(pids[pod])}; server pid {pids[server]}: {Cmdline(pids[server])}; client pid {pids[client]}: {Cmdline(pids[client])}");
         Assert.Equal("/pause", Cmdline(pids[pod]).Trim());
+        Assert.All(new[] { pod, server, client }, id => Assert.Equal(ParentOf(pids[server]), ParentOf(pids[id])));   // one shim per pod
 
         // One network namespace for the pod: the pause process holds it, both containers joined it; it is not the host's.
         string hostNet = new FileInfo("/proc/self/ns/net").LinkTarget!;
@@ -164,7 +173,6 @@ public sealed class CriPodTests(ITestOutputHelper output)
         await cri.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod });
 
         // Removed while containerd still runs: no runtime state, no container process, no shim, no mount, no cgroup.
-        string runtimeStates = Path.Combine(containerd.RuntimeRoot, CriContainerd.Namespace);
         Assert.Empty(Directory.Exists(runtimeStates) ? Directory.GetDirectories(runtimeStates) : []);
         foreach (int pid in pids.Values) Assert.False(Directory.Exists($"/proc/{pid}"), $"pid {pid} is left: {Cmdline(pid)}");
         Support.WaitUntil(() => containerd.ShimPids().Count == 0, Support.TimeLimit(10), "the pod's shim to exit");
@@ -198,6 +206,10 @@ public sealed class CriPodTests(ITestOutputHelper output)
         request.Cmd.AddRange(cmd);
         return await cri.ExecSyncAsync(request);
     }
+
+    private static string RuntimeEntry(CriContainerd containerd) =>
+        string.Join("\n", File.ReadAllLines(Path.Combine(containerd.Dir, "config.toml"))
+            .SkipWhile(l => !l.Contains($"runtimes.{CriContainerd.Handler}]")).TakeWhile(l => !l.Contains(".cni]")).Select(l => "    " + l.Trim()));
 
     private static string Cmdline(int pid)
     {
