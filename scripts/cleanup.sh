@@ -64,6 +64,12 @@ for dir in $(find /sys/fs/cgroup -maxdepth 2 -type d -name 'mc-test-cri-*' 2>/de
   fi
 done
 
+# libcni's result cache for the CRI test's pod network (named for its bridge, mc-cri-*), left only by a pod never removed.
+for f in /var/lib/cni/results/mc-cri-*; do
+  [ -e "$f" ] || continue
+  report "CNI result cache $f"; $check || rm -f "$f"
+done
+
 if command -v ip >/dev/null; then
   for link in $(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(mcv|mc-|mct|minicontainer0)' || true); do
     report "link $link"; $check || ip link del "$link" 2>/dev/null

@@ -37,6 +37,10 @@ public sealed class CriContainerd : IDisposable
 
     private readonly Process _process;
     private readonly bool _hadRunDir = Directory.Exists("/run/containerd");
+    /// <summary>libcni caches each network attachment's result here (not configurable in containerd 1.6's CRI); CNI DEL
+    /// removes the files, so only a pod that was never removed leaves some.</summary>
+    private const string CniCache = "/var/lib/cni";
+    private readonly bool _hadCniCache = Directory.Exists(CniCache);
 
     /// <summary>Why a CRI test cannot run here, or null: only a missing containerd or CNI plugins (install-deps.sh test).</summary>
     public static string? NotInstalled =>
@@ -130,7 +134,7 @@ public sealed class CriContainerd : IDisposable
     /// and the pod's veth dies with its network namespace. The bridge itself is removed in Dispose.
     /// </summary>
     private string CniConfig() => $$"""
-        {"cniVersion": "1.0.0", "name": "mc-cri", "plugins": [
+        {"cniVersion": "1.0.0", "name": "{{Bridge}}", "plugins": [
           {"type": "bridge", "bridge": "{{Bridge}}", "isGateway": false, "ipMasq": false,
            "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.{{_octet}}.0.0/24"}]], "dataDir": "{{Dir}}/ipam"} }
         ]}
@@ -184,6 +188,13 @@ public sealed class CriContainerd : IDisposable
             _process.Kill();
             _process.WaitForExit();
         }
+        // The CNI result cache entries of pods never removed: NETWORK-SANDBOXID-IFNAME (the CRI's own loopback network too).
+        string sandboxes = Path.Combine(Dir, "root", "io.containerd.grpc.v1.cri", "sandboxes");
+        foreach (string id in Directory.Exists(sandboxes) ? Directory.GetDirectories(sandboxes).Select(Path.GetFileName) : [])
+            foreach (string f in Directory.Exists(CniCache + "/results") ? Directory.GetFiles(CniCache + "/results", $"*-{id}-*") : [])
+                File.Delete(f);
+        if (!_hadCniCache && Directory.Exists(CniCache) && !Directory.EnumerateFiles(CniCache, "*", SearchOption.AllDirectories).Any())
+            Directory.Delete(CniCache, recursive: true);
         // A shim outlives containerd by design (containerd reconnects after a restart): ours carry our socket's address.
         foreach (int pid in ShimPids()) { try { Process.GetProcessById(pid).Kill(); } catch (Exception) { } }
         Support.WaitUntil(() => ShimPids().Count == 0, Support.TimeLimit(10), "the shims to exit");

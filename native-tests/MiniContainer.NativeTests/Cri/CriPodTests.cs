@@ -30,14 +30,15 @@ public sealed class CriPodTests(ITestOutputHelper output)
     public async Task A_two_container_pod_runs_under_minicontainer_runc_shares_its_network_namespace_and_leaves_nothing()
     {
         var clock = Stopwatch.StartNew();
-        string dir, cgroupParent;
+        string dir, cgroupParent, bridge, pod;
         using (var containerd = new CriContainerd())
         {
             dir = containerd.Dir;
             cgroupParent = containerd.CgroupParent;
+            bridge = containerd.Bridge;
             try
             {
-                await RunPod(containerd, clock);
+                pod = await RunPod(containerd, clock);
             }
             catch
             {
@@ -53,10 +54,13 @@ public sealed class CriPodTests(ITestOutputHelper output)
         Assert.DoesNotContain(Directory.GetDirectories("/proc").Select(Path.GetFileName),
             p => p!.All(char.IsAsciiDigit) && Cmdline(int.Parse(p!)).Contains(dir));
         Assert.DoesNotContain(Directory.GetDirectories("/sys/fs/cgroup").Append("/sys/fs/cgroup"), h => Directory.Exists(h + cgroupParent));
+        Assert.False(Directory.Exists("/sys/class/net/" + bridge), $"the pod network's bridge {bridge} is left");
+        Assert.Empty(Directory.Exists("/var/lib/cni/results") ? Directory.GetFiles("/var/lib/cni/results", $"*-{pod}-*") : []);
         output.WriteLine($"whole test: {clock.ElapsedMilliseconds} ms");
     }
 
-    private async Task RunPod(CriContainerd containerd, Stopwatch clock)
+    /// <summary>Runs the pod through the CRI and removes it; returns the sandbox's id.</summary>
+    private async Task<string> RunPod(CriContainerd containerd, Stopwatch clock)
     {
         using GrpcChannel channel = containerd.Channel();
         var cri = new RuntimeService.RuntimeServiceClient(channel);
@@ -180,6 +184,7 @@ public sealed class CriPodTests(ITestOutputHelper output)
         // Only the parents the pod named are left (the kubelet makes and removes those): no container's cgroup.
         Assert.DoesNotContain(containerd.CgroupDirs(), d => !Regex.IsMatch(d, $"{Regex.Escape(containerd.CgroupParent)}(/pod{podUid})?$"));
         output.WriteLine($"pod lifecycle through the CRI: {podClock.ElapsedMilliseconds} ms");
+        return pod;
     }
 
     private static async Task<string> Create(RuntimeService.RuntimeServiceClient cri, string pod, PodSandboxConfig sandboxConfig, string name, params string[] command)
