@@ -134,6 +134,9 @@ public sealed class CriPodTests(ITestOutputHelper output)
         output.WriteLine($"  minicontainer-runc --root {runtimeStates} list:\n{string.Join("\n", list.Lines().Select(l => "    " + l))}");
         output.WriteLine($"  pause pid {pids[pod]}: {Cmdline(pids[pod])}; server pid {pids[server]}: {Cmdline(pids[server])}; client pid {pids[client]}: {Cmdline(pids[client])}");
         Assert.Equal("/pause", Cmdline(pids[pod]).Trim());
+        // containerd's default seccomp profile, compiled and installed by minicontainer-runc: filter mode for the client only.
+        Assert.Matches(@"(?m)^Seccomp:\s+2$", File.ReadAllText($"/proc/{pids[client]}/status"));
+        Assert.Matches(@"(?m)^Seccomp:\s+0$", File.ReadAllText($"/proc/{pids[server]}/status"));
         Assert.All(new[] { pod, server, client }, id => Assert.Equal(ParentOf(pids[server]), ParentOf(pids[id])));   // one shim per pod
 
         // One network namespace for the pod: the pause process holds it, both containers joined it; it is not the host's.
@@ -189,6 +192,9 @@ public sealed class CriPodTests(ITestOutputHelper output)
 
     private static async Task<string> Create(RuntimeService.RuntimeServiceClient cri, string pod, PodSandboxConfig sandboxConfig, string name, params string[] command)
     {
+        // The client as a restricted pod's container (seccompProfile RuntimeDefault: containerd's default profile in
+        // config.json); the server unconfined, the CRI's default when the kubelet names none.
+        var seccomp = new SecurityProfile { ProfileType = name == "client" ? SecurityProfile.Types.ProfileType.RuntimeDefault : SecurityProfile.Types.ProfileType.Unconfined };
         var config = new ContainerConfig
         {
             Metadata = new ContainerMetadata { Name = name },
@@ -198,6 +204,7 @@ public sealed class CriPodTests(ITestOutputHelper output)
                 SecurityContext = new LinuxContainerSecurityContext
                 {
                     NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Pod, Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod },
+                    Seccomp = seccomp,
                 },
             },
         };
