@@ -18,6 +18,9 @@ public sealed class CriContainerd : IDisposable
     public const string Containerd = "/usr/bin/containerd";
     public const string Ctr = "/usr/bin/ctr";
     public const string Handler = "minicontainer";
+    /// <summary>A second handler, Debian's runc through the same shim: the tests' control.</summary>
+    public const string RuncHandler = "runc";
+    public const string DebianRunc = "/usr/sbin/runc";
     public const string Namespace = "k8s.io";
     public const string BusyboxImage = "docker.io/library/busybox:latest";
     public const string PauseImage = "docker.io/library/mc-pause:latest";
@@ -27,6 +30,7 @@ public sealed class CriContainerd : IDisposable
     public string Socket => Path.Combine(Dir, "containerd.sock");
     /// <summary>The runtime entry's Root: containerd's runc shim gives the runtime --root RUNTIME_ROOT/k8s.io.</summary>
     public string RuntimeRoot => Path.Combine(Dir, "runtime-root");
+    public string RuncRoot => Path.Combine(Dir, "runc-root");
     /// <summary>The cgroup parent the test's pod asks for (the kubelet's /kubepods/…/pod&lt;uid&gt;): one name to remove after.</summary>
     public string CgroupParent { get; }
     public string LogFile => Path.Combine(Dir, "containerd.log");
@@ -45,6 +49,7 @@ public sealed class CriContainerd : IDisposable
     /// <summary>Why a CRI test cannot run here, or null: only a missing containerd or CNI plugins (install-deps.sh test).</summary>
     public static string? NotInstalled =>
         !File.Exists(Containerd) || !File.Exists(Ctr) ? $"containerd is not installed ({Containerd}): run `sudo scripts/install-deps.sh test`"
+        : !File.Exists(DebianRunc) ? $"runc is not installed ({DebianRunc}): run `sudo scripts/install-deps.sh test`"
         : new[] { "bridge", "host-local", "loopback" }.FirstOrDefault(p => !File.Exists(Path.Combine(CniBin, p))) is { } plugin
             ? $"the CNI plugins are not installed ({CniBin}/{plugin}): run `sudo scripts/install-deps.sh test` (containernetworking-plugins)"
         : null;
@@ -119,6 +124,13 @@ public sealed class CriContainerd : IDisposable
               [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.{{Handler}}.options]
                 BinaryName = "{{Runtime}}"
                 Root = "{{RuntimeRoot}}"
+                SystemdCgroup = false
+            # The control: Debian's runc through the same shim, with a root of its own.
+            [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.{{RuncHandler}}]
+              runtime_type = "io.containerd.runc.v2"
+              [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.{{RuncHandler}}.options]
+                BinaryName = "{{DebianRunc}}"
+                Root = "{{RuncRoot}}"
                 SystemdCgroup = false
           [plugins."io.containerd.grpc.v1.cri".cni]
             bin_dir = "{{CniBin}}"

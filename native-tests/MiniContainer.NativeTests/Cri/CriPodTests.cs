@@ -59,6 +59,43 @@ public sealed class CriPodTests(ITestOutputHelper output)
         output.WriteLine($"whole test: {clock.ElapsedMilliseconds} ms");
     }
 
+    /// <summary>
+    /// The control: the same containerd has a second handler, "runc" (Debian's runc 1.1.5 through the same shim). A pod
+    /// run with it leaves runc's state record, not minicontainer-runc's, so the marker the first test checks cannot pass
+    /// with runc; and it gives the same steps' times beside ours.
+    /// </summary>
+    [CriFact]
+    public async Task The_marker_fails_with_runc_a_pod_under_the_runc_handler_has_runc_state_not_ours()
+    {
+        using var containerd = new CriContainerd();
+        using GrpcChannel channel = containerd.Channel();
+        var cri = new RuntimeService.RuntimeServiceClient(channel);
+        var sandboxConfig = SandboxConfig(containerd, Guid.NewGuid().ToString());
+        var clock = Stopwatch.StartNew();
+        string pod = (await cri.RunPodSandboxAsync(new RunPodSandboxRequest { Config = sandboxConfig, RuntimeHandler = CriContainerd.RuncHandler })).PodSandboxId;
+        long sandboxMs = clock.ElapsedMilliseconds;
+        // The same two containers as the first test's pod, so the times compare step for step.
+        string server = await Create(cri, pod, sandboxConfig, "server", "httpd", "-f", "-p", "127.0.0.1:8080");
+        string client = await Create(cri, pod, sandboxConfig, "client", "sleep", "3600");
+        await cri.StartContainerAsync(new StartContainerRequest { ContainerId = server });
+        await cri.StartContainerAsync(new StartContainerRequest { ContainerId = client });
+        output.WriteLine($"runc handler: RunPodSandbox {sandboxMs} ms; sandbox + 2× CreateContainer + StartContainer {clock.ElapsedMilliseconds} ms");
+
+        foreach (string id in new[] { pod, server, client })
+        {
+            string runcState = Path.Combine(containerd.RuncRoot, CriContainerd.Namespace, id, "state.json");
+            Assert.True(File.Exists(runcState), $"no runc state for {id} at {runcState}");
+            using JsonDocument state = JsonDocument.Parse(File.ReadAllText(runcState));
+            Assert.True(state.RootElement.TryGetProperty("init_process_pid", out _), "not runc's state record");
+            Assert.False(state.RootElement.TryGetProperty("startTime", out _), "runc's record has minicontainer-runc's keys");
+            Assert.False(Directory.Exists(Path.Combine(containerd.RuntimeRoot, CriContainerd.Namespace, id)), "minicontainer-runc state for a runc pod");
+        }
+        var teardown = Stopwatch.StartNew();
+        await cri.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = pod });
+        await cri.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod });
+        output.WriteLine($"runc handler: StopPodSandbox + RemovePodSandbox {teardown.ElapsedMilliseconds} ms");
+    }
+
     /// <summary>Runs the pod through the CRI and removes it; returns the sandbox's id.</summary>
     private async Task<string> RunPod(CriContainerd containerd, Stopwatch clock)
     {
@@ -68,21 +105,8 @@ public sealed class CriPodTests(ITestOutputHelper output)
         output.WriteLine($"CRI: {version.RuntimeName} {version.RuntimeVersion}, API {version.RuntimeApiVersion}; started in {clock.ElapsedMilliseconds} ms");
         Assert.Equal("v1", version.RuntimeApiVersion);
 
-        // What the kubelet sends for a pod with the default (container-private) PID namespace and the pod's network.
         string podUid = Guid.NewGuid().ToString();
-        var sandboxConfig = new PodSandboxConfig
-        {
-            Metadata = new PodSandboxMetadata { Name = "mc-pod", Uid = podUid, Namespace = "default" },
-            Hostname = "mc-pod",
-            Linux = new LinuxPodSandboxConfig
-            {
-                CgroupParent = containerd.CgroupParent + "/pod" + podUid,
-                SecurityContext = new LinuxSandboxSecurityContext
-                {
-                    NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Pod, Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod },
-                },
-            },
-        };
+        var sandboxConfig = SandboxConfig(containerd, podUid);
         var podClock = Stopwatch.StartNew();
         string pod = (await cri.RunPodSandboxAsync(new RunPodSandboxRequest { Config = sandboxConfig, RuntimeHandler = CriContainerd.Handler })).PodSandboxId;
         long sandboxMs = podClock.ElapsedMilliseconds;
@@ -175,9 +199,13 @@ public sealed class CriPodTests(ITestOutputHelper output)
         Assert.Equal(ContainerState.ContainerRunning, (await cri.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = client })).Status.State);
 
         // The kubelet's pod teardown: stop the sandbox (every container, then the pause process, then the network), remove it.
+        var teardown = Stopwatch.StartNew();
         await cri.StopPodSandboxAsync(new StopPodSandboxRequest { PodSandboxId = pod });
+        long stopMs = teardown.ElapsedMilliseconds;
         Assert.Equal(ContainerState.ContainerExited, (await cri.ContainerStatusAsync(new ContainerStatusRequest { ContainerId = client })).Status.State);
+        teardown.Restart();
         await cri.RemovePodSandboxAsync(new RemovePodSandboxRequest { PodSandboxId = pod });
+        output.WriteLine($"StopPodSandbox + RemovePodSandbox {stopMs + teardown.ElapsedMilliseconds} ms");
 
         // Removed while containerd still runs: no runtime state, no container process, no shim, no mount, no cgroup.
         Assert.Empty(Directory.Exists(runtimeStates) ? Directory.GetDirectories(runtimeStates) : []);
@@ -189,6 +217,21 @@ public sealed class CriPodTests(ITestOutputHelper output)
         output.WriteLine($"pod lifecycle through the CRI: {podClock.ElapsedMilliseconds} ms");
         return pod;
     }
+
+    /// <summary>What the kubelet sends for a pod with the default (container-private) PID namespace and the pod's network.</summary>
+    private static PodSandboxConfig SandboxConfig(CriContainerd containerd, string podUid) => new()
+    {
+        Metadata = new PodSandboxMetadata { Name = "mc-pod", Uid = podUid, Namespace = "default" },
+        Hostname = "mc-pod",
+        Linux = new LinuxPodSandboxConfig
+        {
+            CgroupParent = containerd.CgroupParent + "/pod" + podUid,
+            SecurityContext = new LinuxSandboxSecurityContext
+            {
+                NamespaceOptions = new NamespaceOption { Network = NamespaceMode.Pod, Pid = NamespaceMode.Container, Ipc = NamespaceMode.Pod },
+            },
+        },
+    };
 
     private static async Task<string> Create(RuntimeService.RuntimeServiceClient cri, string pod, PodSandboxConfig sandboxConfig, string name, params string[] command)
     {
@@ -221,7 +264,7 @@ public sealed class CriPodTests(ITestOutputHelper output)
 
     private static string RuntimeEntry(CriContainerd containerd) =>
         string.Join("\n", File.ReadAllLines(Path.Combine(containerd.Dir, "config.toml"))
-            .SkipWhile(l => !l.Contains($"runtimes.{CriContainerd.Handler}]")).TakeWhile(l => !l.Contains(".cni]")).Select(l => "    " + l.Trim()));
+            .SkipWhile(l => !l.Contains($"runtimes.{CriContainerd.Handler}]")).TakeWhile(l => !l.Contains(".cni]") && !l.Contains("# The control")).Select(l => "    " + l.Trim()));
 
     private static string Cmdline(int pid)
     {
