@@ -202,7 +202,7 @@ public sealed class CriContainerd : IDisposable
         }
         // The CNI result cache entries of pods never removed: NETWORK-SANDBOXID-IFNAME (the CRI's own loopback network too).
         string sandboxes = Path.Combine(Dir, "root", "io.containerd.grpc.v1.cri", "sandboxes");
-        foreach (string id in Directory.Exists(sandboxes) ? Directory.GetDirectories(sandboxes).Select(Path.GetFileName) : [])
+        foreach (string id in Directory.Exists(sandboxes) ? new DirectoryInfo(sandboxes).GetDirectories().Select(d => d.Name) : [])
             foreach (string f in Directory.Exists(CniCache + "/results") ? Directory.GetFiles(CniCache + "/results", $"*-{id}-*") : [])
                 File.Delete(f);
         if (!_hadCniCache && Directory.Exists(CniCache) && !Directory.EnumerateFiles(CniCache, "*", SearchOption.AllDirectories).Any())

@@ -43,7 +43,8 @@ public sealed class CriPodTests(ITestOutputHelper output)
             catch
             {
                 output.WriteLine("--- containerd's log ---\n" + File.ReadAllText(containerd.LogFile));
-                foreach (string log in Directory.GetFiles(Path.Combine(dir, "state"), "log.json", SearchOption.AllDirectories))
+                string state = Path.Combine(dir, "state");
+                foreach (string log in Directory.Exists(state) ? Directory.GetFiles(state, "log.json", SearchOption.AllDirectories) : [])
                     output.WriteLine($"--- {log} (minicontainer-runc --log) ---\n{File.ReadAllText(log)}");
                 throw;
             }
