@@ -5,3 +5,4 @@ here=$(cd "$(dirname "$0")" && pwd)
 outdir=${1:-/tmp/fixtures}
 "$here/busybox/build.sh" "$outdir"
 "$here/probe/build.sh" "$outdir"
+"$here/pause/build.sh" "$outdir"

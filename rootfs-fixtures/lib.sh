@@ -7,6 +7,13 @@ REPRODUCIBLE_TAR=(--format=gnu --sort=name --mtime=@0 --owner=0 --group=0 --nume
 # The fixed "created" date written into every fixture image config, so the image ID never drifts.
 FIXTURE_CREATED="2024-01-01T00:00:00Z"
 
+# ensure_static_gcc: gcc and the static libc (libc6-dev's libc.a) that the static probe and pause programs link with.
+ensure_static_gcc() {
+    if ! command -v gcc >/dev/null || [[ ! -f /usr/lib/x86_64-linux-gnu/libc.a ]]; then
+        apt-get install -y gcc libc6-dev >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y gcc libc6-dev >/dev/null; }
+    fi
+}
+
 # sha256_hex FILE -> the bare hex digest of FILE.
 sha256_hex() { sha256sum "$1" | cut -d' ' -f1; }
 

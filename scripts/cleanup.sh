@@ -5,6 +5,7 @@
 #   minicontainer-runc: containers in its default state dir /run/minicontainer-runc (held or running processes too)
 #   mounts: under minicontainer data/exec roots         links: mcv*, mc-*, mct* (test daemons), minicontainer0
 #   nft tables: minicontainer, minicontainer_t* (test daemons)
+#   private containerds (CRI test, containerd demo) under /tmp/mc-*: containerd, its shims, pod cgroups /mc-test-cri-*
 set -uo pipefail
 check=false; [ "${1:-}" = "--check" ] && check=true
 found=0
@@ -28,11 +29,18 @@ for pid in $(pgrep -f 'minicontainer-runc oci-init ' || true); do
   $check || kill -9 "$pid" 2>/dev/null
 done
 
+# A private containerd of the CRI test or the containerd demo (config and sockets in /tmp/mc-*), and its shims, which
+# outlive it by design. The shims go first: killing one kills nothing else, its containers die with their PID namespace.
+for pid in $(pgrep -f 'containerd-shim-runc-v2 .*-address /tmp/mc-' || true) $(pgrep -f '(^|/)containerd --config /tmp/mc-' || true); do
+  report "private containerd process $pid: $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null | cut -c1-120)"
+  $check || kill -9 "$pid" 2>/dev/null
+done
+
 while read -r target; do
   [ -n "$target" ] || continue
   report "mount $target"
   $check || umount -l "$target" 2>/dev/null
-done < <(findmnt -rn -o TARGET | grep -E 'minicontainer|/mc-test-' | sort -r)
+done < <(findmnt -rn -o TARGET | grep -E 'minicontainer|/mc-test-|^/tmp/mc-containerd-demo' | sort -r)
 
 for dir in $(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/minicontainer*' 2>/dev/null | sort -r); do
   case "$(basename "$dir")" in
@@ -45,6 +53,21 @@ for dir in $(find /sys/fs/cgroup -maxdepth 3 -type d -path '*/minicontainer*' 2>
     for p in $(cat "$dir/cgroup.procs" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
     sleep 0.2; rmdir "$dir" 2>/dev/null
   fi
+done
+
+# The CRI test's pod cgroups: the parent it names in RunPodSandbox (as the kubelet names /kubepods/…), per hierarchy.
+for dir in $(find /sys/fs/cgroup -maxdepth 2 -type d -name 'mc-test-cri-*' 2>/dev/null); do
+  report "cgroup $dir"
+  if ! $check; then
+    for p in $(find "$dir" -name cgroup.procs -exec cat {} + 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+    sleep 0.2; find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+  fi
+done
+
+# libcni's result cache for the CRI test's pod network (named for its bridge, mc-cri-*), left only by a pod never removed.
+for f in /var/lib/cni/results/mc-cri-*; do
+  [ -e "$f" ] || continue
+  report "CNI result cache $f"; $check || rm -f "$f"
 done
 
 if command -v ip >/dev/null; then

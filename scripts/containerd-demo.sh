@@ -3,13 +3,18 @@
 #   ctr → containerd → containerd-shim-runc-v2 → minicontainer-runc create/start → clone() → the container.
 # A private containerd (own root, state, sockets and runc root under a temp dir, CRI plugin off); the system's
 # containerd, if any, is not touched. Everything it made is removed at the end.
-# Usage: sudo scripts/containerd-demo.sh
+# Then the same through a runtime entry in containerd's config rather than --runc-binary: such entries
+# (runtime_type io.containerd.runc.v2, BinaryName) belong to containerd's CRI plugin, which ctr does not drive, so a
+# CRI client does it — the CRI pod test (native-tests/…/Cri/), which starts its own private containerd with the CRI
+# plugin on and the RuntimeClass handler "minicontainer", runs a two-container pod and prints the hops it saw.
+# Usage: sudo scripts/containerd-demo.sh [--no-cri]
 set -euo pipefail
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "containerd-demo: needs root" >&2; exit 2; }
 command -v containerd >/dev/null || apt-get install -y -qq containerd >/dev/null
 "$repo/scripts/build.sh" --quiet
-[ -f "$repo/artifacts/fixtures/busybox.tar" ] || "$repo/rootfs-fixtures/build-all.sh" "$repo/artifacts/fixtures"
+with_cri=true; [ "${1:-}" = --no-cri ] && with_cri=false
+"$repo/rootfs-fixtures/build-all.sh" "$repo/artifacts/fixtures" >/dev/null   # busybox, and pause for the CRI's sandbox
 runtime="$repo/artifacts/bin/minicontainer-runc"
 
 # containerd 1.6 puts its shims' sockets and fifos under /run/containerd whatever its state dir: remove it at the
@@ -68,4 +73,17 @@ set +e; $ctr task exec --exec-id e1 mc-demo sh -c 'echo exec sees pid $$; exit 5
 $ctr task kill -s KILL mc-demo; sleep 0.5
 $ctr task ls
 $ctr task delete mc-demo >/dev/null; $ctr container rm mc-demo
-echo "containerd-demo: done (busybox ran through containerd with minicontainer-runc)"
+echo "containerd-demo: busybox ran through containerd with minicontainer-runc (--runc-binary)"
+
+$with_cri || exit 0
+echo "== through a runtime entry in containerd's config: the CRI plugin's RuntimeClass handler \"minicontainer\""
+echo "   (the CRI pod test plays the kubelet: RunPodSandbox, CreateContainer ×2, StartContainer, ExecSync, ContainerStatus,"
+echo "    StopContainer, StopPodSandbox, RemovePodSandbox over gRPC to containerd's socket)"
+set +e
+dotnet test "$repo/native-tests/MiniContainer.NativeTests" -c Release --filter 'FullyQualifiedName~.Cri.' \
+  --logger 'console;verbosity=detailed' >"$t/cri-test.log" 2>&1
+status=$?
+set -e
+sed -n '/^  Passed \|^  Failed \|^  Skipped /,/^Test Run/p' "$t/cri-test.log" | grep -v '^\s*$\|^Test Run\|level=info'
+[ $status = 0 ] || { echo "containerd-demo: the CRI pod test failed (its log: dotnet test … --filter 'FullyQualifiedName~.Cri.')" >&2; exit 1; }
+echo "containerd-demo: done (a pod ran through the CRI's runtime entry with minicontainer-runc as well)"

@@ -9,6 +9,7 @@ pkgs+=(nftables)                                              # the daemon appli
 [ "$what" = test ] && pkgs+=(docker-compose python3-docker)          # compose tests: Debian's docker-compose 1.29 (and docker-py) against our daemon
 [ "$what" = test ] && pkgs+=(chromium chromium-driver fonts-dejavu-core)   # dashboard test: a real browser (the page's font), driven through Selenium
 [ "$what" = test ] && pkgs+=(runc golang-go)                         # minicontainer-runc beside Debian's runc; runtime-tools' validation suite builds with Go
+[ "$what" = test ] && pkgs+=(containerd containernetworking-plugins)   # the containerd demo and the CRI pod test: Debian's containerd 1.6 and its CNI plugins (/usr/lib/cni)
 [ "$what" = vm ] && pkgs+=(qemu-system-x86 busybox-static kmod cpio)   # scripts/vm-test.sh: boot a second kernel
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -18,9 +18,7 @@ if is_up_to_date "$outdir/probe.tar" -- "$here/build.sh" "$here/../lib.sh" "$out
     exit 0
 fi
 
-if ! command -v gcc >/dev/null || [[ ! -f /usr/lib/x86_64-linux-gnu/libc.a ]]; then
-    apt-get install -y gcc libc6-dev >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y gcc libc6-dev >/dev/null; }
-fi
+ensure_static_gcc
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -259,16 +259,22 @@ public static class RuncCommand
     private static string Next(string[] args, ref int i, string flag) =>
         ++i < args.Length ? args[i] : throw new OciConfigException($"flag needs an argument: {flag}");
 
-    /// <summary>An error or warning: on stderr, and in the --log file (JSON lines as runc writes them, or text).</summary>
+    /// <summary>An error or warning: in the --log file (JSON lines as runc writes them, or text), and on stderr.
+    /// The log file first: it is what containerd reads back, and the caller's stderr may be closed or a pipe nobody reads
+    /// any more (then the write fails, and an exception here would abort the runtime with no message anywhere).</summary>
     private static void LogLine(Globals g, string level, string message)
     {
-        Console.Error.WriteLine($"minicontainer-runc: {(level == "error" ? "" : level + ": ")}{message}");
-        if (g.Log is null) return;
-        string line = g.JsonLog
-            ? $"{{\"level\":\"{level}\",\"msg\":{JsonSerializer.Serialize(message, OciLogJson.Default.String)},\"time\":\"{DateTimeOffset.UtcNow:O}\"}}"
-            : $"{DateTimeOffset.UtcNow:O} {level}: {message}";
-        try { File.AppendAllText(g.Log, line + "\n"); }
-        catch (IOException) { }
+        if (g.Log is not null)
+        {
+            string line = g.JsonLog
+                ? $"{{\"level\":\"{level}\",\"msg\":{JsonSerializer.Serialize(message, OciLogJson.Default.String)},\"time\":\"{DateTimeOffset.UtcNow:O}\"}}"
+                : $"{DateTimeOffset.UtcNow:O} {level}: {message}";
+            try { File.AppendAllText(g.Log, line + "\n"); }
+            catch (IOException) { }
+        }
+        // A closed stderr (EBADF) surfaces as UnauthorizedAccessException, a broken pipe as IOException.
+        try { Console.Error.WriteLine($"minicontainer-runc: {(level == "error" ? "" : level + ": ")}{message}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 }
 
