@@ -121,7 +121,7 @@ public class RepositoryDocsTests
         Assert.Contains("docs/lessons/README.md", RelativeLinks(Path.Combine(Repo, "README.md")));
         var linked = RelativeLinks(index).ToHashSet();
         var lessons = Directory.GetFiles(Path.GetDirectoryName(index)!, "??-*.md").Select(Path.GetFileName).ToList();
-        Assert.Equal(5, lessons.Count);
+        Assert.Equal(6, lessons.Count);
         Assert.All(lessons, l => Assert.Contains(l!, linked));
     }
 
