@@ -12,7 +12,7 @@ namespace MiniContainer.NativeTests;
 /// an OCI bundle made from the busybox fixture, its own --root state directory, and the two-phase create/start.
 /// Every test checks the host afterwards: no state directory, no cgroup, no mount of the bundle's rootfs.
 /// </summary>
-public sealed class OciRuntimeTests : IDisposable
+public sealed partial class OciRuntimeTests : IDisposable
 {
     private readonly ITestOutputHelper _output;
     private readonly string _dir = Path.Combine("/tmp", Support.Unique("mc-test-oci"));
