@@ -90,11 +90,7 @@ public sealed partial class OciRuntimeTests
 
         // The stream: a stats event every interval until the container stops, then it ends by itself.
         string streamed = Path.Combine(_dir, "events");
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec \"$0\" --root \"$1\" events --interval 200ms \"$2\" </dev/null >\"$3\" 2>&1");
-        psi.ArgumentList.Add(Runc); psi.ArgumentList.Add(_state); psi.ArgumentList.Add(id); psi.ArgumentList.Add(streamed);
-        using var events = Process.Start(psi)!;
+        using var events = StartEvents(id, "200ms", streamed);
         Support.WaitUntil(() => File.Exists(streamed) && File.ReadAllText(streamed).Lines().Length >= 3, Support.TimeLimit(10), "three stats events");
         Call("kill", "--all", id, "KILL").Ok("kill --all");
         Assert.True(events.WaitForExit(10_000), "events did not end when the container stopped");
@@ -114,11 +110,7 @@ public sealed partial class OciRuntimeTests
         string id = Support.Unique("mc-oci");
         Call("run", "--detach", "--bundle", bundle, id).Ok("run --detach");
         string streamed = Path.Combine(_dir, "oom-events");
-        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add("exec \"$0\" --root \"$1\" events --interval 10s \"$2\" </dev/null >\"$3\" 2>&1");
-        psi.ArgumentList.Add(Runc); psi.ArgumentList.Add(_state); psi.ArgumentList.Add(id); psi.ArgumentList.Add(streamed);
-        using var events = Process.Start(psi)!;
+        using var events = StartEvents(id, "10s", streamed);
         try
         {
             Support.WaitUntil(() => File.Exists(streamed) && File.ReadAllText(streamed).Contains("\"type\":\"oom\""), Support.TimeLimit(20), "an oom event");
@@ -223,6 +215,16 @@ public sealed partial class OciRuntimeTests
             Assert.Equal(1, r.ExitCode);
             Assert.Contains($"\"{command}\" is not supported", r.Stderr);
         }
+    }
+
+    /// <summary>`events --interval INTERVAL ID` in the background, its output (stdout and stderr) in a file.</summary>
+    private Process StartEvents(string id, string interval, string output)
+    {
+        var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add("exec \"$0\" --root \"$1\" events --interval \"$2\" \"$3\" </dev/null >\"$4\" 2>&1");
+        foreach (string a in new[] { Runc, _state, interval, id, output }) psi.ArgumentList.Add(a);
+        return Process.Start(psi)!;
     }
 
     /// <summary>A cgroup file of the container: on v1 in the controller's hierarchy, on v2 the one directory.</summary>
