@@ -1014,6 +1014,7 @@ bench_oci() {
     "oci-run-runc|${label[runc]} run|ratio>=3|oci-run-ours"
   if [ -s "$OUT/oci-cycle-ours.json" ] && [ -s "$OUT/oci-cycle-runc.json" ]; then
     local ratio; ratio=$(awk -v a="$(ms oci-cycle-runc mean)" -v b="$(ms oci-cycle-ours mean)" 'BEGIN { printf "%.2f", a / b }')
+    note "$QUIET_NOTE; load average after: $(cut -d' ' -f1-3 /proc/loadavg). Other work on this shared machine inflates the means and maxima; the minima are the least disturbed runs."
     note "create + start + delete, hyperfine means (youki's measure): runc $(fmt "$(ms oci-cycle-runc mean)") ms, minicontainer-runc $(fmt "$(ms oci-cycle-ours mean)") ms: **${ratio}×** (goal ≥ 3×, crun's ratio in youki's README: $(verdict ge "$ratio" 3))."
   fi
 
