@@ -13,7 +13,7 @@
 # /usr/bin/docker, the CLI from the same docker.io package as the daemon).
 set -euo pipefail
 
-SECTIONS=(run_exec network build load_pull cp volume_write confinement compose)
+SECTIONS=(run_exec network build load_pull cp volume_write confinement compose oci)
 
 repo=$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)
 RUNS=${BENCH_RUNS:-30}
@@ -721,6 +721,7 @@ cleanup() {
     done
   fi
   [ -n "$REG_PID" ] && stop_pid "$REG_PID" 5   # the load_pull section's docker-registry
+  cleanup_oci                                   # the oci section's containers, if it was interrupted
   if [ -n "$ROOT" ] && [ -d "$ROOT" ]; then
     findmnt -rn -o TARGET | grep -F "$ROOT/" | sort -r | while read -r m; do umount "$m" 2>/dev/null || umount -l "$m"; done
     [ "$(findmnt -rn -o TARGET | grep -cF "$ROOT")" = 0 ] && rm -rf --one-file-system "$ROOT"
@@ -744,9 +745,11 @@ verify_host() {  # compares the host with the snapshot taken at the start; print
   # host at the same time, so only leftovers naming our root or one of our containers count as ours.
   d=$(comm -13 <(sort "$before.cleanup") <(sort "$after.cleanup") | grep '^leftover' || true)
   if [ -n "$d" ]; then
-    local ours; ours=$(grep -F -e "$ROOT/" $(printf -- '-e /%s ' "${MC_IDS[@]}") <<<"$d" || true)
+    # (no -e per ID when there are none: printf would give a lone "-e /", which matches every line)
+    local mine=(-e "$ROOT/") id; for id in "${MC_IDS[@]}"; do mine+=(-e "/$id"); done
+    local ours; ours=$(grep -F "${mine[@]}" <<<"$d" || true)
     [ -n "$ours" ] && problems+=("scripts/cleanup.sh --check lists leftovers of ours: $(echo "$ours" | tr '\n' ' ')")
-    OTHERS_LEFTOVERS=$(grep -vcF -e "$ROOT/" $(printf -- '-e /%s ' "${MC_IDS[@]}") <<<"$d" || true)
+    OTHERS_LEFTOVERS=$(grep -vcF "${mine[@]}" <<<"$d" || true)
   fi
   [ -n "$ROOT" ] && [ -e "$ROOT" ] && problems+=("$ROOT still exists")
   for f in /run/docker /run/containerd /etc/docker/key.json; do
@@ -957,6 +960,83 @@ bench_compose() {
     "dc-mc-up|docker-compose 1.29 up -d → MiniContainer|ratio>=1|mc-compose-up" \
     "dc-dk-up|docker-compose 1.29 up -d → Docker 20.10||mc-compose-up"
   note "The ratio column is each row's median over \`minicontainer compose\`'s; the target is that our own compose is not slower than docker-compose 1.29 against the same daemon."
+}
+
+# oci: minicontainer-runc beside Debian's runc 1.1.5 as OCI runtimes (issue 16), no daemon involved. One bundle: the
+# busybox fixture as rootfs and the config.json `runc spec` writes (terminal off, process /bin/true; its namespaces —
+# a new network namespace with only lo —, mounts, masked paths and capabilities as they are). Timed the way youki's
+# README times runtimes: hyperfine on 'R create -b B ID && R start ID && R delete -f ID' (a shell per run, the same for
+# both), 10 warm-up runs, BENCH_OCI_RUNS (default 100) runs — without youki's drop_caches prepare, which would empty the
+# page cache of everyone on this shared machine; then `R run` (create, start, wait, delete: what `ctr run` asks of the
+# runtime). Then each runtime command's max RSS (GNU time's %M: the process and the children it waited for, so `run`
+# includes the container and its init stage), the largest of 5 tries. crun 1.8.1 (Debian's) refuses this host's hybrid
+# cgroup layout, so it has no row; youki's README has crun at 47 ms beside runc's 225 ms.
+OCI_DIR=""
+cleanup_oci() {  # containers an interrupted oci section left, deleted from each runtime's own state root
+  [ -n "$OCI_DIR" ] && [ -d "$OCI_DIR" ] || return 0
+  local r root id
+  for r in "$OCI_DIR/bin/minicontainer-runc|$OCI_DIR/ours-state" "${BENCH_RUNC:-/usr/sbin/runc}|$OCI_DIR/runc-state"; do
+    root=${r#*|}; [ -d "$root" ] || continue
+    for id in $(ls "$root"); do "${r%%|*}" --root "$root" delete --force "$id" >/dev/null 2>&1 || say "oci: delete --force $id failed"; done
+  done
+}
+bench_oci() {
+  local runc=${BENCH_RUNC:-/usr/sbin/runc} n=${BENCH_OCI_RUNS:-100}
+  [ -x "$runc" ] || die "runc not found at $runc (Debian package runc)"
+  OCI_DIR="$ROOT/oci"
+  local d=$OCI_DIR b="$OCI_DIR/bundle"
+  mkdir -p "$d/bin" "$b/rootfs"
+  cp "$repo/artifacts/bin/minicontainer-runc" "$d/bin/"   # a private copy, as start_minicontainer makes
+  tar -xf "$repo/artifacts/fixtures/busybox-rootfs.tar" -C "$b/rootfs"
+  (cd "$b" && "$runc" spec) || die "runc spec failed"
+  jq '.process.terminal = false | .process.args = ["/bin/true"]' "$b/config.json" >"$d/config.json" && mv "$d/config.json" "$b/config.json"
+  local -A bin=([ours]="$d/bin/minicontainer-runc" [runc]="$runc") label=([ours]="minicontainer-runc" [runc]="runc $("$runc" --version | awk 'NR == 1 { print $3 }')")
+  local who r out
+  for who in ours runc; do   # a check run: the bundle runs to exit 0, with nothing on stderr
+    r="${bin[$who]} --root $d/$who-state"
+    out=$($r run --bundle "$b" mc-bench-oci-check </dev/null 2>&1) || die "oci: ${label[$who]} run of the bench bundle failed: $out"
+    # (ours warns that runc spec's ambient capabilities, absent from its inheritable set, are not raised; runc is silent)
+    [ -z "$out" ] || note "Check run of the bundle, ${label[$who]} said: \`$out\`"
+  done
+
+  wait_for_quiet
+  local WARMUP=10
+  for who in ours runc; do
+    r="${bin[$who]} --root $d/$who-state"
+    HF_RUNS=$n hf "oci-cycle-$who" "${label[$who]} create + start + delete -f" \
+      sh -c "$r create -b $b mc-bench-oci-a && $r start mc-bench-oci-a && $r delete -f mc-bench-oci-a" || true
+    HF_RUNS=$n hf "oci-run-$who" "${label[$who]} run" ${bin[$who]} --root "$d/$who-state" run --bundle "$b" mc-bench-oci-b || true
+  done
+  report_table "OCI runtimes: a busybox bundle running /bin/true, \`runc spec\`'s config (hyperfine: 10 warm-up + $n runs each; the ratio column is runc / minicontainer-runc, medians)" \
+    "oci-cycle-ours|${label[ours]} create + start + delete -f||" \
+    "oci-cycle-runc|${label[runc]} create + start + delete -f|ratio>=3|oci-cycle-ours" \
+    "oci-run-ours|${label[ours]} run||" \
+    "oci-run-runc|${label[runc]} run|ratio>=3|oci-run-ours"
+  if [ -s "$OUT/oci-cycle-ours.json" ] && [ -s "$OUT/oci-cycle-runc.json" ]; then
+    local ratio; ratio=$(awk -v a="$(ms oci-cycle-runc mean)" -v b="$(ms oci-cycle-ours mean)" 'BEGIN { printf "%.2f", a / b }')
+    note "$QUIET_NOTE; load average after: $(cut -d' ' -f1-3 /proc/loadavg). Other work on this shared machine inflates the means and maxima; the minima are the least disturbed runs."
+    note "create + start + delete, hyperfine means (youki's measure): runc $(fmt "$(ms oci-cycle-runc mean)") ms, minicontainer-runc $(fmt "$(ms oci-cycle-ours mean)") ms: **${ratio}×** (goal ≥ 3×, crun's ratio in youki's README: $(verdict ge "$ratio" 3))."
+  fi
+
+  # max RSS of each runtime command, KB: the largest of 5 tries
+  local -A rss=()
+  local i step kb
+  for who in ours runc; do
+    r="${bin[$who]} --root $d/$who-state"
+    for i in 1 2 3 4 5; do
+      for step in "create -b $b mc-bench-oci-c" "start mc-bench-oci-c" "delete -f mc-bench-oci-c" "run --bundle $b mc-bench-oci-d"; do
+        /usr/bin/time -f %M -o "$WORK/oci-rss" $r $step </dev/null >/dev/null 2>&1 || { failures+=("oci: ${label[$who]} $step failed"); continue; }
+        kb=$(tail -1 "$WORK/oci-rss"); [ "$kb" -gt "${rss[$who ${step%% *}]:-0}" ] && rss[$who ${step%% *}]=$kb
+      done
+    done
+  done
+  local t; t="### OCI runtimes: max RSS of each command (GNU time %M, the largest of 5 tries)"$'\n\n'
+  t+="| command | ${label[ours]} (MB) | ${label[runc]} (MB) | runc / ours |"$'\n'"|---|---:|---:|---:|"$'\n'
+  for step in create start delete run; do
+    t+="| \`$step\` | $(mb "${rss[ours $step]:-0}") | $(mb "${rss[runc $step]:-0}") | $(awk -v a="${rss[runc $step]:-0}" -v b="${rss[ours $step]:-1}" 'BEGIN { printf "%.2f×", a / b }') |"$'\n'
+  done
+  RESULTS+="$t"$'\n'; printf '%s\n' "$t"
+  note "\`run\` counts the children the runtime waited for: the container's process, from the init stage (ours: the same AOT binary as \`minicontainer-runc oci-init\`; runc's: \`runc init\`) to /bin/true."
 }
 
 main() {

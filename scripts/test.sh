@@ -53,6 +53,27 @@ else
   echo "test.sh: no docker-py tree at $docker_py: the suite is not run"
 fi
 
+# The OCI conformance suite: runtime-tools' validation tests (scripts/oci-validation.sh, about 13 minutes), when its tree
+# is there, against minicontainer-runc and Debian's runc 1.1.5 in the same run. On this hybrid-cgroup host runc itself
+# fails some of them (see the README), so the bar is runc's count from the same run: fewer tests passed fails the run.
+step "OCI runtime-tools validation (minicontainer-runc beside runc 1.1.5)"
+runtime_tools="${MC_THIRD_PARTY:-$repo/../shared/third-party}/runtime-tools"
+if [ -n "$filter" ]; then
+  echo "test.sh: runtime-tools not run (a filter was given): run scripts/oci-validation.sh PATH for it"
+elif [ -d "$runtime_tools" ]; then
+  scripts/oci-validation.sh "$runtime_tools" >"$results/oci-validation.log" 2>&1
+  oci_ours=$(sed -nE 's/^([0-9]+) passed, [0-9]+ failed$/\1/p' "$results/oci-validation.log" | tail -1)
+  oci_runc=$(sed -nE 's/^runc \(.*\): ([0-9]+) passed, [0-9]+ failed$/\1/p' "$results/oci-validation.log" | tail -1)
+  echo "runtime-tools: minicontainer-runc ${oci_ours:-?} tests passed, runc ${oci_runc:-?} (log: $results/oci-validation.log)"
+  if [ -z "$oci_ours" ] || [ -z "$oci_runc" ]; then
+    tail -5 "$results/oci-validation.log"; echo "test.sh: runtime-tools did not report both runtimes' counts"; status=1
+  elif [ "$oci_ours" -lt "$oci_runc" ]; then
+    echo "test.sh: minicontainer-runc passed fewer runtime-tools tests than runc"; status=1
+  fi
+else
+  echo "test.sh: no runtime-tools tree at $runtime_tools: the OCI validation suite is not run"
+fi
+
 step "host hygiene"
 sleep 1
 leftovers=$(comm -13 <(echo "$before") <(scripts/cleanup.sh --check 2>/dev/null | sort))
@@ -116,5 +137,6 @@ fi
 echo
 # docker-py's own counts (judged above against its 95% bar, so its known failures do not fail the run).
 [ -f "$results/docker-py.log" ] && grep -E "tests that ran passed" "$results/docker-py.log" | sed 's/^/docker-py 7.1.0: /'
+[ -n "${oci_ours:-}" ] && echo "runtime-tools validation: minicontainer-runc ${oci_ours} tests passed, runc ${oci_runc:-?}"
 echo "$passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -12,8 +12,8 @@ namespace MiniContainer.NativeTests;
 /// an OCI bundle made from the busybox fixture, its own --root state directory, and the two-phase create/start.
 /// Every test checks the host afterwards: no state directory, no cgroup, no mount of the bundle's rootfs.
 /// </summary>
-[Trait("Lane", "vm")]  // also run in the pure-cgroup-v2 VM by scripts/vm-test.sh: the bundle's cgroup limits on v2 (8 tests, ~2 min under TCG)
-public sealed class OciRuntimeTests : IDisposable
+[Trait("Lane", "vm")]  // also run in the pure-cgroup-v2 VM by scripts/vm-test.sh: the bundle's cgroup limits on v2 (~2 min under TCG)
+public sealed partial class OciRuntimeTests : IDisposable
 {
     private readonly ITestOutputHelper _output;
     private readonly string _dir = Path.Combine("/tmp", Support.Unique("mc-test-oci"));

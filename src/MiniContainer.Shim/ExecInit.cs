@@ -16,7 +16,7 @@ public static class ExecInit
 {
     public static int Run(int targetPid, string processJson)
     {
-        var sync = new SyncChannel(SyncChannel.Fd);
+        var sync = new SyncChannel(Oci.OciPreservedFds.TakeSyncFd());   // 3, unless minicontainer-runc exec moved it
         try
         {
             sync.WaitForGo();
@@ -26,6 +26,7 @@ public static class ExecInit
             Kernel.Unshare(Kernel.CLONE_FS, "CLONE_FS");
             Kernel.JoinNamespace(mnt, Namespace.Mount, $"/proc/{targetPid}/ns/mnt");
             Kernel.Close(mnt);
+            Oci.OciPreservedFds.CloseTheRestOnExec();   // minicontainer-runc exec: only 0-2 and --preserve-fds go in
             ProcessStarter.Exec(process, sync, dropCapabilities: true);
             return 0;
         }

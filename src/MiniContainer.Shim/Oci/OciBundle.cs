@@ -131,6 +131,9 @@ public sealed partial class OciBundle
         ["uts"] = Namespace.Uts, ["user"] = Namespace.User, ["cgroup"] = Namespace.Cgroup,
     };
 
+    /// <summary>The namespace types linux.namespaces may name (what `features` lists).</summary>
+    public static IEnumerable<string> NamespaceNames => NamespaceTypes.Keys;
+
     private void TranslateNamespaces(OciLinux linux)
     {
         var seen = new HashSet<string>();
@@ -259,7 +262,7 @@ public sealed partial class OciBundle
 
     /// <summary>The resources minicontainer-runc honours, on cgroup v1 and v2 alike: memory, cpu, pids and the device
     /// rules. Any other controller's section is refused.</summary>
-    private ResourceLimits TranslateResources(OciResources? r)
+    internal ResourceLimits TranslateResources(OciResources? r)
     {
         if (r is null) return new ResourceLimits();
         RefuseUnknown("linux.resources", r.Unknown);

@@ -21,7 +21,7 @@ public static class OciInit
 {
     public static int Run(string stateDir)
     {
-        var sync = new SyncChannel(SyncChannel.Fd);
+        var sync = new SyncChannel(OciPreservedFds.TakeSyncFd());
         bool held = false;
         try
         {
@@ -65,6 +65,7 @@ public static class OciInit
             if (config.Process!.OomScoreAdj is int adj) File.WriteAllText("/proc/self/oom_score_adj", adj.ToString());
             Kernel.SetUmask(config.Process.User.Umask ?? 0x12 /* 0022 */);
 
+            OciPreservedFds.CloseTheRestOnExec();
             ProcessStarter.Exec(bundle.Process, sync, dropCapabilities: false, awaitStart: () =>
             {
                 sync.SendReady();

@@ -31,6 +31,13 @@ public sealed record OciMountOptions(MountFlags Flags, bool Bind, bool Recursive
         "remount", "mand", "nomand", "nosymfollow", "rnosymfollow", "symfollow", "rsymfollow",
     };
 
+    /// <summary>The propagation words <see cref="OciBundle.PropagationFlags"/> knows.</summary>
+    public static readonly string[] PropagationWords = ["private", "rprivate", "slave", "rslave", "shared", "rshared", "unbindable", "runbindable"];
+
+    /// <summary>Every option word Parse acts on (what `features` lists): the flags, bind/rbind/defaults and the
+    /// propagation words. Anything else that is not refused goes to the filesystem as data.</summary>
+    public static IEnumerable<string> Honoured => FlagWords.Keys.Concat(["bind", "rbind", "defaults"]).Concat(PropagationWords);
+
     public static OciMountOptions Parse(OciMount m)
     {
         MountFlags flags = 0;

@@ -18,7 +18,8 @@ namespace MiniContainer.Shim.Oci;
 /// </summary>
 public sealed class OciRuntime(OciStateStore store, Action<string> warn)
 {
-    public sealed record CreateOptions(string Bundle, string? PidFile, string? ConsoleSocket);
+    /// <param name="PreserveFds">--preserve-fds: the caller's fds 3 … 3+N-1 go into the process (OciPreservedFds).</param>
+    public sealed record CreateOptions(string Bundle, string? PidFile, string? ConsoleSocket, int PreserveFds = 0);
 
     public int Create(string id, CreateOptions o) => CreateProcess(id, o).Pid;
 
@@ -61,7 +62,9 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
 
             var (ours, childEnd) = Kernel.SocketPair();
             var fds = new Launcher.ChildFds(Kernel.DuplicateHigh(0), Kernel.DuplicateHigh(1), Kernel.DuplicateHigh(2), Kernel.DuplicateHigh(childEnd));
-            pid = CloneJoining(bundle, fds, store.DirectoryOf(id));
+            var (fdsVariable, parked) = OciPreservedFds.Prepare(o.PreserveFds);
+            try { pid = CloneJoining(bundle, fds, store.DirectoryOf(id), fdsVariable); }
+            finally { Kernel.Close(parked); }
             Kernel.Close(fds.Stdin); Kernel.Close(fds.Stdout); Kernel.Close(fds.Stderr); Kernel.Close(fds.Sync); Kernel.Close(childEnd);
             var sync = new SyncChannel(ours);
             if (bundle.NewNamespaces.HasFlag(Namespace.User)) UserNamespace.WriteIdMaps(pid, bundle.UidMappings!, bundle.GidMappings, sync);
@@ -92,7 +95,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
     /// <summary>linux.namespaces with a path: this thread joins them and the clone inherits them (as the shim does for
     /// --network/--pid container:X). A PID namespace changes only where this thread's children are born; the thread goes
     /// back to its own right after the clone, since it can create no thread while it is there.</summary>
-    private static int CloneJoining(OciBundle bundle, Launcher.ChildFds fds, string stateDir)
+    private static int CloneJoining(OciBundle bundle, Launcher.ChildFds fds, string stateDir, string fdsVariable)
     {
         int ownPidNs = -1, mountNs = -1;
         try
@@ -106,7 +109,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
                 finally { Kernel.Close(fd); }
             }
             return Launcher.CloneIntoNamespaces(bundle.NewNamespaces, ["minicontainer-runc", "oci-init", stateDir],
-                ["PATH=" + CommandLookup.DefaultPath], fds, dieWithParent: false, joinMountNamespace: mountNs);
+                ["PATH=" + CommandLookup.DefaultPath, fdsVariable], fds, dieWithParent: false, joinMountNamespace: mountNs);
         }
         finally
         {
@@ -191,7 +194,8 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         Kernel.Kill(record.Pid, signal);
     }
 
-    public sealed record ExecOptions(string? ProcessJson, IReadOnlyList<string> Args, string? PidFile, string? ConsoleSocket, bool Detach);
+    public sealed record ExecOptions(string? ProcessJson, IReadOnlyList<string> Args, string? PidFile, string? ConsoleSocket, bool Detach,
+        int PreserveFds = 0);
 
     /// <summary>
     /// exec: one more process in a running container, the way the daemon's exec shim makes one — Launcher's raw child
@@ -235,8 +239,14 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         var (ours, childEnd) = Kernel.SocketPair();
         var child = new Launcher.ChildFds(Kernel.DuplicateHigh(0), Kernel.DuplicateHigh(1), Kernel.DuplicateHigh(2), Kernel.DuplicateHigh(childEnd));
         string json = System.Text.Json.JsonSerializer.Serialize(spec, RuntimeJson.Default.ProcessSpec);
-        int pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(), ["minicontainer-runc", "exec-init", record.Pid.ToString(), json],
-            ["PATH=" + CommandLookup.DefaultPath], child, joinsUser, dieWithParent: !o.Detach);
+        var (fdsVariable, parked) = OciPreservedFds.Prepare(o.PreserveFds);
+        int pid;
+        try
+        {
+            pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(), ["minicontainer-runc", "exec-init", record.Pid.ToString(), json],
+                ["PATH=" + CommandLookup.DefaultPath, fdsVariable], child, joinsUser, dieWithParent: !o.Detach);
+        }
+        finally { Kernel.Close(parked); }
         foreach (int fd in fds) Kernel.Close(fd);
         Kernel.Close(child.Stdin); Kernel.Close(child.Stdout); Kernel.Close(child.Stderr); Kernel.Close(child.Sync); Kernel.Close(childEnd);
         var sync = new SyncChannel(ours);
@@ -293,9 +303,20 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         if (status != "stopped")
         {
             if (status == "paused") CgroupManager.Open(record.CgroupName).Thaw();   // a frozen process cannot die
-            Kernel.TryKill(record.Pid, 9);
-            var until = DateTime.UtcNow.AddSeconds(10);
-            while (OciStateStore.IsAlive(record.Pid, record.StartTime) && DateTime.UtcNow < until) Thread.Sleep(10);
+            // A pidfd turns readable the moment the process exits: no polling of /proc in 10 ms steps. It is opened
+            // first and the process checked after, so a pid the kernel has given to another process is never signalled.
+            int pidfd = -1;
+            try { pidfd = Kernel.OpenPidFd(record.Pid); }
+            catch (KernelException) { }   // gone already
+            try
+            {
+                if (pidfd >= 0 && OciStateStore.IsAlive(record.Pid, record.StartTime))
+                {
+                    Kernel.TryKill(record.Pid, 9);
+                    Kernel.Poll(new PollFd[] { new() { Fd = pidfd, Events = 1 /* POLLIN */ } }, 10_000);
+                }
+            }
+            finally { Kernel.Close(pidfd); }
         }
         var cgroup = CgroupManager.Open(record.CgroupName);
         cgroup.Destroy();   // also kills anything left in it (a fork the process left behind)

@@ -6,11 +6,13 @@ namespace MiniContainer.Shim.Oci;
 /// <summary>
 /// `minicontainer-runc`: the OCI runtime command line, as containerd's runc shim, podman and runtime-tools call runc.
 ///   minicontainer-runc [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [flags] ID
-/// Commands: create, start, state, kill, delete, run, list. Errors go to stderr and, with --log, to the log file
+/// Commands: create, start, state, kill, delete, run, list, exec, ps, pause, resume, spec, update, events, features. Errors go to stderr and, with --log, to the log file
 /// (one JSON object per line with --log-format json, which containerd reads back); the exit code is then 1.
 /// </summary>
 public static class RuncCommand
 {
+    public const string Version = "0.1";
+
     private sealed class Globals
     {
         public string Root = OciStateStore.DefaultRoot;
@@ -47,7 +49,7 @@ public static class RuncCommand
                         if (value is null or "false" or "auto") break;
                         throw new OciConfigException("--rootless: minicontainer-runc runs as root only");
                     case "-h" or "--help": Console.Out.Write(Usage); return 0;
-                    case "-v" or "--version": Console.Out.WriteLine($"minicontainer-runc version 0.1\nspec: {OciBundle.SpecVersion}"); return 0;
+                    case "-v" or "--version": Console.Out.WriteLine($"minicontainer-runc version {Version}\nspec: {OciBundle.SpecVersion}"); return 0;
                     default: throw new OciConfigException($"flag provided but not defined: {name}");
                 }
             }
@@ -70,8 +72,11 @@ public static class RuncCommand
                 "ps" => Ps(runtime, rest),
                 "exec" => Exec(runtime, rest),
                 "spec" => Spec(rest),
-                "update" or "events" or "features" or "checkpoint" or "restore" =>
-                    throw new OciConfigException($"\"{command}\" is not implemented by minicontainer-runc yet (see docs/oci-runtime.md)"),
+                "update" => Update(store, rest, message => LogLine(g, "warning", message)),
+                "events" => Events(store, rest),
+                "features" => Features(rest),
+                "checkpoint" or "restore" =>
+                    throw new OciConfigException($"\"{command}\" is not supported by minicontainer-runc: there is no checkpoint/restore (CRIU) support"),
                 _ => throw new OciConfigException($"unknown command \"{command}\""),
             };
         }
@@ -85,10 +90,12 @@ public static class RuncCommand
 
     private const string Usage =
         "usage: minicontainer-runc [--root DIR] [--log FILE] [--log-format text|json] COMMAND [flags] ID\n" +
-        "  create --bundle DIR [--pid-file FILE] [--console-socket SOCK] ID   set up, hold before execve\n" +
+        "  create --bundle DIR [--pid-file FILE] [--console-socket SOCK] [--preserve-fds N] ID   set up, hold before execve\n" +
         "  start ID | state ID | kill [--all] ID [SIGNAL] | delete [--force] ID | list\n" +
         "  pause ID | resume ID | ps [--format table|json] ID\n" +
         "  spec [--bundle DIR]   write a starting config.json\n" +
+        "  update [--resources FILE|-] [--memory N] [--cpu-quota N] [--pids-limit N] … ID | events [--stats] [--interval D] ID\n" +
+        "  features   what minicontainer-runc honours, as JSON\n" +
         "  exec [--process FILE] [--detach] [--pid-file F] [--console-socket S] ID [COMMAND…]\n" +
         "  run [--bundle DIR] [--pid-file FILE] [--console-socket SOCK] [--detach] ID   create + start + wait + delete\n";
 
@@ -97,6 +104,7 @@ public static class RuncCommand
         string bundle = ".";
         string? pidFile = null, consoleSocket = null, id = null;
         bool detach = false;
+        int preserveFds = 0;
         for (int i = 0; i < args.Length; i++)
         {
             var (name, value) = SplitFlag(args[i]);
@@ -107,10 +115,7 @@ public static class RuncCommand
                 case "--console-socket": consoleSocket = Path.GetFullPath(value ?? Next(args, ref i, name)); break;
                 case "--detach" or "-d" when run: detach = true; break;
                 case "--no-new-keyring": break;   // we never make a session keyring: the flag asks for what happens anyway
-                case "--preserve-fds":
-                    string n = value ?? Next(args, ref i, name);
-                    if (n != "0") throw new OciConfigException("--preserve-fds: passing extra descriptors is not supported by minicontainer-runc yet");
-                    break;
+                case "--preserve-fds": preserveFds = OciPreservedFds.ParseCount(value ?? Next(args, ref i, name)); break;
                 case "--no-pivot": throw new OciConfigException("--no-pivot is not supported: minicontainer-runc always uses pivot_root");
                 default:
                     if (name.StartsWith('-')) throw new OciConfigException($"flag provided but not defined: {name}");
@@ -119,7 +124,7 @@ public static class RuncCommand
             }
         }
         if (id is null) throw new OciConfigException($"\"{(run ? "run" : "create")}\" requires exactly 1 argument: the container id");
-        var options = new OciRuntime.CreateOptions(bundle, pidFile, consoleSocket);
+        var options = new OciRuntime.CreateOptions(bundle, pidFile, consoleSocket, preserveFds);
         if (run) return runtime.Run(id, options, detach);
         runtime.Create(id, options);
         return 0;
@@ -171,6 +176,7 @@ public static class RuncCommand
     {
         string? processFile = null, pidFile = null, consoleSocket = null, id = null;
         bool detach = false;
+        int preserveFds = 0;
         int i = 0;
         for (; i < args.Length && id is null; i++)
         {
@@ -181,9 +187,7 @@ public static class RuncCommand
                 case "--pid-file": pidFile = Path.GetFullPath(value ?? Next(args, ref i, name)); break;
                 case "--console-socket": consoleSocket = Path.GetFullPath(value ?? Next(args, ref i, name)); break;
                 case "--detach" or "-d": detach = true; break;
-                case "--preserve-fds":
-                    if ((value ?? Next(args, ref i, name)) != "0") throw new OciConfigException("--preserve-fds: passing extra descriptors is not supported by minicontainer-runc yet");
-                    break;
+                case "--preserve-fds": preserveFds = OciPreservedFds.ParseCount(value ?? Next(args, ref i, name)); break;
                 default:
                     if (name.StartsWith('-')) throw new OciConfigException($"exec: flag not supported by minicontainer-runc: {name}");
                     id = args[i];
@@ -192,7 +196,7 @@ public static class RuncCommand
         }
         if (id is null) throw new OciConfigException("usage: exec [--process FILE] [--detach] [--pid-file F] [--console-socket S] ID [COMMAND…]");
         if (processFile is not null && i < args.Length) throw new OciConfigException("exec: give --process FILE or a command, not both");
-        return runtime.Exec(id, new OciRuntime.ExecOptions(processFile, args[i..], pidFile, consoleSocket, detach));
+        return runtime.Exec(id, new OciRuntime.ExecOptions(processFile, args[i..], pidFile, consoleSocket, detach, preserveFds));
     }
 
     /// <summary>ps [--format table|json] ID: the container's host pids; json is a plain array, as runc prints it.</summary>
@@ -219,6 +223,49 @@ public static class RuncCommand
             catch (IOException) { continue; }   // ended meanwhile
             Console.Out.WriteLine($"{pid,-7} {cmd}");
         }
+        return 0;
+    }
+
+    /// <summary>update [--resources FILE|-] [--memory N] … ID (OciUpdate).</summary>
+    private static int Update(OciStateStore store, string[] args, Action<string> warn)
+    {
+        var (id, change) = OciUpdate.Parse(args, Console.In);
+        OciUpdate.Apply(store, id, change, warn);
+        return 0;
+    }
+
+    /// <summary>events [--stats] [--interval D] ID (OciEvents): one stats object, or the stream until the container stops.</summary>
+    private static int Events(OciStateStore store, string[] args)
+    {
+        bool stats = false;
+        var interval = TimeSpan.FromSeconds(5);
+        string? id = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            var (name, value) = SplitFlag(args[i]);
+            switch (name)
+            {
+                case "--stats": stats = value is null or "true" ? true : value == "false" ? false : throw new OciConfigException($"invalid boolean value \"{value}\" for --stats"); break;
+                case "--interval": interval = OciEvents.ParseDuration(value ?? Next(args, ref i, name)); break;
+                default:
+                    if (name.StartsWith('-')) throw new OciConfigException($"flag provided but not defined: {name}");
+                    id = id is null ? args[i] : throw new OciConfigException($"events: one container id expected, got \"{args[i]}\" too");
+                    break;
+            }
+        }
+        if (id is null) throw new OciConfigException("\"events\" requires exactly 1 argument: the container id");
+        var record = store.Load(id);
+        if (store.StatusOf(record) == "stopped") throw new OciConfigException($"container {id} is not running");
+        var cgroup = Cgroups.CgroupManager.Open(record.CgroupName);
+        if (stats) { Console.Out.WriteLine(OciEvents.StatsEvent(id, cgroup.Stats())); return 0; }
+        OciEvents.Stream(id, cgroup, interval, () => store.Exists(id) && store.StatusOf(record) != "stopped", Console.Out);
+        return 0;
+    }
+
+    private static int Features(string[] args)
+    {
+        if (args.Length > 0) throw new OciConfigException($"features: unexpected argument {args[0]}");
+        Console.Out.WriteLine(OciFeatures.Json());
         return 0;
     }
 
