@@ -6,5 +6,7 @@ using MiniContainer.Shim.Oci;
 //   oci-init STATEDIR     build the bundle's root, wait for `start`, become the command
 //   exec-init PID JSON    join the container's mounts and become an `exec`'s command (the shim's ExecInit)
 if (args is ["oci-init", var stateDir]) return OciInit.Run(stateDir);
-if (args is ["exec-init", var target, var process]) return ExecInit.Run(int.Parse(target), process);
+// exec-init, as the daemon's exec uses it, plus --preserve-fds: only 0-2 and the preserved descriptors go in.
+if (args is ["exec-init", var target, var process])
+    return ExecInit.Run(int.Parse(target), process, OciPreservedFds.TakeSyncFd(), OciPreservedFds.CloseTheRestOnExec);
 return RuncCommand.Run(args);

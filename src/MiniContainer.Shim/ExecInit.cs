@@ -14,9 +14,11 @@ namespace MiniContainer.Shim;
 /// </summary>
 public static class ExecInit
 {
-    public static int Run(int targetPid, string processJson)
+    /// <param name="syncFd">The sync socket: 3, unless minicontainer-runc exec moved it (OciPreservedFds).</param>
+    /// <param name="beforeExec">minicontainer-runc exec: mark what must not reach the process close-on-exec.</param>
+    public static int Run(int targetPid, string processJson, int syncFd = SyncChannel.Fd, Action? beforeExec = null)
     {
-        var sync = new SyncChannel(Oci.OciPreservedFds.TakeSyncFd());   // 3, unless minicontainer-runc exec moved it
+        var sync = new SyncChannel(syncFd);
         try
         {
             sync.WaitForGo();
@@ -26,7 +28,7 @@ public static class ExecInit
             Kernel.Unshare(Kernel.CLONE_FS, "CLONE_FS");
             Kernel.JoinNamespace(mnt, Namespace.Mount, $"/proc/{targetPid}/ns/mnt");
             Kernel.Close(mnt);
-            Oci.OciPreservedFds.CloseTheRestOnExec();   // minicontainer-runc exec: only 0-2 and --preserve-fds go in
+            beforeExec?.Invoke();
             ProcessStarter.Exec(process, sync, dropCapabilities: true);
             return 0;
         }
