@@ -147,11 +147,12 @@ public sealed class Supervisor
             {
                 before = _log.Length;
                 _log.Write(record);
-                if (_droppedLines > 0)
-                {
-                    Diagnose($"log: space is back; {_droppedLines} log line(s) were dropped while {_logPath} could not be written");
+                // Said once space is back. shim.log is usually on the same full disk: if it cannot take the line
+                // either (the space that let this record in was just used up again), the count stays, and the next
+                // record that gets through, or Finish, says it.
+                if (_droppedLines > 0 &&
+                    Diagnose($"log: space is back; {_droppedLines} log line(s) were dropped while {_logPath} could not be written"))
                     _droppedLines = 0;
-                }
             }
             catch (IOException e)
             {
@@ -161,11 +162,11 @@ public sealed class Supervisor
         }
     }
 
-    /// <summary>A line in shim.log (our stderr); never throws, not even on a full disk.</summary>
-    private static void Diagnose(string message)
+    /// <summary>A line in shim.log (our stderr); never throws, not even on a full disk: false when it was not written.</summary>
+    private static bool Diagnose(string message)
     {
-        try { Console.Error.WriteLine($"{DateTimeOffset.UtcNow:O} {message}"); Console.Error.Flush(); }
-        catch (IOException) { }
+        try { Console.Error.WriteLine($"{DateTimeOffset.UtcNow:O} {message}"); Console.Error.Flush(); return true; }
+        catch (IOException) { return false; }
     }
 
     private const int ReservedExitBytes = 4096;
