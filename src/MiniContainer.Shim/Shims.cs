@@ -185,15 +185,11 @@ public static class Shims
         return 0;
     }
 
-    /// <summary>poll(2) on a pidfd of our child: readable once it has exited (reaping is left to the loop).</summary>
+    /// <summary>Whether our child exits within the wait (reaping is left to the loop).</summary>
     private static bool ExitsWithin(int pid, TimeSpan wait)
     {
         int pidfd = Kernel.OpenPidFd(pid);
-        try
-        {
-            Span<PollFd> fds = stackalloc PollFd[] { new() { Fd = pidfd, Events = 1 /* POLLIN */ } };
-            return Kernel.Poll(fds, (int)wait.TotalMilliseconds) > 0;
-        }
+        try { return Kernel.AwaitPidFdExit(pidfd, (int)wait.TotalMilliseconds); }
         finally { Kernel.Close(pidfd); }
     }
 

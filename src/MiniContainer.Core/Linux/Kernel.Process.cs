@@ -68,6 +68,13 @@ public static unsafe partial class Kernel
     /// <summary>pidfd_open(2): a close-on-exec fd that refers to process pid and becomes readable (POLLIN) once it has exited.</summary>
     public static int OpenPidFd(int pid) => (int)Check(Libc.syscall2(434 /* SYS_pidfd_open */, pid, 0), $"pidfd_open({pid})");
 
+    /// <summary>poll(2) on a pidfd: true once its process has exited (reaping is the caller's), false after timeoutMs.</summary>
+    public static bool AwaitPidFdExit(int pidfd, int timeoutMs)
+    {
+        Span<PollFd> fds = stackalloc PollFd[] { new() { Fd = pidfd, Events = 1 /* POLLIN */ } };
+        return Poll(fds, timeoutMs) > 0;
+    }
+
     /// <summary>pipe2(2) with O_CLOEXEC: a one-way channel; (read end, write end).</summary>
     public static (int Read, int Write) Pipe()
     {

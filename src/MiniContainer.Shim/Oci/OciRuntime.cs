@@ -313,7 +313,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
                 if (pidfd >= 0 && OciStateStore.IsAlive(record.Pid, record.StartTime))
                 {
                     Kernel.TryKill(record.Pid, 9);
-                    Kernel.Poll(new PollFd[] { new() { Fd = pidfd, Events = 1 /* POLLIN */ } }, 10_000);
+                    Kernel.AwaitPidFdExit(pidfd, 10_000);
                 }
             }
             finally { Kernel.Close(pidfd); }
