@@ -8,8 +8,8 @@ using System.Text.Json.Nodes;
 namespace MiniContainer.Cli.Api;
 
 /// <summary>
-/// An Engine API client over the daemon's unix socket. Ordinary calls go through HttpClient (one
-/// SocketsHttpHandler whose ConnectCallback dials the socket); attach and exec-start, which turn the HTTP
+/// An Engine API client over the daemon's unix socket. Ordinary calls go through <see cref="UnixSocketHandler"/>
+/// (HTTP/1.1 by hand, a connection per request); attach and exec-start, which turn the HTTP
 /// connection into a raw two-way stream, go through <see cref="HijackClient"/>. Every path is sent with the
 /// API version prefix (/v1.47/…), as docker does after it has negotiated.
 /// Errors come back as <see cref="ApiException"/> carrying the daemon's {"message"}.
@@ -19,29 +19,25 @@ internal sealed class DockerClient : IDisposable
     public const string ApiVersion = "1.47";
     public static readonly string UserAgent = "minicontainer/" + CliInfo.Version;
 
-    readonly HttpClient _http;
+    readonly HttpMessageInvoker _http;
     public DaemonHost Host { get; }
 
     public DockerClient(DaemonHost host)
     {
         Host = host;
-        var handler = new SocketsHttpHandler
-        {
-            ConnectCallback = async (_, ct) => await ConnectSocketAsync(host.SocketPath, ct),
-            UseProxy = false,
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-        _http = new HttpClient(handler) { BaseAddress = new Uri("http://localhost"), Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.TryAddWithoutValidation("User-Agent", UserAgent);
+        _http = new HttpMessageInvoker(new UnixSocketHandler(host.SocketPath));
     }
 
-    /// <summary>Connects a stream socket to the daemon, turning "no such file" and "permission denied" into messages a person can act on.</summary>
-    internal static async Task<NetworkStream> ConnectSocketAsync(string path, CancellationToken ct)
+    /// <summary>Connects a stream socket to the daemon, turning "no such file" and "permission denied" into messages a
+    /// person can act on. Blocking, on purpose: a unix socket connects at once, and the CLI then needs no I/O thread
+    /// for a request whose answer comes in one read (see UnixSocketHandler).</summary>
+    internal static NetworkStream ConnectSocket(string path, TimeSpan? timeout = null)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
+            if (timeout is { } t) socket.ReceiveTimeout = socket.SendTimeout = (int)Math.Max(1, t.TotalMilliseconds);
+            socket.Connect(new UnixDomainSocketEndPoint(path));
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch (SocketException e)
@@ -64,22 +60,20 @@ internal sealed class DockerClient : IDisposable
     public static string Versioned(string path) => "/v" + ApiVersion + path;
 
     /// <summary>Sends a request and returns once the response headers are in (the body may still be streaming). Throws ApiException on 4xx/5xx.</summary>
+    /// <param name="timeout">how long the daemon may take to answer (TimeoutException after it); none by default.</param>
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, HttpContent? content = null, CancellationToken ct = default,
-                                                     IReadOnlyDictionary<string, string>? headers = null)
+                                                     IReadOnlyDictionary<string, string>? headers = null, TimeSpan? timeout = null)
     {
-        using var request = new HttpRequestMessage(method, Versioned(path)) { Content = content };
+        using var request = new HttpRequestMessage(method, new Uri("http://localhost" + Versioned(path))) { Content = content };
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        if (timeout is { } t) request.Options.Set(UnixSocketHandler.Timeout, t);
         foreach (var (name, value) in headers ?? new Dictionary<string, string>()) request.Headers.TryAddWithoutValidation(name, value);
         HttpResponseMessage response;
         try
         {
-            response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            response = await _http.SendAsync(request, ct);   // returns at the end of the head: the body may still be streaming
         }
-        catch (HttpRequestException e) when (e.InnerException is DaemonUnavailableException d) { throw d; }
-        catch (HttpRequestException e) when (e.InnerException is SocketException s) { throw Unreachable(Host.Uri, s); }
-        catch (HttpRequestException e)
-        {
-            throw new DaemonUnavailableException($"error during connect to {Host.Uri}: {e.Message}", e);
-        }
+        catch (SocketException e) { throw Unreachable(Host.Uri, e); }
 
         if ((int)response.StatusCode >= 400)
         {
@@ -153,14 +147,13 @@ internal sealed class DockerClient : IDisposable
     /// <summary>GET /_ping: true when a daemon answers "OK" within <paramref name="timeout"/>.</summary>
     public async Task<bool> PingAsync(TimeSpan timeout)
     {
-        using var cts = new CancellationTokenSource(timeout);
         try
         {
-            using var response = await SendAsync(HttpMethod.Get, "/_ping", null, cts.Token);
+            using var response = await SendAsync(HttpMethod.Get, "/_ping", timeout: timeout);
             return true;
         }
         catch (ApiException) { return true; }   // something answered HTTP: the daemon is there
-        catch (OperationCanceledException) { return false; }
+        catch (TimeoutException) { return false; }
     }
 
     public void Dispose() => _http.Dispose();

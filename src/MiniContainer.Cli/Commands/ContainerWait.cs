@@ -17,6 +17,7 @@ internal static class ContainerWait
     {
         var response = client.SendAsync(HttpMethod.Post, $"{ApiPaths.Container(id)}/wait?condition={condition}");
         // A daemon that holds back the headers until the exit would make us wait forever here: give it a second.
+        // (Ours sends them at once; without a token the request's head is even read before SendAsync returns.)
         await Task.WhenAny(response, Task.Delay(TimeSpan.FromSeconds(1)));
         if (response.IsFaulted) await response;   // no such container, daemon gone: fail now, not after start
         return ReadAsync(response);

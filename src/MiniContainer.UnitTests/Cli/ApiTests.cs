@@ -65,7 +65,7 @@ public sealed class HijackClientTests
     public async Task Reads_the_101_head_and_keeps_the_bytes_after_it()
     {
         byte[] response = Encoding.ASCII.GetBytes("HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nfirst output");
-        var (status, headers, leftover) = await HijackClient.ReadHeadAsync(new MemoryStream(response), default);
+        var (status, headers, leftover) = HijackClient.ReadHead(new MemoryStream(response));
         Assert.Equal(101, status);
         Assert.Equal("tcp", headers["upgrade"]);
         Assert.Equal("first output", Encoding.ASCII.GetString(leftover));
@@ -79,9 +79,9 @@ public sealed class HijackClientTests
     {
         byte[] chunked = Encoding.ASCII.GetBytes("HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n1f\r\n{\"message\":\"No such container: \r\n4\r\nweb\"\r\n1\r\n}\r\n0\r\n\r\n");
         var source = new MemoryStream(chunked);
-        var (status, headers, leftover) = await HijackClient.ReadHeadAsync(source, default);
+        var (status, headers, leftover) = HijackClient.ReadHead(source);
         Assert.Equal(404, status);
-        string body = await HijackClient.ReadBodyAsync(source, headers, leftover, default);
+        string body = await HijackClient.ReadBodyAsync(source, headers, leftover, status, default);
         Assert.Equal("No such container: web", DockerClient.ErrorMessage(body, HttpStatusCode.NotFound));
     }
 
