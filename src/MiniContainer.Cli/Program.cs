@@ -13,7 +13,8 @@ namespace MiniContainer.Cli
 {
     internal static class CliApp
     {
-        public static RootCommand BuildRoot(CliContext context)
+        /// <param name="only">build just this top-level command (see <see cref="SoleCommand"/>); null: all of them.</param>
+        public static RootCommand BuildRoot(CliContext context, string? only = null)
         {
             var root = new RootCommand("A self-sufficient runtime for containers (a Docker-compatible client of minicontainerd)");
             // docker's help flag is --help only: -h means --hostname to run and create.
@@ -25,6 +26,12 @@ namespace MiniContainer.Cli
             var version = new Option<bool>("--version", "-v") { Description = "Print version information and quit" };
             root.Options.Add(version);
 
+            switch (only)
+            {
+                case "run": root.Subcommands.Add(RunCommand.CreateRun(context)); return WithRootAction(root, version);
+                case "create": root.Subcommands.Add(RunCommand.CreateCreate(context)); return WithRootAction(root, version);
+                case "exec": root.Subcommands.Add(ExecCommand.Create(context)); return WithRootAction(root, version);
+            }
             root.Subcommands.Add(RunCommand.CreateRun(context));
             root.Subcommands.Add(RunCommand.CreateCreate(context));
             root.Subcommands.Add(ExecCommand.Create(context));
@@ -45,7 +52,12 @@ namespace MiniContainer.Cli
             foreach (var c in PruneCommands.Create(context)) root.Subcommands.Add(c);
             root.Subcommands.Add(Compose.ComposeCommand.Create(context));
             CommandGroups.Add(root, context);   // after every command: `image ls`, `container rm`… reuse them
+            return WithRootAction(root, version);
+        }
 
+        /// <summary>`minicontainer` alone prints the help; `minicontainer --version` the version.</summary>
+        static RootCommand WithRootAction(RootCommand root, Option<bool> version)
+        {
             root.SetAction(parse =>
             {
                 if (parse.GetValue(version))
@@ -58,10 +70,28 @@ namespace MiniContainer.Cli
             return root;
         }
 
+        /// <summary>
+        /// The top-level command of a command line when it is run, create or exec, the commands whose start-up time
+        /// matters most: only that one is built then (all ~90 commands and their options cost about a millisecond of
+        /// a short command's CPU). Anything else — another command, --help or --version before the command, a flag we
+        /// do not know — builds the whole tree, so help and errors are the same either way.
+        /// </summary>
+        internal static string? SoleCommand(IReadOnlyList<string> args)
+        {
+            for (int i = 0; i < args.Count; i++)
+            {
+                string a = args[i];
+                if (a is "-H" or "--host") { i++; continue; }
+                if (a == "--no-autostart" || a.StartsWith("--host=", StringComparison.Ordinal) || (a.StartsWith("-H", StringComparison.Ordinal) && a.Length > 2)) continue;
+                return a is "run" or "create" or "exec" ? a : null;
+            }
+            return null;
+        }
+
         public static async Task<int> RunAsync(string[] args)
         {
             using var context = new CliContext();
-            var root = BuildRoot(context);
+            var root = BuildRoot(context, SoleCommand(args));
             Command? command = root;
             try
             {

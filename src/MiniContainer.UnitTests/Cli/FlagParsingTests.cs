@@ -10,12 +10,46 @@ namespace MiniContainer.UnitTests.Cli;
 /// <summary>How a command line becomes a command: docker's rules for flags after the image, bundles, unknown flags.</summary>
 public sealed class RunFlagParsingTests
 {
+    /// <summary>As the CLI does it: run, create and exec get a tree of their command alone.</summary>
     static (ParseResult Parse, RootCommand Root) ParseCli(params string[] args)
     {
-        var root = CliApp.BuildRoot(new CliContext());
+        var root = CliApp.BuildRoot(new CliContext(), CliApp.SoleCommand(args));
         var parse = root.Parse(ArgumentPreparer.Prepare(root, args), new ParserConfiguration { ResponseFileTokenReplacer = null });
         Assert.Empty(parse.Errors);
         return (parse, root);
+    }
+
+    [Theory]
+    [InlineData("run|--rm|busybox|true", "run")]
+    [InlineData("-H|unix:///x.sock|exec|web|true", "exec")]
+    [InlineData("--host=unix:///x.sock|--no-autostart|create|busybox", "create")]
+    [InlineData("-Hunix:///x.sock|run|busybox", "run")]
+    [InlineData("ps|-a", null)]
+    [InlineData("--help|run", null)]
+    [InlineData("-v", null)]
+    [InlineData("container|run|busybox", null)]
+    [InlineData("--debug|run|busybox", null)]
+    [InlineData("", null)]
+    public void Only_run_create_and_exec_get_a_tree_of_their_own(string line, string? sole) =>
+        Assert.Equal(sole, CliApp.SoleCommand(line.Split('|', StringSplitOptions.RemoveEmptyEntries)));
+
+    [Theory]
+    [InlineData("run|-it|--rm|-e|A=1|-v|/a:/b|--name|web|busybox|sh|-c|echo hi")]
+    [InlineData("run|--explain|busybox|true")]
+    [InlineData("exec|-it|-u|1000|web|sh")]
+    [InlineData("create|--memory|64m|-p|8080:80|busybox")]
+    public void A_command_built_alone_parses_as_in_the_whole_tree(string line)
+    {
+        string[] args = line.Split('|');
+        var whole = CliApp.BuildRoot(new CliContext());
+        var alone = CliApp.BuildRoot(new CliContext(), CliApp.SoleCommand(args));
+        Assert.True(alone.Subcommands.Count < whole.Subcommands.Count);
+        Assert.Equal(ArgumentPreparer.Prepare(whole, args), ArgumentPreparer.Prepare(alone, args));
+        var a = whole.Parse(ArgumentPreparer.Prepare(whole, args));
+        var b = alone.Parse(ArgumentPreparer.Prepare(alone, args));
+        Assert.Equal(a.Errors.Count, b.Errors.Count);
+        Assert.Equal(a.CommandResult.Command.Name, b.CommandResult.Command.Name);
+        Assert.Equal(a.Tokens.Select(t => t.Value), b.Tokens.Select(t => t.Value));
     }
 
     [Fact]
