@@ -49,6 +49,10 @@ public sealed class ExecService
     public ExecInstance Create(Container c, JsonObject body)
     {
         RefuseIfNotRunning(c);
+        // An exec's start follows its create at once (docker exec, docker-py): start the cgroup move's grace period now.
+        // The exec's shim reaches its move a few ms after the start, sooner than a container's, and measured with a
+        // primer only at the start it still waited 0-7 ms of the period (median ~3.7).
+        Cgroups.CgroupAttachPrimer.Prime();
         var cmd = CreateRequest.StringList(body["Cmd"]);
         if (cmd == null || cmd.Count == 0) throw new BadRequestException("No exec command specified");
         bool tty = (bool?)body["Tty"] ?? false;
