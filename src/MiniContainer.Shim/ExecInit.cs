@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using MiniContainer.Linux;
 using MiniContainer.Runtime;
@@ -21,15 +22,24 @@ public static class ExecInit
         var sync = new SyncChannel(syncFd);
         try
         {
+            // Joining the container's mounts needs nobody's go: it is done while the shim moves us into the cgroup and
+            // the daemon attaches; a failure is reported after the go, as before.
+            ProcessSpec? process = null;
+            ExceptionDispatchInfo? failed = null;
+            try
+            {
+                process = JsonSerializer.Deserialize(processJson, RuntimeJson.Default.ProcessSpec)!;
+                InitStage.ListenForExplain(process, sync);
+                int mnt = Kernel.Open($"/proc/{targetPid}/ns/mnt", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
+                Kernel.Unshare(Kernel.CLONE_FS, "CLONE_FS");
+                Kernel.JoinNamespace(mnt, Namespace.Mount, $"/proc/{targetPid}/ns/mnt");
+                Kernel.Close(mnt);
+            }
+            catch (Exception e) { failed = ExceptionDispatchInfo.Capture(e); }
             sync.WaitForGo();
-            var process = JsonSerializer.Deserialize(processJson, RuntimeJson.Default.ProcessSpec)!;
-            InitStage.ListenForExplain(process, sync);
-            int mnt = Kernel.Open($"/proc/{targetPid}/ns/mnt", Kernel.O_RDONLY | Kernel.O_CLOEXEC);
-            Kernel.Unshare(Kernel.CLONE_FS, "CLONE_FS");
-            Kernel.JoinNamespace(mnt, Namespace.Mount, $"/proc/{targetPid}/ns/mnt");
-            Kernel.Close(mnt);
+            failed?.Throw();
             beforeExec?.Invoke();
-            ProcessStarter.Exec(process, sync, dropCapabilities: true);
+            ProcessStarter.Exec(process!, sync, dropCapabilities: true);
             return 0;
         }
         catch (CommandLookup.LookupException e) { return sync.Fail(e.ExitCode == 125 ? 126 : e.ExitCode, e.Message); }

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using MiniContainer.Cgroups;
 using MiniContainer.Explaining;
@@ -9,11 +10,15 @@ namespace MiniContainer.Shim;
 
 /// <summary>
 /// The init stage: runs as PID 1 inside the new namespaces (or as a plain process with --pid host / container:X), started by the shim's clone child with
-/// `minicontainer-shim init BUNDLE`. It waits until the shim has put it in its cgroup, then builds the
-/// container's filesystem and becomes the user's program:
+/// `minicontainer-shim init BUNDLE`. It waits until the shim has put it in its cgroup ("prepare"), builds the
+/// container's filesystem while the daemon wires the network and attaches its clients, then waits for "go" and
+/// becomes the user's program:
 ///
-///   WaitForShim → JoinOwnCgroupNamespace → PrepareRootfs (overlay, /proc, /dev, /sys, /etc files, mounts)
-///   → PivotRoot → FinishRootfs (read-only bits) → SetHostname → BringLoopbackUp → ProcessStarter.Exec
+///   WaitForPrepare → JoinOwnCgroupNamespace → PrepareRootfs (overlay, /proc, /dev, /sys, /etc files, mounts)
+///   → PivotRoot → FinishRootfs (read-only bits) → SetHostname → BringLoopbackUp → WaitForGo → ProcessStarter.Exec
+///
+/// Nothing of the user's program runs before "go", and a failure while building is reported only after it, as
+/// before: the daemon sees the same start either way, only sooner (the rootfs no longer waits for the network).
 ///
 /// fd 3 is the sync socket to the shim: failures are reported on it (see SyncChannel).
 /// </summary>
@@ -24,22 +29,31 @@ public static class InitStage
         var sync = new SyncChannel(SyncChannel.Fd);
         try
         {
-            var (layerMounts, bindClones) = sync.WaitForGo();
-            var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)
+            var (layerMounts, bindClones, go) = sync.WaitForPrepare();
+            ContainerSpec? spec = null;
+            ExceptionDispatchInfo? failed = null;
+            try
+            {
+                spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)
                        ?? throw new InvalidDataException("empty spec.json");
-            ListenForExplain(spec.Process, sync);
+                ListenForExplain(spec.Process, sync);
 
-            // The shim moved us into the container's cgroup while we waited; a cgroup namespace made now is
-            // rooted there, so /proc/self/cgroup reads "0::/" inside (unless --cgroupns=host).
-            if (!spec.HostCgroupNamespace) Kernel.Unshare((int)Namespace.Cgroup, "CLONE_NEWCGROUP");
+                // The shim moved us into the container's cgroup while we waited; a cgroup namespace made now is
+                // rooted there, so /proc/self/cgroup reads "0::/" inside (unless --cgroupns=host).
+                if (!spec.HostCgroupNamespace) Kernel.Unshare((int)Namespace.Cgroup, "CLONE_NEWCGROUP");
 
-            PrepareRootfs(spec, layerMounts, bindClones);
-            PivotRoot(spec.Rootfs.MergedDir);
-            FinishRootfs(spec);
-            if (!spec.HostUts) Kernel.SetHostname(spec.Hostname);   // --uts=host: the host's own, untouched
-            if (spec.NetworkMode != "host") Kernel.BringLoopbackUp();
+                PrepareRootfs(spec, layerMounts, bindClones);
+                PivotRoot(spec.Rootfs.MergedDir);
+                FinishRootfs(spec);
+                if (!spec.HostUts) Kernel.SetHostname(spec.Hostname);   // --uts=host: the host's own, untouched
+                if (spec.NetworkMode != "host") Kernel.BringLoopbackUp();
+            }
+            catch (Exception e) { failed = ExceptionDispatchInfo.Capture(e); }
 
-            ProcessStarter.Exec(spec.Process, sync, dropCapabilities: true);
+            // A failure above is reported once the daemon says go, as one after it would be.
+            if (!go) sync.WaitForGo();
+            failed?.Throw();
+            ProcessStarter.Exec(spec!.Process, sync, dropCapabilities: true);
             return 0; // not reached: Exec either replaces this process or throws
         }
         catch (CommandLookup.LookupException e) { return sync.Fail(e.ExitCode, e.Message); }

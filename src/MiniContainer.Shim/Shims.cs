@@ -67,6 +67,7 @@ public static class Shims
             if (userns) UserNamespace.Prepare(pid, spec, sync);
             SendPropagatingBinds(spec, sync);
             cgroup.AddProcess(pid);
+            sync.SendPrepare();   // the init stage builds the rootfs while the daemon wires the network and attaches
             return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true, explained);
         }
         catch (Exception e)

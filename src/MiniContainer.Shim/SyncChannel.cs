@@ -12,6 +12,8 @@ namespace MiniContainer.Shim;
 ///                 a user-namespaced container
 ///                 'B' + a detached clone of a bind source's mount tree (SCM_RIGHTS), one per bind with shared or slave
 ///                 propagation, in spec order (made in the host's namespace, so it stays in the source's peer group)
+///                 'P' (prepare: you are in your cgroup, your id maps are written, every fd above is sent — build the
+///                 container's filesystem now, while the daemon wires the network; minicontainer-shim run only)
 ///                 'G' (go: you are in your cgroup, your id maps are written; the daemon has attached)
 ///   child → shim: 'T' + the pty master fd (SCM_RIGHTS), when a terminal was asked for
 ///                 'X' + 4-byte length + one explain step as JSON (only with --explain; see Explaining.Explain)
@@ -23,7 +25,7 @@ public sealed class SyncChannel(int fd)
 {
     public const int Fd = 3;
     public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E', LayerMount = (byte)'L', ExplainStep = (byte)'X',
-        BindMount = (byte)'B', Ready = (byte)'R';
+        BindMount = (byte)'B', Ready = (byte)'R', Prepare = (byte)'P';
 
     public int Descriptor => fd;
 
@@ -31,12 +33,23 @@ public sealed class SyncChannel(int fd)
     /// namespace) and the bind mount clones (one per bind with shared or slave propagation).</summary>
     public (List<int> Layers, Queue<int> Binds) WaitForGo()
     {
+        var (layers, binds, _) = WaitForPrepareOrGo(Go);
+        return (layers, binds);
+    }
+
+    /// <summary>Child side (the init stage): block until the shim says prepare — or go, from a shim that does not
+    /// send prepare; <c>Go</c> says which. Returns the fds sent before it, as <see cref="WaitForGo"/>.</summary>
+    public (List<int> Layers, Queue<int> Binds, bool Go) WaitForPrepare() => WaitForPrepareOrGo(Prepare);
+
+    private (List<int> Layers, Queue<int> Binds, bool Go) WaitForPrepareOrGo(byte until)
+    {
         var layers = new List<int>();
         var binds = new Queue<int>();
         while (true)
         {
             var (tag, received) = Kernel.ReceiveFd(fd);
-            if (tag == Go) return (layers, binds);
+            if (tag == Go) return (layers, binds, true);
+            if (tag == until) return (layers, binds, false);
             if (tag == LayerMount && received >= 0) { layers.Add(received); continue; }
             if (tag == BindMount && received >= 0) { binds.Enqueue(received); continue; }
             throw new InvalidOperationException("the shim went away before starting us");
@@ -82,6 +95,9 @@ public sealed class SyncChannel(int fd)
 
     /// <summary>Shim side: release the child.</summary>
     public void SendGo() => Kernel.WriteAll(fd, new[] { Go });
+
+    /// <summary>Shim side: the child is in its cgroup and has every fd it needs: it may build its filesystem.</summary>
+    public void SendPrepare() => Kernel.WriteAll(fd, new[] { Prepare });
 
     private void ReadExactly(Span<byte> buffer)
     {
