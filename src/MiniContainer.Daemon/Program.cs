@@ -99,6 +99,7 @@ await stop.Task;
 // Containers keep running: their shims do not depend on us. A new daemon reattaches to them.
 server.Stop();
 networks.StopDnsServers();
+networks.WaitForVethDeletions();
 Log.Info("minicontainerd stopped; running containers keep running");
 lockFile.Dispose();
 return 0;
