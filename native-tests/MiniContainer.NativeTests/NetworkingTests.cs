@@ -210,6 +210,23 @@ public sealed class NetworkingTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void A_stopped_containers_address_can_be_asked_for_again_at_once()
+    {
+        // A stopped container's veth is deleted in the background (the kernel takes 10-20 ms); its address stays out of
+        // the pool meanwhile, and --ip for it waits for that deletion instead of failing "Address already in use".
+        D.Run("network", "create", "--subnet", $"10.{_net.Octet}.91.0/24", "again").Ok();
+        string ip = $"10.{_net.Octet}.91.50";
+        for (int i = 0; i < 3; i++)
+            Assert.Contains($"inet {ip}/24", D.Run("run", "--rm", "--network", "again", "--ip", ip, "busybox", "ip", "-o", "-4", "addr", "show", "eth0").Ok().Stdout);
+        // Back to back without --ip: each gets an address no veth still on the bridge has.
+        for (int i = 0; i < 3; i++)
+        {
+            string line = D.Run("run", "--rm", "--network", "again", "busybox", "ip", "-o", "-4", "addr", "show", "eth0").Ok().Stdout;
+            Assert.Matches($@"inet 10\.{_net.Octet}\.91\.\d+/24", line);
+        }
+    }
+
+    [Fact]
     public async Task A_user_network_is_masqueraded_on_the_way_out_and_an_internal_network_gets_nowhere()
     {
         var drops = FirewallScene.ForeignForwardDrops();

@@ -182,8 +182,16 @@ public sealed partial class NetworkService
             IPAddress ip;
             try
             {
+                // An address whose old veth is still being deleted is not given out again yet (its MAC follows from it, and
+                // two ports on the bridge would claim both); asked for by --ip, it is given once that deletion is done.
+                var leaving = LeavingAddresses(n.Id);
+                if (settings.IPAMConfig?.IPv4Address is { Length: > 0 } wanted && leaving.Contains(wanted))
+                {
+                    WaitForVethDeletions();
+                    leaving = LeavingAddresses(n.Id);
+                }
                 ip = Ipam.Allocate(subnet, gateway, n.Endpoints.Values.Select(e => e.IPv4Address), settings.IPAMConfig?.IPv4Address, n.Name,
-                    n.IpRange is null ? null : Ipv4Subnet.Parse(n.IpRange), n.AuxiliaryAddresses?.Values);
+                    n.IpRange is null ? null : Ipv4Subnet.Parse(n.IpRange), (n.AuxiliaryAddresses?.Values ?? Enumerable.Empty<string>()).Concat(leaving));
             }
             catch (ArgumentException e) { throw new BadRequestException(e.Message); }
             catch (InvalidOperationException e) { throw new ForbiddenException(e.Message); }
@@ -236,7 +244,7 @@ public sealed partial class NetworkService
 
     private void Release(Container c, NetworkState n, EndpointState ep, bool deleteVethInBackground = false)
     {
-        if (deleteVethInBackground) DeleteVethInBackground(ep.HostVeth);
+        if (deleteVethInBackground) DeleteVethInBackground(ep.HostVeth, n.Id, ep.IPv4Address);
         else _plumbing.DetachEndpoint(ep.HostVeth);
         long t = Explaining.Explain.Begin();
         Store.Update(n, s => s.Endpoints.Remove(c.Record.Id));
@@ -251,29 +259,36 @@ public sealed partial class NetworkService
     /// namespace anyway once nothing holds that; deleting the host end makes it certain. The daemon waits for these at
     /// shutdown (<see cref="WaitForVethDeletions"/>). A disconnect, and a start's rollback, still delete at once.
     /// </summary>
-    private void DeleteVethInBackground(string hostVeth)
+    private void DeleteVethInBackground(string hostVeth, string networkId, string address)
     {
-        Task deletion;
-        using (ExecutionContext.SuppressFlow())   // no caller's explain session or request context goes along
-            deletion = Task.Run(() =>
-            {
-                try { _plumbing.DetachEndpoint(hostVeth); }
-                catch (Exception e) { Log.Warn($"deleting veth {hostVeth} failed: {e.Message}"); }
-            });
-        lock (_vethDeletions)
+        using var _ = ExecutionContext.SuppressFlow();   // no caller's explain session or request context goes along
+        LeavingVeth? leaving = null;
+        var deletion = new Task(() =>
         {
-            _vethDeletions.RemoveAll(t => t.IsCompleted);
-            _vethDeletions.Add(deletion);
-        }
+            try { _plumbing.DetachEndpoint(hostVeth); }
+            catch (Exception e) { Log.Warn($"deleting veth {hostVeth} failed: {e.Message}"); }
+            finally { lock (_vethDeletions) _vethDeletions.Remove(leaving!); }
+        });
+        leaving = new LeavingVeth(networkId, address, deletion);
+        lock (_vethDeletions) _vethDeletions.Add(leaving);   // before it starts: its end removes it
+        deletion.Start(TaskScheduler.Default);
     }
 
-    private readonly List<Task> _vethDeletions = new();
+    private sealed record LeavingVeth(string NetworkId, string Address, Task Deletion);
 
-    /// <summary>Waits (up to 10 s) for the veth deletions started when containers stopped: at daemon shutdown.</summary>
+    private readonly List<LeavingVeth> _vethDeletions = new();
+
+    private List<string> LeavingAddresses(string networkId)
+    {
+        lock (_vethDeletions) return _vethDeletions.Where(v => v.NetworkId == networkId).Select(v => v.Address).ToList();
+    }
+
+    /// <summary>Waits (up to 10 s) for the veth deletions started when containers stopped: at daemon shutdown, and before
+    /// an address asked for with --ip whose old veth is still going.</summary>
     public void WaitForVethDeletions()
     {
         Task[] pending;
-        lock (_vethDeletions) pending = _vethDeletions.ToArray();
+        lock (_vethDeletions) pending = _vethDeletions.Select(v => v.Deletion).ToArray();
         Task.WaitAll(pending, TimeSpan.FromSeconds(10));
     }
 
