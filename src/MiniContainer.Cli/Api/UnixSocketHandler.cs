@@ -46,7 +46,9 @@ internal sealed class UnixSocketHandler(string socketPath) : HttpMessageHandler
             {
                 if (length is null)
                 {
-                    await using (var chunks = new ChunkedWriteStream(network)) await content.CopyToAsync(chunks, ct);
+                    var chunks = new MiniContainer.Storage.ChunkedWriteStream(network);
+                    await content.CopyToAsync(chunks, ct);
+                    await chunks.EndAsync();
                 }
                 else content.CopyTo(network, null, ct);
             }
@@ -190,33 +192,5 @@ internal sealed class ChunkedReadStream(Stream inner) : MiniContainer.Storage.Re
     {
         if (disposing) inner.Dispose();
         base.Dispose(disposing);
-    }
-}
-
-/// <summary>A chunked request body: each write is one chunk; disposing it writes the last, empty chunk (the socket stays open).</summary>
-internal sealed class ChunkedWriteStream(Stream inner) : MiniContainer.Storage.ForwardOnlyStream
-{
-    public override bool CanRead => false;
-    public override bool CanWrite => true;
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-    public override void Flush() => inner.Flush();
-    public override Task FlushAsync(CancellationToken ct) => inner.FlushAsync(ct);
-
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
-    {
-        if (buffer.Length == 0) return;   // a zero-size chunk would end the body
-        await inner.WriteAsync(Encoding.ASCII.GetBytes(buffer.Length.ToString("x", CultureInfo.InvariantCulture) + "\r\n"), ct);
-        await inner.WriteAsync(buffer, ct);
-        await inner.WriteAsync("\r\n"u8.ToArray(), ct);
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await inner.WriteAsync("0\r\n\r\n"u8.ToArray());
-        GC.SuppressFinalize(this);
     }
 }

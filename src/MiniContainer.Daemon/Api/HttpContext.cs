@@ -22,7 +22,7 @@ public sealed class HttpContext
     public bool Hijacked { get; private set; }
     public bool CloseAfter { get; private set; }
     internal void CloseAfterResponse() => CloseAfter = true;
-    private ChunkedWriteStream? _chunked;
+    private MiniContainer.Storage.ChunkedWriteStream? _chunked;
 
     public const string ApiVersion = "1.47", MinApiVersion = "1.24";
 
@@ -145,7 +145,7 @@ public sealed class HttpContext
         ResponseStarted = true;
         await _conn.Stream.WriteAsync(Encoding.ASCII.GetBytes(Head(status, contentType, "Transfer-Encoding: chunked\r\n")));
         await _conn.Stream.FlushAsync();
-        return _chunked = new ChunkedWriteStream(_conn.Stream);
+        return _chunked = new MiniContainer.Storage.ChunkedWriteStream(_conn.Stream);
     }
 
     /// <summary>

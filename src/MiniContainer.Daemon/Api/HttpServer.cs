@@ -221,25 +221,6 @@ internal sealed class ChunkedReadStream(HttpConnection conn) : ReadOnlyStreamBas
     }
 }
 
-/// <summary>The response side of a chunked stream: each write is one chunk.</summary>
-internal sealed class ChunkedWriteStream(Stream inner) : MiniContainer.Storage.ForwardOnlyStream
-{
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
-    {
-        if (buffer.Length == 0) return;
-        await inner.WriteAsync(Encoding.ASCII.GetBytes(buffer.Length.ToString("x") + "\r\n"), ct);
-        await inner.WriteAsync(buffer, ct);
-        await inner.WriteAsync("\r\n"u8.ToArray(), ct);
-        await inner.FlushAsync(ct);
-    }
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
-    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, default).GetAwaiter().GetResult();
-    public Task EndAsync() => inner.WriteAsync("0\r\n\r\n"u8.ToArray()).AsTask();
-    public override void Flush() { }
-    public override bool CanRead => false; public override bool CanWrite => true;
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-
 /// <summary>Request bodies are read asynchronously; synchronous readers (the tar reader) go through the same path.</summary>
 public abstract class ReadOnlyStreamBase : MiniContainer.Storage.ReadOnlyStream
 {
