@@ -33,7 +33,8 @@ public sealed class ExecInstance
 }
 
 /// <summary>
-/// docker exec: create (remember the command) → start (a shim joins the container's namespaces and runs it) →
+/// docker exec: create (remember the command) → start (the container's shim forks it into the container's
+/// namespaces and cgroup, and supervises it beside PID 1) →
 /// inspect (exit code). The process runs in the container's cgroup and namespaces but is not its PID 1.
 /// </summary>
 public sealed class ExecService
@@ -163,18 +164,24 @@ public sealed class ExecService
             Id = exec.Id, ContainerId = c.Record.Id, TargetPid = c.Record.State.Pid, Process = exec.Process,
             CgroupName = "minicontainer/" + c.Record.Id, ControlSocket = exec.ControlSocket, ExitFile = exec.ExitFile,
         };
-        Directory.CreateDirectory(exec.Dir);
+        Directory.CreateDirectory(exec.Dir);   // its exit record
+        // The container's shim forks the exec itself when it can (ShimHandle.ExecInContainerAsync); an exec with
+        // --explain steps, or in a container an earlier daemon started, gets a shim process of its own.
+        bool throughContainersShim = c.ShimRunsExecs && !exec.Process.Explain;
         string specPath = Path.Combine(exec.Dir, "spec.json");
         // Read by the exec's shim right away and never again: no fsync needed.
-        AtomicFile.WriteAllBytes(specPath, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ExecSpec), AtomicFile.Private, durable: false);
+        if (!throughContainersShim)
+            AtomicFile.WriteAllBytes(specPath, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ExecSpec), AtomicFile.Private, durable: false);
         clock?.Mark("spec");
 
         NetworkStream? output = null, monitor = null;
         try
         {
-            var shim = await ShimHandle.CreateAsync("exec", specPath, clock);
+            var shim = throughContainersShim
+                ? await ShimHandle.ExecInContainerAsync(c.ControlSocket, spec)
+                : await ShimHandle.CreateAsync("exec", specPath, clock);
             exec.Pid = shim.Pid;
-            clock?.Mark("shim");   // spawned, joined the container's namespaces and cgroup; held before execve
+            clock?.Mark("shim");   // forked into the container's namespaces and cgroup; held before execve
             monitor = await ShimHandle.ConnectAsync(exec.ControlSocket, "");
             if (!detach)
             {
