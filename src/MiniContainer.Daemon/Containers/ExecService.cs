@@ -51,7 +51,7 @@ public sealed class ExecService
     {
         RefuseIfNotRunning(c);
         // An exec's start follows its create at once (docker exec, docker-py): start the cgroup move's grace period now.
-        // The exec's shim reaches its move a few ms after the start, sooner than a container's, and measured with a
+        // The shim reaches the exec's move a few ms after the start, sooner than a container's, and measured with a
         // primer only at the start it still waited 0-7 ms of the period (median ~3.7).
         Cgroups.CgroupAttachPrimer.Prime();
         var cmd = CreateRequest.StringList(body["Cmd"]);
@@ -135,7 +135,7 @@ public sealed class ExecService
         _execs.TryGetValue(id, out var e) ? e : throw new NotFoundException($"No such exec instance: {id}");
 
     /// <summary>
-    /// Starts the exec's shim and, unless detached, returns a connection carrying its output, opened before the
+    /// Has the exec's process made (by the container's shim, or a shim of its own) and, unless detached, returns a connection carrying its output, opened before the
     /// process was released so nothing is missed. A command that cannot run throws StartFailedException.
     /// </summary>
     /// <summary>The errors a start answers with a status code, before any stream: the container is not running,
@@ -224,8 +224,9 @@ public sealed class ExecService
         }
         try { exit = JsonSerializer.Deserialize(File.ReadAllText(exec.ExitFile), RuntimeJson.Default.ExitRecord) ?? exit; }
         catch (Exception e) when (e is IOException or JsonException) { }
-        // No record at all: the exec's shim died, and the kernel SIGKILLed the exec'd process with it (its
-        // parent-death signal); the container itself runs on. Reported as that kill: 137.
+        // No record at all: the exec's shim died, and the kernel SIGKILLed the exec'd process with it (its parent-death
+        // signal) — the container's shim, with the container, or the exec's own, and the container runs on. Reported
+        // as that kill: 137.
         if (exit is null) Log.Warn($"exec {exec.Id[..12]}: its shim died without recording an exit; the process was killed with it");
         Finish(exec, (exit ?? ContainerService.ShimDied()).ExitCode);
     }
