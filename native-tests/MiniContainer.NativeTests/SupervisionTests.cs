@@ -371,6 +371,11 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
             // And it still does its work with the code it maps back in: the log, exec, the exit record.
             Support.WaitUntil(() => _d.Run("logs", name).Stdout == "late\n", Support.TimeLimit(10), "the line written after the release in the log");
             Assert.Equal("hi\n", _d.Run("exec", name, "echo", "hi").Ok().Stdout);
+            // Execs run in this shim and map code back in; a quiet second after the last one, it lets go again.
+            for (int i = 0; i < 20; i++) _d.Run("exec", name, "true").Ok();
+            Support.WaitUntil(() => ShimCodeMapping(shim).Rss * 2 < ShimCodeMapping(shim).Size, Support.TimeLimit(10),
+                "the shim to map less than half of its code again after its execs");
+            output.WriteLine("after 21 execs: VmRSS " + File.ReadAllLines($"/proc/{shim}/status").First(l => l.StartsWith("VmRSS")));
             _d.Run("kill", name).Ok();
             Assert.Equal("137", _d.Run("wait", name).Ok().Stdout.Trim());
             Assert.Equal("late\n", _d.Run("logs", name).Ok().Stdout);

@@ -15,6 +15,8 @@ public sealed class ChildReaper
     private readonly object _lock = new();
     /// <summary>Exits nobody has asked for yet (the waiter may not know the pid yet), with when they came.</summary>
     private readonly Dictionary<int, (ExitStatus Status, long At)> _ended = new();
+    /// <summary>Children whose exit nobody will ask for (an exec's middle process): dropped when reaped.</summary>
+    private readonly HashSet<int> _abandoned = new();
     private int _waiting;
     private bool _closed;
 
@@ -67,11 +69,19 @@ public sealed class ChildReaper
         }
     }
 
+    /// <summary>Nobody will wait for child <paramref name="pid"/>: its exit is dropped (now, if it came already).</summary>
+    public void Abandon(int pid)
+    {
+        lock (_lock)
+            if (!_ended.Remove(pid)) _abandoned.Add(pid);
+    }
+
     private void Deliver(int pid, ExitStatus status)
     {
         long now = Environment.TickCount64;
         lock (_lock)
         {
+            if (_abandoned.Remove(pid)) return;
             foreach (var (old, e) in _ended)
                 if (now - e.At > UnclaimedFor) _ended.Remove(old);
             _ended[pid] = (status, now);

@@ -19,6 +19,9 @@ public sealed class ContainerExecs(int containerPid, ICgroup cgroup, ChildReaper
     private readonly List<Thread> _running = new();
     private bool _closed;
 
+    /// <summary>After its last exec, a shim waits this long for another before it trims (see TrimIfIdle).</summary>
+    private static readonly TimeSpan Quiet = TimeSpan.FromSeconds(1);
+
     /// <summary>On the request's connection thread; returns when the exec has ended (or could not start).</summary>
     public void Serve(byte[] request, Stream connection)
     {
@@ -31,13 +34,37 @@ public sealed class ContainerExecs(int containerPid, ICgroup cgroup, ChildReaper
                 _running.Add(Thread.CurrentThread);
             }
             try { Run(JsonSerializer.Deserialize(request, RuntimeJson.Default.ExecSpec)!, daemon); }
-            finally { lock (_running) _running.Remove(Thread.CurrentThread); }
+            finally
+            {
+                lock (_running)
+                {
+                    _running.Remove(Thread.CurrentThread);
+                    if (_running.Count == 0 && !_closed) _launcher.TrimAfter(Quiet, TrimIfIdle);
+                }
+                // Each exec allocates a few hundred KB (its supervisor, buffers, requests); collected now, while they
+                // are young, they never grow the heap (measured: without this, 33 execs in a row left ~4.5 MB more).
+                GC.Collect(0, GCCollectionMode.Forced, blocking: true);
+            }
         }
         catch (Exception e) when (e is JsonException or NotSupportedException)
         {
             daemon.Report(new StartReport { Error = "bad exec request: " + e.Message, ExitCode = 126 });
         }
         finally { connection.Dispose(); }
+    }
+
+    /// <summary>
+    /// Execs make the shim allocate (their requests, supervisors, output buffers) and map its code back in: a shim
+    /// that served 33 held ~12 MB instead of ~3 (measured). So a quiet second after its last exec — none running,
+    /// none started since — the shim lets go again, as after its start (WorkingSet). It is done on the launch thread,
+    /// which goes back to sleep right after, touching little code; a burst of execs is not slowed, each one's code
+    /// is still mapped while they keep coming.
+    /// </summary>
+    private void TrimIfIdle()
+    {
+        lock (_running)
+            if (_running.Count > 0 || _closed) return;   // the running exec's end schedules the next trim
+        WorkingSet.ReleaseStartupPages();
     }
 
     private void Run(ExecSpec spec, IDaemonLink daemon)
@@ -48,7 +75,7 @@ public sealed class ContainerExecs(int containerPid, ICgroup cgroup, ChildReaper
         Supervisor supervisor;
         try
         {
-            (pid, sync, io) = Shims.ForkIntoContainer(containerPid, spec.Process, _launcher.Run, p => reaper.WaitFor(p));
+            (pid, sync, io) = Shims.ForkIntoContainer(containerPid, spec.Process, _launcher.Run, p => reaper.WaitFor(p), reaper.Abandon);
             try
             {
                 cgroup.AddProcess(pid);
@@ -99,6 +126,23 @@ public sealed class ContainerExecs(int containerPid, ICgroup cgroup, ChildReaper
     {
         private readonly Queue<Action> _work = new();
         private Thread? _thread;
+        private Action? _trim;
+        private long _trimDue;
+        /// <summary>A byte on this pipe wakes the thread. It sleeps in poll() rather than Monitor.Wait: after a trim
+        /// it touches little code before sleeping again, so few of the pages just let go are mapped back in.</summary>
+        private readonly (int Read, int Write) _wake = Kernel.Pipe();
+
+        /// <summary>Run <paramref name="trim"/> on this thread once it has had no work for <paramref name="quiet"/>
+        /// (a later call moves the time on).</summary>
+        public void TrimAfter(TimeSpan quiet, Action trim)
+        {
+            lock (_work)
+            {
+                _trim = trim;
+                _trimDue = Environment.TickCount64 + (long)quiet.TotalMilliseconds;
+            }
+            Wake();
+        }
 
         public int Run(Func<int> launch)
         {
@@ -113,29 +157,36 @@ public sealed class ContainerExecs(int containerPid, ICgroup cgroup, ChildReaper
                     catch (Exception e) { failed = ExceptionDispatchInfo.Capture(e); }
                     finally { done.Set(); }
                 });
-                Monitor.Pulse(_work);
                 if (_thread is null)
                 {
                     _thread = new Thread(Loop) { IsBackground = true, Name = "launch" };
                     _thread.Start();
                 }
             }
+            Wake();
             done.Wait();
             failed?.Throw();
             return result;
         }
 
+        private void Wake() => Kernel.WriteAll(_wake.Write, "w"u8);
+
         private void Loop()
         {
+            Span<byte> drain = stackalloc byte[64];
+            Span<PollFd> wake = stackalloc PollFd[] { new() { Fd = _wake.Read, Events = 1 /* POLLIN */ } };
             while (true)
             {
-                Action next;
+                Action? next = null;
+                long wait;
                 lock (_work)
                 {
-                    while (_work.Count == 0) Monitor.Wait(_work);
-                    next = _work.Dequeue();
+                    if (_work.Count > 0) next = _work.Dequeue();
+                    else if (_trim is { } trim && _trimDue <= Environment.TickCount64) { next = trim; _trim = null; }
+                    wait = _trim is null ? -1 : Math.Max(0, _trimDue - Environment.TickCount64);
                 }
-                next();
+                if (next is not null) { next(); continue; }
+                if (Kernel.Poll(wake, (int)wait) > 0) Kernel.Read(_wake.Read, drain);
             }
         }
     }

@@ -77,8 +77,10 @@ public static unsafe class Launcher
     /// <param name="dieWithParent">false for `minicontainer-runc exec --detach`, which exits and leaves the process running.</param>
     /// <param name="awaitChild">reaps the middle process: waitpid by default; a container's shim, whose main thread
     /// reaps every child, hands it over (ChildReaper).</param>
+    /// <param name="abandonChild">when the fork worked, the middle process is left to this (the caller's reaper
+    /// collects it) instead of being waited for.</param>
     public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace,
-        bool dieWithParent = true, Func<int, ExitStatus?>? awaitChild = null)
+        bool dieWithParent = true, Func<int, ExitStatus?>? awaitChild = null, Action<int>? abandonChild = null)
     {
         using var nativeArgv = new NativeStringArray(argv);
         using var nativeEnv = new NativeStringArray(env);
@@ -125,14 +127,20 @@ public static unsafe class Launcher
             if (middle < 0) throw new KernelException("clone(SIGCHLD)", errno);
             Kernel.Close(pidWrite);
             pidWrite = -1;
-            var ended = awaitChild is null ? Kernel.WaitChild((int)middle)?.Status : awaitChild((int)middle);
-            if (ended is { Code: not 0 } e)
-                throw new InvalidOperationException(e.Code >= 100 && e.Code < 100 + count
-                    ? $"setns({NamespaceName(nsTypes[e.Code - 100])}) into the container failed"
-                    : $"could not fork into the container (status {e.Code})");
+            // The grandchild's pid arrives before the middle process exits (its exit, the teardown of a copy of our
+            // address space, takes a millisecond or two): a caller with a reaper of its own need not wait for it.
             Span<byte> buf = stackalloc byte[4];
-            if (Kernel.Read(pidRead, buf) != 4) throw new InvalidOperationException("exec: no pid from the forked process");
-            int pid = BitConverter.ToInt32(buf);
+            int pid = Kernel.Read(pidRead, buf) == 4 ? BitConverter.ToInt32(buf) : -1;
+            if (pid > 0 && abandonChild is not null) abandonChild((int)middle);
+            else
+            {
+                var ended = awaitChild is null ? Kernel.WaitChild((int)middle)?.Status : awaitChild((int)middle);
+                if (ended is { Code: not 0 } e)
+                    throw new InvalidOperationException(e.Code >= 100 && e.Code < 100 + count
+                        ? $"setns({NamespaceName(nsTypes[e.Code - 100])}) into the container failed"
+                        : $"could not fork into the container (status {e.Code})");
+                if (pid <= 0) throw new InvalidOperationException("exec: no pid from the forked process");
+            }
             if (began != 0) Explain.Record(began, ExplainText.JoinAndFork(nsTypes.Select(t => (Namespace)(uint)t).ToList(), pid));
             return pid;
         }

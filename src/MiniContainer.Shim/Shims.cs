@@ -115,7 +115,8 @@ public static class Shims
         {
             var cgroup = CgroupManager.Open(spec.CgroupName);
             // On the main thread, as for a container: the process dies with the shim's main thread, i.e. with the shim.
-            (pid, sync, io) = ForkIntoContainer(spec.TargetPid, spec.Process, fork => fork(), p => Kernel.WaitChild(p)?.Status);
+            // The middle process is reaped with any other orphan by the loop below (ReapUntil).
+            (pid, sync, io) = ForkIntoContainer(spec.TargetPid, spec.Process, fork => fork(), p => Kernel.WaitChild(p)?.Status, abandonChild: _ => { });
             cgroup.AddProcess(pid);
             supervisor = new Supervisor(spec.ControlSocket, null, durableExit: false);
             supervisor.Listen();
@@ -137,10 +138,11 @@ public static class Shims
     /// An exec's process: open the namespaces of the container's PID 1 (its mount namespace is joined later, by
     /// exec-init), make its stdio, and fork it into them — `minicontainer-shim exec-init`, held before its execve
     /// until the sync channel says go. <paramref name="onLaunchThread"/> runs the fork on the thread whose life the
-    /// process's parent-death signal follows; <paramref name="awaitChild"/> reaps the short-lived middle process.
+    /// process's parent-death signal follows; <paramref name="awaitChild"/> reaps the short-lived middle process, or
+    /// <paramref name="abandonChild"/> leaves it to the caller's reaper once the fork worked.
     /// </summary>
     public static (int Pid, SyncChannel Sync, Stdio Io) ForkIntoContainer(int targetPid, ProcessSpec process,
-        Func<Func<int>, int> onLaunchThread, Func<int, ExitStatus?> awaitChild)
+        Func<Func<int>, int> onLaunchThread, Func<int, ExitStatus?> awaitChild, Action<int>? abandonChild = null)
     {
         var fds = new List<int>(); var types = new List<int>();
         Stdio? io = null;
@@ -165,7 +167,7 @@ public static class Shims
             childFds = forChild;
             int pid = onLaunchThread(() => Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
                 new[] { "minicontainer-exec", "exec-init", targetPid.ToString(), processJson },
-                new[] { "PATH=" + CommandLookup.DefaultPath }, forChild, joinsUserNamespace, awaitChild: awaitChild));
+                new[] { "PATH=" + CommandLookup.DefaultPath }, forChild, joinsUserNamespace, awaitChild: awaitChild, abandonChild: abandonChild));
             var made = (pid, new SyncChannel(shimEnd), io);
             shimEnd = -1;
             return made;
