@@ -75,12 +75,8 @@ public static unsafe class Launcher
     /// Returns the grandchild's host pid.
     /// </summary>
     /// <param name="dieWithParent">false for `minicontainer-runc exec --detach`, which exits and leaves the process running.</param>
-    /// <param name="awaitChild">reaps the middle process: waitpid by default; a container's shim, whose main thread
-    /// reaps every child, hands it over (ChildReaper).</param>
-    /// <param name="abandonChild">when the fork worked, the middle process is left to this (the caller's reaper
-    /// collects it) instead of being waited for.</param>
     public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace,
-        bool dieWithParent = true, Func<int, ExitStatus?>? awaitChild = null, Action<int>? abandonChild = null)
+        bool dieWithParent = true)
     {
         using var nativeArgv = new NativeStringArray(argv);
         using var nativeEnv = new NativeStringArray(env);
@@ -127,20 +123,14 @@ public static unsafe class Launcher
             if (middle < 0) throw new KernelException("clone(SIGCHLD)", errno);
             Kernel.Close(pidWrite);
             pidWrite = -1;
-            // The grandchild's pid arrives before the middle process exits (its exit, the teardown of a copy of our
-            // address space, takes a millisecond or two): a caller with a reaper of its own need not wait for it.
+            var ended = Kernel.WaitChild((int)middle);
+            if (ended is { Status.Code: not 0 } e)
+                throw new InvalidOperationException(e.Status.Code >= 100 && e.Status.Code < 100 + count
+                    ? $"setns({NamespaceName(nsTypes[e.Status.Code - 100])}) into the container failed"
+                    : $"could not fork into the container (status {e.Status.Code})");
             Span<byte> buf = stackalloc byte[4];
-            int pid = Kernel.Read(pidRead, buf) == 4 ? BitConverter.ToInt32(buf) : -1;
-            if (pid > 0 && abandonChild is not null) abandonChild((int)middle);
-            else
-            {
-                var ended = awaitChild is null ? Kernel.WaitChild((int)middle)?.Status : awaitChild((int)middle);
-                if (ended is { Code: not 0 } e)
-                    throw new InvalidOperationException(e.Code >= 100 && e.Code < 100 + count
-                        ? $"setns({NamespaceName(nsTypes[e.Code - 100])}) into the container failed"
-                        : $"could not fork into the container (status {e.Code})");
-                if (pid <= 0) throw new InvalidOperationException("exec: no pid from the forked process");
-            }
+            if (Kernel.Read(pidRead, buf) != 4) throw new InvalidOperationException("exec: no pid from the forked process");
+            int pid = BitConverter.ToInt32(buf);
             if (began != 0) Explain.Record(began, ExplainText.JoinAndFork(nsTypes.Select(t => (Namespace)(uint)t).ToList(), pid));
             return pid;
         }
@@ -161,10 +151,9 @@ public static unsafe class Launcher
     /// of the shim, opened before the clone: readable means the shim has already exited. Returns -1 to give up.
     /// </summary>
     /// <remarks>
-    /// The death signal fires when the *thread* that cloned the child exits, not when the process does. So every
-    /// clone here runs on a thread that lives exactly as long as the shim: its main thread (Program calls
-    /// Shims.RunContainer/RunExec directly, and the main thread returns only when the shim exits), or, for the
-    /// execs a container's shim runs, its launch thread (ContainerExecs), which never returns.
+    /// The death signal fires when the *thread* that cloned the child exits, not when the process does. Both
+    /// clones here run on the shim's main thread (Program calls Shims.RunContainer/RunExec directly, and the
+    /// main thread returns only when the shim exits), so "that thread exits" means "the shim exits".
     /// execve of a set-user-ID or file-capability program clears the signal; the daemon's cgroup kill
     /// (see ContainerService) covers that case.
     /// </remarks>

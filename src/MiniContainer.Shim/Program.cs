@@ -2,7 +2,7 @@ using MiniContainer.Shim;
 
 // minicontainer-shim: one small Native AOT program with several roles (see docs/design.md §1–2).
 //   run BUNDLE            the shim of a container: clone into new namespaces, then supervise
-//   exec EXECSPEC         the shim of one `exec` (when the container's shim does not run it: see ContainerExecs)
+//   exec EXECSPEC         the shim of one `exec`: join the container's namespaces, then supervise
 //   init BUNDLE           (inside the new namespaces) build the rootfs and become the command
 //   exec-init PID JSON    (inside the container's namespaces) join its mounts and become the command
 // The same sources, with Oci/, also make minicontainer-runc, the OCI runtime (src/MiniContainer.Runc, docs/oci-runtime.md).

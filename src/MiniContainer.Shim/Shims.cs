@@ -68,122 +68,54 @@ public static class Shims
             SendPropagatingBinds(spec, sync);
             cgroup.AddProcess(pid);
             sync.SendPrepare();   // the init stage builds the rootfs while the daemon wires the network and attaches
-            // This shim also runs the container's execs ('N' on its control socket), saving each a shim process of its
-            // own — unless it records --explain steps, which an exec's own shim keeps apart from the container's.
-            var reaper = new ChildReaper();
-            var execs = explained is null ? new ContainerExecs(pid, cgroup, reaper) : null;
-            var supervisor = new Supervisor(spec.ControlSocket, spec.LogPath) { ExecRequested = execs is null ? null : execs.Serve };
-            supervisor.Listen();
-            if (!Release(pid, sync, io, supervisor, spec.ExitFile, new StdioLink(), new StartReport { Pid = pid, RunsExecs = execs != null },
-                    p => Kernel.WaitChild(p), cgroup.Destroy, explained))
-                return 1;
-            ReleaseStartupPagesUnlessDone(pid);
-
-            // Reap until our process ends (re-parented orphans are reaped on the way, execs' exits handed on).
-            var status = reaper.ReapUntil(pid);
-            execs?.Close();
-            bool oom = cgroup.OomKilled();
-            cgroup.Destroy();   // the PID namespace is gone with its PID 1; this also catches anything that escaped
-            if (execs != null) { reaper.ReapRemaining(TimeSpan.FromSeconds(2)); execs.WaitForEnded(TimeSpan.FromSeconds(5)); }
-            supervisor.Finish(new ExitRecord
-            {
-                ExitCode = status.DockerExitCode, Signal = status.Signal, OomKilled = oom, FinishedAt = DateTimeOffset.UtcNow,
-            }, spec.ExitFile);
-            return 0;
+            return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true, explained);
         }
         catch (Exception e)
         {
             cgroup.Destroy();
-            new StdioLink().Report(new StartReport { Error = e.Message, ExitCode = 125 });
+            Report(new StartReport { Error = e.Message, ExitCode = 125 });
             return 125;
         }
     }
 
-    /// <summary>`minicontainer-shim exec EXECSPEC`: an exec with its own shim (one whose container's shim does not run
-    /// execs, e.g. one that records --explain steps, or one started by an earlier daemon).</summary>
     public static int RunExec(string execSpecPath)
     {
         var spec = JsonSerializer.Deserialize(File.ReadAllText(execSpecPath), RuntimeJson.Default.ExecSpec)!;
         PrepareShimProcess(Path.Combine(Path.GetDirectoryName(execSpecPath)!, "shim.log"));
         var explained = ListenForExplain(spec.Process, Path.GetDirectoryName(execSpecPath)!);
-        var daemon = new StdioLink();
-        Supervisor supervisor;
-        int pid;
-        SyncChannel sync;
-        Stdio io;
         try
         {
             var cgroup = CgroupManager.Open(spec.CgroupName);
-            // On the main thread, as for a container: the process dies with the shim's main thread, i.e. with the shim.
-            // The middle process is reaped with any other orphan by the loop below (ReapUntil).
-            (pid, sync, io) = ForkIntoContainer(spec.TargetPid, spec.Process, fork => fork(), p => Kernel.WaitChild(p)?.Status, abandonChild: _ => { });
-            cgroup.AddProcess(pid);
-            supervisor = new Supervisor(spec.ControlSocket, null, durableExit: false);
-            supervisor.Listen();
-        }
-        catch (Exception e)
-        {
-            daemon.Report(new StartReport { Error = e.Message, ExitCode = 126 });
-            return 126;
-        }
-        if (!Release(pid, sync, io, supervisor, spec.ExitFile, daemon, new StartReport { Pid = pid }, p => Kernel.WaitChild(p), null, explained))
-            return 1;
-        ReleaseStartupPagesUnlessDone(pid);
-        var status = new ChildReaper().ReapUntil(pid);   // orphans re-parented to us (e.g. the middle process) are reaped on the way
-        supervisor.Finish(new ExitRecord { ExitCode = status.DockerExitCode, Signal = status.Signal, FinishedAt = DateTimeOffset.UtcNow }, spec.ExitFile);
-        return 0;
-    }
-
-    /// <summary>
-    /// An exec's process: open the namespaces of the container's PID 1 (its mount namespace is joined later, by
-    /// exec-init), make its stdio, and fork it into them — `minicontainer-shim exec-init`, held before its execve
-    /// until the sync channel says go. <paramref name="onLaunchThread"/> runs the fork on the thread whose life the
-    /// process's parent-death signal follows; <paramref name="awaitChild"/> reaps the short-lived middle process, or
-    /// <paramref name="abandonChild"/> leaves it to the caller's reaper once the fork worked.
-    /// </summary>
-    public static (int Pid, SyncChannel Sync, Stdio Io) ForkIntoContainer(int targetPid, ProcessSpec process,
-        Func<Func<int>, int> onLaunchThread, Func<int, ExitStatus?> awaitChild, Action<int>? abandonChild = null)
-    {
-        var fds = new List<int>(); var types = new List<int>();
-        Stdio? io = null;
-        int shimEnd = -1, childEnd = -1;
-        Launcher.ChildFds? childFds = null;
-        try
-        {
+            // Open the namespaces of the container's PID 1; the mount namespace is joined later by exec-init.
+            var fds = new List<int>(); var types = new List<int>();
             bool joinsUserNamespace = false;
             foreach (var (kind, file) in NamespaceFiles.JoinOrder)
             {
                 if (kind == Namespace.Mount) continue;
-                string path = $"/proc/{targetPid}/ns/{file}";
+                string path = $"/proc/{spec.TargetPid}/ns/{file}";
                 if (kind == Namespace.User && SameNamespace(path, "/proc/self/ns/user")) continue; // no user namespace to join
                 fds.Add(Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC));
                 types.Add((int)kind);
                 if (kind == Namespace.User) joinsUserNamespace = true;
             }
-            io = Stdio.Create(process);
-            (shimEnd, childEnd) = Kernel.SocketPair();
-            string processJson = JsonSerializer.Serialize(process, RuntimeJson.Default.ProcessSpec);
-            var forChild = io.ChildFds(Kernel.DuplicateHigh(childEnd));
-            childFds = forChild;
-            int pid = onLaunchThread(() => Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
-                new[] { "minicontainer-exec", "exec-init", targetPid.ToString(), processJson },
-                new[] { "PATH=" + CommandLookup.DefaultPath }, forChild, joinsUserNamespace, awaitChild: awaitChild, abandonChild: abandonChild));
-            var made = (pid, new SyncChannel(shimEnd), io);
-            shimEnd = -1;
-            return made;
-        }
-        catch
-        {
-            io?.CloseParentEnds();
-            Kernel.Close(shimEnd);
-            throw;
-        }
-        finally
-        {
-            // The child has its copies now; ours must go, or we would never see end-of-stream from it.
+            var io = Stdio.Create(spec.Process);
+            var (shimEnd, childEnd) = Kernel.SocketPair();
+            string processJson = JsonSerializer.Serialize(spec.Process, RuntimeJson.Default.ProcessSpec);
+            var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
+            // On the main thread, as for a container: the process dies with the shim's main thread, i.e. with the shim.
+            int pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
+                new[] { "minicontainer-exec", "exec-init", spec.TargetPid.ToString(), processJson },
+                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds, joinsUserNamespace);
             foreach (int fd in fds) Kernel.Close(fd);
-            if (childFds is { } c) CloseAll(c, childEnd); else Kernel.Close(childEnd);
-            io?.CloseChildEnds();
+            CloseAll(childFds, childEnd);
+            io.CloseChildEnds();
+            cgroup.AddProcess(pid);
+            return Supervise(pid, new SyncChannel(shimEnd), io, spec.ControlSocket, null, spec.ExitFile, cgroup, destroyCgroup: false, explained);
+        }
+        catch (Exception e)
+        {
+            Report(new StartReport { Error = e.Message, ExitCode = 126 });
+            return 126;
         }
     }
 
@@ -198,52 +130,60 @@ public static class Shims
         return log.Write;
     }
 
-    /// <summary>
-    /// From "created" to "started", for every kind of shim: report the pid, wait for the daemon's start (it connects
-    /// the clients that must not miss any output first), say go, and report "started" once the process ran its
-    /// execve — or the error. False when the process never ran (the daemon gave up, or the setup failed): then it is
-    /// reaped (<paramref name="reap"/>), <paramref name="cleanUp"/> runs, and its end is recorded.
-    /// </summary>
-    public static bool Release(int pid, SyncChannel sync, Stdio io, Supervisor supervisor, string exitFile, IDaemonLink daemon,
-        StartReport created, Action<int> reap, Action? cleanUp, Action<ExplainStep>? explained)
+    private static int Supervise(int pid, SyncChannel sync, Stdio io, string controlSocket, string? logPath, string exitFile, ICgroup cgroup, bool destroyCgroup,
+        Action<ExplainStep>? explained)
     {
-        daemon.Report(created);
-        // While the daemon wires the network and connects its clients (they wait in the listen queue until now):
-        supervisor.AcceptClients();
+        var supervisor = new Supervisor(controlSocket, logPath);
+        supervisor.Listen();
         supervisor.ReserveExitFile(exitFile);
-        if (!daemon.AwaitStart())
+        Report(new StartReport { Pid = pid });                // created
+
+        string? command = Console.In.ReadLine();              // the daemon: "start" once its clients are attached
+        if (command != "start")
         {
             Kernel.TryKill(pid, 9);
-            reap(pid);
-            Kernel.Close(sync.Descriptor);
-            io.CloseParentEnds();
-            cleanUp?.Invoke();
+            Kernel.WaitChild(pid);
+            if (destroyCgroup) cgroup.Destroy();
             supervisor.Finish(new ExitRecord { ExitCode = 128 + 9, Signal = 9, Error = "aborted before start", FinishedAt = DateTimeOffset.UtcNow }, exitFile);
-            return false;
+            return 1;
         }
         sync.SendGo();
         var outcome = sync.AwaitStart(explained);
         Kernel.Close(sync.Descriptor);
         if (outcome.ErrorCode is int failedCode)
         {
-            reap(pid);
-            io.CloseParentEnds();
-            cleanUp?.Invoke();
-            daemon.Report(new StartReport { Pid = pid, Error = outcome.ErrorMessage, ExitCode = failedCode });
+            Kernel.WaitChild(pid);
+            if (destroyCgroup) cgroup.Destroy();
+            Report(new StartReport { Pid = pid, Error = outcome.ErrorMessage, ExitCode = failedCode });
             supervisor.Finish(new ExitRecord { ExitCode = failedCode, Error = outcome.ErrorMessage, FinishedAt = DateTimeOffset.UtcNow }, exitFile);
-            return false;
+            return 0;
         }
         supervisor.StartIo(io.StdoutRead, io.StderrRead, io.StdinWrite, outcome.TerminalFd);
-        daemon.Report(new StartReport { Pid = pid });                // started
-        daemon.Detach();
-        return true;
-    }
-
-    /// <summary>A process that runs on (a service, a shell) gets a shim that holds only what it still needs: after a
-    /// second, the start-up's pages go (WorkingSet). One that ends at once (run --rm … true) is not delayed by it.</summary>
-    private static void ReleaseStartupPagesUnlessDone(int pid)
-    {
+        Report(new StartReport { Pid = pid });                // started
+        DetachFromDaemon();
+        // A process that runs on (a service, a shell) gets a shim that holds only what it still needs: after a
+        // second, the start-up's pages go (WorkingSet). One that ends at once (run --rm … true) is not delayed by it.
         if (!ExitsWithin(pid, TimeSpan.FromSeconds(1))) WorkingSet.ReleaseStartupPages();
+
+        // Reap until our process ends (re-parented orphans, e.g. exec's middle process, are reaped on the way).
+        ExitStatus status;
+        while (true)
+        {
+            var ended = Kernel.WaitChild(-1);
+            if (ended is null) { status = new ExitStatus(255, 0); break; }
+            if (ended.Value.Pid == pid) { status = ended.Value.Status; break; }
+        }
+        bool oom = false;
+        if (destroyCgroup)
+        {
+            oom = cgroup.OomKilled();
+            cgroup.Destroy();   // the PID namespace is gone with its PID 1; this also catches anything that escaped
+        }
+        supervisor.Finish(new ExitRecord
+        {
+            ExitCode = status.DockerExitCode, Signal = status.Signal, OomKilled = oom, FinishedAt = DateTimeOffset.UtcNow,
+        }, exitFile);
+        return 0;
     }
 
     /// <summary>Whether our child exits within the wait (reaping is left to the loop).</summary>
@@ -288,7 +228,7 @@ public static class Shims
         finally { Kernel.Close(fd); }
     }
 
-    internal static bool SameNamespace(string a, string b)
+    private static bool SameNamespace(string a, string b)
     {
         // readlink of /proc/PID/ns/user reads "user:[4026531837]": equal text, same namespace.
         try { return new FileInfo(a).LinkTarget == new FileInfo(b).LinkTarget; }
@@ -305,6 +245,25 @@ public static class Shims
         catch (KernelException) { log = Kernel.Open("/dev/null", Kernel.O_WRONLY | Kernel.O_CLOEXEC); } // e.g. a full disk: run without diagnostics
         Kernel.Check(ForkSafe.Dup3(log, 2, 0), "dup3(shim.log, 2)");
         Kernel.Close(log);
+    }
+
+    private static void Report(StartReport r)
+    {
+        try
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(r, RuntimeJson.Default.StartReport));
+            Console.Out.Flush();
+        }
+        catch (IOException) { }
+    }
+
+    /// <summary>The daemon has what it needs; from now on it talks to us over the control socket only.</summary>
+    private static void DetachFromDaemon()
+    {
+        int devNull = Kernel.Open("/dev/null", Kernel.O_RDWR);
+        ForkSafe.Dup3(devNull, 0, 0);
+        ForkSafe.Dup3(devNull, 1, 0);
+        Kernel.Close(devNull);
     }
 }
 
@@ -328,13 +287,6 @@ public sealed class Stdio
         Kernel.DuplicateHigh(StdoutWrite >= 0 ? StdoutWrite : DevNull),
         Kernel.DuplicateHigh(StderrWrite >= 0 ? StderrWrite : DevNull),
         sync);
-
-    /// <summary>Ours (the process never ran, so nobody pumps them).</summary>
-    public void CloseParentEnds()
-    {
-        Kernel.Close(StdinWrite); Kernel.Close(StdoutRead); Kernel.Close(StderrRead);
-        StdinWrite = StdoutRead = StderrRead = -1;
-    }
 
     public void CloseChildEnds()
     {

@@ -23,7 +23,6 @@ public sealed class Supervisor
     private int _stdinFd = -1;
     private int _terminalFd = -1;
     private readonly List<Thread> _readers = new();
-    private Socket? _listener;
     /// <summary>Set once the process runs (its stdin and terminal exist), or when it never will.</summary>
     private readonly ManualResetEventSlim _ioReady = new(false);
 
@@ -35,38 +34,21 @@ public sealed class Supervisor
         public readonly object WriteLock = new();
     }
 
-    /// <summary>A container's shim: serves an 'N' (new exec) request on the connection it came on, returning when that
-    /// exec has ended. Null: this shim runs no execs, and says so.</summary>
-    public Action<byte[], Stream>? ExecRequested { get; init; }
-
-    /// <summary>Whether the exit record is flushed to disk: a container's is what a restarted daemon reads; an exec's
-    /// is never read after a crash (the daemon keeps execs in memory only, as dockerd does), so it is not.</summary>
-    private readonly bool _durableExit;
-
-    public Supervisor(string controlSocket, string? logPath, bool durableExit = true)
+    public Supervisor(string controlSocket, string? logPath)
     {
         _controlSocket = controlSocket;
         _logPath = logPath;
-        _durableExit = durableExit;
     }
 
-    /// <summary>Listen on the control socket (before the process is released, so nothing it prints is missed).
-    /// A client can connect from now on; its requests are served once <see cref="AcceptClients"/> started.</summary>
+    /// <summary>Listen on the control socket (before the process is released, so nothing it prints is missed).</summary>
     public void Listen()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_controlSocket)!);
         File.Delete(_controlSocket);
-        var listener = _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         listener.Bind(new UnixDomainSocketEndPoint(_controlSocket));
         File.SetUnixFileMode(_controlSocket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         listener.Listen(16);
-    }
-
-    /// <summary>Serve the clients that connect (and those already waiting in the listen queue): a thread of its own,
-    /// started after "created" is reported, while the daemon connects.</summary>
-    public void AcceptClients()
-    {
-        var listener = _listener!;
         var t = new Thread(() =>
         {
             while (true)
@@ -231,7 +213,7 @@ public sealed class Supervisor
             if (_reservedExit is { } h && json.Length <= ReservedExitBytes)
             {
                 RandomAccess.Write(h, json, 0);
-                if (_durableExit) RandomAccess.FlushToDisk(h);
+                RandomAccess.FlushToDisk(h);
                 h.Dispose();
                 _reservedExit = null;
                 File.Move(_reservedExitFile!, exitFile, overwrite: true);
@@ -239,7 +221,7 @@ public sealed class Supervisor
             }
             _reservedExit?.Dispose();
             if (_reservedExitFile != null) try { File.Delete(_reservedExitFile); } catch (IOException) { }
-            if (Directory.Exists(Path.GetDirectoryName(exitFile))) AtomicFile.WriteAllBytes(exitFile, json, AtomicFile.Private, _durableExit);
+            if (Directory.Exists(Path.GetDirectoryName(exitFile))) AtomicFile.WriteAllBytes(exitFile, json);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -302,11 +284,6 @@ public sealed class Supervisor
                         _ioReady.Wait();
                         if (_terminalFd < 0 && _stdinFd >= 0) { Kernel.Close(_stdinFd); _stdinFd = -1; }
                         break;
-                    case ShimProtocol.Exec:
-                        if (ExecRequested is { } serve) { serve(payload, c.Stream); return; }   // it closes the connection
-                        ShimProtocol.WriteFrame(c.Stream, ShimProtocol.Report, JsonSerializer.SerializeToUtf8Bytes(
-                            new StartReport { Error = "this shim does not run execs", ExitCode = 126 }, RuntimeJson.Default.StartReport));
-                        break;
                     case ShimProtocol.Resize:
                         _ioReady.Wait();
                         string[] rc = Encoding.ASCII.GetString(payload).Split(' ');
@@ -333,7 +310,6 @@ public sealed class Supervisor
         lock (_lock) { _exit = json; clients = _clients.ToArray(); _clients.Clear(); }
         foreach (var c in clients) { Send(c, ShimProtocol.Exited, json); try { c.Socket.Shutdown(SocketShutdown.Both); } catch { } c.Stream.Dispose(); }
         try { File.Delete(_controlSocket); } catch (IOException) { }
-        _listener?.Dispose();   // its accept thread ends (an exec's supervisor goes while the container's shim runs on)
         lock (_lock)
         {
             if (_droppedLines > 0) Diagnose($"log: {_droppedLines} log line(s) were dropped at the end because {_logPath} could not be written");

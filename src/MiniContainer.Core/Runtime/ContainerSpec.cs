@@ -178,8 +178,6 @@ public sealed class StartReport
     public string? Error { get; set; }
     /// <summary>126 (cannot invoke), 127 (not found), 125 (runtime error) when Error is set.</summary>
     public int ExitCode { get; set; }
-    /// <summary>In a container's "created": its shim runs the container's execs itself ('N' on its control socket).</summary>
-    public bool RunsExecs { get; set; }
 }
 
 [JsonSourceGenerationOptions(WriteIndented = false, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]

@@ -7,17 +7,14 @@ namespace MiniContainer.Runtime;
 /// Every message is a frame: 1 byte type, 4 bytes big-endian length, payload.
 ///
 /// client → shim: 'A' attach (payload: the streams wanted, e.g. "stdout stderr", or "" to only hear the exit)
-///                'I' stdin bytes, 'C' close stdin, 'R' resize (payload "rows cols")
-///                'N' new exec (payload: ExecSpec JSON; a container's shim only), then 'S' start (release its process)
+///                'I' stdin bytes, 'C' close stdin, 'R' resize (payload "rows cols"), 'S' start (release the process)
 /// shim → client: 'K' attached (the reply to 'A': from now on this client gets every byte of output)
 ///                'O' stdout bytes, 'E' stderr bytes, 'X' exited (payload: ExitRecord JSON)
-///                'T' the reports of an 'N' (payload: StartReport JSON): "created", then "started" or the error
 /// </summary>
 public static class ShimProtocol
 {
-    public const byte Attach = (byte)'A', Stdin = (byte)'I', CloseStdin = (byte)'C', Resize = (byte)'R', Start = (byte)'S',
-        Exec = (byte)'N';
-    public const byte Attached = (byte)'K', Stdout = (byte)'O', Stderr = (byte)'E', Exited = (byte)'X', Report = (byte)'T';
+    public const byte Attach = (byte)'A', Stdin = (byte)'I', CloseStdin = (byte)'C', Resize = (byte)'R', Start = (byte)'S';
+    public const byte Attached = (byte)'K', Stdout = (byte)'O', Stderr = (byte)'E', Exited = (byte)'X';
     public const int MaxPayload = 1 << 20;
 
     public static void WriteFrame(Stream s, byte type, ReadOnlySpan<byte> payload)

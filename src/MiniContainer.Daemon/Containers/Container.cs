@@ -22,10 +22,6 @@ public sealed class Container
     /// <summary>The seccomp filter compiled at the last start (null: none); exec'd processes get the same.</summary>
     public byte[]? SeccompFilter { get; set; }
 
-    /// <summary>The shim this daemon started for the current run runs the container's execs itself (its "created"
-    /// said so). False for a container an earlier daemon started: its execs get a shim process of their own.</summary>
-    public bool ShimRunsExecs { get; set; }
-
     /// <summary>The restart policy's current back-off (zero: none yet; see RestartRules.NextDelay).</summary>
     public TimeSpan RestartDelay { get; set; }
 

@@ -243,7 +243,6 @@ public sealed partial class ContainerService
         ShimHandle shim;
         try { shim = await ShimHandle.CreateAsync("run", c.Dir, clock); }
         catch (StartFailedException e) { RecordStartFailure(c, e); throw; }
-        c.ShimRunsExecs = shim.RunsExecs;
         clock?.Mark("shim");   // its cgroup made, the init stage cloned into its namespaces and waiting for the go
 
         // Wire the network while PID 1 waits before exec: veth into its namespace, address, routes, ports.

@@ -33,8 +33,7 @@ public sealed class ExecInstance
 }
 
 /// <summary>
-/// docker exec: create (remember the command) → start (the container's shim forks it into the container's
-/// namespaces and cgroup, and supervises it beside PID 1) →
+/// docker exec: create (remember the command) → start (a shim joins the container's namespaces and runs it) →
 /// inspect (exit code). The process runs in the container's cgroup and namespaces but is not its PID 1.
 /// </summary>
 public sealed class ExecService
@@ -51,7 +50,7 @@ public sealed class ExecService
     {
         RefuseIfNotRunning(c);
         // An exec's start follows its create at once (docker exec, docker-py): start the cgroup move's grace period now.
-        // The shim reaches the exec's move a few ms after the start, sooner than a container's, and measured with a
+        // The exec's shim reaches its move a few ms after the start, sooner than a container's, and measured with a
         // primer only at the start it still waited 0-7 ms of the period (median ~3.7).
         Cgroups.CgroupAttachPrimer.Prime();
         var cmd = CreateRequest.StringList(body["Cmd"]);
@@ -135,7 +134,7 @@ public sealed class ExecService
         _execs.TryGetValue(id, out var e) ? e : throw new NotFoundException($"No such exec instance: {id}");
 
     /// <summary>
-    /// Has the exec's process made (by the container's shim, or a shim of its own) and, unless detached, returns a connection carrying its output, opened before the
+    /// Starts the exec's shim and, unless detached, returns a connection carrying its output, opened before the
     /// process was released so nothing is missed. A command that cannot run throws StartFailedException.
     /// </summary>
     /// <summary>The errors a start answers with a status code, before any stream: the container is not running,
@@ -164,24 +163,18 @@ public sealed class ExecService
             Id = exec.Id, ContainerId = c.Record.Id, TargetPid = c.Record.State.Pid, Process = exec.Process,
             CgroupName = "minicontainer/" + c.Record.Id, ControlSocket = exec.ControlSocket, ExitFile = exec.ExitFile,
         };
-        Directory.CreateDirectory(exec.Dir);   // its exit record
-        // The container's shim forks the exec itself when it can (ShimHandle.ExecInContainerAsync); an exec with
-        // --explain steps, or in a container an earlier daemon started, gets a shim process of its own.
-        bool throughContainersShim = c.ShimRunsExecs && !exec.Process.Explain;
+        Directory.CreateDirectory(exec.Dir);
         string specPath = Path.Combine(exec.Dir, "spec.json");
         // Read by the exec's shim right away and never again: no fsync needed.
-        if (!throughContainersShim)
-            AtomicFile.WriteAllBytes(specPath, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ExecSpec), AtomicFile.Private, durable: false);
+        AtomicFile.WriteAllBytes(specPath, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ExecSpec), AtomicFile.Private, durable: false);
         clock?.Mark("spec");
 
         NetworkStream? output = null, monitor = null;
         try
         {
-            var shim = throughContainersShim
-                ? await ShimHandle.ExecInContainerAsync(c.ControlSocket, spec)
-                : await ShimHandle.CreateAsync("exec", specPath, clock);
+            var shim = await ShimHandle.CreateAsync("exec", specPath, clock);
             exec.Pid = shim.Pid;
-            clock?.Mark("shim");   // forked into the container's namespaces and cgroup; held before execve
+            clock?.Mark("shim");   // spawned, joined the container's namespaces and cgroup; held before execve
             monitor = await ShimHandle.ConnectAsync(exec.ControlSocket, "");
             if (!detach)
             {
@@ -224,9 +217,8 @@ public sealed class ExecService
         }
         try { exit = JsonSerializer.Deserialize(File.ReadAllText(exec.ExitFile), RuntimeJson.Default.ExitRecord) ?? exit; }
         catch (Exception e) when (e is IOException or JsonException) { }
-        // No record at all: the exec's shim died, and the kernel SIGKILLed the exec'd process with it (its parent-death
-        // signal) — the container's shim, with the container, or the exec's own, and the container runs on. Reported
-        // as that kill: 137.
+        // No record at all: the exec's shim died, and the kernel SIGKILLed the exec'd process with it (its
+        // parent-death signal); the container itself runs on. Reported as that kill: 137.
         if (exit is null) Log.Warn($"exec {exec.Id[..12]}: its shim died without recording an exit; the process was killed with it");
         Finish(exec, (exit ?? ContainerService.ShimDied()).ExitCode);
     }

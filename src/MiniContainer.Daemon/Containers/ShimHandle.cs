@@ -15,16 +15,10 @@ public sealed class ShimHandle
     public static string ShimPath =>
         Environment.GetEnvironmentVariable("MINICONTAINER_SHIM") is { Length: > 0 } p ? p : Path.Combine(AppContext.BaseDirectory, "minicontainer-shim");
 
-    /// <summary>A shim process we started (its reports on its stdout, the start on its stdin) — or null, and
-    /// <see cref="_connection"/> is an exec's request to its container's shim (reports and start as frames).</summary>
-    private readonly Process? _process;
-    private readonly NetworkStream? _connection;
+    private readonly Process _process;
     public int Pid { get; private set; }
-    /// <summary>A container's shim said it runs the container's execs itself (see ExecInContainerAsync).</summary>
-    public bool RunsExecs { get; private set; }
 
     private ShimHandle(Process process) => _process = process;
-    private ShimHandle(NetworkStream connection) => _connection = connection;
 
     /// <summary>Starts `minicontainer-shim MODE ARG` and waits for its "created" report (the process exists, stopped before exec).</summary>
     /// <param name="clock">--debug timing: "spawn" ends when the shim's process exists (fork and exec done).</param>
@@ -47,58 +41,16 @@ public sealed class ShimHandle
         var created = await shim.ReadReportAsync();
         if (created.Error != null) { await shim.ReapAsync(); throw new StartFailedException(created.Error, created.ExitCode); }
         shim.Pid = created.Pid;
-        shim.RunsExecs = created.RunsExecs;
-        return shim;
-    }
-
-    /// <summary>
-    /// An exec through the container's running shim: send it the spec ('N' on its control socket) and wait for its
-    /// "created" report — the process forked into the container's namespaces and cgroup, held before execve. No new
-    /// shim process is started; the connection then carries the start and the "started" report.
-    /// </summary>
-    public static async Task<ShimHandle> ExecInContainerAsync(string containerControlSocket, ExecSpec spec)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try { await socket.ConnectAsync(new UnixDomainSocketEndPoint(containerControlSocket)); }
-        catch (SocketException e)
-        {
-            socket.Dispose();
-            throw new StartFailedException($"cannot reach the container's shim ({e.Message})", 126);
-        }
-        var shim = new ShimHandle(new NetworkStream(socket, ownsSocket: true));
-        StartReport created;
-        try
-        {
-            await ShimProtocol.WriteFrameAsync(shim._connection!, ShimProtocol.Exec, JsonSerializer.SerializeToUtf8Bytes(spec, RuntimeJson.Default.ExecSpec));
-            created = await shim.ReadReportAsync();
-        }
-        catch (IOException e) { created = new StartReport { Error = $"the container's shim went away ({e.Message})", ExitCode = 126 }; }
-        if (created.Error != null) { shim._connection!.Dispose(); throw new StartFailedException(created.Error, created.ExitCode); }
-        shim.Pid = created.Pid;
         return shim;
     }
 
     /// <summary>Releases the process to run its execve, and waits for the "started" report.</summary>
     public async Task StartAsync()
     {
-        if (_connection is { } c)
-        {
-            StartReport report;
-            try
-            {
-                await ShimProtocol.WriteFrameAsync(c, ShimProtocol.Start, ReadOnlyMemory<byte>.Empty);
-                report = await ReadReportAsync();
-            }
-            catch (IOException e) { report = new StartReport { Error = $"the container's shim went away ({e.Message})", ExitCode = 126 }; }
-            finally { c.Dispose(); }
-            if (report.Error != null) throw new StartFailedException(report.Error, report.ExitCode);
-            return;
-        }
-        var process = _process!;
-        await process.StandardInput.WriteLineAsync("start");
-        await process.StandardInput.FlushAsync();
+        await _process.StandardInput.WriteLineAsync("start");
+        await _process.StandardInput.FlushAsync();
         var started = await ReadReportAsync();
-        process.StandardInput.Close();
+        _process.StandardInput.Close();
         if (started.Error != null)
         {
             await ReapAsync();
@@ -110,19 +62,13 @@ public sealed class ShimHandle
     /// <summary>Tells a created-but-never-started shim to give up.</summary>
     public async Task AbortAsync()
     {
-        if (_connection is { } c) { c.Dispose(); return; }   // the shim kills the held process and records the abort
-        try { _process!.StandardInput.Close(); } catch (IOException) { }
+        try { _process.StandardInput.Close(); } catch (IOException) { }
         await ReapAsync();
     }
 
     private async Task<StartReport> ReadReportAsync()
     {
-        if (_connection is { } c)
-            return await ShimProtocol.ReadFrameAsync(c) is { Type: ShimProtocol.Report } f
-                ? JsonSerializer.Deserialize(f.Payload, RuntimeJson.Default.StartReport)!
-                : new StartReport { Error = "the container's shim closed the exec's connection; see its shim.log", ExitCode = 126 };
-        var process = _process!;
-        string? line = await process.StandardOutput.ReadLineAsync();
+        string? line = await _process.StandardOutput.ReadLineAsync();
         if (line == null)
         {
             await ReapAsync();
@@ -136,7 +82,6 @@ public sealed class ShimHandle
 
     private async Task ReapAsync()
     {
-        if (_process is null) return;
         try { await _process.WaitForExitAsync(); _exitStatus ??= _process.ExitCode; } catch (InvalidOperationException) { }
         // Process.Dispose leaves redirected streams the caller has used open: close our pipe ends ourselves,
         // or every container would leak two fds until a garbage collection happened to finalize them.
