@@ -105,15 +105,20 @@ public sealed partial class OciRuntimeTests
     public void Events_reports_an_oom_kill()
     {
         // 16 MiB of memory (+16 of swap, Docker's default doubling): tail keeps all of its 64 MiB input in memory.
+        // It waits for /tmp/go before it starts: events reports the OOM kills that happen while it watches (it counts
+        // the cgroup's kills so far when it starts), and a fixed head start lost that race on a loaded machine.
         string bundle = MakeBundle(c => c["linux"]!["resources"]!["memory"] = new JsonObject { ["limit"] = 16L << 20 },
-            "sh", "-c", "sleep 1; head -c 67108864 /dev/zero | tail -c 67108864 >/dev/null; sleep 1000");
+            "sh", "-c", "until [ -e /tmp/go ]; do sleep 0.05; done; head -c 67108864 /dev/zero | tail -c 67108864 >/dev/null; sleep 1000");
         string id = Support.Unique("mc-oci");
         Call("run", "--detach", "--bundle", bundle, id).Ok("run --detach");
         string streamed = Path.Combine(_dir, "oom-events");
         using var events = StartEvents(id, "10s", streamed);
         try
         {
-            Support.WaitUntil(() => File.Exists(streamed) && File.ReadAllText(streamed).Contains("\"type\":\"oom\""), Support.TimeLimit(20), "an oom event");
+            // Its first stats event comes right after it has counted: only then is the memory hog let go.
+            Support.WaitUntil(() => File.Exists(streamed) && File.ReadAllText(streamed).Contains("\"type\":\"stats\""), Support.TimeLimit(10), "the first stats event");
+            Call("exec", id, "touch", "/tmp/go").Ok("exec touch /tmp/go");
+            Support.WaitUntil(() => File.ReadAllText(streamed).Contains("\"type\":\"oom\""), Support.TimeLimit(20), "an oom event");
             _output.WriteLine(File.ReadAllText(streamed));
             Assert.Contains($"{{\"type\":\"oom\",\"id\":\"{id}\"}}", File.ReadAllText(streamed).Lines());
         }

@@ -99,33 +99,39 @@ public sealed class TerminalAndStdioTests(DaemonFixture fixture, ITestOutputHelp
                 $"{Support.CliLine(_d)} run -it --rm --name {name} busybox sh; echo $? > {exitFile}; sleep 60").Ok("tmux new-session");
             WaitForPane("/ #", "the shell prompt");
 
-            Tmux("send-keys", "-t", "t", "stty size", "Enter");
-            WaitForPane("30 100", "stty size to print the window size");
-
-            Tmux("resize-window", "-t", "t", "-x", "120", "-y", "40").Ok("tmux resize-window");
-            // The resize travels tmux → SIGWINCH → CLI → POST /resize → shim → TIOCSWINSZ; on a loaded machine that
-            // can take longer than one prompt, so ask again until it arrives (or the wait times out).
-            var sw = System.Diagnostics.Stopwatch.StartNew();
-            try
+            // Resized the moment the prompt shows, while the CLI's own first resize may still be on its way (the two
+            // once raced and the old size won), then again later; the shell sees each new size.
+            void ResizeAndSee(int cols, int rows)
             {
-                Support.WaitUntil(() =>
+                Tmux("resize-window", "-t", "t", "-x", cols.ToString(), "-y", rows.ToString()).Ok("tmux resize-window");
+                // The resize travels tmux → SIGWINCH → CLI → POST /resize → shim → TIOCSWINSZ; on a loaded machine that
+                // can take longer than one prompt, so ask again until it arrives (or the wait times out).
+                string expected = $"{rows} {cols}";
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                try
                 {
-                    if (Pane().Contains("40 120")) return true;
-                    Tmux("send-keys", "-t", "t", "stty size", "Enter");
-                    Thread.Sleep(200);
-                    return Pane().Contains("40 120");
-                }, TimeSpan.FromSeconds(10), "stty size to follow the resize (SIGWINCH → resize of the container's pty)");
+                    Support.WaitUntil(() =>
+                    {
+                        if (Pane().Contains(expected)) return true;
+                        Tmux("send-keys", "-t", "t", "stty size", "Enter");
+                        Thread.Sleep(200);
+                        return Pane().Contains(expected);
+                    }, TimeSpan.FromSeconds(10), $"stty size to follow the resize to {expected} (SIGWINCH → resize of the container's pty)");
+                }
+                catch (TimeoutException)
+                {
+                    // Which hop lost it: the pane's own size (tmux's side), and the daemon's log of each request (--debug),
+                    // which tells a resize that never left the CLI from one the daemon answered.
+                    output.WriteLine("tmux's pane: " + Tmux("display-message", "-p", "-t", "t", "#{pane_height} #{pane_width}").Stdout);
+                    output.WriteLine("pane:\n" + Pane());
+                    output.WriteLine("the daemon's resize requests:\n" + string.Join("\n",
+                        File.ReadLines(_d.LogFile).Where(l => l.Contains("/resize"))));
+                    throw;
+                }
+                output.WriteLine($"the resize to {expected} reached the container within {sw.ElapsedMilliseconds} ms");
             }
-            catch (TimeoutException)
-            {
-                // Which hop lost it: the daemon logs each request (--debug), so a resize that never left the CLI is told
-                // apart from one the daemon answered.
-                output.WriteLine("pane:\n" + Pane());
-                output.WriteLine("the daemon's resize requests:\n" + string.Join("\n",
-                    File.ReadLines(_d.LogFile).Where(l => l.Contains("/resize"))));
-                throw;
-            }
-            output.WriteLine($"the resize reached the container within {sw.ElapsedMilliseconds} ms");
+            ResizeAndSee(120, 40);
+            ResizeAndSee(90, 25);
 
             // ^C interrupts the foreground job, not the shell.
             Tmux("send-keys", "-t", "t", "sleep 1000", "Enter");
@@ -157,6 +163,31 @@ public sealed class TerminalAndStdioTests(DaemonFixture fixture, ITestOutputHelp
             Tmux("kill-server");
             _d.Run("rm", "-f", name);
         }
+    }
+
+    [Fact]
+    public async Task A_resize_is_applied_when_the_daemon_answers_and_the_last_of_many_wins()
+    {
+        string name = Support.Unique("resize");
+        _d.Run("run", "-d", "-t", "--name", name, "busybox", "sh").Ok();
+        try
+        {
+            using var api = _d.ApiClient(new Uri("http://docker/v1.47/"));
+            async Task Resize(int rows, int cols) =>
+                (await api.PostAsync($"containers/{name}/resize?h={rows}&w={cols}", null)).EnsureSuccessStatusCode();
+            string Seen() => _d.Run("exec", name, "stty", "-F", "/dev/pts/0", "size").Ok().Stdout.Trim();
+
+            // Each answer means the container's terminal has the new size: the next look sees it, no waiting.
+            for (int i = 0; i < 10; i++)
+            {
+                await Resize(20 + i, 60 + i);
+                Assert.Equal($"{20 + i} {60 + i}", Seen());
+            }
+            // Back to back, as a window dragged by its corner sends them: the last one is the size that stays.
+            for (int i = 0; i < 30; i++) await Resize(30 + i, 70 + i);
+            Assert.Equal("59 99", Seen());
+        }
+        finally { _d.Run("rm", "-f", name); }
     }
 
     // ---- exec ----

@@ -49,6 +49,7 @@ internal sealed class TerminalSession : IDisposable
 {
     RawTerminal? _raw;
     PosixSignalRegistration? _winch;
+    readonly SemaphoreSlim _sending = new(1, 1);
 
     public static TerminalSession Begin(bool tty, bool stdinAttached)
     {
@@ -63,17 +64,25 @@ internal sealed class TerminalSession : IDisposable
     /// <summary>Follows the window: SIGWINCH is watched first (so no change can fall between the first send and the
     /// registration), then the size is sent now. A send that fails (the process may be a moment away, the daemon
     /// busy) is tried again, 0.1, 0.4, 1.4 and 4.4 s after the first, with the size of that moment; a failure never stops the
-    /// following: the next window change sends again.</summary>
+    /// following: the next window change sends again. Sends go one at a time, each reading the size only once it
+    /// is its turn, so the last to reach the daemon carries the window as it is now (the daemon answers a resize
+    /// once the shim has applied it): two sends side by side could land in either order and leave an old size.</summary>
     public async Task FollowWindowSizeAsync(Func<int, int, Task> resize)
     {
         async Task<bool> SendAsync()
         {
-            if (Size() is not { } size) return true;
-            try { await resize(size.Rows, size.Cols); return true; }
+            await _sending.WaitAsync();
+            try
+            {
+                if (Size() is not { } size) return true;
+                await resize(size.Rows, size.Cols);
+                return true;
+            }
             catch (Exception e) when (e is ApiException or IOException or DaemonUnavailableException or HttpRequestException or OperationCanceledException)
             {
                 return false;
             }
+            finally { _sending.Release(); }
         }
 
         async Task SendWithRetriesAsync()

@@ -17,13 +17,21 @@ public static class ShimProtocol
     public const byte Attached = (byte)'K', Stdout = (byte)'O', Stderr = (byte)'E', Exited = (byte)'X';
     public const int MaxPayload = 1 << 20;
 
+    /// <summary>Writes the frame in one write. Two writes (head, then payload) were a bug: a peer that reads the head
+    /// of a payload-less 'K' and hangs up made the second, empty write fail with EPIPE, and the shim dropped that
+    /// client before reading the frame it had already sent (a resize lost after the daemon's 200).</summary>
     public static void WriteFrame(Stream s, byte type, ReadOnlySpan<byte> payload)
     {
-        Span<byte> header = stackalloc byte[5];
-        header[0] = type;
-        BinaryPrimitives.WriteInt32BigEndian(header[1..], payload.Length);
-        s.Write(header);
-        s.Write(payload);
+        int length = 5 + payload.Length;
+        byte[] frame = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            frame[0] = type;
+            BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), payload.Length);
+            payload.CopyTo(frame.AsSpan(5));
+            s.Write(frame, 0, length);
+        }
+        finally { System.Buffers.ArrayPool<byte>.Shared.Return(frame); }
         s.Flush();
     }
 

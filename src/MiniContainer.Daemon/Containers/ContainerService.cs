@@ -554,10 +554,23 @@ public sealed partial class ContainerService
         await SendToShimAsync(c.ControlSocket, ShimProtocol.Resize, $"{height} {width}");
     }
 
+    /// <summary>Sends one frame on a control connection of its own and returns once the shim has acted on it: the shim
+    /// reads its clients' frames in order and closes a connection only after the last one, so its close is the
+    /// acknowledgement. Without it two resizes (the CLI's first and a window change right after) went out on two
+    /// connections, and the shim's two client threads could apply them in either order, leaving the old size.</summary>
     public static async Task SendToShimAsync(string socket, byte type, string payload)
     {
         await using var s = await ShimHandle.ConnectAsync(socket, "");
-        if (s != null) await ShimProtocol.WriteFrameAsync(s, type, System.Text.Encoding.ASCII.GetBytes(payload));
+        if (s == null) return;   // the process has ended: nothing to act on
+        await ShimProtocol.WriteFrameAsync(s, type, System.Text.Encoding.ASCII.GetBytes(payload));
+        s.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        // The shim holds a resize until the process's terminal exists (a moment after start): bounded, so a shim
+        // that never gets there cannot hold the request.
+        using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        byte[] rest = new byte[64];
+        try { while (await s.ReadAsync(rest, bounded.Token) > 0) { } }
+        catch (OperationCanceledException) { Log.Warn($"the shim at {socket} did not act on a '{(char)type}' frame within 5 s"); }
+        catch (IOException) { }
     }
 
     // ---------------------------------------------------------------- stop / kill / restart

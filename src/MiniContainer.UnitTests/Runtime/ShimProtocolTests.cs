@@ -61,6 +61,27 @@ public sealed class ShimProtocolTests
         Assert.Equal(new byte[] { (byte)'I', 0, 0, 1, 2 }, bytes[..5]);
     }
 
+    /// <summary>Counts the writes that reach it, as a socket would see them.</summary>
+    private sealed class WriteCountingStream : MemoryStream
+    {
+        public int Writes;
+        public override void Write(byte[] buffer, int offset, int count) { Writes++; base.Write(buffer, offset, count); }
+        public override void Write(ReadOnlySpan<byte> buffer) { Writes++; base.Write(buffer); }
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(6)]
+    [InlineData(32 * 1024)]
+    public void A_frame_goes_out_in_one_write_even_without_a_payload(int length)
+    {
+        // Two writes let a peer that hung up after reading the head of a 'K' turn the second (empty) one into EPIPE.
+        var wire = new WriteCountingStream();
+        ShimProtocol.WriteFrame(wire, ShimProtocol.Attached, new byte[length]);
+        Assert.Equal(1, wire.Writes);
+        Assert.Equal(5 + length, wire.ToArray().Length);
+    }
+
     private static byte[] Header(byte type, int length)
     {
         byte[] h = new byte[5];
