@@ -12,7 +12,8 @@ namespace MiniContainer.Linux;
 /// prepared by the parent before the clone, and [SuppressGCTransition] so the call never enters the
 /// runtime's GC-mode switch. No allocation, no exceptions, no strings, no SetLastError stubs.
 /// The parent only uses these from a quiescent Native AOT process (the shim), where nothing allocates
-/// on another thread, so no GC can be in flight.
+/// on another thread, so no GC can be in flight. That condition is not optional: the JIT puts a GC poll after a
+/// [SuppressGCTransition] call, and in a child cloned while a collection was starting that poll waits forever.
 /// </summary>
 public static unsafe class ForkSafe
 {
