@@ -10,6 +10,8 @@ namespace MiniContainer.Runtime;
 ///                'I' stdin bytes, 'C' close stdin, 'R' resize (payload "rows cols"), 'S' start (release the process)
 /// shim → client: 'K' attached (the reply to 'A': from now on this client gets every byte of output)
 ///                'O' stdout bytes, 'E' stderr bytes, 'X' exited (payload: ExitRecord JSON)
+/// The shim acts on one client's frames in order and closes its end once that client has closed its own, so a client
+/// that shuts its side after a frame and waits for the close knows the frame was acted on (the daemon's resize does).
 /// </summary>
 public static class ShimProtocol
 {
