@@ -562,15 +562,18 @@ public sealed partial class ContainerService
     {
         await using var s = await ShimHandle.ConnectAsync(socket, "");
         if (s == null) return;   // the process has ended: nothing to act on
-        await ShimProtocol.WriteFrameAsync(s, type, System.Text.Encoding.ASCII.GetBytes(payload));
-        s.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
         // The shim holds a resize until the process's terminal exists (a moment after start): bounded, so a shim
-        // that never gets there cannot hold the request.
+        // that never gets there cannot hold the request. A shim that goes away meanwhile (the process ended) is no error.
         using var bounded = new CancellationTokenSource(TimeSpan.FromSeconds(5));
         byte[] rest = new byte[64];
-        try { while (await s.ReadAsync(rest, bounded.Token) > 0) { } }
+        try
+        {
+            await ShimProtocol.WriteFrameAsync(s, type, System.Text.Encoding.ASCII.GetBytes(payload));
+            s.Socket.Shutdown(SocketShutdown.Send);
+            while (await s.ReadAsync(rest, bounded.Token) > 0) { }
+        }
         catch (OperationCanceledException) { Log.Warn($"the shim at {socket} did not act on a '{(char)type}' frame within 5 s"); }
-        catch (IOException) { }
+        catch (Exception e) when (e is IOException or SocketException) { }
     }
 
     // ---------------------------------------------------------------- stop / kill / restart
