@@ -19,18 +19,26 @@ public static class ShimProtocol
     public const byte Attached = (byte)'K', Stdout = (byte)'O', Stderr = (byte)'E', Exited = (byte)'X';
     public const int MaxPayload = 1 << 20;
 
-    /// <summary>Writes the frame in one write. Two writes (head, then payload) were a bug: a peer that reads the head
-    /// of a payload-less 'K' and hangs up made the second, empty write fail with EPIPE, and the shim dropped that
-    /// client before reading the frame it had already sent (a resize lost after the daemon's 200).</summary>
+    private const int HeaderSize = 5;
+
+    /// <summary>Head and payload together, so that a frame goes out in one write (both writers use it). Two writes
+    /// (head, then payload) were a bug: a peer that reads the head of a payload-less 'K' and hangs up made the second,
+    /// empty write fail with EPIPE, and the shim dropped that client before reading the frame it had already sent
+    /// (a resize lost after the daemon's 200).</summary>
+    private static void Compose(Span<byte> frame, byte type, ReadOnlySpan<byte> payload)
+    {
+        frame[0] = type;
+        BinaryPrimitives.WriteInt32BigEndian(frame[1..HeaderSize], payload.Length);
+        payload.CopyTo(frame[HeaderSize..]);
+    }
+
     public static void WriteFrame(Stream s, byte type, ReadOnlySpan<byte> payload)
     {
-        int length = 5 + payload.Length;
+        int length = HeaderSize + payload.Length;
         byte[] frame = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
         try
         {
-            frame[0] = type;
-            BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), payload.Length);
-            payload.CopyTo(frame.AsSpan(5));
+            Compose(frame.AsSpan(0, length), type, payload);
             s.Write(frame, 0, length);
         }
         finally { System.Buffers.ArrayPool<byte>.Shared.Return(frame); }
@@ -39,10 +47,8 @@ public static class ShimProtocol
 
     public static async Task WriteFrameAsync(Stream s, byte type, ReadOnlyMemory<byte> payload, CancellationToken ct = default)
     {
-        byte[] frame = new byte[5 + payload.Length];
-        frame[0] = type;
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(1), payload.Length);
-        payload.CopyTo(frame.AsMemory(5));
+        byte[] frame = new byte[HeaderSize + payload.Length];
+        Compose(frame, type, payload.Span);
         await s.WriteAsync(frame, ct);
         await s.FlushAsync(ct);
     }
