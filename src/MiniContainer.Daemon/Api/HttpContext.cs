@@ -176,15 +176,16 @@ public sealed class HttpContext
             : Head(200, type, "Connection: close\r\n");
         await _conn.Stream.WriteAsync(Encoding.ASCII.GetBytes(head));
         await _conn.Stream.FlushAsync();
-        if (upgrade) await PeerReadHeadAsync();
-        return new HijackedStream(_conn);
+        return new HijackedStream(_conn, upgrade ? PeerReadHeadAsync : null);
     }
 
     /// <summary>
     /// Clients that take the socket over from a buffering HTTP reader after a 101 (docker-py reads the raw socket
     /// under requests' buffer) lose whatever came in the same read as the header: attach's log replay, an exec's
     /// first output. On a unix socket the kernel tells how much of what we sent the client has not read yet, so the
-    /// stream waits (a second at most) until the header is read and starts in a read of its own.
+    /// stream's first write waits (a second at most) until the header is read, and starts in a read of its own.
+    /// Only the first write waits, not the hijack: the process starts meanwhile. (A wait here cost every `exec` ~4 ms:
+    /// the runtime's timers tick with the kernel's coarse clock, so Task.Delay(1) sleeps up to a tick, 4 ms at HZ=250.)
     /// </summary>
     private async Task PeerReadHeadAsync()
     {

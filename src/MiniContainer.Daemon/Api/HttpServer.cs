@@ -229,14 +229,26 @@ public abstract class ReadOnlyStreamBase : MiniContainer.Storage.ReadOnlyStream
 }
 
 /// <summary>A hijacked connection: reads come from the connection (after any buffered bytes), writes go straight out.</summary>
-internal sealed class HijackedStream(HttpConnection conn) : MiniContainer.Storage.ForwardOnlyStream
+/// <param name="untilHeadRead">awaited before the first byte written (see HttpContext.PeerReadHeadAsync); null: none.</param>
+internal sealed class HijackedStream(HttpConnection conn, Func<Task>? untilHeadRead = null) : MiniContainer.Storage.ForwardOnlyStream
 {
+    private Task? _headRead;
+    private Task HeadRead() => untilHeadRead is null ? Task.CompletedTask : LazyInitializer.EnsureInitialized(ref _headRead, untilHeadRead);
+
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => conn.ReadRawAsync(buffer, ct);
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
     public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default) => conn.Stream.WriteAsync(buffer, ct);
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => conn.Stream.WriteAsync(buffer, offset, count, ct);
-    public override void Write(byte[] buffer, int offset, int count) => conn.Stream.Write(buffer, offset, count);
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken ct = default)
+    {
+        await HeadRead();
+        await conn.Stream.WriteAsync(buffer, ct);
+    }
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken ct) => WriteAsync(buffer.AsMemory(offset, count), ct).AsTask();
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        HeadRead().GetAwaiter().GetResult();
+        conn.Stream.Write(buffer, offset, count);
+    }
     public override void Flush() => conn.Stream.Flush();
     public override Task FlushAsync(CancellationToken ct) => conn.Stream.FlushAsync(ct);
     /// <summary>Half-close: tell the client no more output is coming.</summary>

@@ -15,6 +15,7 @@ namespace MiniContainer.UnitTests.Api;
 public sealed class HttpServerTests : IDisposable
 {
     private readonly TestApiServer _api = new();
+    private readonly TaskCompletionSource _hijacked = new(TaskCreationOptions.RunContinuationsAsynchronously);
     public void Dispose() => _api.Dispose();
 
     public HttpServerTests()
@@ -52,6 +53,13 @@ public sealed class HttpServerTests : IDisposable
             var input = new MemoryStream();
             await stream.CopyToAsync(input);
             await stream.WriteAsync(Encoding.UTF8.GetBytes($"got {input.Length} bytes: {Encoding.UTF8.GetString(input.ToArray())}"));
+        });
+        // What exec start does with a process that prints at once: its output must not share the client's read of the 101.
+        r.Map("POST", "/exec/{id}/start-early-output", async ctx =>
+        {
+            var stream = await ctx.HijackAsync(multiplexed: false);
+            _hijacked.TrySetResult();
+            await stream.WriteAsync("first output\n"u8.ToArray());
         });
         r.Map("POST", "/containers/{id}/attach", async ctx =>
         {
@@ -256,6 +264,30 @@ public sealed class HttpServerTests : IDisposable
         c.Socket.Shutdown(SocketShutdown.Send); // the client is done typing: the server must see end of input…
         // …and can still answer on its half: the JSON body was not taken for stdin.
         Assert.Equal("got 11 bytes: hello stdin", Encoding.UTF8.GetString(await c.ReadToEndAsync()));
+    }
+
+    /// <summary>
+    /// docker-py takes the socket over from a buffering HTTP reader after the 101, and loses whatever came in the same
+    /// read as the head. So the first byte written waits until the client has read the head — but the hijack itself
+    /// does not: the process starts meanwhile (a wait there cost every exec ~4 ms).
+    /// </summary>
+    [Fact]
+    public async Task The_hijack_does_not_wait_for_the_client_but_its_first_write_comes_after_the_head_is_read()
+    {
+        using var c = await _api.ConnectAsync();
+        await c.SendAsync(Post("/v1.47/exec/e1/start-early-output", "{}", "Connection: Upgrade\r\nUpgrade: tcp\r\n"));
+        // The client reads nothing yet, and the handler is past the hijack all the same: well before the second a hijack
+        // that waited for the client would give up after.
+        Assert.Same(_hijacked.Task, await Task.WhenAny(_hijacked.Task, Task.Delay(TimeSpan.FromMilliseconds(900))));
+        await Task.Delay(200);   // time for the output to be written, were it not held
+
+        var buffer = new byte[4096];
+        int n = await c.Socket.ReceiveAsync(buffer, SocketFlags.None);
+        string first = Encoding.ASCII.GetString(buffer, 0, n);
+        Assert.StartsWith("HTTP/1.1 101 UPGRADED\r\n", first);
+        Assert.EndsWith("\r\n\r\n", first);   // the head, and nothing after it in this read
+        n = await c.Socket.ReceiveAsync(buffer, SocketFlags.None);
+        Assert.Equal("first output\n", Encoding.ASCII.GetString(buffer, 0, n));
     }
 
     [Fact]
