@@ -1,34 +1,84 @@
+using MiniContainer.Linux;
+
 namespace MiniContainer.Cgroups;
 
 /// <summary>
-/// Starts, ahead of time, the wait that moving a process into a cgroup costs.
+/// Starts, ahead of time, the wait that moving a process into a cgroup costs, and keeps it paid until the move.
 ///
-/// A write to cgroup.procs takes the kernel's cgroup_threadgroup_rwsem for writing, and the first writer waits for an
-/// RCU grace period before it gets it: 10–15 ms measured here, on cgroup v1 and v2 alike (unless the host mounts its
-/// cgroups with favordynmods). Writers that come while that grace period runs, or soon after it, share it. The shim
-/// moves each new container's (and exec's) process into its cgroup a few milliseconds after the daemon spawns it, so
-/// the daemon starts the grace period at the spawn: it writes its own PID to the cgroup.procs of the cgroup it is
-/// already in. Moving a process to where it is changes nothing, but the lock is taken, and the wait runs while the
-/// shim starts up instead of after it. Measured on this host: the shim's move of the process went from ~14 ms to ~2 ms.
+/// A write to cgroup.procs takes the kernel's cgroup_threadgroup_rwsem for writing. Its first writer waits for an RCU
+/// grace period (5–15 ms measured here, on cgroup v1 and v2 alike, unless the host mounts its cgroups with
+/// favordynmods); the lock then stays in its writer-ready state until one more grace period has passed after the last
+/// writer left, and a writer that comes in that window does not wait at all. The shim moves each new container's
+/// (and exec's) process into its cgroup a few milliseconds after the daemon spawns it, so the daemon pays the wait
+/// ahead: it writes its own PID to the cgroup.procs of the cgroup it is already in. Moving a process to where it is
+/// changes nothing, but the lock is taken.
+///
+/// One such write at the start was not enough: by the time the shim wrote, the window had often closed again, and
+/// strace caught an exec's shim waiting 1.5–7 ms. So a <see cref="Lease"/> keeps the window open — a no-op write
+/// every <see cref="Interval"/> (each ~20–100 µs once the window is open) — from the create until the daemon's start
+/// has seen the process in its cgroup. While a lease is held, the host's forks and exits take the lock's slower
+/// shared path, as they always do on a host mounted with favordynmods.
 /// </summary>
 public static class CgroupAttachPrimer
 {
-    private static readonly Lazy<string?> s_ownProcsFile = new(() => OwnProcsFile(CgroupFs.Host, File.ReadAllText("/proc/self/cgroup")));
-    private static int s_inFlight;
+    /// <summary>Shorter than a grace period (one or more scheduler ticks: 4 ms at the usual HZ=250).</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>Starts the no-op move on a thread of its own (it blocks for the grace period); one in flight is enough.</summary>
-    public static void Prime()
+    /// <summary>A lease nobody ends (a container created and never started) ends itself after this.</summary>
+    public static readonly TimeSpan MaxHold = TimeSpan.FromSeconds(1);
+
+    private static readonly Lazy<string?> s_ownProcsFile = new(() => OwnProcsFile(CgroupFs.Host, File.ReadAllText("/proc/self/cgroup")));
+    private static readonly object s_gate = new();
+    private static readonly List<Lease> s_leases = new();
+    private static bool s_writing;
+
+    /// <summary>Until disposed (or <see cref="MaxHold"/>), the move of a process into a cgroup waits no grace period.</summary>
+    public sealed class Lease : IDisposable
     {
+        private readonly long _expires = Environment.TickCount64 + (long)MaxHold.TotalMilliseconds;
+        private volatile bool _ended;
+        /// <summary>Ended by its holder, or by itself after <see cref="MaxHold"/>; <paramref name="now"/> is Environment.TickCount64.</summary>
+        public bool IsOver(long now) => _ended || now >= _expires;
+        public void Dispose() => _ended = true;
+    }
+
+    /// <summary>Takes a lease, and starts the writer thread if none runs (its first write blocks for the grace period).</summary>
+    public static Lease Warm()
+    {
+        var lease = new Lease();
         string? file;
         try { file = s_ownProcsFile.Value; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException) { return; }
-        if (file is null || Interlocked.Exchange(ref s_inFlight, 1) == 1) return;
-        new Thread(() =>
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException) { return lease; }
+        if (file is null) return lease;
+        lock (s_gate)
         {
-            try { File.WriteAllText(file, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }   // only a head start is lost
-            finally { Volatile.Write(ref s_inFlight, 0); }
-        }) { IsBackground = true, Name = "cgroup primer" }.Start();
+            s_leases.Add(lease);
+            if (s_writing) return lease;
+            s_writing = true;
+        }
+        new Thread(() => KeepWarm(file)) { IsBackground = true, Name = "cgroup primer" }.Start();
+        return lease;
+    }
+
+    private static void KeepWarm(string procsFile)
+    {
+        byte[] pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        while (true)
+        {
+            try
+            {
+                int fd = Kernel.Open(procsFile, Kernel.O_WRONLY | Kernel.O_CLOEXEC);
+                try { Kernel.WriteAll(fd, pid); } finally { Kernel.Close(fd); }
+            }
+            catch (KernelException) { }   // only a head start is lost
+            Thread.Sleep(Interval);
+            lock (s_gate)
+            {
+                long now = Environment.TickCount64;
+                s_leases.RemoveAll(l => l.IsOver(now));
+                if (s_leases.Count == 0) { s_writing = false; return; }
+            }
+        }
     }
 
     /// <summary>The cgroup.procs of the cgroup this process is in: on v1, in the pids hierarchy (moving there has no

@@ -28,6 +28,9 @@ public sealed class Container
     /// <summary>Cancels the restart the policy has scheduled while the container is "restarting" (null: none).</summary>
     public CancellationTokenSource? PendingRestart { get; set; }
 
+    /// <summary>Taken at create, ended once the first start's PID 1 is in its cgroup (see CgroupAttachPrimer).</summary>
+    public Cgroups.CgroupAttachPrimer.Lease? AttachWarmth { get; set; }
+
     /// <summary>Guards State.Health between the health monitor's probes and the container stopping.</summary>
     public object HealthLock { get; } = new();
 

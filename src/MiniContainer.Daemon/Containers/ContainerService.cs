@@ -55,6 +55,24 @@ public sealed partial class ContainerService
 
     public Container Create(string? name, JsonObject body)
     {
+        // A start usually follows at once (run, compose up): begin the wait of the move into the cgroup now, and keep
+        // it paid until the start has its process there (see CgroupAttachPrimer).
+        var warmth = Cgroups.CgroupAttachPrimer.Warm();
+        try
+        {
+            var c = CreateContainer(name, body);
+            c.AttachWarmth = warmth;
+            return c;
+        }
+        catch
+        {
+            warmth.Dispose();
+            throw;
+        }
+    }
+
+    private Container CreateContainer(string? name, JsonObject body)
+    {
         string imageRef = (string?)body["Image"] ?? throw new BadRequestException("config cannot be empty in order to create a container");
         var clock = Diagnostics.PhaseClock.Begin();
         var image = _images.Find(imageRef) ?? throw new NotFoundException($"No such image: {NormalizeForMessage(imageRef)}");
@@ -217,7 +235,8 @@ public sealed partial class ContainerService
     {
         var r = c.Record;
         var clock = Diagnostics.PhaseClock.Begin();
-        Cgroups.CgroupAttachPrimer.Prime();   // the shim's move of PID 1 into its cgroup will wait less
+        // The shim's move of PID 1 into its cgroup will wait less (create's lease may be gone: a restart, a later start).
+        using var warmth = Cgroups.CgroupAttachPrimer.Warm();
         ContainerSpec spec;
         // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
         // the shim's own failures do: recorded, and attached clients released.
@@ -243,6 +262,7 @@ public sealed partial class ContainerService
         ShimHandle shim;
         try { shim = await ShimHandle.CreateAsync("run", c.Dir, clock); }
         catch (StartFailedException e) { RecordStartFailure(c, e); throw; }
+        finally { warmth.Dispose(); c.AttachWarmth?.Dispose(); }
         clock?.Mark("shim");   // its cgroup made, the init stage cloned into its namespaces and waiting for the go
 
         // Wire the network while PID 1 waits before exec: veth into its namespace, address, routes, ports.

@@ -26,6 +26,8 @@ public sealed class ExecInstance
     public bool Running;
     public int? ExitCode;
     public int Pid;
+    /// <summary>Taken at create, ended once the start's process is in the cgroup (see CgroupAttachPrimer).</summary>
+    public Cgroups.CgroupAttachPrimer.Lease? AttachWarmth;
     public string Dir => Path.Combine(Container.Dir, "exec", Id);
     public string ControlSocket => Path.Combine(Container.RunDir, "exec-" + Id[..12] + ".sock");
     public string ExitFile => Path.Combine(Dir, "exit.json");
@@ -49,10 +51,6 @@ public sealed class ExecService
     public ExecInstance Create(Container c, JsonObject body)
     {
         RefuseIfNotRunning(c);
-        // An exec's start follows its create at once (docker exec, docker-py): start the cgroup move's grace period now.
-        // The exec's shim reaches its move a few ms after the start, sooner than a container's, and measured with a
-        // primer only at the start it still waited 0-7 ms of the period (median ~3.7).
-        Cgroups.CgroupAttachPrimer.Prime();
         var cmd = CreateRequest.StringList(body["Cmd"]);
         if (cmd == null || cmd.Count == 0) throw new BadRequestException("No exec command specified");
         bool tty = (bool?)body["Tty"] ?? false;
@@ -67,6 +65,10 @@ public sealed class ExecService
         string? keys = (string?)(body["DetachKeys"] ?? body["detachKeys"]);
         try { exec.DetachKeys = DetachKeys.Parse(keys); }
         catch (FormatException) { throw new BadRequestException($"Invalid escape keys ({keys}) provided"); }
+        // An exec's start follows its create at once (docker exec, docker-py): start the cgroup move's grace period now,
+        // and keep it paid until the start's process is in the cgroup. The exec's shim reaches its move a few ms after
+        // the start; with one no-op move at the start it still waited 0-7 ms of the period (median ~3.7).
+        exec.AttachWarmth = Cgroups.CgroupAttachPrimer.Warm();
         Register(exec);
         Events.Container(c.Record, ExecAction("exec_create", exec), ("execID", exec.Id));
         return exec;
@@ -149,7 +151,8 @@ public sealed class ExecService
     {
         var c = exec.Container;
         var clock = exec.IsProbe ? null : Diagnostics.PhaseClock.Begin();
-        Cgroups.CgroupAttachPrimer.Prime();   // the shim's move of the process into the container's cgroup will wait less
+        // The shim's move of the process into the container's cgroup will wait less (create's lease may have ended).
+        using var warmth = Cgroups.CgroupAttachPrimer.Warm();
         lock (exec)
         {
             CheckStartable(exec);
@@ -172,7 +175,9 @@ public sealed class ExecService
         NetworkStream? output = null, monitor = null;
         try
         {
-            var shim = await ShimHandle.CreateAsync("exec", specPath, clock);
+            ShimHandle shim;
+            try { shim = await ShimHandle.CreateAsync("exec", specPath, clock); }
+            finally { warmth.Dispose(); exec.AttachWarmth?.Dispose(); }
             exec.Pid = shim.Pid;
             clock?.Mark("shim");   // spawned, joined the container's namespaces and cgroup; held before execve
             monitor = await ShimHandle.ConnectAsync(exec.ControlSocket, "");

@@ -28,4 +28,17 @@ public class CgroupAttachPrimerTests
         var fs = CgroupFs.V1Layout("/sys/fs/cgroup", "memory", "cpuset");
         Assert.Null(CgroupAttachPrimer.OwnProcsFile(fs, "12:cpuset:/\n4:memory:/user.slice\n"));
     }
+
+    [Fact]
+    public void A_lease_is_over_when_its_holder_ends_it_or_by_itself_after_the_longest_hold()
+    {
+        var lease = new CgroupAttachPrimer.Lease();
+        long now = Environment.TickCount64;
+        Assert.False(lease.IsOver(now));
+        Assert.True(lease.IsOver(now + (long)CgroupAttachPrimer.MaxHold.TotalMilliseconds + 1));   // a create never started
+        lease.Dispose();
+        Assert.True(lease.IsOver(now));
+        lease.Dispose();   // the start's and the create's owner may both end it
+        Assert.True(lease.IsOver(now));
+    }
 }
