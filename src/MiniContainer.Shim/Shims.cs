@@ -22,10 +22,8 @@ public static class Shims
         var explained = ListenForExplain(spec.Process, bundleDir);
 
         var cgroup = CgroupManager.Open(spec.CgroupName);
-        cgroup.Create();
         try
         {
-            cgroup.Apply(ToLimits(spec.Resources));
             var io = Stdio.Create(spec.Process);
             var (shimEnd, childEnd) = Kernel.SocketPair();
             bool userns = spec.UidMappings is { Count: > 0 };
@@ -63,6 +61,10 @@ public static class Shims
             // The child has its copies now; ours must go, or we would never see end-of-stream from it.
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();
+            // The cgroup is made while the child starts up (it runs nothing of the container's before "prepare", which
+            // comes only once it is in the cgroup): the two take about as long, and this host has two cores.
+            cgroup.Create();
+            cgroup.Apply(ToLimits(spec.Resources));
             var sync = new SyncChannel(shimEnd);
             if (userns) UserNamespace.Prepare(pid, spec, sync);
             SendPropagatingBinds(spec, sync);
