@@ -21,6 +21,28 @@ public sealed class ResourceLimitTests(DaemonFixture fixture, ITestOutputHelper 
     private static string CpuQuotaCommand => Support.CgroupV2 ? "cat /sys/fs/cgroup/cpu.max"
         : "echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)";
 
+    /// <summary>
+    /// Moving a process into a cgroup waits for an RCU grace period; on cgroup v2 the container's PID 1 is instead born in
+    /// its cgroup (clone3 with CLONE_INTO_CGROUP), so no write to cgroup.procs moves it. On v1, which has no such birth, it
+    /// is moved, once per hierarchy. Either way it is in its cgroup before anything of the container runs.
+    /// </summary>
+    [Fact]
+    public void Pid_1_is_born_in_its_cgroup_on_v2_and_moved_into_it_on_v1()
+    {
+        var run = _d.Run("run", "--rm", "--explain", "busybox", "true").Ok();
+        output.WriteLine(run.Stderr);
+        if (Support.CgroupV2)
+        {
+            Assert.Contains("CLONE_INTO_CGROUP", run.Stderr);
+            Assert.DoesNotContain("Move process", run.Stderr);
+        }
+        else
+        {
+            Assert.DoesNotContain("CLONE_INTO_CGROUP", run.Stderr);
+            Assert.Contains("Move process", run.Stderr);
+        }
+    }
+
     [Fact]
     public void The_limits_are_readable_inside_the_container_in_its_own_cgroup()
     {

@@ -30,7 +30,15 @@ public static unsafe class Launcher
     /// <param name="joinMountNamespace">an open /proc/PID/ns/mnt the child joins before its execve (OCI linux.namespaces
     /// with a path): setns into a mount namespace needs a single-threaded caller, which only the child is.</param>
     public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds,
-        bool dieWithParent = true, int joinMountNamespace = -1)
+        bool dieWithParent = true, int joinMountNamespace = -1) =>
+        CloneIntoNamespaces(namespaces, argv, env, fds, intoCgroup: -1, out _, dieWithParent, joinMountNamespace);
+
+    /// <param name="intoCgroup">an open cgroup v2 directory to be born in (clone3 with CLONE_INTO_CGROUP), or -1. The move
+    /// of a living process into a cgroup waits for an RCU grace period (see CgroupAttachPrimer); a birth there does not.</param>
+    /// <param name="bornInCgroup">false when the kernel refused CLONE_INTO_CGROUP (before 5.7, or not allowed here) and the
+    /// child was cloned where we are: the caller moves it.</param>
+    public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds,
+        int intoCgroup, out bool bornInCgroup, bool dieWithParent = true, int joinMountNamespace = -1)
     {
         bool waitForIdMaps = namespaces.HasFlag(Namespace.User);
         byte* mapsWritten = (byte*)NativeMemory.Alloc(1);
@@ -42,8 +50,19 @@ public static unsafe class Launcher
 
         int shimAlive = Kernel.OpenPidFd(Environment.ProcessId);
 
+        var args = (ForkSafe.CloneArgs*)NativeMemory.AllocZeroed((nuint)sizeof(ForkSafe.CloneArgs));
+        args->Flags = (ulong)namespaces | ForkSafe.CLONE_INTO_CGROUP;
+        args->ExitSignal = SIGCHLD;
+        args->Cgroup = (ulong)intoCgroup;
+
         long began = Explain.Begin();
-        long pid = ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
+        bornInCgroup = intoCgroup >= 0;
+        long pid = bornInCgroup ? ForkSafe.CloneProcess3(args) : ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
+        if (pid < 0 && bornInCgroup)
+        {
+            bornInCgroup = false;   // the kernel refused the birth in the cgroup: an ordinary clone, and the caller moves the child
+            pid = ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
+        }
         if (pid == 0)
         {
             // ---- child: one thread, new namespaces, ForkSafe calls only ----
@@ -61,8 +80,9 @@ public static unsafe class Launcher
         Kernel.Close(shimAlive);
         NativeMemory.Free(program);
         NativeMemory.Free(mapsWritten);
+        NativeMemory.Free(args);
         if (pid < 0) throw new KernelException($"clone({namespaces})", errno);
-        if (began != 0) Explain.Record(began, ExplainText.Clone(namespaces, pid));
+        if (began != 0) Explain.Record(began, ExplainText.Clone(namespaces, pid, bornInCgroup));
         return (int)pid;
     }
 

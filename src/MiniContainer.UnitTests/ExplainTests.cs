@@ -51,6 +51,15 @@ public sealed class ExplainTests
     }
 
     [Fact]
+    public void A_clone_into_a_v2_cgroup_is_clone3_with_its_flags_and_the_cgroup_fd()
+    {
+        var line = ExplainText.Clone(Namespace.Pid | Namespace.Mount, 4242, intoCgroup: true);
+        Assert.Equal("clone3({flags=CLONE_NEWPID|CLONE_NEWNS|CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=fd}) = 4242", line.Syscall);
+        Assert.Contains("born in its cgroup", line.Sentence);
+        Assert.StartsWith("unshare --pid --mount --fork ", line.Shell);
+    }
+
+    [Fact]
     public void Network_steps_read_as_ip_commands_inside_or_outside_the_namespace()
     {
         var veth = ExplainNetwork.VethPair("mcv1", "eth0", "/proc/77/ns/net", [2, 0x42, 10, 0, 0, 2]);

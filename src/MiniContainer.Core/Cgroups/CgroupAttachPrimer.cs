@@ -18,6 +18,9 @@ namespace MiniContainer.Cgroups;
 /// every <see cref="Interval"/> (each ~20–100 µs once the window is open) — from the create until the daemon's start
 /// has seen the process in its cgroup. While a lease is held, the host's forks and exits take the lock's slower
 /// shared path, as they always do on a host mounted with favordynmods.
+///
+/// On cgroup v2 a container's PID 1 is not moved at all: the shim has it born in its cgroup (clone3 with
+/// CLONE_INTO_CGROUP), so only an exec's process, and PID 1 on v1, need this.
 /// </summary>
 public static class CgroupAttachPrimer
 {

@@ -110,14 +110,20 @@ public static class ExplainText
     public static string CloneFlagNames(Namespace namespaces) =>
         string.Join('|', NamespaceTable.Where(n => namespaces.HasFlag(n.Flag)).Select(n => n.Name));
 
-    public static ExplainLine Clone(Namespace namespaces, long pid)
+    public static ExplainLine Clone(Namespace namespaces, long pid, bool intoCgroup = false)
     {
         var kinds = NamespaceTable.Where(n => namespaces.HasFlag(n.Flag)).ToList();
         string words = string.Join(", ", kinds.Select(n => n.UnshareOption[2..]));
-        return new(ExplainPhase.Namespaces,
-            $"Create the container's first process (host pid {pid}) straight into new namespaces ({words}): inside, it is PID 1",
-            $"unshare {string.Join(' ', kinds.Select(n => n.UnshareOption))} --fork minicontainer-shim init BUNDLE",
-            $"clone({CloneFlagNames(namespaces)}{(kinds.Count > 0 ? "|" : "")}SIGCHLD) = {pid}");
+        string flags = CloneFlagNames(namespaces);
+        return intoCgroup
+            ? new(ExplainPhase.Namespaces,
+                $"Create the container's first process (host pid {pid}) straight into new namespaces ({words}) and born in its cgroup: inside, it is PID 1",
+                $"unshare {string.Join(' ', kinds.Select(n => n.UnshareOption))} --fork minicontainer-shim init BUNDLE   # run from a shell already in the cgroup",
+                $"clone3({{flags={flags}{(kinds.Count > 0 ? "|" : "")}CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=fd}}) = {pid}")
+            : new(ExplainPhase.Namespaces,
+                $"Create the container's first process (host pid {pid}) straight into new namespaces ({words}): inside, it is PID 1",
+                $"unshare {string.Join(' ', kinds.Select(n => n.UnshareOption))} --fork minicontainer-shim init BUNDLE",
+                $"clone({flags}{(kinds.Count > 0 ? "|" : "")}SIGCHLD) = {pid}");
     }
 
     public static ExplainLine JoinAndFork(IReadOnlyList<Namespace> kinds, long pid) => new(ExplainPhase.Namespaces,
