@@ -119,14 +119,24 @@ public static class Shims
             var (shimEnd, childEnd) = Kernel.SocketPair();
             string processJson = JsonSerializer.Serialize(spec.Process, RuntimeJson.Default.ProcessSpec);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
+            // cgroup v2: the process is born in the container's cgroup rather than moved there (a move waits for an RCU
+            // grace period, see CgroupAttachPrimer).
+            int cgroupDir = cgroup.Version == CgroupVersion.V2
+                ? Kernel.Open(cgroup.Directories[0], Kernel.O_PATH | Kernel.O_DIRECTORY | Kernel.O_CLOEXEC) : -1;
             // On the main thread, as for a container: the process dies with the shim's main thread, i.e. with the shim.
-            int pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
-                new[] { "minicontainer-exec", "exec-init", spec.TargetPid.ToString(), processJson },
-                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds, joinsUserNamespace);
+            int pid;
+            bool bornInCgroup;
+            try
+            {
+                pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
+                    new[] { "minicontainer-exec", "exec-init", spec.TargetPid.ToString(), processJson },
+                    new[] { "PATH=" + CommandLookup.DefaultPath }, childFds, joinsUserNamespace, cgroupDir, out bornInCgroup);
+            }
+            finally { if (cgroupDir >= 0) Kernel.Close(cgroupDir); }
             foreach (int fd in fds) Kernel.Close(fd);
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();
-            cgroup.AddProcess(pid);
+            if (!bornInCgroup) cgroup.AddProcess(pid);
             return Supervise(pid, new SyncChannel(shimEnd), io, spec.ControlSocket, null, spec.ExitFile, cgroup, destroyCgroup: false, explained);
         }
         catch (Exception e)

@@ -126,10 +126,21 @@ public static class ExplainText
                 $"clone({flags}{(kinds.Count > 0 ? "|" : "")}SIGCHLD) = {pid}");
     }
 
-    public static ExplainLine JoinAndFork(IReadOnlyList<Namespace> kinds, long pid) => new(ExplainPhase.Namespaces,
-        $"Start a process inside the running container (host pid {pid}): a child joins its namespaces ({string.Join(", ", kinds.Select(k => k.ToString().ToLowerInvariant()))}), then forks once more so the grandchild is inside its PID namespace",
-        $"nsenter --target PID1 {string.Join(' ', kinds.Select(k => "--" + NsenterOption(k)))} --",
-        $"clone(SIGCHLD); {string.Join("; ", kinds.Select(k => $"setns(fd, {NamespaceTable.FirstOrDefault(n => n.Flag == k).Name})"))}; clone(CLONE_PARENT|SIGCHLD) = {pid}");
+    public static ExplainLine JoinAndFork(IReadOnlyList<Namespace> kinds, long pid, bool intoCgroup = false)
+    {
+        string Setns(Namespace k) => $"setns(fd, {NamespaceTable.FirstOrDefault(n => n.Flag == k).Name})";
+        string names = string.Join(", ", kinds.Select(k => k.ToString().ToLowerInvariant()));
+        string nsenter = $"nsenter --target PID1 {string.Join(' ', kinds.Select(k => "--" + NsenterOption(k)))} --";
+        return intoCgroup
+            ? new(ExplainPhase.Namespaces,
+                $"Start a process inside the running container (host pid {pid}): a child joins its namespaces ({names}), then forks once more so the grandchild is inside its PID namespace, born in the container's cgroup (it joins the cgroup namespace after its birth)",
+                nsenter,
+                $"clone(SIGCHLD); {string.Join("; ", kinds.Where(k => k != Namespace.Cgroup).Select(Setns))}; clone3({{flags=CLONE_PARENT|CLONE_INTO_CGROUP, cgroup=fd}}) = {pid}; {Setns(Namespace.Cgroup)}")
+            : new(ExplainPhase.Namespaces,
+                $"Start a process inside the running container (host pid {pid}): a child joins its namespaces ({names}), then forks once more so the grandchild is inside its PID namespace",
+                nsenter,
+                $"clone(SIGCHLD); {string.Join("; ", kinds.Select(Setns))}; clone(CLONE_PARENT|SIGCHLD) = {pid}");
+    }
 
     public static ExplainLine IdMap(string path, string text) => new(ExplainPhase.Namespaces,
         $"Map ids of the container's user namespace to host ids ({text.Trim().Replace('\n', ';')}: inside id, host id, count): root inside is an unprivileged id outside",
