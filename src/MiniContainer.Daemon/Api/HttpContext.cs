@@ -187,12 +187,15 @@ public sealed class HttpContext
     /// Only the first write waits, not the hijack: the process starts meanwhile. (A wait here cost every `exec` ~4 ms:
     /// the runtime's timers tick with the kernel's coarse clock, so Task.Delay(1) sleeps up to a tick, 4 ms at HZ=250.)
     /// </summary>
+    /// <summary>How long the first write waits for the client to read the 101 (a second; a unit test lengthens it).</summary>
+    internal static TimeSpan HeadReadWait = TimeSpan.FromSeconds(1);
+
     private async Task PeerReadHeadAsync()
     {
         var socket = _conn.Stream.Socket;
         if (socket.AddressFamily != System.Net.Sockets.AddressFamily.Unix) return;
         int fd = (int)socket.Handle;
-        var deadline = DateTime.UtcNow.AddSeconds(1);
+        var deadline = DateTime.UtcNow + HeadReadWait;
         try
         {
             while (MiniContainer.Linux.Kernel.UnreadByPeer(fd) > 0 && DateTime.UtcNow < deadline) await Task.Delay(1);
