@@ -179,6 +179,9 @@ public sealed class HttpContext
         return new HijackedStream(_conn, upgrade ? PeerReadHeadAsync : null);
     }
 
+    /// <summary>How long the first write waits for the client to read the 101 (a second; a unit test lengthens it).</summary>
+    internal static TimeSpan HeadReadWait = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Clients that take the socket over from a buffering HTTP reader after a 101 (docker-py reads the raw socket
     /// under requests' buffer) lose whatever came in the same read as the header: attach's log replay, an exec's
@@ -187,9 +190,6 @@ public sealed class HttpContext
     /// Only the first write waits, not the hijack: the process starts meanwhile. (A wait here cost every `exec` ~4 ms:
     /// the runtime's timers tick with the kernel's coarse clock, so Task.Delay(1) sleeps up to a tick, 4 ms at HZ=250.)
     /// </summary>
-    /// <summary>How long the first write waits for the client to read the 101 (a second; a unit test lengthens it).</summary>
-    internal static TimeSpan HeadReadWait = TimeSpan.FromSeconds(1);
-
     private async Task PeerReadHeadAsync()
     {
         var socket = _conn.Stream.Socket;
