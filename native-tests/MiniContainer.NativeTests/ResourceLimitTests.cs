@@ -21,6 +21,53 @@ public sealed class ResourceLimitTests(DaemonFixture fixture, ITestOutputHelper 
     private static string CpuQuotaCommand => Support.CgroupV2 ? "cat /sys/fs/cgroup/cpu.max"
         : "echo $(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us) $(cat /sys/fs/cgroup/cpu/cpu.cfs_period_us)";
 
+    /// <summary>
+    /// An exec's process, likewise: born in the container's cgroup on v2 (the grandchild joins the container's cgroup
+    /// namespace after its birth, which the kernel requires), moved there on v1. Either way it sees its cgroup as "/".
+    /// </summary>
+    [Fact]
+    public void An_exec_process_is_born_in_the_containers_cgroup_on_v2_and_moved_into_it_on_v1()
+    {
+        string name = Support.Unique("exec-cg");
+        try
+        {
+            _d.Run("run", "-d", "--name", name, "busybox", "sleep", "1000").Ok();
+            var exec = _d.Run("exec", "--explain", name, "cat", "/proc/self/cgroup").Ok();
+            output.WriteLine(exec.Stdout + exec.Stderr);
+            Assert.NotEmpty(exec.Stdout.Lines());
+            Assert.All(exec.Stdout.Lines(), line => Assert.EndsWith(":/", line));   // in the container's cgroup namespace
+            if (Support.CgroupV2)
+            {
+                Assert.Contains("CLONE_INTO_CGROUP", exec.Stderr);
+                Assert.DoesNotContain("Move process", exec.Stderr);
+            }
+            else Assert.Contains("Move process", exec.Stderr);
+        }
+        finally { _d.Run("rm", "-f", name); }
+    }
+
+    /// <summary>
+    /// Moving a process into a cgroup waits for an RCU grace period; on cgroup v2 the container's PID 1 is instead born in
+    /// its cgroup (clone3 with CLONE_INTO_CGROUP), so no write to cgroup.procs moves it. On v1, which has no such birth, it
+    /// is moved, once per hierarchy. Either way it is in its cgroup before anything of the container runs.
+    /// </summary>
+    [Fact]
+    public void Pid_1_is_born_in_its_cgroup_on_v2_and_moved_into_it_on_v1()
+    {
+        var run = _d.Run("run", "--rm", "--explain", "busybox", "true").Ok();
+        output.WriteLine(run.Stderr);
+        if (Support.CgroupV2)
+        {
+            Assert.Contains("CLONE_INTO_CGROUP", run.Stderr);
+            Assert.DoesNotContain("Move process", run.Stderr);
+        }
+        else
+        {
+            Assert.DoesNotContain("CLONE_INTO_CGROUP", run.Stderr);
+            Assert.Contains("Move process", run.Stderr);
+        }
+    }
+
     [Fact]
     public void The_limits_are_readable_inside_the_container_in_its_own_cgroup()
     {

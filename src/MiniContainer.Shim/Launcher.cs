@@ -30,7 +30,15 @@ public static unsafe class Launcher
     /// <param name="joinMountNamespace">an open /proc/PID/ns/mnt the child joins before its execve (OCI linux.namespaces
     /// with a path): setns into a mount namespace needs a single-threaded caller, which only the child is.</param>
     public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds,
-        bool dieWithParent = true, int joinMountNamespace = -1)
+        bool dieWithParent = true, int joinMountNamespace = -1) =>
+        CloneIntoNamespaces(namespaces, argv, env, fds, intoCgroup: -1, out _, dieWithParent, joinMountNamespace);
+
+    /// <param name="intoCgroup">an open cgroup v2 directory to be born in (clone3 with CLONE_INTO_CGROUP), or -1. The move
+    /// of a living process into a cgroup waits for an RCU grace period (see CgroupAttachPrimer); a birth there does not.</param>
+    /// <param name="bornInCgroup">false when the kernel refused CLONE_INTO_CGROUP (before 5.7, or not allowed here) and the
+    /// child was cloned where we are: the caller moves it.</param>
+    public static int CloneIntoNamespaces(Namespace namespaces, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds,
+        int intoCgroup, out bool bornInCgroup, bool dieWithParent = true, int joinMountNamespace = -1)
     {
         bool waitForIdMaps = namespaces.HasFlag(Namespace.User);
         byte* mapsWritten = (byte*)NativeMemory.Alloc(1);
@@ -42,8 +50,19 @@ public static unsafe class Launcher
 
         int shimAlive = Kernel.OpenPidFd(Environment.ProcessId);
 
+        var args = (ForkSafe.CloneArgs*)NativeMemory.AllocZeroed((nuint)sizeof(ForkSafe.CloneArgs));
+        args->Flags = (ulong)namespaces | ForkSafe.CLONE_INTO_CGROUP;
+        args->ExitSignal = SIGCHLD;
+        args->Cgroup = (ulong)intoCgroup;
+
         long began = Explain.Begin();
-        long pid = ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
+        bornInCgroup = intoCgroup >= 0;
+        long pid = bornInCgroup ? ForkSafe.CloneProcess3(args) : ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
+        if (pid < 0 && bornInCgroup)
+        {
+            bornInCgroup = false;   // the kernel refused the birth in the cgroup: an ordinary clone, and the caller moves the child
+            pid = ForkSafe.CloneProcess((ulong)namespaces | SIGCHLD);
+        }
         if (pid == 0)
         {
             // ---- child: one thread, new namespaces, ForkSafe calls only ----
@@ -61,8 +80,9 @@ public static unsafe class Launcher
         Kernel.Close(shimAlive);
         NativeMemory.Free(program);
         NativeMemory.Free(mapsWritten);
+        NativeMemory.Free(args);
         if (pid < 0) throw new KernelException($"clone({namespaces})", errno);
-        if (began != 0) Explain.Record(began, ExplainText.Clone(namespaces, pid));
+        if (began != 0) Explain.Record(began, ExplainText.Clone(namespaces, pid, bornInCgroup));
         return (int)pid;
     }
 
@@ -71,12 +91,22 @@ public static unsafe class Launcher
     /// still single-threaded, as the kernel demands), then forks once more — setns(pid) only applies to
     /// children — so the grandchild is inside the container's PID namespace. The grandchild execve()s argv
     /// (this binary with "exec-init", which joins the mount namespace itself: see ExecInit).
-    /// The grandchild is cloned with CLONE_PARENT, so it is the shim's own child from the start (and dies with it).
+    /// The grandchild is cloned with CLONE_PARENT, so it is the shim's own child from the start (and dies with it);
+    /// on cgroup v2 it is also born in the container's cgroup (see the overload's intoCgroup).
     /// Returns the grandchild's host pid.
     /// </summary>
     /// <param name="dieWithParent">false for `minicontainer-runc exec --detach`, which exits and leaves the process running.</param>
     public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace,
-        bool dieWithParent = true)
+        bool dieWithParent = true) =>
+        JoinNamespacesAndFork(nsFds, nsTypes, argv, env, fds, joinsUserNamespace, intoCgroup: -1, out _, dieWithParent);
+
+    /// <param name="intoCgroup">the container's open cgroup v2 directory: the grandchild is born in it (clone3 with
+    /// CLONE_INTO_CGROUP) instead of being moved there, or -1. The kernel allows that birth only from outside the
+    /// container's cgroup namespace, so then the grandchild joins that namespace itself, after its birth.</param>
+    /// <param name="bornInCgroup">false when there was no such birth (v1, or the kernel refused it: an exec in a user
+    /// namespace may not write to the host's cgroup files): the caller moves the process.</param>
+    public static int JoinNamespacesAndFork(int[] nsFds, int[] nsTypes, IReadOnlyList<string> argv, IReadOnlyList<string> env, ChildFds fds, bool joinsUserNamespace,
+        int intoCgroup, out bool bornInCgroup, bool dieWithParent = true)
     {
         using var nativeArgv = new NativeStringArray(argv);
         using var nativeEnv = new NativeStringArray(env);
@@ -87,7 +117,12 @@ public static unsafe class Launcher
         int* nsFd = (int*)NativeMemory.Alloc((nuint)count, sizeof(int));
         int* nsType = (int*)NativeMemory.Alloc((nuint)count, sizeof(int));
         for (int i = 0; i < count; i++) { nsFd[i] = nsFds[i]; nsType[i] = nsTypes[i]; }
-        int* pidBuffer = (int*)NativeMemory.Alloc(sizeof(int));
+        int* pidBuffer = (int*)NativeMemory.Alloc(2, sizeof(int));   // the grandchild's pid, and 1 if it was born in the cgroup
+        int deferred = intoCgroup >= 0 ? Array.IndexOf(nsTypes, (int)Namespace.Cgroup) : -1;   // joined by the grandchild
+        var args = (ForkSafe.CloneArgs*)NativeMemory.AllocZeroed((nuint)sizeof(ForkSafe.CloneArgs));
+        args->Flags = CLONE_PARENT | ForkSafe.CLONE_INTO_CGROUP;
+        args->ExitSignal = 0;   // clone3 refuses one with CLONE_PARENT: the grandchild inherits the middle child's, SIGCHLD
+        args->Cgroup = (ulong)intoCgroup;
         var (pidRead, pidWrite) = Kernel.Pipe();
         int shimAlive = Kernel.OpenPidFd(Environment.ProcessId);
 
@@ -99,24 +134,28 @@ public static unsafe class Launcher
             {
                 // ---- middle child: one thread, ForkSafe calls only ----
                 for (int i = 0; i < count; i++)
-                    if (ForkSafe.Setns(nsFd[i], nsType[i]) < 0) ForkSafe.Exit(100 + i);
+                    if (i != deferred && ForkSafe.Setns(nsFd[i], nsType[i]) < 0) ForkSafe.Exit(100 + i);
                 // In a user namespace our host uid 0 is unmapped, and execve would drop our capabilities there:
                 // become the namespace's own root first.
                 if (joinsUserNamespace && ForkSafeIds.BecomeNamespaceRoot() < 0) ForkSafe.Exit(98);
                 // CLONE_PARENT: the grandchild's parent is the shim (the thread that cloned us), not this middle
                 // process, which exits at once — so its parent-death signal is tied to the shim's life.
-                long grandchild = ForkSafe.CloneProcess(CLONE_PARENT | SIGCHLD);
+                long grandchild = -1;
+                pidBuffer[1] = 0;
+                if (intoCgroup >= 0 && (grandchild = ForkSafe.CloneProcess3(args)) >= 0) pidBuffer[1] = 1;
+                else grandchild = ForkSafe.CloneProcess(CLONE_PARENT | SIGCHLD);
                 if (grandchild == 0)
                 {
                     if (dieWithParent && DieWithShim(shimAlive) < 0) ForkSafe.Exit(125);
+                    if (deferred >= 0 && ForkSafe.Setns(nsFd[deferred], nsType[deferred]) < 0) ForkSafe.Exit(125);
                     if (ForkSafe.Dup3(in0, 0, 0) < 0 || ForkSafe.Dup3(out1, 1, 0) < 0 ||
                         ForkSafe.Dup3(err2, 2, 0) < 0 || ForkSafe.Dup3(sync3, 3, 0) < 0)
                         ForkSafe.Exit(125);
                     ForkSafe.Execve(program, argvP, envP);
                     ForkSafe.Exit(125);
                 }
-                *pidBuffer = (int)grandchild;
-                ForkSafe.Write(pidWrite, pidBuffer, sizeof(int));
+                pidBuffer[0] = (int)grandchild;
+                ForkSafe.Write(pidWrite, pidBuffer, 2 * sizeof(int));
                 ForkSafe.Exit(grandchild < 0 ? 99 : 0);
             }
             int errno = *ForkSafe.ErrnoLocation();
@@ -128,10 +167,11 @@ public static unsafe class Launcher
                 throw new InvalidOperationException(e.Status.Code >= 100 && e.Status.Code < 100 + count
                     ? $"setns({NamespaceName(nsTypes[e.Status.Code - 100])}) into the container failed"
                     : $"could not fork into the container (status {e.Status.Code})");
-            Span<byte> buf = stackalloc byte[4];
-            if (Kernel.Read(pidRead, buf) != 4) throw new InvalidOperationException("exec: no pid from the forked process");
+            Span<byte> buf = stackalloc byte[8];
+            if (Kernel.Read(pidRead, buf) != 8) throw new InvalidOperationException("exec: no pid from the forked process");
             int pid = BitConverter.ToInt32(buf);
-            if (began != 0) Explain.Record(began, ExplainText.JoinAndFork(nsTypes.Select(t => (Namespace)(uint)t).ToList(), pid));
+            bornInCgroup = BitConverter.ToInt32(buf[4..]) == 1;
+            if (began != 0) Explain.Record(began, ExplainText.JoinAndFork(nsTypes.Select(t => (Namespace)(uint)t).ToList(), pid, bornInCgroup));
             return pid;
         }
         finally
@@ -139,7 +179,7 @@ public static unsafe class Launcher
             Kernel.Close(pidRead);
             Kernel.Close(pidWrite);
             Kernel.Close(shimAlive);
-            NativeMemory.Free(program); NativeMemory.Free(nsFd); NativeMemory.Free(nsType); NativeMemory.Free(pidBuffer);
+            NativeMemory.Free(program); NativeMemory.Free(nsFd); NativeMemory.Free(nsType); NativeMemory.Free(pidBuffer); NativeMemory.Free(args);
         }
     }
 

@@ -22,8 +22,18 @@ public static class Shims
         var explained = ListenForExplain(spec.Process, bundleDir);
 
         var cgroup = CgroupManager.Open(spec.CgroupName);
+        int cgroupDir = -1;
         try
         {
+            // cgroup v2: the cgroup is made first and the child is born in it (clone3 with CLONE_INTO_CGROUP), so it is
+            // never moved: a move waits for an RCU grace period (see CgroupAttachPrimer). v1 has no such birth; there the
+            // cgroup is made while the child starts up, and the child is moved in below.
+            if (cgroup.Version == CgroupVersion.V2)
+            {
+                cgroup.Create();
+                cgroup.Apply(ToLimits(spec.Resources));
+                cgroupDir = Kernel.Open(cgroup.Directories[0], Kernel.O_PATH | Kernel.O_DIRECTORY | Kernel.O_CLOEXEC);
+            }
             var io = Stdio.Create(spec.Process);
             var (shimEnd, childEnd) = Kernel.SocketPair();
             bool userns = spec.UidMappings is { Count: > 0 };
@@ -49,26 +59,31 @@ public static class Shims
             // On the main thread, on purpose: the child's parent-death signal (see Launcher) is tied to the thread
             // that clones it, and this one lives exactly as long as the shim.
             int pid;
+            bool bornInCgroup;
             try
             {
                 pid = Launcher.CloneIntoNamespaces(namespaces, new[] { "minicontainer-init", "init", bundleDir },
-                    new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+                    new[] { "PATH=" + CommandLookup.DefaultPath }, childFds, cgroupDir, out bornInCgroup);
             }
             finally
             {
                 if (shimPidNs >= 0) { Kernel.JoinNamespace(shimPidNs, Namespace.Pid); Kernel.Close(shimPidNs); }
+                if (cgroupDir >= 0) Kernel.Close(cgroupDir);
             }
             // The child has its copies now; ours must go, or we would never see end-of-stream from it.
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();
-            // The cgroup is made while the child starts up (it runs nothing of the container's before "prepare", which
+            // v1: the cgroup is made while the child starts up (it runs nothing of the container's before "prepare", which
             // comes only once it is in the cgroup): the two take about as long, and this host has two cores.
-            cgroup.Create();
-            cgroup.Apply(ToLimits(spec.Resources));
+            if (cgroup.Version == CgroupVersion.V1)
+            {
+                cgroup.Create();
+                cgroup.Apply(ToLimits(spec.Resources));
+            }
             var sync = new SyncChannel(shimEnd);
             if (userns) UserNamespace.Prepare(pid, spec, sync);
             SendPropagatingBinds(spec, sync);
-            cgroup.AddProcess(pid);
+            if (!bornInCgroup) cgroup.AddProcess(pid);
             sync.SendPrepare();   // the init stage builds the rootfs while the daemon wires the network and attaches
             return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true, explained);
         }
@@ -104,14 +119,24 @@ public static class Shims
             var (shimEnd, childEnd) = Kernel.SocketPair();
             string processJson = JsonSerializer.Serialize(spec.Process, RuntimeJson.Default.ProcessSpec);
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
+            // cgroup v2: the process is born in the container's cgroup rather than moved there (a move waits for an RCU
+            // grace period, see CgroupAttachPrimer).
+            int cgroupDir = cgroup.Version == CgroupVersion.V2
+                ? Kernel.Open(cgroup.Directories[0], Kernel.O_PATH | Kernel.O_DIRECTORY | Kernel.O_CLOEXEC) : -1;
             // On the main thread, as for a container: the process dies with the shim's main thread, i.e. with the shim.
-            int pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
-                new[] { "minicontainer-exec", "exec-init", spec.TargetPid.ToString(), processJson },
-                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds, joinsUserNamespace);
+            int pid;
+            bool bornInCgroup;
+            try
+            {
+                pid = Launcher.JoinNamespacesAndFork(fds.ToArray(), types.ToArray(),
+                    new[] { "minicontainer-exec", "exec-init", spec.TargetPid.ToString(), processJson },
+                    new[] { "PATH=" + CommandLookup.DefaultPath }, childFds, joinsUserNamespace, cgroupDir, out bornInCgroup);
+            }
+            finally { if (cgroupDir >= 0) Kernel.Close(cgroupDir); }
             foreach (int fd in fds) Kernel.Close(fd);
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();
-            cgroup.AddProcess(pid);
+            if (!bornInCgroup) cgroup.AddProcess(pid);
             return Supervise(pid, new SyncChannel(shimEnd), io, spec.ControlSocket, null, spec.ExitFile, cgroup, destroyCgroup: false, explained);
         }
         catch (Exception e)

@@ -51,6 +51,25 @@ public sealed class ExplainTests
     }
 
     [Fact]
+    public void A_clone_into_a_v2_cgroup_is_clone3_with_its_flags_and_the_cgroup_fd()
+    {
+        var line = ExplainText.Clone(Namespace.Pid | Namespace.Mount, 4242, intoCgroup: true);
+        Assert.Equal("clone3({flags=CLONE_NEWPID|CLONE_NEWNS|CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=fd}) = 4242", line.Syscall);
+        Assert.Contains("born in its cgroup", line.Sentence);
+        Assert.StartsWith("unshare --pid --mount --fork ", line.Shell);
+    }
+
+    [Fact]
+    public void An_exec_born_in_a_v2_cgroup_joins_the_cgroup_namespace_after_its_birth()
+    {
+        var kinds = new[] { Namespace.Ipc, Namespace.Pid, Namespace.Cgroup };
+        Assert.Equal("clone(SIGCHLD); setns(fd, CLONE_NEWIPC); setns(fd, CLONE_NEWPID); setns(fd, CLONE_NEWCGROUP); clone(CLONE_PARENT|SIGCHLD) = 77",
+            ExplainText.JoinAndFork(kinds, 77).Syscall);
+        Assert.Equal("clone(SIGCHLD); setns(fd, CLONE_NEWIPC); setns(fd, CLONE_NEWPID); clone3({flags=CLONE_PARENT|CLONE_INTO_CGROUP, cgroup=fd}) = 77; setns(fd, CLONE_NEWCGROUP)",
+            ExplainText.JoinAndFork(kinds, 77, intoCgroup: true).Syscall);
+    }
+
+    [Fact]
     public void Network_steps_read_as_ip_commands_inside_or_outside_the_namespace()
     {
         var veth = ExplainNetwork.VethPair("mcv1", "eth0", "/proc/77/ns/net", [2, 0x42, 10, 0, 0, 2]);

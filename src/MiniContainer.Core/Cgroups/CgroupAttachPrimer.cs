@@ -18,6 +18,10 @@ namespace MiniContainer.Cgroups;
 /// every <see cref="Interval"/> (each ~20–100 µs once the window is open) — from the create until the daemon's start
 /// has seen the process in its cgroup. While a lease is held, the host's forks and exits take the lock's slower
 /// shared path, as they always do on a host mounted with favordynmods.
+///
+/// On cgroup v2 nothing is moved: the shim has a container's PID 1, and an exec's process, born in the cgroup (clone3
+/// with CLONE_INTO_CGROUP). So this is for v1, and for an exec into a container with its own user namespace on v2,
+/// where the kernel refuses that birth to the shim's child (the namespace's root may not write the host's cgroup).
 /// </summary>
 public static class CgroupAttachPrimer
 {

@@ -2,7 +2,8 @@ namespace MiniContainer.Cgroups;
 
 /// <summary>
 /// One container's cgroup, in whichever cgroup version the host has. The shim owns it for the container's
-/// whole life, in this order: Create → Apply → AddProcess(container pid) → … → OomKilled (after the container's
+/// whole life, in this order: Create → Apply → AddProcess(container pid) (on v2 the process is born in it instead:
+/// clone3 with CLONE_INTO_CGROUP, see Launcher) → … → OomKilled (after the container's
 /// PID 1 is reaped) → KillAll → Destroy.
 /// </summary>
 public interface ICgroup

@@ -110,20 +110,37 @@ public static class ExplainText
     public static string CloneFlagNames(Namespace namespaces) =>
         string.Join('|', NamespaceTable.Where(n => namespaces.HasFlag(n.Flag)).Select(n => n.Name));
 
-    public static ExplainLine Clone(Namespace namespaces, long pid)
+    public static ExplainLine Clone(Namespace namespaces, long pid, bool intoCgroup = false)
     {
         var kinds = NamespaceTable.Where(n => namespaces.HasFlag(n.Flag)).ToList();
         string words = string.Join(", ", kinds.Select(n => n.UnshareOption[2..]));
-        return new(ExplainPhase.Namespaces,
-            $"Create the container's first process (host pid {pid}) straight into new namespaces ({words}): inside, it is PID 1",
-            $"unshare {string.Join(' ', kinds.Select(n => n.UnshareOption))} --fork minicontainer-shim init BUNDLE",
-            $"clone({CloneFlagNames(namespaces)}{(kinds.Count > 0 ? "|" : "")}SIGCHLD) = {pid}");
+        string flags = CloneFlagNames(namespaces);
+        return intoCgroup
+            ? new(ExplainPhase.Namespaces,
+                $"Create the container's first process (host pid {pid}) straight into new namespaces ({words}) and born in its cgroup: inside, it is PID 1",
+                $"unshare {string.Join(' ', kinds.Select(n => n.UnshareOption))} --fork minicontainer-shim init BUNDLE   # run from a shell already in the cgroup",
+                $"clone3({{flags={flags}{(kinds.Count > 0 ? "|" : "")}CLONE_INTO_CGROUP, exit_signal=SIGCHLD, cgroup=fd}}) = {pid}")
+            : new(ExplainPhase.Namespaces,
+                $"Create the container's first process (host pid {pid}) straight into new namespaces ({words}): inside, it is PID 1",
+                $"unshare {string.Join(' ', kinds.Select(n => n.UnshareOption))} --fork minicontainer-shim init BUNDLE",
+                $"clone({flags}{(kinds.Count > 0 ? "|" : "")}SIGCHLD) = {pid}");
     }
 
-    public static ExplainLine JoinAndFork(IReadOnlyList<Namespace> kinds, long pid) => new(ExplainPhase.Namespaces,
-        $"Start a process inside the running container (host pid {pid}): a child joins its namespaces ({string.Join(", ", kinds.Select(k => k.ToString().ToLowerInvariant()))}), then forks once more so the grandchild is inside its PID namespace",
-        $"nsenter --target PID1 {string.Join(' ', kinds.Select(k => "--" + NsenterOption(k)))} --",
-        $"clone(SIGCHLD); {string.Join("; ", kinds.Select(k => $"setns(fd, {NamespaceTable.FirstOrDefault(n => n.Flag == k).Name})"))}; clone(CLONE_PARENT|SIGCHLD) = {pid}");
+    public static ExplainLine JoinAndFork(IReadOnlyList<Namespace> kinds, long pid, bool intoCgroup = false)
+    {
+        string Setns(Namespace k) => $"setns(fd, {NamespaceTable.FirstOrDefault(n => n.Flag == k).Name})";
+        string names = string.Join(", ", kinds.Select(k => k.ToString().ToLowerInvariant()));
+        string nsenter = $"nsenter --target PID1 {string.Join(' ', kinds.Select(k => "--" + NsenterOption(k)))} --";
+        return intoCgroup
+            ? new(ExplainPhase.Namespaces,
+                $"Start a process inside the running container (host pid {pid}): a child joins its namespaces ({names}), then forks once more so the grandchild is inside its PID namespace, born in the container's cgroup (it joins the cgroup namespace after its birth)",
+                nsenter,
+                $"clone(SIGCHLD); {string.Join("; ", kinds.Where(k => k != Namespace.Cgroup).Select(Setns))}; clone3({{flags=CLONE_PARENT|CLONE_INTO_CGROUP, cgroup=fd}}) = {pid}; {Setns(Namespace.Cgroup)}")
+            : new(ExplainPhase.Namespaces,
+                $"Start a process inside the running container (host pid {pid}): a child joins its namespaces ({names}), then forks once more so the grandchild is inside its PID namespace",
+                nsenter,
+                $"clone(SIGCHLD); {string.Join("; ", kinds.Select(Setns))}; clone(CLONE_PARENT|SIGCHLD) = {pid}");
+    }
 
     public static ExplainLine IdMap(string path, string text) => new(ExplainPhase.Namespaces,
         $"Map ids of the container's user namespace to host ids ({text.Trim().Replace('\n', ';')}: inside id, host id, count): root inside is an unprivileged id outside",

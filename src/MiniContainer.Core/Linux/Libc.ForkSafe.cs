@@ -24,10 +24,23 @@ public static unsafe class ForkSafe
     [DllImport(L, EntryPoint = "syscall"), SuppressGCTransition]
     private static extern long syscall6(long n, long a, long b, long c, long d, long e, long f);
 
-    private const long SYS_clone = 56, SYS_execveat = 322;
+    private const long SYS_clone = 56, SYS_execveat = 322, SYS_clone3 = 435;
 
     /// <summary>clone(2) with a NULL stack: fork-like; the child gets 0, the parent the child's pid, -1 on error.</summary>
     public static long CloneProcess(ulong flags) => syscall6(SYS_clone, (long)flags, 0, 0, 0, 0, 0);
+
+    /// <summary>clone3's CLONE_INTO_CGROUP (Linux 5.7, cgroup v2 only): the child is born in the cgroup open at args.Cgroup.</summary>
+    public const ulong CLONE_INTO_CGROUP = 0x200000000;
+
+    /// <summary>struct clone_args as of Linux 5.7 (88 bytes, the size that has the cgroup field).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct CloneArgs
+    {
+        public ulong Flags, PidFd, ChildTid, ParentTid, ExitSignal, Stack, StackSize, Tls, SetTid, SetTidSize, Cgroup;
+    }
+
+    /// <summary>clone3(2) with no stack: fork-like, as <see cref="CloneProcess"/>; args is prepared by the parent.</summary>
+    public static long CloneProcess3(CloneArgs* args) => syscall6(SYS_clone3, (long)args, sizeof(CloneArgs), 0, 0, 0, 0);
 
     /// <summary>execveat(fd, "", argv, envp, AT_EMPTY_PATH): run the program open at fd (works after pivot/setns, when its path is gone).</summary>
     public static long ExecFd(int fd, byte* emptyPath, byte** argv, byte** envp) =>

@@ -57,7 +57,7 @@ public sealed partial class ContainerService
     {
         // A start usually follows at once (run, compose up): begin the wait of the move into the cgroup now, and keep
         // it paid until the start has its process there (see CgroupAttachPrimer).
-        var warmth = Cgroups.CgroupAttachPrimer.Warm();
+        var warmth = WarmForPidOne();
         try
         {
             var c = CreateContainer(name, body);
@@ -66,10 +66,22 @@ public sealed partial class ContainerService
         }
         catch
         {
-            warmth.Dispose();
+            warmth?.Dispose();
             throw;
         }
     }
+
+    /// <summary>A lease on the cgroup move's grace period for a container's PID 1 — on cgroup v1 only: on v2 the shim has
+    /// it born in its cgroup (clone3 with CLONE_INTO_CGROUP), with no move to wait for, and a primer's write waiting for
+    /// the grace period would only hold the cgroup lock against the shim's mkdir.</summary>
+    private static Cgroups.CgroupAttachPrimer.Lease? WarmForPidOne() =>
+        s_pidOneIsMoved.Value ? Cgroups.CgroupAttachPrimer.Warm() : null;
+
+    private static readonly Lazy<bool> s_pidOneIsMoved = new(() =>
+    {
+        try { return Cgroups.CgroupFs.Host.Version == Cgroups.CgroupVersion.V1; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cgroups.CgroupException) { return true; }
+    });
 
     private Container CreateContainer(string? name, JsonObject body)
     {
@@ -236,7 +248,7 @@ public sealed partial class ContainerService
         var r = c.Record;
         var clock = Diagnostics.PhaseClock.Begin();
         // The shim's move of PID 1 into its cgroup will wait less (create's lease may be gone: a restart, a later start).
-        using var warmth = Cgroups.CgroupAttachPrimer.Warm();
+        using var warmth = WarmForPidOne();
         ContainerSpec spec;
         // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
         // the shim's own failures do: recorded, and attached clients released.
@@ -262,7 +274,7 @@ public sealed partial class ContainerService
         ShimHandle shim;
         try { shim = await ShimHandle.CreateAsync("run", c.Dir, clock); }
         catch (StartFailedException e) { RecordStartFailure(c, e); throw; }
-        finally { warmth.Dispose(); c.AttachWarmth?.Dispose(); }
+        finally { warmth?.Dispose(); c.AttachWarmth?.Dispose(); }
         clock?.Mark("shim");   // its cgroup made, the init stage cloned into its namespaces and waiting for the go
 
         // Wire the network while PID 1 waits before exec: veth into its namespace, address, routes, ports.

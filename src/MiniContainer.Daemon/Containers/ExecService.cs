@@ -48,6 +48,24 @@ public sealed class ExecService
     /// <summary>Docker's action for an exec event: "exec_start: sh -c true".</summary>
     private static string ExecAction(string verb, ExecInstance exec) => $"{verb}: {string.Join(' ', exec.Process.Args)}";
 
+    /// <summary>
+    /// A lease on the cgroup move's grace period, when the exec's process will be moved into the container's cgroup: on
+    /// cgroup v1, and on v2 in a container with its own user namespace (there the kernel does not let the shim's child,
+    /// the namespace's root, create the process in the host's cgroup). Otherwise the process is born there (clone3 with
+    /// CLONE_INTO_CGROUP), and a primer's write waiting for the grace period would only hold the cgroup lock against it.
+    /// </summary>
+    private static Cgroups.CgroupAttachPrimer.Lease? WarmIfMoved(Container c)
+    {
+        bool moved;
+        try
+        {
+            moved = Cgroups.CgroupFs.Host.Version == Cgroups.CgroupVersion.V1 ||
+                    new FileInfo($"/proc/{c.Record.State.Pid}/ns/user").LinkTarget != new FileInfo("/proc/self/ns/user").LinkTarget;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cgroups.CgroupException) { moved = true; }
+        return moved ? Cgroups.CgroupAttachPrimer.Warm() : null;
+    }
+
     public ExecInstance Create(Container c, JsonObject body)
     {
         RefuseIfNotRunning(c);
@@ -68,7 +86,7 @@ public sealed class ExecService
         // An exec's start follows its create at once (docker exec, docker-py): start the cgroup move's grace period now,
         // and keep it paid until the start's process is in the cgroup. The exec's shim reaches its move a few ms after
         // the start; with one no-op move at the start it still waited 0-7 ms of the period (median ~3.7).
-        exec.AttachWarmth = Cgroups.CgroupAttachPrimer.Warm();
+        exec.AttachWarmth = WarmIfMoved(c);
         Register(exec);
         Events.Container(c.Record, ExecAction("exec_create", exec), ("execID", exec.Id));
         return exec;
@@ -152,7 +170,7 @@ public sealed class ExecService
         var c = exec.Container;
         var clock = exec.IsProbe ? null : Diagnostics.PhaseClock.Begin();
         // The shim's move of the process into the container's cgroup will wait less (create's lease may have ended).
-        using var warmth = Cgroups.CgroupAttachPrimer.Warm();
+        using var warmth = WarmIfMoved(c);
         lock (exec)
         {
             CheckStartable(exec);
@@ -177,7 +195,7 @@ public sealed class ExecService
         {
             ShimHandle shim;
             try { shim = await ShimHandle.CreateAsync("exec", specPath, clock); }
-            finally { warmth.Dispose(); exec.AttachWarmth?.Dispose(); }
+            finally { warmth?.Dispose(); exec.AttachWarmth?.Dispose(); }
             exec.Pid = shim.Pid;
             clock?.Mark("shim");   // spawned, joined the container's namespaces and cgroup; held before execve
             monitor = await ShimHandle.ConnectAsync(exec.ControlSocket, "");
