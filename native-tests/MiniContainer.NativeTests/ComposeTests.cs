@@ -296,8 +296,7 @@ public sealed class ComposeTests : IDisposable
                 command: sh -c 'echo talking; exec sleep 600'
                 init: true
             """);
-        var psi = new System.Diagnostics.ProcessStartInfo(Daemon.Cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "-H", D.Host, "--no-autostart", "compose", "-f", file, "-p", "att", "up" }) psi.ArgumentList.Add(a);
+        var psi = Daemon.CliAtATerminal("-H", D.Host, "--no-autostart", "compose", "-f", file, "-p", "att", "up");
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         var seen = new System.Text.StringBuilder();

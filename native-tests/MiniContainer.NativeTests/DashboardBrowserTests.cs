@@ -41,8 +41,7 @@ public sealed class DashboardBrowserTests(ITestOutputHelper output) : IDisposabl
     /// <summary>Starts the dashboard on a free loopback port (port 0) and returns the URL it printed.</summary>
     private string StartDashboard()
     {
-        var psi = new ProcessStartInfo(Daemon.Cli) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "-H", _d.Host, "--no-autostart", "dashboard", "--listen", "127.0.0.1:0" }) psi.ArgumentList.Add(a);
+        var psi = Daemon.CliAtATerminal("-H", _d.Host, "--no-autostart", "dashboard", "--listen", "127.0.0.1:0");
         _dashboard = Process.Start(psi)!;
         _dashboard.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_dashboardErr) _dashboardErr.AppendLine(e.Data); };
         _dashboard.BeginErrorReadLine();

@@ -21,6 +21,21 @@ public sealed class Daemon : IDisposable
     public static string Fixtures => Environment.GetEnvironmentVariable("MINICONTAINER_FIXTURES") is { Length: > 0 } f ? f : Path.Combine(Repo, "artifacts", "fixtures");
     public static string Cli => Path.Combine(Bin, "minicontainer");
 
+    /// <summary>
+    /// The CLI as a user's terminal starts it, for tests that end it with Ctrl+C (SIGINT). A test runner started in
+    /// the background by a non-interactive shell (<c>cmd &amp;</c>, nohup) inherits SIGINT ignored, and exec keeps an
+    /// ignored signal ignored, so the CLI would never see the test's SIGINT; <c>env --default-signal=INT</c> gives
+    /// it back the default disposition before it execs the CLI (same process, same pid).
+    /// </summary>
+    public static ProcessStartInfo CliAtATerminal(params string[] args)
+    {
+        var psi = new ProcessStartInfo("/usr/bin/env") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add(Cli);
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
     public string Root { get; }
     public string DataRoot => Path.Combine(Root, "data");
     public string ExecRoot => Path.Combine(Root, "run");
