@@ -94,7 +94,7 @@ public static class CgroupTree
                     freeze();
                     pids = processes();  // frozen: nothing can fork, so this list is complete
                 }
-                foreach (int pid in pids) Kernel.TryKill(pid, Kernel.SIGKILL);
+                foreach (int pid in pids.Where(p => p > 0)) Kernel.TryKill(pid, Kernel.SIGKILL);   // 0: a process outside our PID namespace
             }
             // The cgroup can go while we work on it: its last task died (a kill already on its way, say) and the
             // shim, its owner, removed it. Then the freeze or thaw finds no file, and there is nothing left to kill.

@@ -614,15 +614,15 @@ public sealed partial class ContainerService
     {
         c.Record.HasBeenManuallyStopped = true;   // the restart policy leaves it stopped
         if (await CancelRestartAsync(c)) return;   // it was waiting to restart: now it stays exited
-        if (!c.Record.State.Running) throw new NotModifiedException();
+        var (exited, running) = RunningProcess(c);
+        if (running is null) throw new NotModifiedException();
         int signal = Signals.Parse(c.Record.Config.StopSignal ?? "SIGTERM");
         int timeout = timeoutSeconds ?? c.Record.Config.StopTimeout ?? 10;
-        var exited = c.NextExit;
         Log.Info($"stopping {c.Record.ShortId} with {Kernel.SignalName(signal)}, {timeout}s before SIGKILL");
         if (timeout != 0)
         {
             Events.Container(c.Record, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-            Kernel.TryKill(c.Record.State.Pid, signal);
+            Kernel.TryKill(running.Pid, signal);
             await ThawAfterSignalAsync(c);
         }
         if (timeout < 0) await exited;
@@ -636,19 +636,31 @@ public sealed partial class ContainerService
         Events.Container(c.Record, "stop");
     }
 
+    /// <summary>
+    /// The container's running state, read once, and the exit that will end it. The exit handler replaces the state
+    /// (Pid 0) at any moment: reading State.Running and then State.Pid once more could signal pid 0, which is the
+    /// daemon's own process group. The exit task is taken first, so an exit after the read completes it.
+    /// </summary>
+    private static (Task Exited, ContainerState? Running) RunningProcess(Container c)
+    {
+        var exited = c.NextExit;
+        var state = c.Record.State;
+        return (exited, state is { Running: true, Pid: > 0 } ? state : null);
+    }
+
     public async Task KillAsync(Container c, string? signalName)
     {
         var r = c.Record;
-        if (!r.State.Running && !r.State.Restarting) throw new ConflictException($"Cannot kill container: {r.PlainName}: Container {r.Id} is not running");
+        var (exited, running) = RunningProcess(c);
+        if (running is null && !r.State.Restarting) throw new ConflictException($"Cannot kill container: {r.PlainName}: Container {r.Id} is not running");
         int signal = Signals.Parse(string.IsNullOrEmpty(signalName) ? "SIGKILL" : signalName);
         // As dockerd: SIGKILL or the container's stop signal means "stop it for good" to the restart policy.
         bool stopsIt = signal == Kernel.SIGKILL || signal == Signals.Parse(r.Config.StopSignal ?? "SIGTERM");
         if (stopsIt) r.HasBeenManuallyStopped = true;
         Events.Container(r, "kill", ("signal", signal.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         // Restarting: there is no process to signal; a stopping signal cancels the pending restart.
-        if (r.State.Restarting) { if (stopsIt) await CancelRestartAsync(c); return; }
-        var exited = c.NextExit;
-        Kernel.Kill(r.State.Pid, signal);
+        if (running is null) { if (stopsIt) await CancelRestartAsync(c); return; }
+        Kernel.TryKill(running.Pid, signal);   // gone already (ESRCH): its exit is on its way, and answers as below
         await ThawAfterSignalAsync(c);   // as dockerd: a paused container is thawed after the signal, so it can act on it
         // As dockerd: a SIGKILL is answered once the exit is recorded (State.Running false, ExitCode 137), so that
         // a `rm` or `inspect` right after `kill` sees the container stopped. A shim that never reports does not

@@ -188,7 +188,7 @@ public sealed class OciRuntime(OciStateStore store, Action<string> warn)
         if (store.StatusOf(record) == "stopped") throw new OciConfigException("container not running");
         if (all)
         {
-            foreach (int p in CgroupManager.Open(record.CgroupName).Processes()) Kernel.TryKill(p, signal);
+            foreach (int p in CgroupManager.Open(record.CgroupName).Processes().Where(p => p > 0)) Kernel.TryKill(p, signal);   // 0: outside our PID namespace
             return;
         }
         Kernel.Kill(record.Pid, signal);

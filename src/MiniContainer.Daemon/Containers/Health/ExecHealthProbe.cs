@@ -73,7 +73,7 @@ public sealed class ExecHealthProbe(ExecService execs) : IHealthProbe
     private static async Task KillAsync(ExecInstance exec)
     {
         if (exec.Ended.Task.IsCompleted || exec.Pid <= 0) return;
-        if (!Kernel.TryKill(-exec.Pid, Kernel.SIGKILL)) Kernel.TryKill(exec.Pid, Kernel.SIGKILL);
+        if (!Kernel.TryKillProcessGroup(exec.Pid, Kernel.SIGKILL)) Kernel.TryKill(exec.Pid, Kernel.SIGKILL);
         await exec.Ended.Task.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 }
