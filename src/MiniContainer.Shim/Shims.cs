@@ -32,7 +32,7 @@ public static class Shims
             {
                 cgroup.Create();
                 cgroup.Apply(ToLimits(spec.Resources));
-                cgroupDir = Kernel.Open(cgroup.Directories[0], Kernel.O_PATH | Kernel.O_DIRECTORY | Kernel.O_CLOEXEC);
+                cgroupDir = OpenForBirth(cgroup);
             }
             var io = Stdio.Create(spec.Process);
             var (shimEnd, childEnd) = Kernel.SocketPair();
@@ -110,7 +110,7 @@ public static class Shims
             {
                 if (kind == Namespace.Mount) continue;
                 string path = $"/proc/{spec.TargetPid}/ns/{file}";
-                if (kind == Namespace.User && SameNamespace(path, "/proc/self/ns/user")) continue; // no user namespace to join
+                if (kind == Namespace.User && Kernel.SameNamespace(path, "/proc/self/ns/user")) continue; // no user namespace to join
                 fds.Add(Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC));
                 types.Add((int)kind);
                 if (kind == Namespace.User) joinsUserNamespace = true;
@@ -121,8 +121,7 @@ public static class Shims
             var childFds = io.ChildFds(Kernel.DuplicateHigh(childEnd));
             // cgroup v2: the process is born in the container's cgroup rather than moved there (a move waits for an RCU
             // grace period, see CgroupAttachPrimer).
-            int cgroupDir = cgroup.Version == CgroupVersion.V2
-                ? Kernel.Open(cgroup.Directories[0], Kernel.O_PATH | Kernel.O_DIRECTORY | Kernel.O_CLOEXEC) : -1;
+            int cgroupDir = cgroup.Version == CgroupVersion.V2 ? OpenForBirth(cgroup) : -1;
             // On the main thread, as for a container: the process dies with the shim's main thread, i.e. with the shim.
             int pid;
             bool bornInCgroup;
@@ -248,18 +247,15 @@ public static class Shims
         }
     }
 
+    /// <summary>The cgroup v2 directory, open for clone3's CLONE_INTO_CGROUP (see Launcher).</summary>
+    private static int OpenForBirth(ICgroup cgroup) =>
+        Kernel.Open(cgroup.Directories[0], Kernel.O_PATH | Kernel.O_DIRECTORY | Kernel.O_CLOEXEC);
+
     private static void JoinNamespace(string path, Namespace kind)
     {
         int fd = Kernel.Open(path, Kernel.O_RDONLY | Kernel.O_CLOEXEC);
         try { Kernel.JoinNamespace(fd, kind, path); }
         finally { Kernel.Close(fd); }
-    }
-
-    private static bool SameNamespace(string a, string b)
-    {
-        // readlink of /proc/PID/ns/user reads "user:[4026531837]": equal text, same namespace.
-        try { return new FileInfo(a).LinkTarget == new FileInfo(b).LinkTarget; }
-        catch (IOException) { return false; }
     }
 
     /// <summary>Own session (so the daemon's terminal signals don't reach us), subreaper, diagnostics to shim.log.</summary>

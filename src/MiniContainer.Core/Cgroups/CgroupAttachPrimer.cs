@@ -46,6 +46,20 @@ public static class CgroupAttachPrimer
         public void Dispose() => _ended = true;
     }
 
+    /// <summary>
+    /// A lease when the process about to start will be moved into its cgroup: always on cgroup v1; on v2 only when
+    /// <paramref name="birthRefused"/> (an exec into a container with its own user namespace, whose root may not create
+    /// a process in the host's cgroup). Otherwise the process is born there (clone3 with CLONE_INTO_CGROUP), and a
+    /// primer's write waiting for the grace period would only hold the cgroup lock against it: null.
+    /// </summary>
+    public static Lease? WarmForMove(bool birthRefused = false) => s_hostMoves.Value || birthRefused ? Warm() : null;
+
+    private static readonly Lazy<bool> s_hostMoves = new(() =>
+    {
+        try { return CgroupFs.Host.Version == CgroupVersion.V1; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CgroupException) { return true; }
+    });
+
     /// <summary>Takes a lease, and starts the writer thread if none runs (its first write blocks for the grace period).</summary>
     public static Lease Warm()
     {

@@ -17,6 +17,14 @@ public static unsafe partial class Kernel
 
     /// <summary>setns(2): move the calling thread into the namespace open at fd. For --explain's words: the path it
     /// was opened from, or <paramref name="backHome"/> when it is the thread's own, to return to.</summary>
+    /// <summary>Whether two /proc/PID/ns/KIND links name the same namespace: their readlink text ("user:[4026531837]")
+    /// is equal. A link that cannot be read (the process is gone) counts as a different namespace.</summary>
+    public static bool SameNamespace(string a, string b)
+    {
+        try { return new FileInfo(a).LinkTarget == new FileInfo(b).LinkTarget; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+    }
+
     public static void JoinNamespace(int fd, Namespace kind, string? path = null, bool backHome = false)
     {
         long t = Explain.Begin();

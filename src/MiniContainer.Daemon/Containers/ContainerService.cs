@@ -57,7 +57,7 @@ public sealed partial class ContainerService
     {
         // A start usually follows at once (run, compose up): begin the wait of the move into the cgroup now, and keep
         // it paid until the start has its process there (see CgroupAttachPrimer).
-        var warmth = WarmForPidOne();
+        var warmth = Cgroups.CgroupAttachPrimer.WarmForMove();
         try
         {
             var c = CreateContainer(name, body);
@@ -70,18 +70,6 @@ public sealed partial class ContainerService
             throw;
         }
     }
-
-    /// <summary>A lease on the cgroup move's grace period for a container's PID 1 — on cgroup v1 only: on v2 the shim has
-    /// it born in its cgroup (clone3 with CLONE_INTO_CGROUP), with no move to wait for, and a primer's write waiting for
-    /// the grace period would only hold the cgroup lock against the shim's mkdir.</summary>
-    private static Cgroups.CgroupAttachPrimer.Lease? WarmForPidOne() =>
-        s_pidOneIsMoved.Value ? Cgroups.CgroupAttachPrimer.Warm() : null;
-
-    private static readonly Lazy<bool> s_pidOneIsMoved = new(() =>
-    {
-        try { return Cgroups.CgroupFs.Host.Version == Cgroups.CgroupVersion.V1; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cgroups.CgroupException) { return true; }
-    });
 
     private Container CreateContainer(string? name, JsonObject body)
     {
@@ -248,7 +236,7 @@ public sealed partial class ContainerService
         var r = c.Record;
         var clock = Diagnostics.PhaseClock.Begin();
         // The shim's move of PID 1 into its cgroup will wait less (create's lease may be gone: a restart, a later start).
-        using var warmth = WarmForPidOne();
+        using var warmth = Cgroups.CgroupAttachPrimer.WarmForMove();
         ContainerSpec spec;
         // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
         // the shim's own failures do: recorded, and attached clients released.

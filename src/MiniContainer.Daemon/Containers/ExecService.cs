@@ -48,23 +48,11 @@ public sealed class ExecService
     /// <summary>Docker's action for an exec event: "exec_start: sh -c true".</summary>
     private static string ExecAction(string verb, ExecInstance exec) => $"{verb}: {string.Join(' ', exec.Process.Args)}";
 
-    /// <summary>
-    /// A lease on the cgroup move's grace period, when the exec's process will be moved into the container's cgroup: on
-    /// cgroup v1, and on v2 in a container with its own user namespace (there the kernel does not let the shim's child,
-    /// the namespace's root, create the process in the host's cgroup). Otherwise the process is born there (clone3 with
-    /// CLONE_INTO_CGROUP), and a primer's write waiting for the grace period would only hold the cgroup lock against it.
-    /// </summary>
-    private static Cgroups.CgroupAttachPrimer.Lease? WarmIfMoved(Container c)
-    {
-        bool moved;
-        try
-        {
-            moved = Cgroups.CgroupFs.Host.Version == Cgroups.CgroupVersion.V1 ||
-                    new FileInfo($"/proc/{c.Record.State.Pid}/ns/user").LinkTarget != new FileInfo("/proc/self/ns/user").LinkTarget;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Cgroups.CgroupException) { moved = true; }
-        return moved ? Cgroups.CgroupAttachPrimer.Warm() : null;
-    }
+    /// <summary>A lease on the cgroup move's grace period if the exec's process will be moved into the container's cgroup
+    /// (see CgroupAttachPrimer.WarmForMove): the shim's child may not create it there when the container has its own
+    /// user namespace, which the shim tells the same way (Kernel.SameNamespace).</summary>
+    private static Cgroups.CgroupAttachPrimer.Lease? WarmIfMoved(Container c) =>
+        Cgroups.CgroupAttachPrimer.WarmForMove(birthRefused: !MiniContainer.Linux.Kernel.SameNamespace($"/proc/{c.Record.State.Pid}/ns/user", "/proc/self/ns/user"));
 
     public ExecInstance Create(Container c, JsonObject body)
     {
