@@ -10,7 +10,8 @@
 # Adding a section: write `bench_<name>` (call start_minicontainer / start_docker, measure with `hf`,
 # then report_table / report_rss_table), and add <name> to SECTIONS below.
 # Knobs (environment): BENCH_RUNS (default 30), BENCH_WARMUP (default 3), DOCKER_CLI (default
-# /usr/bin/docker, the CLI from the same docker.io package as the daemon).
+# /usr/bin/docker, the CLI from the same docker.io package as the daemon), MINICONTAINER_WARM_SHIM=0 (our daemon
+# keeps no shim started ahead of time, see docs/design.md §1: to measure what the warm shims save).
 set -euo pipefail
 
 SECTIONS=(run_exec network build load_pull cp volume_write confinement compose oci)
@@ -465,7 +466,8 @@ bench_run_exec() {
   sleep 3
   fds3=$(fd_count "$MC_PID")
   local mc_shim dk_shim
-  mc_shim=$(pgrep -f "minicontainer-shim run $MC_DATA/containers/$mc_ctr" | head -1 || true)
+  # the container's shim is its PID 1's parent (one started ahead of time, a warm shim, has "warm" on its command line)
+  mc_shim=$(ps -o ppid= -p "$(mc inspect -f '{{.State.Pid}}' "$mc_ctr" 2>/dev/null)" 2>/dev/null | tr -d ' ' || true)
   dk_shim=$(pgrep -f "containerd-shim-runc-v2 .*-id $dk_ctr" | head -1 || true)
   [ -n "$mc_shim" ] || failures+=("no minicontainer-shim process found for container $mc_ctr")
   report_rss_table "Memory (VmRSS from /proc/PID/status; daemons idle after the runs, one sleep container each)" \
@@ -477,13 +479,16 @@ bench_run_exec() {
     "containerd-shim-runc-v2 of the running container (reference)|$dk_shim|"
 
   # does MiniContainer hold up? after all the --rm runs: leftovers, shims, daemon fds
-  local left shims
+  local left shims warm
   left=$(mc ps -aq | grep -vc "^${mc_ctr:0:12}" || true)
-  shims=$(pgrep -fc "minicontainer-shim (run|exec) $MC_DATA" || true)
+  # the daemon's children: the sleeper's shim, and the warm shims waiting for the next exec and (cgroup v1) start
+  warm=$(pgrep -c -P "$MC_PID" -f "minicontainer-shim warm(-exec)?$" || true)
+  shims=$(( $(pgrep -c -P "$MC_PID" -f "minicontainer-shim " || true) - warm ))
   note "$QUIET_NOTE; right after measuring (daemons idle again): $(cpu_busy_pct)%; load average after: $(cut -d' ' -f1-3 /proc/loadavg). Other work on this shared machine inflates the means and maxima; the minima are the least disturbed."
-  note "MiniContainer, sanity after the measurements: $left containers left besides the sleeper (want 0), $shims shim process(es) (want 1); daemon open fds: $fds0 at start → $fds1 after $((RUNS + WARMUP)) run --rm → $fds2 with the sleeper running → $fds3 after $((RUNS + WARMUP)) execs. Network interfaces a container sees: MiniContainer default: $MC_NET_DEFAULT; Docker default (dockerd --bridge=none, so no docker0/veth): $DK_NET_DEFAULT; Docker --network none: $DK_NET_NONE."
+  note "MiniContainer, sanity after the measurements: $left containers left besides the sleeper (want 0), $shims shim process(es) (want 1) and $warm warm shim(s) waiting (at most 2: an exec's and, on cgroup v1, a container's); daemon open fds: $fds0 at start → $fds1 after $((RUNS + WARMUP)) run --rm → $fds2 with the sleeper running → $fds3 after $((RUNS + WARMUP)) execs. Network interfaces a container sees: MiniContainer default: $MC_NET_DEFAULT; Docker default (dockerd --bridge=none, so no docker0/veth): $DK_NET_DEFAULT; Docker --network none: $DK_NET_NONE."
   [ "$left" = 0 ] || failures+=("MiniContainer left $left containers after run --rm")
   [ "$shims" = 1 ] || failures+=("MiniContainer had $shims shim processes with one container running")
+  [ "$warm" -le 2 ] || failures+=("MiniContainer had $warm warm shims waiting")
 }
 
 
@@ -1058,7 +1063,9 @@ main() {
   RESULTS="# MiniContainer benchmark"$'\n\n'
   RESULTS+="$(date -u '+%Y-%m-%d %H:%M UTC') · kernel $(uname -r) · $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)) · "
   RESULTS+="MiniContainer $mc_rev · $(dockerd --version 2>/dev/null | sed 's/,.*//') (CLI $DOCKER_CLI) · $(hyperfine --version) · "
-  RESULTS+="load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"$'\n\n'
+  RESULTS+="load average at start: $(cut -d' ' -f1-3 /proc/loadavg) · warm shims: "
+  if [ "${MINICONTAINER_WARM_SHIM:-}" = 0 ]; then RESULTS+="off (MINICONTAINER_WARM_SHIM=0)"; else RESULTS+="on"; fi
+  RESULTS+=$'\n\n'
   printf '%s' "$RESULTS"
   flush_results
 

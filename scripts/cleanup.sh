@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Removes every host object MiniContainer may leave behind (all carry the project's prefix), or with
 # --check only lists them and exits 1 if any is found. Tests run --check at the end.
-#   processes: minicontainer-shim, minicontainerd     cgroups: */minicontainer/*, */minicontainer-runc/*
+#   processes: minicontainer-shim (and a daemon's warm one), minicontainerd     cgroups: */minicontainer/*, */minicontainer-runc/*
 #   minicontainer-runc: containers in its default state dir /run/minicontainer-runc (held or running processes too)
 #   mounts: under minicontainer data/exec roots         links: mcv*, mc-*, mct* (test daemons), minicontainer0
 #   nft tables: minicontainer, minicontainer_t* (test daemons)
@@ -11,7 +11,7 @@ check=false; [ "${1:-}" = "--check" ] && check=true
 found=0
 report() { found=1; echo "leftover: $*"; }
 
-for pid in $(pgrep -f 'minicontainer-shim (run|exec) ' || true); do
+for pid in $(pgrep -f 'minicontainer-shim (run |exec |warm$|warm-exec$)' || true); do
   report "shim process $pid: $(tr '\0' ' ' </proc/$pid/cmdline 2>/dev/null)"
   $check || kill -9 "$pid" 2>/dev/null
 done

@@ -23,17 +23,8 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
-    private int ShimPidOf(string id)
-    {
-        foreach (string dir in Directory.GetDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
-            string cmd;
-            try { cmd = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' '); } catch (IOException) { continue; }
-            if (cmd.Contains("minicontainer-shim run") && cmd.Contains(_d.Root) && cmd.Contains(id)) return pid;
-        }
-        throw new InvalidOperationException($"no shim process for container {id}");
-    }
+    /// <summary>The container's shim: the parent of its PID 1 (a warm shim's command line says "warm", not the container).</summary>
+    private int ShimPidOf(string id) => Support.ShimPidOf(_d, id);
 
     /// <summary>Every pid in the container's cgroups (all hierarchies).</summary>
     private static List<int> PidsInCgroups(string id) =>
@@ -166,7 +157,7 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
         Support.WaitUntil(() => Support.Inspect(_d, name, "{{json .ExecIDs}}").Trim('[', ']', '"') is { Length: >= 12 } execId &&
                                 File.ReadAllText(_d.LogFile).Contains($"exec {execId[..12]} in "),
                           Support.TimeLimit(10), "the daemon to record the exec as started");
-        int execShim = ParentOf(execPid);
+        int execShim = Support.ParentOf(execPid);
         Assert.Contains("minicontainer-shim exec", File.ReadAllText($"/proc/{execShim}/cmdline").Replace('\0', ' '));
         output.WriteLine($"exec pid {execPid}, its shim {execShim}");
 
@@ -177,12 +168,6 @@ public sealed class SupervisionTests(DaemonFixture fixture, ITestOutputHelper ou
         Assert.Equal(137, r.ExitCode);
         Assert.Equal("true", Support.Inspect(_d, name, "{{.State.Running}}"));
         _d.Run("rm", "-f", name).Ok();
-    }
-
-    private static int ParentOf(int pid)
-    {
-        try { return int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].Split(' ')[1]); }
-        catch (Exception) { return -1; }
     }
 
     /// <summary>

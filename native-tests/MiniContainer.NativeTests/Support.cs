@@ -124,6 +124,17 @@ public static class Support
     public static string Inspect(Daemon daemon, string nameOrId, string format) =>
         daemon.Run("inspect", "-f", format, nameOrId).Ok("inspect " + format).Stdout.Trim();
 
+    /// <summary>The shim of a running container: its PID 1's parent. Not found by command line: a warm shim's (started
+    /// before its container was known) says "minicontainer-shim warm".</summary>
+    public static int ShimPidOf(Daemon daemon, string nameOrId) => ParentOf(int.Parse(Inspect(daemon, nameOrId, "{{.State.Pid}}")));
+
+    /// <summary>The parent pid, from /proc/PID/stat (the field after the state, past the command's closing parenthesis).</summary>
+    public static int ParentOf(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+    }
+
     /// <summary>The names/IDs `ps -a` lists, sorted: what a failed command must leave unchanged.</summary>
     public static string PsAll(Daemon daemon) =>
         string.Join("\n", daemon.Run("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}} {{.State}}").Ok("ps -a").Stdout.Lines().Order(StringComparer.Ordinal));

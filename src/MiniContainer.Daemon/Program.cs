@@ -66,10 +66,15 @@ var volumes = new MiniContainer.Volumes.VolumeStore(paths) { Events = events };
 volumes.CleanTemporaries();
 var networks = new MiniContainer.Networking.NetworkService(new MiniContainer.Networking.NetworkStore(paths), options.Network, new MiniContainer.Networking.BridgePlumbing()) { Events = events };
 networks.Initialize();
-var containers = new ContainerService(paths, images, volumes) { UsernsRemap = remap, Networking = networks, Events = events };
+var containers = new ContainerService(paths, images, volumes)
+{
+    UsernsRemap = remap, Networking = networks, Events = events,
+    WarmShims = WarmShim.ForContainers(MiniContainer.Cgroups.CgroupManager.DetectVersion()),
+};
+if (containers.WarmShims is not null) WarmShim.RemoveStaleSpareCgroups();
 networks.FindContainer = containers.Find;
 networks.LinkHostLines = containers.LinkHostLines;
-var execs = new ExecService { Events = events };
+var execs = new ExecService { Events = events, WarmShims = WarmShim.ForExecs() };
 // Before the reload, so that probes resume in the containers it reattaches to.
 containers.Health = new HealthMonitor(new ExecHealthProbe(execs));
 containers.Health.HealthStatusChanged += (c, status) => containers.Events.HealthStatus(c.Record, status);   // health_status: healthy
@@ -98,6 +103,8 @@ using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create
 await stop.Task;
 // Containers keep running: their shims do not depend on us. A new daemon reattaches to them.
 server.Stop();
+if (containers.WarmShims is { } warmShims) await warmShims.StopAsync();
+if (execs.WarmShims is { } warmExecShims) await warmExecShims.StopAsync();
 networks.StopDnsServers();
 networks.WaitForVethDeletions();
 Log.Info("minicontainerd stopped; running containers keep running");

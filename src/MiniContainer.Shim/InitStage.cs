@@ -60,6 +60,33 @@ public static class InitStage
         catch (Exception e) { return sync.Fail(125, e is KernelException ? e.Message : e.Message); }
     }
 
+    /// <summary>
+    /// `init-warm`: the init stage of a warm shim, cloned into <see cref="ContainerSpec.WarmNamespaces"/> before its
+    /// container was known. It waits for its stdio and its bundle, puts the three fds in place, makes its own mount
+    /// namespace — a copy of the host's mounts as they are now — and goes on as <see cref="Run"/>.
+    /// </summary>
+    /// <remarks>unshare(CLONE_NEWNS) in a process with threads gives the new mount namespace (and its own root and
+    /// working directory) to the calling thread only. That is the thread that runs all of <see cref="Run"/> and, in
+    /// the end, execve, which leaves the process with that thread alone; the runtime's idle helper threads never touch
+    /// a file. The cgroup namespace is made the same way in Run.</remarks>
+    public static int RunWarm()
+    {
+        var sync = new SyncChannel(SyncChannel.Fd);
+        string bundleDir;
+        try
+        {
+            (int[] stdio, bundleDir) = sync.WaitForContainer();
+            for (int i = 0; i < stdio.Length; i++)
+            {
+                Kernel.Check(ForkSafe.Dup3(stdio[i], i, 0), $"dup3(stdio, {i})");
+                Kernel.Close(stdio[i]);
+            }
+            Kernel.Unshare((int)Namespace.Mount, "CLONE_NEWNS");
+        }
+        catch (Exception e) { return sync.Fail(125, e.Message); }
+        return Run(bundleDir);
+    }
+
     /// <summary>--explain: each step goes to the shim over the sync channel as it happens (the shim files it). The
     /// channel is close-on-exec, so the user's program inherits nothing of it.</summary>
     public static void ListenForExplain(ProcessSpec process, SyncChannel sync)

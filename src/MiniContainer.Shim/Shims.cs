@@ -17,8 +17,9 @@ public static class Shims
 {
     public static int RunContainer(string bundleDir)
     {
-        var spec = JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)!;
-        PrepareShimProcess(Path.Combine(bundleDir, "shim.log"));
+        var spec = ReadSpec(bundleDir);
+        DetachFromCallerSession();
+        LogDiagnosticsTo(Path.Combine(bundleDir, "shim.log"));
         var explained = ListenForExplain(spec.Process, bundleDir);
 
         var cgroup = CgroupManager.Open(spec.CgroupName);
@@ -73,19 +74,7 @@ public static class Shims
             // The child has its copies now; ours must go, or we would never see end-of-stream from it.
             CloseAll(childFds, childEnd);
             io.CloseChildEnds();
-            // v1: the cgroup is made while the child starts up (it runs nothing of the container's before "prepare", which
-            // comes only once it is in the cgroup): the two take about as long, and this host has two cores.
-            if (cgroup.Version == CgroupVersion.V1)
-            {
-                cgroup.Create();
-                cgroup.Apply(ToLimits(spec.Resources));
-            }
-            var sync = new SyncChannel(shimEnd);
-            if (userns) UserNamespace.Prepare(pid, spec, sync);
-            SendPropagatingBinds(spec, sync);
-            if (!bornInCgroup) cgroup.AddProcess(pid);
-            sync.SendPrepare();   // the init stage builds the rootfs while the daemon wires the network and attaches
-            return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true, explained);
+            return AfterClone(pid, new SyncChannel(shimEnd), io, spec, cgroup, cgroupMade: cgroup.Version == CgroupVersion.V2, bornInCgroup, explained);
         }
         catch (Exception e)
         {
@@ -95,10 +84,122 @@ public static class Shims
         }
     }
 
+    /// <summary>
+    /// A container's shim once its init stage exists: the cgroup, the id maps, the fds the init stage needs, then
+    /// "prepare", and supervision.
+    /// </summary>
+    private static int AfterClone(int pid, SyncChannel sync, Stdio io, ContainerSpec spec, ICgroup cgroup, bool cgroupMade, bool bornInCgroup,
+        Action<ExplainStep>? explained)
+    {
+        // v1: the cgroup is made while the child starts up (it runs nothing of the container's before "prepare", which
+        // comes only once it is in the cgroup): the two take about as long, and this host has two cores.
+        if (!cgroupMade)
+        {
+            cgroup.Create();
+            cgroup.Apply(ToLimits(spec.Resources));
+        }
+        if (spec.UidMappings is { Count: > 0 }) UserNamespace.Prepare(pid, spec, sync);
+        SendPropagatingBinds(spec, sync);
+        if (!bornInCgroup) cgroup.AddProcess(pid);
+        return Supervise(pid, sync, io, spec.ControlSocket, spec.LogPath, spec.ExitFile, cgroup, destroyCgroup: true, explained, prepare: true);
+    }
+
+    /// <summary>
+    /// `minicontainer-shim warm`: a container's shim started ahead of time, before its container is known (on cgroup v1
+    /// hosts the daemon keeps one ready, see WarmShim there). At once it clones an init stage into
+    /// <see cref="ContainerSpec.WarmNamespaces"/>, moves it into a spare cgroup of its own
+    /// (<see cref="CgroupManager.WarmSpareName"/>), reports "ready" (the init stage's pid) and waits. The daemon's
+    /// "run BUNDLE" line then makes it that container's shim: the spare cgroup is renamed to the container's (the init
+    /// stage stays inside: nothing is moved, so no grace period is waited for), its limits are written, the init stage
+    /// gets its stdio and bundle, and the shim goes on as <see cref="RunContainer"/> does after its clone. A `run` thus
+    /// finds two Native AOT start-ups, the namespaces and the cgroup done. End of stdin instead (the daemon stopped):
+    /// the init stage dies with us, and the spare cgroup goes.
+    /// </summary>
+    public static int RunWarm()
+    {
+        DetachFromCallerSession();
+        var (shimEnd, childEnd) = Kernel.SocketPair();
+        int devNull = Kernel.Open("/dev/null", Kernel.O_RDWR | Kernel.O_CLOEXEC);
+        var childFds = new Launcher.ChildFds(Kernel.DuplicateHigh(devNull), Kernel.DuplicateHigh(devNull), Kernel.DuplicateHigh(devNull),
+            Kernel.DuplicateHigh(childEnd));
+        int pid = -1;
+        ICgroup? cgroup = null;
+        try
+        {
+            pid = Launcher.CloneIntoNamespaces(ContainerSpec.WarmNamespaces, new[] { "minicontainer-init", "init-warm" },
+                new[] { "PATH=" + CommandLookup.DefaultPath }, childFds);
+            cgroup = CgroupManager.Open(CgroupManager.WarmSpareName(Environment.ProcessId));
+            if (cgroup is not CgroupV1) throw new CgroupException("a warm shim needs cgroup v1, where a cgroup can be renamed");
+            cgroup.Create();
+            cgroup.AddProcess(pid);   // the grace period is waited for here, before any container asks
+        }
+        catch (Exception e)
+        {
+            return Abandon(pid, cgroup, e.Message);
+        }
+        finally { CloseAll(childFds, childEnd); Kernel.Close(devNull); }
+        Report(new StartReport { Pid = pid });   // ready
+
+        string? command = Console.In.ReadLine();
+        if (command is null || !command.StartsWith("run ", StringComparison.Ordinal))
+        {
+            Abandon(pid, cgroup, error: null);
+            return 0;
+        }
+        string bundleDir = command["run ".Length..];
+        try
+        {
+            var spec = ReadSpec(bundleDir);
+            LogDiagnosticsTo(Path.Combine(bundleDir, "shim.log"));
+            if (!spec.SuitsWarmShim)
+                throw new InvalidOperationException("this container needs other namespaces than a warm shim's init stage has (the daemon should have started a shim for it)");
+            cgroup = ((CgroupV1)cgroup).RenameTo(spec.CgroupName);
+            cgroup.Apply(ToLimits(spec.Resources));
+            var io = Stdio.Create(spec.Process);
+            var sync = new SyncChannel(shimEnd);
+            sync.SendContainer(io.ChildEnds(), bundleDir);
+            io.CloseChildEnds();
+            return AfterClone(pid, sync, io, spec, cgroup, cgroupMade: true, bornInCgroup: true, explained: null);
+        }
+        catch (Exception e)
+        {
+            return Abandon(pid, cgroup, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// `minicontainer-shim warm-exec`: an exec's shim started ahead of time (see WarmShim in the daemon). It says
+    /// "ready" and waits; "exec EXECSPEC" on its stdin makes it that exec's shim, as if started for it: a `docker exec`
+    /// finds this Native AOT start-up done. End of stdin instead (the daemon stopped): it exits.
+    /// </summary>
+    public static int RunWarmExec()
+    {
+        DetachFromCallerSession();
+        Report(new StartReport());   // ready
+        string? command = Console.In.ReadLine();
+        return command is not null && command.StartsWith("exec ", StringComparison.Ordinal) ? RunExec(command["exec ".Length..]) : 0;
+    }
+
+    /// <summary>A warm shim that will not become a container's: its init stage killed and reaped, its cgroup removed,
+    /// and the error (if any) reported to the daemon.</summary>
+    private static int Abandon(int pid, ICgroup? cgroup, string? error)
+    {
+        if (pid > 0) { Kernel.TryKill(pid, Kernel.SIGKILL); Kernel.WaitChild(pid); }
+        try { cgroup?.Destroy(); } catch (CgroupException e) { Console.Error.WriteLine(e.Message); }
+        if (error is null) return 0;
+        Report(new StartReport { Error = error, ExitCode = 125 });
+        return 125;
+    }
+
+    private static ContainerSpec ReadSpec(string bundleDir) =>
+        JsonSerializer.Deserialize(File.ReadAllText(Path.Combine(bundleDir, "spec.json")), RuntimeJson.Default.ContainerSpec)
+        ?? throw new InvalidDataException($"empty {bundleDir}/spec.json");
+
     public static int RunExec(string execSpecPath)
     {
         var spec = JsonSerializer.Deserialize(File.ReadAllText(execSpecPath), RuntimeJson.Default.ExecSpec)!;
-        PrepareShimProcess(Path.Combine(Path.GetDirectoryName(execSpecPath)!, "shim.log"));
+        DetachFromCallerSession();
+        LogDiagnosticsTo(Path.Combine(Path.GetDirectoryName(execSpecPath)!, "shim.log"));
         var explained = ListenForExplain(spec.Process, Path.GetDirectoryName(execSpecPath)!);
         try
         {
@@ -156,13 +257,17 @@ public static class Shims
         return log.Write;
     }
 
+    /// <param name="prepare">send the init stage "prepare" (a container's, not an exec's): it builds the rootfs while
+    /// the daemon wires the network and attaches. Sent after our "created" report, not before: on two cores the woken
+    /// init stage would otherwise often take this shim's core, and hold the report up for its whole rootfs work.</param>
     private static int Supervise(int pid, SyncChannel sync, Stdio io, string controlSocket, string? logPath, string exitFile, ICgroup cgroup, bool destroyCgroup,
-        Action<ExplainStep>? explained)
+        Action<ExplainStep>? explained, bool prepare = false)
     {
         var supervisor = new Supervisor(controlSocket, logPath);
         supervisor.Listen();
         supervisor.ReserveExitFile(exitFile);
         Report(new StartReport { Pid = pid });                // created
+        if (prepare) sync.SendPrepare();
 
         string? command = Console.In.ReadLine();              // the daemon: "start" once its clients are attached
         if (command != "start")
@@ -258,11 +363,16 @@ public static class Shims
         finally { Kernel.Close(fd); }
     }
 
-    /// <summary>Own session (so the daemon's terminal signals don't reach us), subreaper, diagnostics to shim.log.</summary>
-    private static void PrepareShimProcess(string logPath)
+    /// <summary>Own session (so the daemon's terminal signals don't reach us), and subreaper.</summary>
+    private static void DetachFromCallerSession()
     {
         try { Kernel.NewSession(); } catch (KernelException) { }
         Kernel.BecomeSubreaper();
+    }
+
+    /// <summary>Our diagnostics (stderr) go to shim.log.</summary>
+    private static void LogDiagnosticsTo(string logPath)
+    {
         int log;
         try { log = Kernel.Open(logPath, Kernel.O_WRONLY | Kernel.O_CREAT | Kernel.O_APPEND | Kernel.O_CLOEXEC, 0x180); }
         catch (KernelException) { log = Kernel.Open("/dev/null", Kernel.O_WRONLY | Kernel.O_CLOEXEC); } // e.g. a full disk: run without diagnostics
@@ -305,11 +415,14 @@ public sealed class Stdio
         return s;
     }
 
-    public Launcher.ChildFds ChildFds(int sync) => new(
-        Kernel.DuplicateHigh(StdinRead >= 0 ? StdinRead : DevNull),
-        Kernel.DuplicateHigh(StdoutWrite >= 0 ? StdoutWrite : DevNull),
-        Kernel.DuplicateHigh(StderrWrite >= 0 ? StderrWrite : DevNull),
-        sync);
+    /// <summary>The process's ends: its stdin, stdout and stderr (/dev/null where there is no pipe).</summary>
+    public int[] ChildEnds() => new[] { StdinRead >= 0 ? StdinRead : DevNull, StdoutWrite >= 0 ? StdoutWrite : DevNull, StderrWrite >= 0 ? StderrWrite : DevNull };
+
+    public Launcher.ChildFds ChildFds(int sync)
+    {
+        int[] ends = ChildEnds();
+        return new(Kernel.DuplicateHigh(ends[0]), Kernel.DuplicateHigh(ends[1]), Kernel.DuplicateHigh(ends[2]), sync);
+    }
 
     public void CloseChildEnds()
     {

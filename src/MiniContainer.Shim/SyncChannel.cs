@@ -7,7 +7,10 @@ namespace MiniContainer.Shim;
 
 /// <summary>
 /// The socket pair between the shim and the process it cloned (the child sees it as fd 3).
-///   shim → child: 'U' (user namespace only, read before the child's execve: your id maps are written)
+///   shim → child: 'F' + a stdio fd (SCM_RIGHTS), three of them (stdin, stdout, stderr), then 'W' + 4-byte length + the
+///                 bundle directory — only to the init stage of a warm shim, which was cloned before its container was
+///                 known (see Shims.RunWarm), and first
+///                 'U' (user namespace only, read before the child's execve: your id maps are written)
 ///                 'L' + an id-mapped image layer mount fd (SCM_RIGHTS), one per layer, top first — only for
 ///                 a user-namespaced container
 ///                 'B' + a detached clone of a bind source's mount tree (SCM_RIGHTS), one per bind with shared or slave
@@ -24,6 +27,7 @@ namespace MiniContainer.Shim;
 public sealed class SyncChannel(int fd)
 {
     public const int Fd = 3;
+    public const byte StdioFd = (byte)'F', Bundle = (byte)'W';
     public const byte Go = (byte)'G', Terminal = (byte)'T', Error = (byte)'E', LayerMount = (byte)'L', ExplainStep = (byte)'X',
         BindMount = (byte)'B', Ready = (byte)'R', Prepare = (byte)'P';
 
@@ -53,6 +57,42 @@ public sealed class SyncChannel(int fd)
             if (tag == LayerMount && received >= 0) { layers.Add(received); continue; }
             if (tag == BindMount && received >= 0) { binds.Enqueue(received); continue; }
             throw new InvalidOperationException("the shim went away before starting us");
+        }
+    }
+
+    /// <summary>Shim side (a warm shim, once it has its container): the init stage's stdin, stdout and stderr, then
+    /// the bundle to read its spec from.</summary>
+    public void SendContainer(IReadOnlyList<int> stdio, string bundleDir)
+    {
+        foreach (int stdioFd in stdio) Kernel.SendFd(fd, stdioFd, StdioFd);
+        byte[] path = Encoding.UTF8.GetBytes(bundleDir);
+        var message = new byte[5 + path.Length];
+        message[0] = Bundle;
+        BitConverter.TryWriteBytes(message.AsSpan(1, 4), path.Length);
+        path.CopyTo(message, 5);
+        Kernel.WriteAll(fd, message);
+    }
+
+    /// <summary>Child side (a warm shim's init stage): block until the shim has a container for us; returns the three
+    /// stdio fds it sent and the bundle directory.</summary>
+    public (int[] Stdio, string BundleDir) WaitForContainer()
+    {
+        var stdio = new List<int>();
+        while (true)
+        {
+            var (tag, received) = Kernel.ReceiveFd(fd);
+            if (tag == StdioFd && received >= 0 && stdio.Count < 3) { stdio.Add(received); continue; }
+            if (tag == Bundle && stdio.Count == 3)
+            {
+                Span<byte> length = stackalloc byte[4];
+                ReadExactly(length);
+                int n = BitConverter.ToInt32(length);
+                if (n is <= 0 or > 4096) throw new InvalidDataException($"a bundle path of {n} bytes from the shim");
+                var path = new byte[n];
+                ReadExactly(path);
+                return (stdio.ToArray(), Encoding.UTF8.GetString(path));
+            }
+            throw new InvalidOperationException("the shim went away before it had a container for us");
         }
     }
 

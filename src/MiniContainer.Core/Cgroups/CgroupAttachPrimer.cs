@@ -22,6 +22,9 @@ namespace MiniContainer.Cgroups;
 /// On cgroup v2 nothing is moved: the shim has a container's PID 1, and an exec's process, born in the cgroup (clone3
 /// with CLONE_INTO_CGROUP). So this is for v1, and for an exec into a container with its own user namespace on v2,
 /// where the kernel refuses that birth to the shim's child (the namespace's root may not write the host's cgroup).
+/// On v1 a container started by a warm shim is not moved either (its init stage waits in a spare cgroup that is
+/// renamed to the container's): the daemon takes no lease for it. Its first write would wait for the grace period
+/// holding the kernel's cgroup_mutex, and so hold up that rename.
 /// </summary>
 public static class CgroupAttachPrimer
 {

@@ -17,6 +17,12 @@ public static class CgroupManager
 
     public static string NameFor(string containerId) => $"{ParentName}/{containerId}";
 
+    /// <summary>The spare cgroup a warm shim (process <paramref name="shimPid"/>) keeps its init stage in until it is
+    /// renamed to its container's (cgroup v1 only; see minicontainer-shim warm).</summary>
+    public static string WarmSpareName(int shimPid) => $"{ParentName}/{WarmSparePrefix}{shimPid}";
+
+    public const string WarmSparePrefix = "warm-";
+
     /// <summary>The cgroup <paramref name="name"/> (relative to each hierarchy root); nothing is created until <see cref="ICgroup.Create"/>.</summary>
     public static ICgroup Open(string name, CgroupFs? fs = null)
     {

@@ -49,6 +49,22 @@ public sealed class ContainerSpec
     public string ControlSocket { get; set; } = "";
     /// <summary>Where the shim records how the process ended (written atomically).</summary>
     public string ExitFile { get; set; } = "";
+
+    /// <summary>The namespaces a warm shim (one started ahead of time) clones its init stage into before it knows its
+    /// container: new PID, UTS, IPC and network namespaces. Not the mount namespace: a copy of the host's mounts made
+    /// then would miss every mount the host makes until the container starts (a volume's, say) unless the host's mounts
+    /// are shared, and they often are not; the init stage makes its own when it learns its container.</summary>
+    public const Linux.Namespace WarmNamespaces = Linux.Namespace.Pid | Linux.Namespace.Uts | Linux.Namespace.Ipc | Linux.Namespace.Net;
+
+    /// <summary>
+    /// Whether a warm shim (minicontainer-shim warm) can run this container: only when it wants
+    /// exactly <see cref="WarmNamespaces"/> of its own (no --network host or container:X, --pid host or container:X,
+    /// --uts host, user namespace), and no --explain, whose narration shows the clone as it happens.
+    /// </summary>
+    [JsonIgnore]
+    public bool SuitsWarmShim =>
+        NetworkMode != "host" && JoinNetworkNamespace is null && PidNamespace.Length == 0 && !HostUts &&
+        UidMappings is not { Count: > 0 } && GidMappings is not { Count: > 0 } && !Process.Explain;
 }
 
 public sealed class RootfsSpec

@@ -26,6 +26,8 @@ public sealed partial class ContainerService
 
     /// <summary>--userns-remap: the host uid and gid ranges container ids map to; null = no user namespace.</summary>
     public UsernsRemap? UsernsRemap { get; init; }
+    /// <summary>A container shim kept started ahead of time (cgroup v1 hosts), or null: every shim is started for its container.</summary>
+    public WarmShim? WarmShims { get; init; }
 
     private readonly Volumes.VolumeStore _volumes;
 
@@ -56,8 +58,10 @@ public sealed partial class ContainerService
     public Container Create(string? name, JsonObject body)
     {
         // A start usually follows at once (run, compose up): begin the wait of the move into the cgroup now, and keep
-        // it paid until the start has its process there (see CgroupAttachPrimer).
-        var warmth = Cgroups.CgroupAttachPrimer.WarmForMove();
+        // it paid until the start has its process there (see CgroupAttachPrimer). Not when a warm shim is there or on
+        // its way: its init stage is in its cgroup already, and a primer's write would hold the cgroup lock against the
+        // rename that makes that cgroup the container's.
+        var warmth = WarmShims?.Expected == true ? null : Cgroups.CgroupAttachPrimer.WarmForMove();
         try
         {
             var c = CreateContainer(name, body);
@@ -228,15 +232,17 @@ public sealed partial class ContainerService
     {
         using var explain = Explaining.ExplainSession.BeginFor(c, "start");
         try { await StartRecipeAsync(c, explain is not null); }
-        finally { explain?.Finish(c, c.Dir); }
+        finally
+        {
+            explain?.Finish(c, c.Dir);
+            WarmShims?.Refill();   // once this start is over, so it does not compete with it
+        }
     }
 
     private async Task StartRecipeAsync(Container c, bool explain)
     {
         var r = c.Record;
         var clock = Diagnostics.PhaseClock.Begin();
-        // The shim's move of PID 1 into its cgroup will wait less (create's lease may be gone: a restart, a later start).
-        using var warmth = Cgroups.CgroupAttachPrimer.WarmForMove();
         ContainerSpec spec;
         // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
         // the shim's own failures do: recorded, and attached clients released.
@@ -260,9 +266,9 @@ public sealed partial class ContainerService
         clock?.Mark("spec");
 
         ShimHandle shim;
-        try { shim = await ShimHandle.CreateAsync("run", c.Dir, clock); }
+        try { shim = await CreateShimAsync(c, spec, clock); }
         catch (StartFailedException e) { RecordStartFailure(c, e); throw; }
-        finally { warmth?.Dispose(); c.AttachWarmth?.Dispose(); }
+        finally { c.AttachWarmth?.Dispose(); }
         clock?.Mark("shim");   // its cgroup made, the init stage cloned into its namespaces and waiting for the go
 
         // Wire the network while PID 1 waits before exec: veth into its namespace, address, routes, ports.
@@ -306,6 +312,21 @@ public sealed partial class ContainerService
         clock?.Report(r.ShortId, "start");
         if (monitor != null) _ = MonitorAsync(c, monitor);
         else await OnExitedAsync(c);
+    }
+
+    /// <summary>The container's shim, its init stage cloned and waiting: the warm one when the container suits it (see
+    /// WarmShim), else one started for it.</summary>
+    private async Task<ShimHandle> CreateShimAsync(Container c, ContainerSpec spec, Diagnostics.PhaseClock? clock)
+    {
+        if (WarmShims is { } warmShims && spec.SuitsWarmShim && await warmShims.TakeAsync() is { } warm)
+        {
+            clock?.Mark("spawn");   // nothing to spawn: it was started before
+            if (await warm.TryRunAsync("run", c.Dir)) return warm;
+            WarmShim.RemoveSpareCgroup(warm);   // it died before it had the container: what it left
+        }
+        // The shim's move of PID 1 into its cgroup will wait less (create's lease may be gone: a restart, a later start).
+        using var warmth = Cgroups.CgroupAttachPrimer.WarmForMove();
+        return await ShimHandle.CreateAsync("run", c.Dir, clock);
     }
 
     /// <summary>

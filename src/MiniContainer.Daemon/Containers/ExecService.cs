@@ -45,6 +45,9 @@ public sealed class ExecService
     /// <summary>Where exec_create / exec_start / exec_die events go: the daemon's one bus.</summary>
     public MiniContainer.Events.EventBus Events { get; init; } = new();
 
+    /// <summary>An exec shim kept started ahead of time (see WarmShim), or null: every exec starts its own.</summary>
+    public WarmShim? WarmShims { get; init; }
+
     /// <summary>Docker's action for an exec event: "exec_start: sh -c true".</summary>
     private static string ExecAction(string verb, ExecInstance exec) => $"{verb}: {string.Join(' ', exec.Process.Args)}";
 
@@ -182,7 +185,7 @@ public sealed class ExecService
         try
         {
             ShimHandle shim;
-            try { shim = await ShimHandle.CreateAsync("exec", specPath, clock); }
+            try { shim = await CreateShimAsync(specPath, clock); }
             finally { warmth?.Dispose(); exec.AttachWarmth?.Dispose(); }
             exec.Pid = shim.Pid;
             clock?.Mark("shim");   // spawned, joined the container's namespaces and cgroup; held before execve
@@ -204,13 +207,29 @@ public sealed class ExecService
             Finish(exec, 126);
             throw;
         }
-        finally { explain?.Finish(c, exec.Dir); }
+        finally
+        {
+            explain?.Finish(c, exec.Dir);
+            WarmShims?.Refill();   // once this start is over, so it does not compete with it
+        }
         string started = $"exec {exec.Id[..12]} in {c.Record.ShortId}: {string.Join(' ', exec.Process.Args)}";
         if (exec.IsProbe) Log.Trace("health check " + started); else Log.Info(started);
         if (!exec.IsProbe) Events.Container(c.Record, ExecAction("exec_start", exec), ("execID", exec.Id));
         clock?.Report(exec.Id[..12], "exec start");
         _ = MonitorAsync(exec, monitor);
         return output;
+    }
+
+    /// <summary>The exec's shim, joined to the container and its process held before execve: the warm one if there is
+    /// one, else one started for it.</summary>
+    private async Task<ShimHandle> CreateShimAsync(string specPath, Diagnostics.PhaseClock? clock)
+    {
+        if (WarmShims is { } warmShims && await warmShims.TakeAsync() is { } warm)
+        {
+            clock?.Mark("spawn");   // nothing to spawn: it was started before
+            if (await warm.TryRunAsync("exec", specPath)) return warm;
+        }
+        return await ShimHandle.CreateAsync("exec", specPath, clock);
     }
 
     private async Task MonitorAsync(ExecInstance exec, NetworkStream? monitor)

@@ -16,32 +16,77 @@ public sealed class ShimHandle
         Environment.GetEnvironmentVariable("MINICONTAINER_SHIM") is { Length: > 0 } p ? p : Path.Combine(AppContext.BaseDirectory, "minicontainer-shim");
 
     private readonly Process _process;
+    /// <summary>The container's (or exec's) process: what the shim reported.</summary>
     public int Pid { get; private set; }
+    /// <summary>The shim's own process.</summary>
+    public int ProcessId { get; }
 
-    private ShimHandle(Process process) => _process = process;
+    private ShimHandle(Process process)
+    {
+        _process = process;
+        ProcessId = process.Id;
+    }
 
     /// <summary>Starts `minicontainer-shim MODE ARG` and waits for its "created" report (the process exists, stopped before exec).</summary>
     /// <param name="clock">--debug timing: "spawn" ends when the shim's process exists (fork and exec done).</param>
     public static async Task<ShimHandle> CreateAsync(string mode, string arg, Diagnostics.PhaseClock? clock = null)
     {
+        var shim = Spawn(mode, arg);
+        clock?.Mark("spawn");
+        await shim.ReadCreatedAsync();
+        return shim;
+    }
+
+    private static ShimHandle Spawn(params string[] args)
+    {
         var psi = new ProcessStartInfo(ShimPath)
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = false, UseShellExecute = false,
         };
-        psi.ArgumentList.Add(mode);
-        psi.ArgumentList.Add(arg);
-        Process process;
-        try { process = Process.Start(psi)!; }
+        foreach (string arg in args) psi.ArgumentList.Add(arg);
+        try { return new ShimHandle(Process.Start(psi)!); }
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new ApiException(500, $"cannot start the shim {ShimPath}: {e.Message} (build it with scripts/build.sh)");
         }
-        clock?.Mark("spawn");
-        var shim = new ShimHandle(process);
-        var created = await shim.ReadReportAsync();
-        if (created.Error != null) { await shim.ReapAsync(); throw new StartFailedException(created.Error, created.ExitCode); }
-        shim.Pid = created.Pid;
-        return shim;
+    }
+
+    private async Task ReadCreatedAsync()
+    {
+        var created = await ReadReportAsync();
+        if (created.Error != null) { await ReapAsync(); throw new StartFailedException(created.Error, created.ExitCode); }
+        Pid = created.Pid;
+    }
+
+    /// <summary>Starts `minicontainer-shim warm` or `warm-exec` (see WarmShim) and waits for its "ready" report (a
+    /// container's: its init stage is cloned into its namespaces and waits). Null if it could not get that far.</summary>
+    public static async Task<ShimHandle?> StartWarmAsync(string mode)
+    {
+        var shim = Spawn(mode);
+        var ready = await shim.ReadReportAsync();
+        if (ready.Error == null) return shim;
+        Log.Warn($"a warm shim could not be prepared: {ready.Error}");
+        await shim.AbortAsync();
+        return null;
+    }
+
+    /// <summary>Makes a warm shim what <see cref="CreateAsync"/> would have started: "run BUNDLE" (a container's shim) or
+    /// "exec EXECSPEC" on its stdin; then waits for its "created" report. False when the warm shim is gone (nothing was
+    /// done: start one the usual way).</summary>
+    public async Task<bool> TryRunAsync(string mode, string arg)
+    {
+        try
+        {
+            await _process.StandardInput.WriteLineAsync(mode + " " + arg);
+            await _process.StandardInput.FlushAsync();
+        }
+        catch (IOException)
+        {
+            await ReapAsync();
+            return false;
+        }
+        await ReadCreatedAsync();
+        return true;
     }
 
     /// <summary>Releases the process to run its execve, and waits for the "started" report.</summary>

@@ -16,9 +16,12 @@ public sealed class CgroupV1 : ICgroup
     private readonly List<string> _dirs = [];
     private readonly List<string> _warnings = [];
 
+    private readonly CgroupFs _fs;
+
     public CgroupV1(string name, CgroupFs fs)
     {
         Name = name;
+        _fs = fs;
         foreach (string controller in Controllers)
         {
             if (fs.MountOf(controller) is not string mount) continue;
@@ -61,6 +64,35 @@ public sealed class CgroupV1 : ICgroup
     public void AddProcess(int pid)
     {
         foreach (string dir in _dirs) CgroupFile.Write(dir, "cgroup.procs", pid);
+    }
+
+    /// <summary>
+    /// rename(2) of every directory to <paramref name="newName"/>, which must have the same parent: the processes inside
+    /// stay, now in the cgroup of that name. That is how a warm shim's spare cgroup becomes its container's, with the
+    /// init stage already inside, so that nothing is moved at start (a move waits for an RCU grace period, see
+    /// CgroupAttachPrimer). Cgroup v1 allows such a rename; v2 refuses it. If one fails, those done are named back.
+    /// </summary>
+    public CgroupV1 RenameTo(string newName)
+    {
+        if (Path.GetDirectoryName(newName) != Path.GetDirectoryName(Name))
+            throw new CgroupException($"cannot rename cgroup {Name} to {newName}: a cgroup is renamed under the same parent only");
+        var renamed = new CgroupV1(newName, _fs);
+        var done = new List<(string From, string To)>();
+        try
+        {
+            foreach (string dir in _dirs)
+            {
+                string to = Path.Combine(_mountByDir[dir], newName);
+                Directory.Move(dir, to);
+                done.Add((dir, to));
+            }
+        }
+        catch (IOException e)
+        {
+            foreach (var (from, to) in done) try { Directory.Move(to, from); } catch (IOException) { }
+            throw new CgroupException($"cannot rename cgroup {Name} to {newName}: {e.Message}");
+        }
+        return renamed;
     }
 
     /// <summary>The union over every hierarchy: a process moved in only some of them still counts.</summary>
