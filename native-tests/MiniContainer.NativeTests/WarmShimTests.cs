@@ -153,6 +153,30 @@ public sealed class WarmShimTests(DaemonFixture fixture, ITestOutputHelper outpu
     }
 
     [CgroupV1Fact]
+    public void A_container_whose_cgroup_is_already_there_still_starts_on_the_warm_shim_inside_it()
+    {
+        _d.Run("run", "--rm", "busybox", "true").Ok();
+        var (shim, init) = WaitForWarmShim(_d);
+        string name = Support.Unique("warm-existing");
+        _d.Run("create", "--name", name, "--pids-limit", "30", "busybox", "sleep", "300").Ok();
+        string id = Support.IdOf(_d, name);
+        try
+        {
+            // Its cgroup made by hand before the start (as a shim killed at the wrong moment could leave it): the spare
+            // cgroup cannot be renamed onto it, so the init stage is moved into it instead.
+            foreach (string hierarchy in new[] { "pids", "memory" }) Directory.CreateDirectory($"/sys/fs/cgroup/{hierarchy}/minicontainer/{id}");
+            _d.Run("start", name).Ok();
+            Assert.Equal(shim, Support.ShimPidOf(_d, name));
+            Assert.Equal(init, int.Parse(Support.Inspect(_d, name, "{{.State.Pid}}")));
+            Assert.Contains(init.ToString(), File.ReadAllLines($"/sys/fs/cgroup/pids/minicontainer/{id}/cgroup.procs"));
+            Assert.Equal("30", File.ReadAllText($"/sys/fs/cgroup/pids/minicontainer/{id}/pids.max").Trim());
+            Assert.Empty(SpareCgroup(shim));
+        }
+        finally { _d.Run("rm", "-f", name); }
+        Assert.Empty(HostState.CgroupsOf(id));
+    }
+
+    [CgroupV1Fact]
     public void Containers_that_need_other_namespaces_get_a_shim_of_their_own_and_leave_the_warm_one_waiting()
     {
         _d.Run("run", "--rm", "busybox", "true").Ok();

@@ -321,6 +321,7 @@ public sealed partial class ContainerService
         if (WarmShims is { } warmShims && spec.SuitsWarmShim && await warmShims.TakeAsync() is { } warm)
         {
             clock?.Mark("spawn");   // nothing to spawn: it was started before
+            c.AttachWarmth?.Dispose();   // nothing will be moved: a primer's write would only hold up the rename
             if (await warm.TryRunAsync("run", c.Dir)) return warm;
             WarmShim.RemoveSpareCgroup(warm);   // it died before it had the container: what it left
         }

@@ -51,7 +51,7 @@ public sealed class WarmShim
     /// <summary>A warm shim is there or on its way: the next start that suits it will not move a process into a cgroup.</summary>
     public bool Expected
     {
-        get { lock (_gate) return _next is not null && !(_next.IsCompleted && _next.Result is null); }
+        get { lock (_gate) return _next is not null && !(_next.IsCompletedSuccessfully && _next.Result is null); }
     }
 
     /// <summary>The spare cgroup of a warm shim that died before it became a container's (its init stage died with it;
@@ -105,8 +105,9 @@ public sealed class WarmShim
     private static async Task<ShimHandle?> StartAsync(string mode)
     {
         await Task.Yield();   // off the caller's path: the start that triggered this answers first
+        // Whatever goes wrong here, the start that would have taken it starts a shim of its own instead.
         try { return await ShimHandle.StartWarmAsync(mode); }
-        catch (Exception e) when (e is Api.ApiException or IOException)
+        catch (Exception e)
         {
             Log.Warn($"a warm shim could not be started: {e.Message}");
             return null;
@@ -118,6 +119,7 @@ public sealed class WarmShim
     {
         Task<ShimHandle?>? next;
         lock (_gate) { _stopped = true; next = _next; _next = null; }
-        if (next is not null && await next is { } shim) await shim.AbortAsync();
+        // It exits at once (end of stdin); a shim that does not is not waited for long: the daemon's stop goes on.
+        if (next is not null && await next is { } shim) await Task.WhenAny(shim.AbortAsync(), Task.Delay(TimeSpan.FromSeconds(5)));
     }
 }
