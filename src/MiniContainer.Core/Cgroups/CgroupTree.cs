@@ -124,13 +124,15 @@ public static class CgroupTree
             $"(pids {string.Join(", ", pids.Take(10))}{(pids.Count > 10 ? ", …" : "")}). They may be stuck in uninterruptible sleep; " +
             $"check with `ps -o pid,stat,wchan -p {pids[0]}`.");
 
-    /// <summary>KillAll if needed, then rmdir everywhere, retrying while the kernel still says busy.</summary>
+    /// <summary>rmdir everywhere; where the kernel says busy, KillAll what is inside, and again, until all is gone.</summary>
+    /// <remarks>rmdir first: the kernel refuses it (EBUSY) while a process or a child cgroup is inside, so it removes
+    /// only what is already empty, which is the usual case (a container's PID 1 has been reaped, and every other
+    /// process of its PID namespace died with it). Reading every hierarchy's processes first cost ~1 ms of a `run`.</remarks>
     public static void Destroy(ICgroup cgroup, TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            if (cgroup.Processes().Count > 0) cgroup.KillAll();
             string? error = null;
             bool allGone = true;
             foreach (string dir in cgroup.Directories)
@@ -139,7 +141,8 @@ public static class CgroupTree
             if (clock.Elapsed > timeout)
                 throw new CgroupException($"cannot remove cgroup {cgroup.Name}: {error} (still busy after {timeout.TotalSeconds:0.#}s; " +
                                           $"look for processes in {string.Join(", ", cgroup.Directories)})");
-            Thread.Sleep(10);
+            if (cgroup.Processes().Count > 0) cgroup.KillAll();
+            else Thread.Sleep(10);   // empty, yet busy: a task is still on its way out
         }
     }
 }
