@@ -481,9 +481,13 @@ bench_run_exec() {
   # does MiniContainer hold up? after all the --rm runs: leftovers, shims, daemon fds
   local left shims warm
   left=$(mc ps -aq | grep -vc "^${mc_ctr:0:12}" || true)
-  # the daemon's children: the sleeper's shim, and the warm shims waiting for the next exec and (cgroup v1) start
-  warm=$(pgrep -c -P "$MC_PID" -f "minicontainer-shim warm(-exec)?$" || true)
-  shims=$(( $(pgrep -c -P "$MC_PID" -f "minicontainer-shim " || true) - warm ))
+  # the daemon's children: the sleeper's shim, and the warm shims waiting for the next exec and (cgroup v1) start.
+  # A warm shim keeps "warm" on its command line once it is a container's; its diagnostics (fd 2) then go to that
+  # container's shim.log, and until then to the daemon's log.
+  warm=0; shims=0
+  for pid in $(pgrep -P "$MC_PID" -f "minicontainer-shim " || true); do
+    case "$(readlink "/proc/$pid/fd/2" 2>/dev/null)" in */shim.log) shims=$((shims + 1)) ;; *) warm=$((warm + 1)) ;; esac
+  done
   note "$QUIET_NOTE; right after measuring (daemons idle again): $(cpu_busy_pct)%; load average after: $(cut -d' ' -f1-3 /proc/loadavg). Other work on this shared machine inflates the means and maxima; the minima are the least disturbed."
   note "MiniContainer, sanity after the measurements: $left containers left besides the sleeper (want 0), $shims shim process(es) (want 1) and $warm warm shim(s) waiting (at most 2: an exec's and, on cgroup v1, a container's); daemon open fds: $fds0 at start → $fds1 after $((RUNS + WARMUP)) run --rm → $fds2 with the sleeper running → $fds3 after $((RUNS + WARMUP)) execs. Network interfaces a container sees: MiniContainer default: $MC_NET_DEFAULT; Docker default (dockerd --bridge=none, so no docker0/veth): $DK_NET_DEFAULT; Docker --network none: $DK_NET_NONE."
   [ "$left" = 0 ] || failures+=("MiniContainer left $left containers after run --rm")
