@@ -208,6 +208,17 @@ public sealed class WarmShimTests(DaemonFixture fixture, ITestOutputHelper outpu
     }
 
     [CgroupV1Fact]
+    public void A_daemon_start_removes_spare_cgroups_whose_warm_shim_is_gone()
+    {
+        // A pid above the kernel's pid_max can never be a live warm shim's.
+        int gone = int.Parse(File.ReadAllText("/proc/sys/kernel/pid_max").Trim()) + 1;
+        foreach (string hierarchy in new[] { "pids", "memory" }) Directory.CreateDirectory($"/sys/fs/cgroup/{hierarchy}/minicontainer/warm-{gone}");
+        Assert.NotEmpty(SpareCgroup(gone));
+        using var d = new Daemon();
+        Assert.Empty(SpareCgroup(gone));
+    }
+
+    [CgroupV1Fact]
     public void Nothing_of_a_warm_shim_outlives_its_daemon()
     {
         using var d = new Daemon();

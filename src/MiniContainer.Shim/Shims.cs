@@ -154,12 +154,13 @@ public static class Shims
             if (!spec.SuitsWarmShim)
                 throw new InvalidOperationException("this container needs other namespaces than a warm shim's init stage has (the daemon should have started a shim for it)");
             var spare = (CgroupV1)cgroup;
-            if (Directory.Exists(CgroupManager.Open(spec.CgroupName).Directories[0]))
+            var existing = CgroupManager.Open(spec.CgroupName);
+            if (Directory.Exists(existing.Directories[0]))
             {
                 // The container's cgroup is there already (made by hand, or left by a shim that was killed): a rename
                 // onto it is refused, so do as a shim started for the container does — use it, and move the init
                 // stage in.
-                cgroup = CgroupManager.Open(spec.CgroupName);
+                cgroup = existing;
                 cgroup.Create();
                 cgroup.AddProcess(pid);
                 spare.Destroy();

@@ -15,8 +15,6 @@ public static unsafe partial class Kernel
         if (t != 0) Explain.Record(t, ExplainText.Unshare(flags, what));
     }
 
-    /// <summary>setns(2): move the calling thread into the namespace open at fd. For --explain's words: the path it
-    /// was opened from, or <paramref name="backHome"/> when it is the thread's own, to return to.</summary>
     /// <summary>Whether two /proc/PID/ns/KIND links name the same namespace: their readlink text ("user:[4026531837]")
     /// is equal. A link that cannot be read (the process is gone) counts as a different namespace.</summary>
     public static bool SameNamespace(string a, string b)
@@ -25,6 +23,8 @@ public static unsafe partial class Kernel
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 
+    /// <summary>setns(2): move the calling thread into the namespace open at fd. For --explain's words: the path it
+    /// was opened from, or <paramref name="backHome"/> when it is the thread's own, to return to.</summary>
     public static void JoinNamespace(int fd, Namespace kind, string? path = null, bool backHome = false)
     {
         long t = Explain.Begin();

@@ -70,9 +70,9 @@ public sealed class WarmShim
     {
         try
         {
-            foreach (string? parent in Cgroups.CgroupManager.Open(Cgroups.CgroupManager.WarmSpareName(0)).Directories.Select(Path.GetDirectoryName).Distinct())
+            foreach (string parent in Cgroups.CgroupManager.Open(Cgroups.CgroupManager.ParentName).Directories)
             {
-                if (parent is null || !Directory.Exists(parent)) continue;
+                if (!Directory.Exists(parent)) continue;
                 foreach (string dir in Directory.GetDirectories(parent, Cgroups.CgroupManager.WarmSparePrefix + "*"))
                 {
                     if (!int.TryParse(Path.GetFileName(dir)[Cgroups.CgroupManager.WarmSparePrefix.Length..], out int pid) || IsWarmShim(pid)) continue;
