@@ -104,29 +104,51 @@ public sealed partial class OciRuntimeTests
     [Fact]
     public void Events_reports_an_oom_kill()
     {
-        // 16 MiB of memory (+16 of swap, Docker's default doubling): tail keeps all of its 64 MiB input in memory.
-        // It waits for /tmp/go before it starts: events reports the OOM kills that happen while it watches (it counts
-        // the cgroup's kills so far when it starts), and a fixed head start lost that race on a loaded machine.
-        string bundle = MakeBundle(c => c["linux"]!["resources"]!["memory"] = new JsonObject { ["limit"] = 16L << 20 },
-            "sh", "-c", "until [ -e /tmp/go ]; do sleep 0.05; done; head -c 67108864 /dev/zero | tail -c 67108864 >/dev/null; sleep 1000");
-        string id = Support.Unique("mc-oci");
-        Call("run", "--detach", "--bundle", bundle, id).Ok("run --detach");
-        string streamed = Path.Combine(_dir, "oom-events");
-        using var events = StartEvents(id, "10s", streamed);
-        try
+        // tail keeps all of its 64 MiB input in memory; the killer takes it, and sh, PID 1, sleeps on.
+        WatchAnOomKill("head -c 67108864 /dev/zero | tail -c 67108864 >/dev/null; sleep 1000", (id, events, streamed) =>
         {
-            // Its first stats event comes right after it has counted: only then is the memory hog let go.
-            Support.WaitUntil(() => File.Exists(streamed) && File.ReadAllText(streamed).Contains("\"type\":\"stats\""), Support.TimeLimit(10), "the first stats event");
-            Call("exec", id, "touch", "/tmp/go").Ok("exec touch /tmp/go");
             Support.WaitUntil(() => File.ReadAllText(streamed).Contains("\"type\":\"oom\""), Support.TimeLimit(20), "an oom event");
             _output.WriteLine(File.ReadAllText(streamed));
             Assert.Contains($"{{\"type\":\"oom\",\"id\":\"{id}\"}}", File.ReadAllText(streamed).Lines());
+        });
+    }
+
+    [Fact]
+    public void Events_reports_the_oom_kill_that_ends_the_container()
+    {
+        // PID 1 itself is the memory hog: the kill ends the container, and events, seeing it stopped, must still say why.
+        WatchAnOomKill("exec tail -c 67108864 /dev/zero", (id, events, streamed) =>
+        {
+            Assert.True(events.WaitForExit(20_000), "events did not end when the container was OOM killed");
+            Assert.Equal(0, events.ExitCode);
+            Assert.Equal("stopped", (string?)State(id)["status"]);
+            Assert.Contains($"{{\"type\":\"oom\",\"id\":\"{id}\"}}", File.ReadAllText(streamed).Lines());
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="hog"/> in a container of 16 MiB (+16 of swap, Docker's default doubling) under `events`,
+    /// and lets it go only once events has counted the cgroup's kills so far (its first stats event comes right after):
+    /// events reports the kills that happen while it watches, and a fixed head start lost that race on a loaded machine.
+    /// </summary>
+    private void WatchAnOomKill(string hog, Action<string, Process, string> check)
+    {
+        string bundle = MakeBundle(c => c["linux"]!["resources"]!["memory"] = new JsonObject { ["limit"] = 16L << 20 },
+            "sh", "-c", "until [ -e /tmp/go ]; do sleep 0.05; done; " + hog);
+        string id = Support.Unique("mc-oci");
+        Call("run", "--detach", "--bundle", bundle, id).Ok("run --detach");
+        string streamed = Path.Combine(_dir, "oom-events-" + id);
+        using var events = StartEvents(id, "10s", streamed);
+        try
+        {
+            Support.WaitUntil(() => File.Exists(streamed) && File.ReadAllText(streamed).Contains("\"type\":\"stats\""), Support.TimeLimit(10), "the first stats event");
+            Call("exec", id, "touch", "/tmp/go").Ok("exec touch /tmp/go");
+            check(id, events, streamed);
         }
         finally
         {
             Call("kill", "--all", id, "KILL");
-            events.WaitForExit(10_000);
-            if (!events.HasExited) events.Kill();
+            if (!events.WaitForExit(10_000)) events.Kill();
         }
         Support.WaitUntil(() => (string?)State(id)["status"] == "stopped", Support.TimeLimit(10), "stopped");
         Call("delete", id).Ok("delete");

@@ -97,7 +97,8 @@ public static class OciEvents
 
     /// <summary>
     /// The stream: a stats event every interval and an oom event as soon as the cgroup's OOM-kill count goes up (read
-    /// every 200 ms at most), until <paramref name="running"/> says the container is gone.
+    /// every 200 ms at most), until <paramref name="running"/> says the container is gone. The count is read once more
+    /// after that: an OOM kill that ended the container (the killer took PID 1, or took it next) is still reported.
     /// </summary>
     public static void Stream(string id, ICgroup cgroup, TimeSpan interval, Func<bool> running, TextWriter output)
     {
@@ -107,7 +108,7 @@ public static class OciEvents
         while (running())
         {
             var stats = cgroup.Stats();
-            for (; ooms < stats.OomKills; ooms++) output.WriteLine(OomEvent(id));
+            ooms = ReportOoms(id, ooms, stats.OomKills, output);
             if (DateTime.UtcNow >= nextStats)
             {
                 output.WriteLine(StatsEvent(id, stats));
@@ -116,6 +117,18 @@ public static class OciEvents
             output.Flush();
             Thread.Sleep(poll);
         }
+        // The cgroup outlives the process until `delete`; if a delete has already removed it, there is nothing to read.
+        long? last = null;
+        try { last = cgroup.Stats().OomKills; }
+        catch (IOException) { }
+        if (last is long final) ReportOoms(id, ooms, final, output);
+        output.Flush();
+    }
+
+    private static long ReportOoms(string id, long reported, long count, TextWriter output)
+    {
+        for (; reported < count; reported++) output.WriteLine(OomEvent(id));
+        return reported;
     }
 
     /// <summary>A Go duration as runc's --interval takes it: "5s", "500ms", "1m30s", "1.5h" (units ns, us/µs, ms, s, m, h).</summary>

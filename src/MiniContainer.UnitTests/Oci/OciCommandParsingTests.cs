@@ -142,6 +142,43 @@ public sealed class OciCommandParsingTests
     }
 
     [Fact]
+    public void Events_stream_reports_an_oom_kill_that_ended_the_container()
+    {
+        // The killer took PID 1 between two polls: the loop sees "stopped" first, and the kill must still be reported.
+        using var fs = new UnitTests.Cgroups.FakeCgroupFs();
+        const string id = "minicontainer/oom1";
+        fs.V1Memory($"memory/{id}").File($"memory/{id}/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 1\n");
+        ICgroup cgroup = CgroupManager.Open(id, CgroupFs.V1Layout(fs.Root, "memory"));
+        var output = new StringWriter();
+        int polls = 0;
+        OciEvents.Stream("c1", cgroup, TimeSpan.FromMilliseconds(1), () =>
+        {
+            if (++polls < 3) return true;
+            fs.File($"memory/{id}/memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 3\n");
+            return false;
+        }, output);
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Count(l => l == OciEvents.OomEvent("c1")));   // two kills after the start, not the one before
+        Assert.Equal("oom", JsonDocument.Parse(lines[^1]).RootElement.GetProperty("type").GetString());
+    }
+
+    [Fact]
+    public void Events_stream_ends_quietly_when_delete_has_removed_the_cgroup()
+    {
+        using var fs = new UnitTests.Cgroups.FakeCgroupFs();
+        const string id = "minicontainer/gone1";
+        fs.V1Memory($"memory/{id}");
+        ICgroup cgroup = CgroupManager.Open(id, CgroupFs.V1Layout(fs.Root, "memory"));
+        var output = new StringWriter();
+        OciEvents.Stream("c1", cgroup, TimeSpan.FromMilliseconds(1), () =>
+        {
+            Directory.Delete(Path.Combine(fs.Root, "memory", id), recursive: true);
+            return false;
+        }, output);
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
     public void Features_lists_what_the_code_accepts()
     {
         using var doc = JsonDocument.Parse(OciFeatures.Json());
