@@ -20,6 +20,7 @@ public sealed record IpamPoolRequest(Ipv4Subnet Subnet, IPAddress Gateway, bool 
         bool userSubnet = !string.IsNullOrEmpty(subnetText);
         if (userSubnet)
         {
+            RefuseIpv6(subnetText!);
             if (!Ipv4Subnet.TryParse(subnetText!, out subnet)) throw new BadRequestException($"invalid CIDR address: {subnetText}");
             if (!Ipv4Subnet.IsCanonical(subnetText!)) throw new BadRequestException($"invalid subnet {subnetText}: it should be {subnet}");
             if (subnet.PrefixLength > 30) throw new BadRequestException($"subnet {subnetText} is too small for a network");
@@ -42,6 +43,7 @@ public sealed record IpamPoolRequest(Ipv4Subnet Subnet, IPAddress Gateway, bool 
         Ipv4Subnet? range = null;
         if (!string.IsNullOrEmpty(rangeText))
         {
+            RefuseIpv6(rangeText);
             if (!Ipv4Subnet.TryParse(rangeText, out var r)) throw new BadRequestException($"invalid CIDR address: {rangeText}");
             if (!Ipv4Subnet.IsCanonical(rangeText)) throw new BadRequestException($"invalid ip-range {rangeText}: it should be {r}");
             if (r.PrefixLength < subnet.PrefixLength || !subnet.Contains(Ipv4Subnet.FromUInt(r.Network)))
@@ -53,5 +55,13 @@ public sealed record IpamPoolRequest(Ipv4Subnet Subnet, IPAddress Gateway, bool 
             if (!IPAddress.TryParse(value, out var ip) || !subnet.Contains(ip))
                 throw new BadRequestException($"invalid auxiliary address {key}={value}: it should be within subnet {subnet}");
         return new IpamPoolRequest(subnet, gateway, userSubnet, range, aux);
+    }
+
+    /// <summary>A valid IPv6 CIDR (docker network create --subnet 2001:db8::/64) is refused as what it is, not as a bad
+    /// address: the bridges here are IPv4 only.</summary>
+    private static void RefuseIpv6(string cidr)
+    {
+        if (IPNetwork.TryParse(cidr, out var n) && n.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            throw new BadRequestException($"IPv6 subnets are not supported by this MiniContainer yet: {cidr}");
     }
 }

@@ -53,6 +53,9 @@ public class NetworkFidelityTests
         Bad("""{"IPRange":"172.28.5.0/24"}""", "an ip-range needs a subnet (--subnet)");
         Bad("""{"Subnet":"10.50.1.0/24"}""", "invalid pool request: Pool overlaps with other one on this address space", 403);
         Bad("""{"Subnet":"172.28.0.0/16","Gateway":"10.0.0.1"}""", "no matching subnet for gateway 10.0.0.1");
+        Bad("""{"Subnet":"2001:389::/64"}""", "IPv6 subnets are not supported by this MiniContainer yet: 2001:389::/64");
+        Bad("""{"Subnet":"172.28.0.0/16","IPRange":"2001:389::/80"}""", "IPv6 subnets are not supported by this MiniContainer yet: 2001:389::/80");
+        Bad("""{"Subnet":"2001:389::1/64x"}""", "invalid CIDR address: 2001:389::1/64x");
     }
 
     [Fact]
