@@ -118,10 +118,10 @@ public static class OciEvents
             Thread.Sleep(poll);
         }
         // The cgroup outlives the process until `delete`; if a delete has already removed it, there is nothing to read.
-        long? last = null;
-        try { last = cgroup.Stats().OomKills; }
-        catch (IOException) { }
-        if (last is long final) ReportOoms(id, ooms, final, output);
+        long final;
+        try { final = cgroup.Stats().OomKills; }
+        catch (IOException) { return; }
+        ReportOoms(id, ooms, final, output);
         output.Flush();
     }
 
