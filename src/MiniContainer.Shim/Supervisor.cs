@@ -1,5 +1,4 @@
 using MiniContainer.Linux;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using MiniContainer.Runtime;
@@ -22,14 +21,13 @@ public sealed class Supervisor
     private FileStream? _log;
     private int _stdinFd = -1;
     private int _terminalFd = -1;
-    private readonly List<Thread> _readers = new();
+    private readonly List<PosixThread> _readers = new();
     /// <summary>Set once the process runs (its stdin and terminal exist), or when it never will.</summary>
     private readonly ManualResetEventSlim _ioReady = new(false);
 
-    private sealed class Client(Socket socket)
+    private sealed class Client(int socket)
     {
-        public readonly Socket Socket = socket;
-        public readonly NetworkStream Stream = new(socket, ownsSocket: true);
+        public readonly SocketStream Stream = new(socket);
         public bool WantsStdout, WantsStderr;
         public readonly object WriteLock = new();
     }
@@ -45,21 +43,19 @@ public sealed class Supervisor
     {
         Directory.CreateDirectory(Path.GetDirectoryName(_controlSocket)!);
         File.Delete(_controlSocket);
-        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(_controlSocket));
+        int listener = Kernel.ListenUnix(_controlSocket, backlog: 16);
         File.SetUnixFileMode(_controlSocket, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        listener.Listen(16);
-        var t = new Thread(() =>
+        // PosixThread, not Thread: see there why a shim's threads must not make their starter wait.
+        PosixThread.Start("accept", () =>
         {
             while (true)
             {
-                Socket s;
-                try { s = listener.Accept(); } catch (SocketException) { return; } catch (ObjectDisposedException) { return; }
+                int s;
+                try { s = Kernel.Accept(listener); } catch (KernelException) { return; }
                 var c = new Client(s);
-                new Thread(() => ServeClient(c)) { IsBackground = true, Name = "client" }.Start();
+                PosixThread.Start("client", () => ServeClient(c));
             }
-        }) { IsBackground = true, Name = "accept" };
-        t.Start();
+        });
     }
 
     /// <summary>The process is running: start pumping its output (pipes, or the terminal's master end).</summary>
@@ -88,7 +84,7 @@ public sealed class Supervisor
 
     private void StartReader(int fd, byte frameType, string stream)
     {
-        var t = new Thread(() =>
+        var t = PosixThread.Start(stream, () =>
         {
             var buffer = new byte[32 * 1024];
             var pending = new List<byte>();
@@ -105,9 +101,8 @@ public sealed class Supervisor
             }
             if (_log != null && pending.Count > 0) WriteLog(stream, pending.ToArray());
             Kernel.Close(fd);
-        }) { IsBackground = true, Name = stream };
+        });
         _readers.Add(t);
-        t.Start();
     }
 
     private void LogLines(string stream, ReadOnlySpan<byte> chunk, List<byte> pending, List<(int Start, int Length)> lines)
@@ -308,7 +303,7 @@ public sealed class Supervisor
         WriteExitFile(exitFile, json);
         Client[] clients;
         lock (_lock) { _exit = json; clients = _clients.ToArray(); _clients.Clear(); }
-        foreach (var c in clients) { Send(c, ShimProtocol.Exited, json); try { c.Socket.Shutdown(SocketShutdown.Both); } catch { } c.Stream.Dispose(); }
+        foreach (var c in clients) { Send(c, ShimProtocol.Exited, json); c.Stream.Shutdown(); c.Stream.Dispose(); }
         try { File.Delete(_controlSocket); } catch (IOException) { }
         lock (_lock)
         {

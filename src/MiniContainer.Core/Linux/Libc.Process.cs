@@ -25,6 +25,13 @@ internal static unsafe partial class Libc
     [LibraryImport(Name, EntryPoint = "prctl", SetLastError = true)]
     internal static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 
+    /// <summary>pthread_create(3) returns its error number rather than setting errno.</summary>
+    [LibraryImport(Name, EntryPoint = "pthread_create")]
+    internal static partial int pthread_create(nuint* thread, void* attributes, delegate* unmanaged<nint, nint> start, nint argument);
+
+    [LibraryImport(Name, EntryPoint = "pthread_detach")]
+    internal static partial int pthread_detach(nuint thread);
+
     [LibraryImport(Name, EntryPoint = "syscall", SetLastError = true)]
     internal static partial long syscall2(long number, long a, long b);
 
