@@ -78,7 +78,7 @@ internal sealed class DockerClient : IDisposable
         if ((int)response.StatusCode >= 400)
         {
             string message;
-            using (response) message = ErrorMessage(await response.Content.ReadAsStringAsync(ct), response.StatusCode);
+            using (response) message = ErrorMessage(await ReadTextAsync(response.Content, ct), response.StatusCode);
             throw new ApiException(response.StatusCode, message);
         }
         return response;
@@ -110,7 +110,7 @@ internal sealed class DockerClient : IDisposable
     public async Task<string> GetStringAsync(string path, CancellationToken ct = default)
     {
         using var response = await SendAsync(HttpMethod.Get, path, null, ct);
-        return await response.Content.ReadAsStringAsync(ct);
+        return await ReadTextAsync(response.Content, ct);
     }
 
     public async Task<JsonNode?> PostJsonAsync(string path, JsonNode? body = null, CancellationToken ct = default)
@@ -127,10 +127,21 @@ internal sealed class DockerClient : IDisposable
 
     static async Task<JsonNode?> ReadJsonAsync(HttpResponseMessage response, CancellationToken ct)
     {
-        string text = await response.Content.ReadAsStringAsync(ct);
+        string text = await ReadTextAsync(response.Content, ct);
         if (string.IsNullOrWhiteSpace(text)) return null;
         try { return JsonNode.Parse(text); }
         catch (JsonException) { return JsonValue.Create(text); }
+    }
+
+    /// <summary>A whole body as text. A caller without a token waits for it on this thread, blocking, as it waited for
+    /// the head (see UnixSocketHandler): a body that does not come in the head's read would otherwise be read
+    /// asynchronously, and its completion would start the runtime's thread pool — perf counted hundreds of sched_yield
+    /// calls per `run`, made while each new pool thread started, on two cores that the daemon and the shim needed.</summary>
+    internal static async Task<string> ReadTextAsync(HttpContent content, CancellationToken ct)
+    {
+        if (ct.CanBeCanceled) return await content.ReadAsStringAsync(ct);
+        using var reader = new StreamReader(content.ReadAsStream(CancellationToken.None), Encoding.UTF8);
+        return reader.ReadToEnd();
     }
 
     public static ByteArrayContent JsonContent(JsonNode body)

@@ -145,17 +145,20 @@ internal sealed class ChunkedReadStream(Stream inner) : MiniContainer.Storage.Re
     long _leftInChunk;
     bool _ended;
 
-    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+    /// <summary>Blocking: every read below is the inner stream's blocking one, so the task is finished when it returns.</summary>
+    public override int Read(byte[] buffer, int offset, int count) => ReadFrom(new BlockingReadStream(inner), buffer.AsMemory(offset, count), default).GetAwaiter().GetResult();
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken ct) => ReadAsync(buffer.AsMemory(offset, count), ct).AsTask();
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken ct = default) => ReadFrom(inner, buffer, ct);
+
+    async ValueTask<int> ReadFrom(Stream source, Memory<byte> buffer, CancellationToken ct)
     {
         if (buffer.Length == 0) return 0;
         while (_leftInChunk == 0)
         {
             if (_ended) return 0;
-            string sizeLine = await ReadLineAsync(ct);
+            string sizeLine = await ReadLineAsync(source, ct);
             int semicolon = sizeLine.IndexOf(';');   // chunk extensions: ignored
             if (semicolon >= 0) sizeLine = sizeLine[..semicolon];
             if (!long.TryParse(sizeLine.Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out _leftInChunk) || _leftInChunk < 0)
@@ -163,23 +166,23 @@ internal sealed class ChunkedReadStream(Stream inner) : MiniContainer.Storage.Re
             if (_leftInChunk == 0)
             {
                 _ended = true;
-                while ((await ReadLineAsync(ct)).Length > 0) { }   // trailers, up to the blank line
+                while ((await ReadLineAsync(source, ct)).Length > 0) { }   // trailers, up to the blank line
                 return 0;
             }
         }
-        int n = await inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _leftInChunk)], ct);
+        int n = await source.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _leftInChunk)], ct);
         if (n == 0) throw new IOException("the daemon closed the connection in the middle of a chunk");
         _leftInChunk -= n;
-        if (_leftInChunk == 0) await ReadLineAsync(ct);   // the CRLF after the data
+        if (_leftInChunk == 0) await ReadLineAsync(source, ct);   // the CRLF after the data
         return n;
     }
 
     /// <summary>One line, without its CRLF; the end of the stream ends it too.</summary>
-    async ValueTask<string> ReadLineAsync(CancellationToken ct)
+    static async ValueTask<string> ReadLineAsync(Stream source, CancellationToken ct)
     {
         var line = new StringBuilder();
         byte[] one = new byte[1];
-        while (await inner.ReadAsync(one, ct) == 1)
+        while (await source.ReadAsync(one, ct) == 1)
         {
             if (one[0] == '\n') break;
             if (one[0] != '\r') line.Append((char)one[0]);

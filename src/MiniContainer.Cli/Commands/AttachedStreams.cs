@@ -28,10 +28,13 @@ internal static class AttachedStreams
             });
         }
 
+        // With nothing to send, this thread has nothing else to do: it reads the output blocking, and the runtime
+        // starts no pool thread for it (see DockerClient.ReadTextAsync). Stdin, when sent, is pumped beside it.
+        var output = sendStdin ? connection.Stream : new BlockingReadStream(connection.Stream);
         try
         {
-            if (tty) await connection.Stream.CopyToAsync(Stdio.OutStream);
-            else await StreamFrames.DemultiplexAsync(connection.Stream, Stdio.OutStream, Stdio.ErrStream);
+            if (tty) await output.CopyToAsync(Stdio.OutStream);
+            else await StreamFrames.DemultiplexAsync(output, Stdio.OutStream, Stdio.ErrStream);
         }
         catch (IOException e) when (e.Message.StartsWith("error from daemon", StringComparison.Ordinal))
         {

@@ -79,7 +79,7 @@ internal static class ContainerCommands
         using var proxy = tty ? null : new SignalProxy(client, id);
         if (tty) _ = terminal.FollowWindowSizeAsync((h, w) => client.PostJsonAsync($"{ApiPaths.Container(id)}/resize?h={h}&w={w}"));
         await AttachedStreams.PumpAsync(connection, tty, sendStdin);
-        var result = await exit;
+        var result = await exit.ResultAsync();
         terminal.Dispose();
         if (result.Error is not null) Stdio.Err.WriteLine(result.Error);
         return (int)result.StatusCode;

@@ -124,7 +124,12 @@ internal static class RunCommand
             connection.Dispose();
             int code = Fail(command, "Error response from daemon: " + e.Message, StartFailureExitCode(e.Message));
             // With --rm the daemon removes the container that failed to start; let it finish before we return.
-            if (autoRemove) await Task.WhenAny(exit, Task.Delay(TimeSpan.FromSeconds(5)));
+            if (autoRemove)
+            {
+                using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                try { await exit.ResultAsync(patience.Token); }
+                catch (Exception ex) when (ex is OperationCanceledException or IOException or ApiException or System.Text.Json.JsonException) { }
+            }
             return code;
         }
 
@@ -132,7 +137,7 @@ internal static class RunCommand
         if (tty) _ = terminal.FollowWindowSizeAsync((h, w) => client.PostJsonAsync($"{ApiPaths.Container(id)}/resize?h={h}&w={w}"));
 
         await AttachedStreams.PumpAsync(connection, tty, sendStdin: interactive);
-        var result = await exit;
+        var result = await exit.ResultAsync();
         terminal.Dispose();
         if (result.Error is not null) Stdio.Err.WriteLine("minicontainer: " + result.Error);
         return (int)result.StatusCode;
