@@ -207,6 +207,35 @@ public sealed class WarmShimTests(DaemonFixture fixture, ITestOutputHelper outpu
         Assert.NotEqual(shim, next);
     }
 
+    /// <summary>The earliest kill: as soon as the new warm shim's spare cgroup exists, before its init stage is in it and
+    /// before the daemon has read its "ready". Such a shim never becomes one the daemon holds, so no start takes it and
+    /// finds it dead: the daemon must remove what it made when it reads the end of its output. Repeated, since where
+    /// exactly the kill lands is up to the scheduler.</summary>
+    [CgroupV1Fact]
+    public void A_warm_shim_killed_before_it_is_ready_leaves_no_cgroup()
+    {
+        for (int round = 0; round < 8; round++)
+        {
+            var before = Processes().Where(p => Parent(p) == _d.DaemonPid && CommandLine(p) == "minicontainer-shim warm").ToHashSet();
+            _d.Run("run", "--rm", "busybox", "true").Ok();   // its start is over: the daemon starts the next warm shim
+            int killed = 0;
+            Support.WaitUntil(() =>
+            {
+                foreach (int pid in Processes())
+                    if (!before.Contains(pid) && Parent(pid) == _d.DaemonPid && CommandLine(pid) == "minicontainer-shim warm" &&
+                        SpareCgroup(pid).Count > 0)
+                    {
+                        Process.Start("kill", ["-9", pid.ToString()])!.WaitForExit();
+                        killed = pid;
+                        return true;
+                    }
+                return false;
+            }, Support.TimeLimit(10), "the next warm shim and its spare cgroup");
+            Assert.Equal("still works\n", _d.Run("run", "--rm", "busybox", "echo", "still works").Ok().Stdout);
+            Support.WaitUntil(() => SpareCgroup(killed).Count == 0, Support.TimeLimit(10), $"the spare cgroup of killed warm shim {killed} to be removed");
+        }
+    }
+
     [CgroupV1Fact]
     public void A_daemon_start_removes_spare_cgroups_whose_warm_shim_is_gone()
     {

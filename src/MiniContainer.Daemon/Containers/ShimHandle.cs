@@ -67,6 +67,9 @@ public sealed class ShimHandle
         if (ready.Error == null) return shim;
         Log.Warn($"a warm shim could not be prepared: {ready.Error}");
         await shim.AbortAsync();
+        // A container's warm shim makes its spare cgroup before it reports ready; one that died in between (killed,
+        // say) could not remove it, and nobody would until the daemon's next start.
+        if (mode == "warm") WarmShim.RemoveSpareCgroup(shim);
         return null;
     }
 
@@ -104,10 +107,11 @@ public sealed class ShimHandle
         _ = ReapAsync(); // the shim lives on; reap it when it ends so it leaves no zombie
     }
 
-    /// <summary>Tells a created-but-never-started shim to give up.</summary>
+    /// <summary>Tells a created-but-never-started shim to give up. One that has already ended (and been reaped, its
+    /// Process disposed: ObjectDisposedException is an InvalidOperationException) needs nothing more.</summary>
     public async Task AbortAsync()
     {
-        try { _process.StandardInput.Close(); } catch (IOException) { }
+        try { _process.StandardInput.Close(); } catch (Exception e) when (e is IOException or InvalidOperationException) { }
         await ReapAsync();
     }
 
