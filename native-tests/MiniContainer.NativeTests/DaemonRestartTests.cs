@@ -100,6 +100,36 @@ public sealed class DaemonRestartTests(DaemonFixture fixture, ITestOutputHelper 
         finally { _d.Run("rm", "-f", name); }
     }
 
+    /// <summary>As dockerd does: an --rm container that is not running when the daemon starts is removed then — one
+    /// created and never started, and one that exited while the daemon was down. (Its writable layer was mounted
+    /// volatile: after a crash of the host it could not be trusted, let alone mounted again.)</summary>
+    [Fact]
+    public void The_rm_containers_not_running_when_the_daemon_starts_are_removed()
+    {
+        string created = Support.Unique("rm-created"), exited = Support.Unique("rm-exited"), kept = Support.Unique("kept-created");
+        try
+        {
+            _d.Run("create", "--rm", "--name", created, "busybox", "true").Ok();
+            _d.Run("create", "--name", kept, "busybox", "true").Ok();
+            _d.Run("run", "-d", "--rm", "--name", exited, "busybox", "sh", "-c", "sleep 1").Ok();
+            string createdId = Support.IdOf(_d, created), exitedId = Support.IdOf(_d, exited);
+            int pid = int.Parse(Support.Inspect(_d, exited, "{{.State.Pid}}"));
+            _d.Stop();
+            Support.WaitUntil(() => !Alive(pid), TimeSpan.FromSeconds(10), "the --rm container to exit while the daemon is down");
+            _d.Start();
+
+            string all = _d.Run("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Names}}").Ok().Stdout;
+            output.WriteLine(all);
+            Assert.DoesNotContain(createdId, all);
+            Assert.DoesNotContain(exitedId, all);
+            Assert.Contains(kept, all);   // without --rm it stays
+            Assert.False(Directory.Exists(Path.Combine(_d.DataRoot, "containers", createdId)), "the created --rm container's directory is still there");
+            Assert.False(Directory.Exists(Path.Combine(_d.DataRoot, "containers", exitedId)), "the exited --rm container's directory is still there");
+            Assert.Empty(HostState.CgroupsOf(exitedId));
+        }
+        finally { foreach (string n in new[] { created, exited, kept }) _d.Run("rm", "-f", n); }
+    }
+
     [Fact]
     public void A_second_daemon_on_the_same_data_root_refuses_to_start_with_a_clear_message()
     {

@@ -80,6 +80,7 @@ containers.Health = new HealthMonitor(new ExecHealthProbe(execs));
 containers.Health.HealthStatusChanged += (c, status) => containers.Events.HealthStatus(c.Record, status);   // health_status: healthy
 await containers.ReloadAsync();
 networks.Reconcile(containers.All);
+await containers.RemoveAutoRemovedAfterReloadAsync();
 await containers.StartByPolicyAfterReloadAsync();
 
 var router = new Router();

@@ -126,13 +126,14 @@ public static class InitStage
         foreach (var m in spec.Mounts) MountIntoRootfs(m, root, bindClones);
     }
 
-    /// <summary>overlayfs: the image layers read-only below, the container's own upper dir on top.</summary>
+    /// <summary>overlayfs: the image layers read-only below, the container's own upper dir on top. Volatile for a --rm
+    /// container: its exit then does not wait for the host's disk (see OverlayVolatile).</summary>
     private static void MountOverlay(RootfsSpec rootfs, string target, bool userxattr)
     {
         Directory.CreateDirectory(target);
         string lower = string.Join(':', rootfs.LowerDirs);
         Kernel.Mount("overlay", target, "overlay", MountFlags.None,
-            $"lowerdir={lower},upperdir={rootfs.UpperDir},workdir={rootfs.WorkDir}" + (userxattr ? ",userxattr" : ""));
+            $"lowerdir={lower},upperdir={rootfs.UpperDir},workdir={rootfs.WorkDir}" + (userxattr ? ",userxattr" : "") + (rootfs.Volatile ? ",volatile" : ""));
     }
 
     /// <summary>A fresh procfs: it shows the processes of our PID namespace only.</summary>

@@ -29,8 +29,10 @@ public static class ExplainText
         if (fsType == "overlay")
         {
             int layers = data?.Split(',').FirstOrDefault(o => o.StartsWith("lowerdir=", StringComparison.Ordinal))?.Split(':').Length ?? 0;
+            bool isVolatile = data?.Split(',').Contains("volatile") == true;
             return new(ExplainPhase.Rootfs,
-                $"Stack the image's {layers} read-only layer{(layers == 1 ? "" : "s")} under the container's own writable upper dir with overlayfs; the merged view becomes the container's root",
+                $"Stack the image's {layers} read-only layer{(layers == 1 ? "" : "s")} under the container's own writable upper dir with overlayfs; the merged view becomes the container's root" +
+                (isVolatile ? " (volatile: nothing it writes is synced to disk, not even when it is unmounted at exit, since --rm deletes it right after)" : ""),
                 $"mount -t overlay overlay -o {data} {target}", syscall);
         }
         if (flags.HasFlag(MountFlags.Private))

@@ -75,6 +75,9 @@ public sealed class RootfsSpec
     public string WorkDir { get; set; } = "";
     public string MergedDir { get; set; } = "";
     public bool ReadOnly { get; set; }
+    /// <summary>Mount the overlay with "volatile": no sync of the upper filesystem, not even at unmount. Only for a --rm
+    /// container, whose upper dir goes with it (see OverlayVolatile).</summary>
+    public bool Volatile { get; set; }
 }
 
 public sealed class ProcessSpec

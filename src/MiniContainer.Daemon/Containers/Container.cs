@@ -28,6 +28,13 @@ public sealed class Container
     /// <summary>Cancels the restart the policy has scheduled while the container is "restarting" (null: none).</summary>
     public CancellationTokenSource? PendingRestart { get; set; }
 
+    /// <summary>Set while a `restart` stops the container: that exit does not remove an --rm container.</summary>
+    public bool KeptForRestart { get; set; }
+
+    /// <summary>Whether this daemon process started the container (and so mounted its upper dir) at least once: a
+    /// volatile mount it made was not cut short by a crash of the host (see ContainerService.ClearVolatileMark).</summary>
+    public bool MountedByThisDaemon { get; set; }
+
     /// <summary>Taken at create, ended once the first start's PID 1 is in its cgroup (see CgroupAttachPrimer).</summary>
     public Cgroups.CgroupAttachPrimer.Lease? AttachWarmth { get; set; }
 

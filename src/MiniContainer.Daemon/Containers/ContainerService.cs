@@ -246,7 +246,7 @@ public sealed partial class ContainerService
         ContainerSpec spec;
         // What is checked at start (the --pid container, legacy links' targets, bind propagation) fails the start as
         // the shim's own failures do: recorded, and attached clients released.
-        try { spec = BuildSpec(c); }
+        try { spec = BuildSpec(c); ClearVolatileMark(c); c.MountedByThisDaemon = true; }
         catch (ApiException e)
         {
             RecordStartFailure(c, new StartFailedException(e.Message, 125));
@@ -312,6 +312,21 @@ public sealed partial class ContainerService
         clock?.Report(r.ShortId, "start");
         if (monitor != null) _ = MonitorAsync(c, monitor);
         else await OnExitedAsync(c);
+    }
+
+    /// <summary>
+    /// A --rm container's upper dir is mounted volatile (see OverlayVolatile), and the kernel then refuses to mount it
+    /// again until its mark is removed. Such a container is started again only if its removal failed. The mark goes when
+    /// this daemon made that mount: the host has not crashed since, so the upper dir is whole. Otherwise (a mark from
+    /// before the daemon started: dockerd's rule of removing such containers at start did not get to it) the start fails.
+    /// </summary>
+    private static void ClearVolatileMark(Container c)
+    {
+        string mark = Storage.OverlayVolatile.MarkIn(c.Record.GraphDriver.Data["WorkDir"]);
+        if (!Directory.Exists(mark)) return;
+        if (!c.MountedByThisDaemon)
+            throw new ApiException(500, $"the writable layer of container {c.Record.ShortId} was mounted volatile (--rm) before the daemon started: after a crash of the host its files cannot be trusted; remove the container");
+        Directory.Delete(mark, recursive: true);
     }
 
     /// <summary>The container's shim, its init stage cloned and waiting: the warm one when the container suits it (see
@@ -389,7 +404,7 @@ public sealed partial class ContainerService
             {
                 LowerDirs = r.GraphDriver.Data["LowerDir"].Split(':').ToList(),
                 UpperDir = r.GraphDriver.Data["UpperDir"], WorkDir = r.GraphDriver.Data["WorkDir"], MergedDir = r.GraphDriver.Data["MergedDir"],
-                ReadOnly = h.ReadonlyRootfs,
+                ReadOnly = h.ReadonlyRootfs, Volatile = h.AutoRemove && Storage.OverlayVolatile.Supported,
             },
             Process = new ProcessSpec
             {
@@ -457,10 +472,12 @@ public sealed partial class ContainerService
     /// code when the disk was too full for exit.json.</param>
     private async Task OnExitedAsync(Container c, ExitRecord? reported = null)
     {
+        // Read before the exit is handled: a restart waiting for this exit clears it as soon as it is handled.
+        bool remove = c.Record.HostConfig.AutoRemove && !c.KeptForRestart;
         var handling = c.BeginExitHandling();
         try { await HandleExitAsync(c, reported); }
         finally { handling.TrySetResult(); }
-        if (c.Record.HostConfig.AutoRemove) await RemoveAfterExitAsync(c);
+        if (remove) await RemoveAfterExitAsync(c);
     }
 
     private async Task HandleExitAsync(Container c, ExitRecord? reported)
@@ -679,9 +696,13 @@ public sealed partial class ContainerService
             Log.Warn($"container {r.ShortId}: no exit reported 10s after SIGKILL");
     }
 
+    /// <summary>Stop and start again. An --rm container is not removed by the exit of this stop (as with dockerd, which
+    /// turns AutoRemove off for the stop); it is removed when it exits later.</summary>
     public async Task RestartAsync(Container c, int? timeout)
     {
-        if (c.Record.State.Running || c.Record.State.Restarting) await StopAsync(c, timeout);
+        c.KeptForRestart = true;
+        try { if (c.Record.State.Running || c.Record.State.Restarting) await StopAsync(c, timeout); }
+        finally { c.KeptForRestart = false; }
         await StartAsync(c);
         Events.Container(c.Record, "restart");
     }
@@ -842,6 +863,19 @@ public sealed partial class ContainerService
     // ---------------------------------------------------------------- reload after a daemon restart
 
     private readonly List<Container> _startAfterReload = new();
+    private readonly List<Container> _removeAfterReload = new();
+
+    /// <summary>After ReloadAsync and the network's reconciliation: removes the --rm containers that were not running
+    /// (created and never started, or exited and not yet removed), as dockerd does when it starts.</summary>
+    public async Task RemoveAutoRemovedAfterReloadAsync()
+    {
+        foreach (var c in _removeAfterReload)
+        {
+            Log.Info($"container {c.Record.ShortId} (--rm) is not running: removing it");
+            await RemoveAfterExitAsync(c);
+        }
+        _removeAfterReload.Clear();
+    }
 
     /// <summary>After ReloadAsync and the network's reconciliation: starts the containers whose restart policy says to
     /// when the daemon starts (always; unless-stopped when the user had not stopped it; on-failure after a failure),
@@ -887,6 +921,9 @@ public sealed partial class ContainerService
             _containers[record.Id] = c;
             if (!record.State.Running)
             {
+                // An --rm container that is not running (its removal, or its start, was cut short when the daemon
+                // stopped): removed once the daemon is ready, as dockerd does (RemoveAutoRemovedAfterReloadAsync).
+                if (record.HostConfig.AutoRemove) { _removeAfterReload.Add(c); continue; }
                 // A restart the old daemon had scheduled died with it: the container is exited until decided below.
                 if (record.State.Restarting) { record.State.Restarting = false; record.State.Status = "exited"; c.Save(); }
                 // Restart policies also apply when the daemon (or the machine) comes back; started once the
