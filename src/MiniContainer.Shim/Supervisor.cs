@@ -200,7 +200,9 @@ public sealed class Supervisor
     }
 
     /// <summary>The record into the reserved bytes and renamed to exitFile (atomic: a reader sees all of it or none);
-    /// without a reservation, a plain atomic write. Never creates the directory: if the container was removed meanwhile, nothing is written.</summary>
+    /// without a reservation, a plain atomic (and durable) write. Never creates the directory: if the container was
+    /// removed meanwhile, nothing is written. The reserved file's flush to disk is left to <see cref="MakeExitFileDurable"/>,
+    /// once the clients have the record.</summary>
     private void WriteExitFile(string exitFile, byte[] json)
     {
         try
@@ -208,13 +210,11 @@ public sealed class Supervisor
             if (_reservedExit is { } h && json.Length <= ReservedExitBytes)
             {
                 RandomAccess.Write(h, json, 0);
-                RandomAccess.FlushToDisk(h);
-                h.Dispose();
-                _reservedExit = null;
                 File.Move(_reservedExitFile!, exitFile, overwrite: true);
                 return;
             }
             _reservedExit?.Dispose();
+            _reservedExit = null;
             if (_reservedExitFile != null) try { File.Delete(_reservedExitFile); } catch (IOException) { }
             if (Directory.Exists(Path.GetDirectoryName(exitFile))) AtomicFile.WriteAllBytes(exitFile, json);
         }
@@ -222,6 +222,22 @@ public sealed class Supervisor
         {
             Diagnose($"cannot write the exit record {exitFile} ({e.Message}); the daemon gets it over the control socket");
         }
+    }
+
+    /// <summary>
+    /// The exit record on disk for good (fsync of the file it was written into, through the handle: the directory may
+    /// be gone by now, since the daemon removes an --rm container as soon as it has the record). Done after the
+    /// clients have the record, so the daemon's own durable save of the exit does not queue behind this one: the
+    /// daemon tells nobody of the exit before that save is on disk, and a restarted daemon that finds no record
+    /// (after a crash before this flush) says the shim died, as it would after a crash a moment earlier.
+    /// </summary>
+    private void MakeExitFileDurable()
+    {
+        if (_reservedExit is not { } h) return;
+        _reservedExit = null;
+        try { RandomAccess.FlushToDisk(h); }
+        catch (IOException e) { Diagnose($"cannot flush the exit record to disk ({e.Message})"); }
+        finally { h.Dispose(); }
     }
 
     private void Broadcast(byte type, ReadOnlySpan<byte> data)
@@ -304,6 +320,7 @@ public sealed class Supervisor
         Client[] clients;
         lock (_lock) { _exit = json; clients = _clients.ToArray(); _clients.Clear(); }
         foreach (var c in clients) { Send(c, ShimProtocol.Exited, json); c.Stream.Shutdown(); c.Stream.Dispose(); }
+        MakeExitFileDurable();
         try { File.Delete(_controlSocket); } catch (IOException) { }
         lock (_lock)
         {
