@@ -106,56 +106,6 @@ public sealed class WarmShimTests(DaemonFixture fixture, ITestOutputHelper outpu
         finally { _d.Run("rm", "-f", name); }
     }
 
-    /// <summary>A thread's nice value (field 19 of /proc/PID/task/TID/stat; the command name before it may hold spaces).</summary>
-    private static int NiceOf(int pid, int tid) =>
-        int.Parse(File.ReadAllText($"/proc/{pid}/task/{tid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[16]);
-
-    private static IReadOnlyList<int> NiceOfThreads(int pid) =>
-        Directory.GetDirectories($"/proc/{pid}/task").Select(t => NiceOf(pid, int.Parse(Path.GetFileName(t)))).ToList();
-
-    /// <summary>A warm shim and its init stage get ready at nice 10, behind the run going on meanwhile; the container
-    /// that takes them, its shim's threads and its execs run at the usual nice 0.</summary>
-    [CgroupV1Fact]
-    public void A_warm_shim_waits_at_a_lower_priority_and_its_container_and_execs_run_at_the_usual_one()
-    {
-        _d.Run("run", "--rm", "busybox", "true").Ok();
-        var (shim, init) = WaitForWarmShim(_d);
-        Assert.Equal(10, NiceOf(shim, shim));
-        Assert.Equal(10, NiceOf(init, init));
-
-        string name = Support.Unique("warm-nice");
-        try
-        {
-            _d.Run("run", "-d", "--name", name, "busybox", "sleep", "300").Ok();
-            int pid = int.Parse(Support.Inspect(_d, name, "{{.State.Pid}}"));
-            Assert.Equal(init, pid);
-            Assert.Equal([0], NiceOfThreads(pid).Distinct());
-            Assert.Equal([0], NiceOfThreads(shim).Distinct());
-            // Inside: PID 1 and an exec (on the warm exec shim, itself made at nice 10) at nice 0, as on any Linux.
-            string inside = _d.Run("exec", name, "sh", "-c", "cut -d' ' -f19 /proc/1/stat /proc/self/stat").Ok().Stdout;
-            Assert.Equal(["0", "0"], inside.Lines());
-        }
-        finally { _d.Run("rm", "-f", name); }
-    }
-
-    /// <summary>Every host, cgroup v1 or v2: the warm exec shim waits at nice 10; the exec that takes it runs at 0.</summary>
-    [Fact]
-    public void An_exec_runs_at_the_usual_priority_though_its_warm_shim_waited_at_a_lower_one()
-    {
-        string name = Support.Unique("exec-nice");
-        try
-        {
-            _d.Run("run", "-d", "--name", name, "busybox", "sleep", "300").Ok();
-            _d.Run("exec", name, "true").Ok();
-            int warmExec = 0;
-            Support.WaitUntil(() => (warmExec = Processes().FirstOrDefault(p => Parent(p) == _d.DaemonPid && CommandLine(p) == "minicontainer-shim warm-exec")) != 0,
-                Support.TimeLimit(10), "a warm exec shim");
-            Assert.Equal(10, NiceOf(warmExec, warmExec));
-            Assert.Equal("0", _d.Run("exec", name, "sh", "-c", "cut -d' ' -f19 /proc/self/stat").Ok().Stdout.Trim());
-        }
-        finally { _d.Run("rm", "-f", name); }
-    }
-
     [CgroupV1Fact]
     public void A_warm_shim_sees_the_host_mounts_made_after_it_was_prepared()
     {

@@ -118,7 +118,6 @@ public static class Shims
     public static int RunWarm()
     {
         DetachFromCallerSession();
-        Kernel.SetNice(0, WarmingNice);   // inherited by the init stage cloned below
         var (shimEnd, childEnd) = Kernel.SocketPair();
         int devNull = Kernel.Open("/dev/null", Kernel.O_RDWR | Kernel.O_CLOEXEC);
         var childFds = new Launcher.ChildFds(Kernel.DuplicateHigh(devNull), Kernel.DuplicateHigh(devNull), Kernel.DuplicateHigh(devNull),
@@ -151,9 +150,6 @@ public static class Shims
         string bundleDir = command["run ".Length..];
         try
         {
-            // A container's now: its shim and init stage at the usual priority again, before any of its work is done.
-            AtUsualPriority();
-            Kernel.SetNice(pid, 0);   // the init stage's thread that will exec the container's process
             var spec = ReadSpec(bundleDir);
             LogDiagnosticsTo(Path.Combine(bundleDir, "shim.log"));
             if (!spec.SuitsWarmShim)
@@ -185,23 +181,6 @@ public static class Shims
     }
 
     /// <summary>
-    /// The nice value a warm shim gets ready at (and its init stage): it is started while a container's run goes on
-    /// and has until the next start to be ready, so it yields the CPU to the run's own processes (the CLI, the daemon,
-    /// the shim and init stage of the container being started), whose wake-ups then do not wait behind it.
-    /// </summary>
-    private const int WarmingNice = 10;
-
-    /// <summary>Every thread of this shim back at nice 0 (each thread has its own; the runtime made some after the
-    /// warm shim lowered its own), and so every thread it starts from now on.</summary>
-    private static void AtUsualPriority()
-    {
-        foreach (string task in Directory.GetDirectories("/proc/self/task"))
-            if (int.TryParse(Path.GetFileName(task), out int tid))
-                try { Kernel.SetNice(tid, 0); }
-                catch (KernelException) { }   // a thread that ended meanwhile (ESRCH)
-    }
-
-    /// <summary>
     /// `minicontainer-shim warm-exec`: an exec's shim started ahead of time (see WarmShim in the daemon). It says
     /// "ready" and waits; "exec EXECSPEC" on its stdin makes it that exec's shim, as if started for it: a `docker exec`
     /// finds this Native AOT start-up done. End of stdin instead (the daemon stopped): it exits.
@@ -209,13 +188,10 @@ public static class Shims
     public static int RunWarmExec()
     {
         DetachFromCallerSession();
-        Kernel.SetNice(0, WarmingNice);
         Report(new StartReport());   // ready
         ReadyTheSpecReader(RuntimeJson.Default.ExecSpec);
         string? command = Console.In.ReadLine();
-        if (command is null || !command.StartsWith("exec ", StringComparison.Ordinal)) return 0;
-        AtUsualPriority();   // an exec's now: see RunWarm
-        return RunExec(command["exec ".Length..]);
+        return command is not null && command.StartsWith("exec ", StringComparison.Ordinal) ? RunExec(command["exec ".Length..]) : 0;
     }
 
     /// <summary>A warm shim that will not become a container's: its init stage killed and reaped, its cgroup removed,

@@ -60,10 +60,6 @@ public static unsafe partial class Kernel
     public const int PR_SET_PDEATHSIG = 1, PR_SET_CHILD_SUBREAPER = 36, PR_SET_NO_NEW_PRIVS = 38, PR_CAPBSET_DROP = 24, PR_SET_NAME = 15;
 
     /// <summary>prctl(2): change one process attribute.</summary>
-    /// <summary>setpriority(PRIO_PROCESS, tid, nice): on Linux the nice value belongs to one thread (0: the calling one),
-    /// and the threads and processes it starts afterwards inherit it. Lowering it back needs CAP_SYS_NICE.</summary>
-    public static void SetNice(int tid, int nice) => Check(Libc.setpriority(0 /* PRIO_PROCESS */, (uint)tid, nice), $"setpriority({tid}, {nice})");
-
     public static void Prctl(int option, ulong arg2, string what) => Check(Libc.prctl(option, (nuint)arg2, 0, 0, 0), $"prctl({what})");
 
     /// <summary>prctl(PR_SET_CHILD_SUBREAPER): orphaned descendants get re-parented to us, not to host PID 1.</summary>

@@ -22,9 +22,6 @@ internal static unsafe partial class Libc
     [LibraryImport(Name, EntryPoint = "waitpid", SetLastError = true)]
     internal static partial int waitpid(int pid, int* status, int options);
 
-    [LibraryImport(Name, EntryPoint = "setpriority", SetLastError = true)]
-    internal static partial int setpriority(int which, uint who, int prio);
-
     [LibraryImport(Name, EntryPoint = "prctl", SetLastError = true)]
     internal static partial int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
 

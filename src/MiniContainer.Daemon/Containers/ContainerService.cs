@@ -281,13 +281,10 @@ public sealed partial class ContainerService
         }
         clock?.Mark("network");
 
-        // Connect everyone who must see the first byte of output before the process may run: side by side (the shim
-        // answers each connection on its own thread), and all of them acknowledged before the release.
-        var monitorConnect = ShimHandle.ConnectAsync(c.ControlSocket, "");
-        var attachConnects = c.PendingAttachStreams.Select(streams => ShimHandle.ConnectAsync(c.ControlSocket, streams)).ToList();
-        var monitor = await monitorConnect;
-        foreach (var (pending, connect) in c.PendingAttaches.Zip(attachConnects))
-            pending.TrySetResult(await connect);
+        // Connect everyone who must see the first byte of output before the process may run.
+        var monitor = await ShimHandle.ConnectAsync(c.ControlSocket, "");
+        foreach (var (pending, streams) in c.PendingAttaches.Zip(c.PendingAttachStreams))
+            pending.TrySetResult(await ShimHandle.ConnectAsync(c.ControlSocket, streams));
         c.PendingAttaches.Clear();
         c.PendingAttachStreams.Clear();
         clock?.Mark("attach");

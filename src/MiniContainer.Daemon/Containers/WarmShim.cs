@@ -16,9 +16,6 @@ namespace MiniContainer.Containers;
 /// For execs (`minicontainer-shim warm-exec`, every host): only the shim's own start-up is done ahead; the exec's spec
 /// names the container, whose namespaces it joins as usual.
 ///
-/// A warm shim gets ready at nice 10, so that it takes the CPU only when the run going on meanwhile does not want it;
-/// the one that takes it puts itself and its init stage back at nice 0 first.
-///
 /// One of each is kept, started once the start that took the last one is over. A start that finds none (the first,
 /// or several at once) starts its own. MINICONTAINER_WARM_SHIM=0 in the daemon's environment turns both off (to
 /// compare; see the README's bench section).
