@@ -15,8 +15,8 @@ namespace MiniContainer.Storage;
 /// deleted as soon as it exits, so nothing it wrote was ever going to outlive it: skipping the sync loses no promise.
 /// What it costs: after a crash of the host, the upper dir cannot be trusted. The kernel marks it so — it creates
 /// work/incompat/volatile in the work dir and refuses to mount that upper dir again while the mark is there. The daemon
-/// removes the mark only when it watched the container's last run end (the host did not crash since), and removes an
-/// --rm container that was not running when the daemon started, as dockerd does.
+/// removes the mark only for a mount this daemon process made (the host did not crash since), and removes an --rm
+/// container that was not running when the daemon started, as dockerd does.
 /// </summary>
 public static class OverlayVolatile
 {
