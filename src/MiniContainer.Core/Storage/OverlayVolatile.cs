@@ -21,8 +21,7 @@ namespace MiniContainer.Storage;
 public static class OverlayVolatile
 {
     /// <summary>Whether this kernel knows the option (it came in Linux 5.10).</summary>
-    public static bool Supported { get; } =
-        SeccompCompiler.KernelVersionOf(File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease") : "") >= new Version(5, 10);
+    public static bool Supported => SeccompCompiler.RunningKernel >= new Version(5, 10);
 
     /// <summary>The mark a volatile mount leaves in its work dir: present, the upper dir cannot be mounted.</summary>
     public static string MarkIn(string workDir) => Path.Combine(workDir, "work", "incompat", "volatile");

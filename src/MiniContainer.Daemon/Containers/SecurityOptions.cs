@@ -87,12 +87,9 @@ public sealed record SecurityOptions(bool NoNewPrivileges, SeccompMode Seccomp, 
         if (privileged || Seccomp == SeccompMode.Unconfined) return null;
         var names = CapabilitySet.Effective(capAdd, capDrop).Select(c => "CAP_" + CapabilitySet.Names[c]).ToHashSet();
         if (Seccomp == SeccompMode.Default) return DefaultFilters.For(names);
-        try { return SeccompCompiler.Compile(SeccompProfile!, names, KernelVersion.Value); }
+        try { return SeccompCompiler.Compile(SeccompProfile!, names, SeccompCompiler.RunningKernel); }
         catch (SeccompProfileException e) { throw new BadRequestException(e.Message); }
     }
-
-    public static readonly Lazy<Version> KernelVersion = new(() =>
-        SeccompCompiler.KernelVersionOf(File.ReadAllText("/proc/sys/kernel/osrelease")));
 
     /// <summary>The default profile compiled once per capability set (most containers share Docker's default set).</summary>
     private static class DefaultFilters
@@ -101,7 +98,7 @@ public sealed record SecurityOptions(bool NoNewPrivileges, SeccompMode Seccomp, 
 
         public static byte[] For(HashSet<string> caps) =>
             Cache.GetOrAdd(string.Join(",", caps.Order(StringComparer.Ordinal)),
-                _ => SeccompCompiler.Compile(SeccompProfile.Default, caps, KernelVersion.Value));
+                _ => SeccompCompiler.Compile(SeccompProfile.Default, caps, SeccompCompiler.RunningKernel));
     }
 }
 

@@ -255,7 +255,7 @@ public sealed partial class OciBundle
         try
         {
             var names = (caps?.Effective ?? Enumerable.Range(0, CapabilitySet.Names.Length).ToList()).Select(n => "CAP_" + CapabilitySet.Names[n]).ToHashSet();
-            return SeccompCompiler.Compile(profile, names, SeccompCompiler.KernelVersionOf(File.ReadAllText("/proc/sys/kernel/osrelease")));
+            return SeccompCompiler.Compile(profile, names, SeccompCompiler.RunningKernel);
         }
         catch (SeccompProfileException e) { throw new OciConfigException($"linux.seccomp: {e.Message}"); }
     }

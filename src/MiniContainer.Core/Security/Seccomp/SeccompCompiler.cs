@@ -129,6 +129,11 @@ public static class SeccompCompiler
         return new Version(major, minor);
     }
 
+    /// <summary>The version of the kernel this process runs on (read once), e.g. 6.1 for "6.1.0-18-amd64".</summary>
+    public static Version RunningKernel => s_runningKernel.Value;
+
+    private static readonly Lazy<Version> s_runningKernel = new(() => KernelVersionOf(File.ReadAllText("/proc/sys/kernel/osrelease")));
+
     /// <summary>The running kernel's version from a release string like "6.1.0-18-amd64".</summary>
     public static Version KernelVersionOf(string release)
     {
