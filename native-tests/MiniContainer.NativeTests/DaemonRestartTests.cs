@@ -130,6 +130,51 @@ public sealed class DaemonRestartTests(DaemonFixture fixture, ITestOutputHelper 
         finally { foreach (string n in new[] { created, exited, kept }) _d.Run("rm", "-f", n); }
     }
 
+    /// <summary>
+    /// An --rm container's record is saved without an fsync (a crash of the host removes it whatever it says), so what a
+    /// crash can leave of it is the older record, an empty one or none. A crash of the daemon alone loses nothing: a
+    /// running --rm container is found running and removed when it exits. Records lost that way are removed when the
+    /// daemon starts; a record that is there but does not parse is left for a person to look at.
+    /// </summary>
+    [Fact]
+    public void A_running_rm_container_is_reattached_and_records_a_crash_lost_are_removed()
+    {
+        string live = Support.Unique("rm-live");
+        string containers = Path.Combine(_d.DataRoot, "containers");
+        string Lost(char c) => Path.Combine(containers, new string(c, 64));
+        string unparsable = Lost('d'), notAnId = Path.Combine(containers, Support.Unique("not-an-id"));
+        try
+        {
+            _d.Run("run", "-d", "--rm", "--name", live, "busybox", "sleep", "60").Ok();
+            string liveId = Support.IdOf(_d, live);
+            _d.Stop();
+            foreach (string dir in new[] { Lost('a'), Lost('b'), Lost('c'), unparsable, notAnId })
+                Directory.CreateDirectory(Path.Combine(dir, "upper"));
+            File.WriteAllBytes(Path.Combine(Lost('a'), "config.v2.json"), []);
+            File.WriteAllBytes(Path.Combine(Lost('b'), "config.v2.json"), new byte[4096]);
+            // Lost('c') has no record at all: a create cut short before its save.
+            File.WriteAllText(Path.Combine(unparsable, "config.v2.json"), "{\"Id\": 12");
+            _d.Start();
+
+            Assert.Equal("running", Support.Inspect(_d, live, "{{.State.Status}}"));
+            foreach (char c in "abc")
+                Assert.False(Directory.Exists(Lost(c)), $"{Lost(c)} (a record lost in a crash) is still there");
+            Assert.True(Directory.Exists(unparsable), "a record that does not parse was removed");
+            Assert.True(Directory.Exists(notAnId), "a directory not named by a container id was removed");
+            Assert.Contains("removing " + Lost('a'), File.ReadAllText(_d.LogFile));
+
+            _d.Run("stop", "-t", "1", live).Ok();
+            Support.WaitUntil(() => !_d.Run("ps", "-a", "--no-trunc", "-q").Ok().Stdout.Contains(liveId), TimeSpan.FromSeconds(10), "the --rm container's removal after its exit");
+            Assert.False(Directory.Exists(Path.Combine(containers, liveId)));
+        }
+        finally
+        {
+            _d.Run("rm", "-f", live);
+            foreach (string dir in new[] { Lost('a'), Lost('b'), Lost('c'), unparsable, notAnId })
+                if (Directory.Exists(dir)) Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Fact]
     public void A_second_daemon_on_the_same_data_root_refuses_to_start_with_a_clear_message()
     {

@@ -9,7 +9,8 @@ namespace MiniContainer.Storage;
 /// rename, whatever the umask, so the target never exists with a looser mode even for a moment.
 /// A file the daemon derives again before it is used (a container's spec.json, rewritten at each start; the /etc files
 /// written at create, which a start restores if a crash lost them) is written with durable: false: still atomic,
-/// without the fsync, which costs a millisecond or more per file on the hot path of `run`.
+/// without the fsync, which costs a millisecond or more per file on the hot path of `run`. So is an --rm container's
+/// record (see Container.SaveDurableUnlessAutoRemove in the daemon).
 /// </summary>
 public static class AtomicFile
 {

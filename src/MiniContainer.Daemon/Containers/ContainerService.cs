@@ -112,7 +112,7 @@ public sealed partial class ContainerService
                 ContainerMounts.Prepare(record.Mounts, _volumes, _images.LowerDirs(image));
                 PrepareDirectories(c, image);
                 clock?.Mark("files");
-                c.Save();
+                c.SaveDurableUnlessAutoRemove();
                 clock?.Mark("state");
                 explain?.Finish(c);
             }
@@ -304,7 +304,7 @@ public sealed partial class ContainerService
             Health = r.State.Health,
         };
         Health?.OnStarted(c);
-        c.Save();
+        c.SaveDurableUnlessAutoRemove();
         Log.Info($"container {r.ShortId} started (pid {shim.Pid})");
         PublishVolumeEvents(r, "mount");
         Events.Container(r, "start");
@@ -475,12 +475,12 @@ public sealed partial class ContainerService
         // Read before the exit is handled: a restart waiting for this exit clears it as soon as it is handled.
         bool remove = c.Record.HostConfig.AutoRemove && !c.KeptForRestart;
         var handling = c.BeginExitHandling();
-        try { await HandleExitAsync(c, reported); }
+        try { await HandleExitAsync(c, reported, removalFollows: remove); }
         finally { handling.TrySetResult(); }
         if (remove) await RemoveAfterExitAsync(c);
     }
 
-    private async Task HandleExitAsync(Container c, ExitRecord? reported)
+    private async Task HandleExitAsync(Container c, ExitRecord? reported, bool removalFollows)
     {
         var clock = Diagnostics.PhaseClock.Begin();
         Health?.Stop(c);
@@ -523,7 +523,9 @@ public sealed partial class ContainerService
         catch (Exception e) { Log.Warn($"container {r.ShortId}: releasing its network endpoints failed: {e.Message}"); }
         clock?.Mark("network");
         PublishVolumeEvents(r, "unmount");
-        try { c.Save(); }
+        // An --rm container's exit is not saved: its removal follows at once, and should a crash come first, the
+        // daemon removes it when it comes back whichever state its record was left in (ReloadAsync).
+        try { if (!removalFollows) c.Save(); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { Log.Warn($"container {r.ShortId}: cannot save its exit state: {e.Message}"); }
         Log.Info($"container {r.ShortId} exited with {r.State.ExitCode}{(r.State.OOMKilled ? " (OOM killed)" : "")}" +
                  (restart ? $"; restart policy {r.HostConfig.RestartPolicy.Name}: restart #{r.RestartCount} in {c.RestartDelay.TotalMilliseconds:0} ms" : ""));
@@ -899,6 +901,15 @@ public sealed partial class ContainerService
             string name = Path.GetFileName(dir);
             if (name.Contains(".removing-")) { DeleteMovedAside(dir); continue; }
             string config = Path.Combine(dir, "config.v2.json");
+            if (RecordLostInCrash(name, config))
+            {
+                // What a crash left of a container whose record never reached the disk: a create cut short, or an --rm
+                // container's unflushed save (Container.SaveDurableUnlessAutoRemove). Nothing of it can run again.
+                Log.Warn($"removing {dir}: its record was lost in a crash (a create cut short, or an --rm container)");
+                DeleteTree(dir);
+                DeleteTree(_paths.ContainerRun(name));
+                continue;
+            }
             ContainerRecord? record;
             try { record = JsonSerializer.Deserialize(File.ReadAllText(config), DaemonJson.Default.ContainerRecord); }
             catch (Exception e) when (e is IOException or JsonException)
@@ -947,6 +958,17 @@ public sealed partial class ContainerService
                 await OnExitedAsync(c);
             }
         }
+    }
+
+    /// <summary>A container directory (named by its 64-hex id) whose record is missing, empty or only zero bytes: the
+    /// signs of a write that was not on disk when the host went down. A record that does not parse for another reason
+    /// (a newer daemon's format, a damaged disk) is left alone.</summary>
+    internal static bool RecordLostInCrash(string dirName, string configFile)
+    {
+        if (dirName.Length != 64 || !dirName.All(char.IsAsciiHexDigitLower)) return false;
+        try { return File.ReadAllBytes(configFile).AsSpan().IndexOfAnyExcept((byte)0) < 0; }
+        catch (FileNotFoundException) { return true; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
     }
 }
 

@@ -55,6 +55,39 @@ public sealed class ContainerStateWriteTests : IDisposable
         Assert.False(Directory.Exists(c.Dir));
     }
 
+    [Theory]
+    [InlineData(null, true)]                       // no record: a create cut short, or its rename lost in a crash
+    [InlineData("", true)]                         // empty: a save whose data never reached the disk
+    [InlineData("\0\0\0\0", true)]                 // its size on disk, its data never written
+    [InlineData("{\"Id\": 12", false)]             // there but not parsable: left for a person
+    [InlineData("{}", false)]
+    public void A_record_is_lost_in_a_crash_only_when_missing_empty_or_zeros(string? content, bool lost)
+    {
+        string id = new('e', 64), dir = Path.Combine(_dir, "containers", id), config = Path.Combine(dir, "config.v2.json");
+        Directory.CreateDirectory(dir);
+        if (content != null) File.WriteAllText(config, content);
+        Assert.Equal(lost, ContainerService.RecordLostInCrash(id, config));
+    }
+
+    [Fact]
+    public void Only_a_directory_named_by_a_container_id_can_be_a_lost_record()
+    {
+        string dir = Path.Combine(_dir, "containers", "notes");
+        Directory.CreateDirectory(dir);
+        Assert.False(ContainerService.RecordLostInCrash("notes", Path.Combine(dir, "config.v2.json")));
+        Assert.False(ContainerService.RecordLostInCrash(new string('E', 64), Path.Combine(dir, "config.v2.json")));
+    }
+
+    [Fact]
+    public void An_rm_containers_record_is_saved_as_any_other()
+    {
+        var c = NewContainer();
+        c.Record.HostConfig.AutoRemove = true;
+        c.SaveDurableUnlessAutoRemove();
+        Assert.Contains("\"AutoRemove\":true", File.ReadAllText(c.ConfigFile));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(c.ConfigFile));
+    }
+
     [Fact]
     public void The_exit_record_sent_over_the_control_socket_is_parsed_and_a_missing_one_is_null()
     {
