@@ -108,6 +108,33 @@ public sealed class RunExitCodeTests(DaemonFixture fixture, ITestOutputHelper ou
         Assert.Equal(137, run.Result.ExitCode);
     }
 
+    /// <summary>A process that ends at once races everything after its start: the daemon's connection to the shim,
+    /// its read of exit.json (which the shim still holds open while it flushes it to disk). Its own code must come
+    /// through every time, for containers and execs alike, never a "shim died" 137.</summary>
+    [Fact]
+    public void Processes_that_end_at_once_report_their_own_code_every_time()
+    {
+        string sleeper = Support.Unique("quick-exec");
+        var codes = new List<string>();
+        try
+        {
+            for (int i = 0; i < 25; i++)
+                codes.Add($"run {_d.Run("run", "--rm", "--network", "none", "busybox", "sh", "-c", "exit 3").ExitCode}");
+            for (int i = 0; i < 10; i++)
+            {
+                string id = _d.Run("run", "-d", "--network", "none", "busybox", "sh", "-c", "exit 4").Ok().Stdout.Trim();
+                codes.Add($"run -d {_d.Run("wait", id).Ok().Stdout.Trim()}");
+                _d.Run("rm", id).Ok();
+            }
+            _d.Run("run", "-d", "--name", sleeper, "busybox", "sleep", "60").Ok();
+            for (int i = 0; i < 25; i++) codes.Add($"exec {_d.Run("exec", sleeper, "sh", "-c", "exit 5").ExitCode}");
+        }
+        finally { _d.Run("rm", "-f", sleeper); }
+        output.WriteLine(string.Join(", ", codes));
+        Assert.All(codes, c => Assert.EndsWith(c.StartsWith("run -d") ? " 4" : c.StartsWith("run") ? " 3" : " 5", c));
+        Assert.DoesNotContain("shim died", File.ReadAllText(_d.LogFile));
+    }
+
     [Fact]
     public void Run_rm_removes_the_container_whatever_its_exit_code()
     {

@@ -181,7 +181,9 @@ public sealed class Supervisor
         {
             var h = new FileStream(reserved, new FileStreamOptions
             {
-                Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None, BufferSize = 0,
+                // Readers welcome: FileShare.None would take flock(LOCK_EX) on it, and the daemon's read of exit.json
+                // would fail until the flush at exit closes this handle.
+                Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.Read, BufferSize = 0,
                 UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
             }).SafeFileHandle;
             byte[] spaces = new byte[ReservedExitBytes];
