@@ -14,8 +14,7 @@ public sealed class AutoRemoveTests(DaemonFixture fixture, ITestOutputHelper out
     private readonly Daemon _d = fixture.Daemon;
 
     /// <summary>The volatile option came with Linux 5.10; an older kernel mounts every layer as before.</summary>
-    private static bool KernelHasVolatile =>
-        MiniContainer.Security.Seccomp.SeccompCompiler.KernelVersionOf(File.ReadAllText("/proc/sys/kernel/osrelease")) >= new Version(5, 10);
+    private static bool KernelHasVolatile => MiniContainer.Security.Seccomp.SeccompCompiler.RunningKernel >= new Version(5, 10);
 
     /// <summary>The options of the container's root mount, as the kernel shows them (/proc/mounts inside).</summary>
     private static string[] RootOptions(string procMounts) =>

@@ -901,7 +901,15 @@ public sealed partial class ContainerService
             string name = Path.GetFileName(dir);
             if (name.Contains(".removing-")) { DeleteMovedAside(dir); continue; }
             string config = Path.Combine(dir, "config.v2.json");
-            if (RecordLostInCrash(name, config))
+            string? saved = null;
+            try { saved = File.ReadAllText(config); }
+            catch (FileNotFoundException) { }
+            catch (IOException e)
+            {
+                Log.Warn($"skipping {dir}: unreadable config ({e.Message})");
+                continue;
+            }
+            if (RecordLostInCrash(name, saved))
             {
                 // What a crash left of a container whose record never reached the disk: a create cut short, or an --rm
                 // container's unflushed save (Container.SaveDurableUnlessAutoRemove). Nothing of it can run again.
@@ -910,9 +918,14 @@ public sealed partial class ContainerService
                 DeleteTree(_paths.ContainerRun(name));
                 continue;
             }
+            if (saved is null)
+            {
+                Log.Warn($"skipping {dir}: unreadable config (no {config})");
+                continue;
+            }
             ContainerRecord? record;
-            try { record = JsonSerializer.Deserialize(File.ReadAllText(config), DaemonJson.Default.ContainerRecord); }
-            catch (Exception e) when (e is IOException or JsonException)
+            try { record = JsonSerializer.Deserialize(saved, DaemonJson.Default.ContainerRecord); }
+            catch (JsonException e)
             {
                 Log.Warn($"skipping {dir}: unreadable config ({e.Message})");
                 continue;
@@ -960,16 +973,11 @@ public sealed partial class ContainerService
         }
     }
 
-    /// <summary>A container directory (named by its 64-hex id) whose record is missing, empty or only zero bytes: the
-    /// signs of a write that was not on disk when the host went down. A record that does not parse for another reason
-    /// (a newer daemon's format, a damaged disk) is left alone.</summary>
-    internal static bool RecordLostInCrash(string dirName, string configFile)
-    {
-        if (dirName.Length != 64 || !dirName.All(char.IsAsciiHexDigitLower)) return false;
-        try { return File.ReadAllBytes(configFile).AsSpan().IndexOfAnyExcept((byte)0) < 0; }
-        catch (FileNotFoundException) { return true; }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-    }
+    /// <summary>A container directory (named by its 64-hex id) whose record (<paramref name="saved"/>, null when there
+    /// is no config.v2.json) is missing, empty or only zero bytes: the signs of a write that was not on disk when the host
+    /// went down. A record that does not parse for another reason (a newer daemon's format, a damaged disk) is left alone.</summary>
+    internal static bool RecordLostInCrash(string dirName, string? saved) =>
+        dirName.Length == 64 && Digests.IsHex(dirName) && (saved is null || saved.AsSpan().IndexOfAnyExcept('\0') < 0);
 }
 
 /// <summary>Docker's signal names ("SIGTERM", "TERM", "15").</summary>
