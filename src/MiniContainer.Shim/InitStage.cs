@@ -75,6 +75,7 @@ public static class InitStage
         string bundleDir;
         try
         {
+            Shims.ReadyTheSpecReader(RuntimeJson.Default.ContainerSpec);   // it reads spec.json first thing in Run
             (int[] stdio, bundleDir) = sync.WaitForContainer();
             for (int i = 0; i < stdio.Length; i++)
             {

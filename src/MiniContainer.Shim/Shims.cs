@@ -205,10 +205,11 @@ public static class Shims
         return 125;
     }
 
-    /// <summary>While a warm shim waits: the JSON reader of the spec it will be given, made now. Under Native AOT,
-    /// System.Text.Json sets each type up at its first use, partly by reflection (~0.8 ms for ContainerSpec's dozen
-    /// types, measured with perf), and that first use was the read of the spec on the start's path.</summary>
-    private static void ReadyTheSpecReader<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> spec) =>
+    /// <summary>While a warm shim (or its init stage) waits: the JSON reader of the spec it will be given, made now.
+    /// Under Native AOT, System.Text.Json sets each type up at its first use, partly by reflection (~0.8 ms for
+    /// ContainerSpec's dozen types, measured with perf), and that first use was the read of the spec on the start's
+    /// path.</summary>
+    internal static void ReadyTheSpecReader<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> spec) =>
         JsonSerializer.Deserialize("{}"u8, spec);
 
     private static ContainerSpec ReadSpec(string bundleDir) =>
