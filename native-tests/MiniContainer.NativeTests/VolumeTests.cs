@@ -174,17 +174,7 @@ public sealed class VolumeTests(DaemonFixture fixture, ITestOutputHelper output)
         // An image whose /data is a symlink to a host-looking absolute path: mounting at /data/x must create
         // <rootfs>/mc-escape-…/x inside the container, never the host's /mc-escape-….
         string hostTarget = "/tmp/" + Support.Unique("mc-escape");
-        string tarPath = Path.Combine(_d.Root, Support.Unique("evil") + ".tar");
-        using (var output = File.Create(tarPath))
-        using (var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: false))
-        {
-            using (var source = File.OpenRead(Path.Combine(Daemon.Fixtures, "busybox-rootfs.tar")))
-            using (var reader = new TarReader(source))
-                while (reader.GetNextEntry(copyData: true) is { } e) writer.WriteEntry(e);
-            writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, "data") { LinkName = hostTarget });
-        }
-        string tag = Support.Unique("evil") + ":latest";
-        _d.Run("import", tarPath, tag).Ok();
+        string tag = ImportBusyboxWithSymlinks(("data", hostTarget));
         string vol = Support.Unique("v");
         var r = _d.Run("run", "--rm", "-v", $"{vol}:/data/x", tag, "sh", "-c", "echo in > /data/x/f && cat /data/x/f");
         output.WriteLine(r.ToString());
@@ -193,6 +183,83 @@ public sealed class VolumeTests(DaemonFixture fixture, ITestOutputHelper output)
         Assert.Equal("in\n", r.Stdout);
         _d.Run("volume", "rm", vol).Ok();
         _d.Run("rmi", tag).Ok();
+    }
+    /// <summary>
+    /// The init stage makes /etc/hostname, hosts and resolv.conf (mount targets) and mounts /proc, /dev and /sys before
+    /// pivot_root, where an absolute symlink means the host's tree. An image whose /etc was a link to an existing host
+    /// directory had the daemon create those three files there, as root.
+    /// </summary>
+    [Fact]
+    public void Image_symlinks_at_etc_and_at_its_files_lead_inside_the_rootfs_never_to_the_host()
+    {
+        string hostDir = "/tmp/" + Support.Unique("mc-escape");
+        Directory.CreateDirectory(hostDir);   // the attack needs a directory that exists on the host
+        try
+        {
+            string etcLink = ImportBusyboxWithSymlinks(("etc", hostDir));
+            var r = _d.Run("run", "--rm", "--hostname", "through-etc", etcLink, "sh", "-c", "cat /etc/hostname; grep -c through-etc /etc/hosts");
+            output.WriteLine(r.ToString());
+            Assert.Empty(Directory.GetFileSystemEntries(hostDir));
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal("through-etc\n1\n", r.Stdout);
+
+            string fileLinks = ImportBusyboxWithSymlinks(("etc/hostname", hostDir + "/hostname"),
+                ("etc/hosts", "../../../../../../../.." + hostDir + "/hosts"), ("etc/resolv.conf", hostDir + "/sub/resolv.conf"));
+            r = _d.Run("run", "--rm", "--hostname", "through-files", fileLinks, "sh", "-c", "cat /etc/hostname; grep -c through-files /etc/hosts; test -f /etc/resolv.conf");
+            output.WriteLine(r.ToString());
+            Assert.Empty(Directory.GetFileSystemEntries(hostDir));
+            Assert.Equal(0, r.ExitCode);
+            Assert.Equal("through-files\n1\n", r.Stdout);
+            _d.Run("rmi", etcLink, fileLinks).Ok();
+        }
+        finally { Directory.Delete(hostDir, recursive: true); }
+    }
+
+    /// <summary>A kernel filesystem is mounted only on an ordinary directory of the image, as runc insists: a mount
+    /// follows a symlink, and before pivot_root that could be anywhere on the host.</summary>
+    [Theory]
+    [InlineData("proc")]
+    [InlineData("dev")]
+    [InlineData("sys")]
+    public void An_image_whose_proc_dev_or_sys_is_a_symlink_is_refused(string dir)
+    {
+        string hostDir = "/tmp/" + Support.Unique("mc-escape");
+        Directory.CreateDirectory(hostDir);
+        try
+        {
+            string tag = ImportBusyboxWithSymlinks((dir, hostDir));
+            string before = Support.PsAll(_d);
+            var r = _d.Run("run", "--rm", tag, "true");
+            output.WriteLine(r.ToString());
+            Assert.Equal(125, r.ExitCode);
+            Assert.Contains($"/{dir} in the image is a symbolic link", r.Stderr);
+            Assert.Equal(before, Support.PsAll(_d));
+            Assert.Empty(Directory.GetFileSystemEntries(hostDir));
+            _d.Run("rmi", tag).Ok();
+        }
+        finally { Directory.Delete(hostDir, recursive: true); }
+    }
+
+    /// <summary>busybox's rootfs imported as a new image, with the given paths (and anything under them) replaced by
+    /// symlinks. Returns the image's tag.</summary>
+    private string ImportBusyboxWithSymlinks(params (string Path, string Target)[] links)
+    {
+        string tarPath = Path.Combine(_d.Root, Support.Unique("evil") + ".tar");
+        using (var output = File.Create(tarPath))
+        using (var writer = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: false))
+        {
+            using (var source = File.OpenRead(Path.Combine(Daemon.Fixtures, "busybox-rootfs.tar")))
+            using (var reader = new TarReader(source))
+                while (reader.GetNextEntry(copyData: true) is { } e)
+                    if (!links.Any(l => e.Name.TrimEnd('/') == l.Path || e.Name.StartsWith(l.Path + "/", StringComparison.Ordinal)))
+                        writer.WriteEntry(e);
+            foreach (var (path, target) in links)
+                writer.WriteEntry(new PaxTarEntry(TarEntryType.SymbolicLink, path) { LinkName = target });
+        }
+        string tag = Support.Unique("evil") + ":latest";
+        _d.Run("import", tarPath, tag).Ok();
+        File.Delete(tarPath);
+        return tag;
     }
 }
 

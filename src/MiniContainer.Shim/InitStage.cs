@@ -140,7 +140,7 @@ public static class InitStage
     /// <summary>A fresh procfs: it shows the processes of our PID namespace only.</summary>
     private static void MountProc(string root)
     {
-        string proc = EnsureDir(root, "proc");
+        string proc = KernelFileSystemDir(root, "proc");
         Kernel.Mount("proc", proc, "proc", MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec);
     }
 
@@ -150,7 +150,7 @@ public static class InitStage
     /// instance for this container's terminals, /dev/shm and /dev/mqueue.</summary>
     private static void MountDev(string root, long shmSizeBytes)
     {
-        string dev = EnsureDir(root, "dev");
+        string dev = KernelFileSystemDir(root, "dev");
         Kernel.Mount("tmpfs", dev, "tmpfs", MountFlags.NoSuid | MountFlags.StrictAtime, "mode=755,size=65536k");
         BindStandardDeviceNodes(dev);
         string pts = EnsureDir(dev, "pts");
@@ -185,7 +185,7 @@ public static class InitStage
     /// writable for --privileged, as in Docker.</summary>
     private static void MountSys(string root, ContainerSpec spec)
     {
-        string sys = EnsureDir(root, "sys");
+        string sys = KernelFileSystemDir(root, "sys");
         var ro = (spec.Privileged ? 0 : MountFlags.ReadOnly) | MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec;
         Kernel.Mount("sysfs", sys, "sysfs", ro);
         MountCgroupView(Path.Combine(sys, "fs", "cgroup"), spec.Privileged, spec.UidMappings is { Count: > 0 }, spec.CgroupName);
@@ -227,13 +227,20 @@ public static class InitStage
     }
 
     /// <summary>/etc/hostname, /etc/hosts and /etc/resolv.conf are the runtime's: bind-mount our copies over the image's.</summary>
+    /// <remarks>This runs before pivot_root, where an absolute symlink means the host's tree: an image whose /etc is a
+    /// link to a host directory made us create these three files there. Each path is therefore resolved inside the
+    /// rootfs (SecureJoin), and a missing mount target is created with O_EXCL | O_NOFOLLOW.</remarks>
     private static void MountEtcFiles(ContainerSpec spec, string root)
     {
         foreach (var (source, name) in new[] { (spec.HostnamePath, "hostname"), (spec.HostsPath, "hosts"), (spec.ResolvConfPath, "resolv.conf") })
         {
             if (source is null) continue;
-            string target = Path.Combine(EnsureDir(root, "etc"), name);
-            if (!File.Exists(target)) File.WriteAllBytes(target, Array.Empty<byte>());
+            string target = SecureJoin.Resolve(root, "/etc/" + name);
+            if (Kernel.LStat(target) is null)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                Kernel.Close(Kernel.Open(target, Kernel.O_WRONLY | Kernel.O_CREAT | Kernel.O_EXCL | Kernel.O_NOFOLLOW | Kernel.O_CLOEXEC, 0x1a4 /* 0644 */));
+            }
             Kernel.BindMount(source, target);
         }
     }
@@ -294,6 +301,27 @@ public static class InitStage
         foreach (string p in readOnly)
             if (Path.Exists(p)) { Kernel.BindMount(p, p, recursive: true); Kernel.RemountReadOnly(p, MountFlags.NoSuid | MountFlags.NoDev | MountFlags.NoExec); }
     }
+
+    /// <summary>Where /proc, /dev or /sys is mounted: made when the image has nothing there, refused when it has
+    /// anything but a directory. A mount follows symlinks, and before pivot_root an absolute one leads into the
+    /// host's tree (runc refuses the same).</summary>
+    private static string KernelFileSystemDir(string root, string name)
+    {
+        string path = Path.Combine(root, name);
+        switch (Kernel.LStat(path))
+        {
+            case null: Directory.CreateDirectory(path); break;
+            case { Kind: FileKind.Directory }: break;
+            case { Kind: var kind }:
+                throw new InvalidOperationException($"/{name} in the image is a {Describe(kind)}: {name} is mounted only on an ordinary directory");
+        }
+        return path;
+    }
+
+    private static string Describe(FileKind kind) => kind switch
+    {
+        FileKind.SymbolicLink => "symbolic link", FileKind.RegularFile => "regular file", _ => "special file",
+    };
 
     private static string EnsureDir(string parent, string name)
     {
