@@ -185,6 +185,28 @@ public sealed class VolumeTests(DaemonFixture fixture, ITestOutputHelper output)
         _d.Run("rmi", tag).Ok();
     }
     /// <summary>
+    /// A new volume is filled with what the image has at its destination. The daemon reads the image's layer
+    /// directories on the host for that, and an image whose /data was a symlink to "/" had the host's own /etc copied
+    /// into a volume at /data/etc, for the container to read (/etc/shadow included).
+    /// </summary>
+    [Fact]
+    public void A_new_volume_is_filled_from_the_image_through_its_symlinks_never_from_the_host()
+    {
+        string tag = ImportBusyboxWithSymlinks(("data", "/"));
+        string vol = Support.Unique("v");
+        var r = _d.Run("run", "--rm", "-v", $"{vol}:/data/etc", tag, "sh", "-c", "ls /etc; ls /data/etc");
+        output.WriteLine(r.ToString());
+        string data = Path.Combine(_d.DataRoot, "volumes", vol, "_data");
+        string[] copied = Directory.GetFileSystemEntries(data).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+        Assert.DoesNotContain("shadow", copied);
+        Assert.Equal(new[] { "group", "passwd" }, copied);   // busybox's /etc, where /data/etc leads inside the image
+        Assert.Equal(0, r.ExitCode);
+        Assert.Equal("group\npasswd\ngroup\npasswd\n", r.Stdout);
+        _d.Run("volume", "rm", vol).Ok();
+        _d.Run("rmi", tag).Ok();
+    }
+
+    /// <summary>
     /// The init stage makes /etc/hostname, hosts and resolv.conf (mount targets) and mounts /proc, /dev and /sys before
     /// pivot_root, where an absolute symlink means the host's tree. An image whose /etc was a link to an existing host
     /// directory had the daemon create those three files there, as root.

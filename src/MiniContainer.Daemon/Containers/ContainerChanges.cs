@@ -1,3 +1,4 @@
+using MiniContainer.Images;
 using MiniContainer.Linux;
 
 namespace MiniContainer.Containers;
@@ -30,7 +31,7 @@ public static class ContainerChanges
             if (skip.Contains(path)) continue;
             var status = Kernel.LStat(entry);
             if (status is null) continue;
-            var lower = lowerDirs.Select(l => Kernel.LStat(Path.Combine(l, path.TrimStart('/')))).FirstOrDefault(s => s is not null);
+            var lower = LayerLookup.Find(lowerDirs, path)?.Status;   // never through a layer's symlink to the host
             bool inImage = lower is not null;
             if (status.Value.IsOverlayWhiteout)
             {

@@ -154,11 +154,13 @@ public static class ContainerMounts
     }
 
     /// <summary>Copies what the image has at <paramref name="destination"/> (the topmost layer that has it) into an empty volume,
-    /// with owners, modes and links kept (cp -a).</summary>
+    /// with owners, modes and links kept (cp -a). The destination is found as the container will see it, the image's
+    /// symlinks followed inside the image (LayerLookup): an image whose /data is a link to "/" must not get the host's
+    /// /etc copied into a volume at /data/etc.</summary>
     private static void CopyUp(IReadOnlyList<string> lowerDirsTopFirst, string destination, string volumeData)
     {
-        string? source = lowerDirsTopFirst.Select(l => Path.Combine(l, destination.TrimStart('/')))
-            .FirstOrDefault(p => Directory.Exists(p) && new FileInfo(p).LinkTarget == null);
+        string? source = LayerLookup.Find(lowerDirsTopFirst, LayerLookup.Resolve(lowerDirsTopFirst, destination)) is { Status.IsDirectory: true } found
+            ? found.HostPath : null;
         if (source == null || Directory.EnumerateFileSystemEntries(volumeData).Any()) return;
         using var cp = System.Diagnostics.Process.Start("cp", new[] { "-a", "--", source + "/.", volumeData })!;
         cp.WaitForExit();
