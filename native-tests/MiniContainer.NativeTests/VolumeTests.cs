@@ -372,6 +372,42 @@ public sealed class CommitTests(DaemonFixture fixture, ITestOutputHelper output)
         _d.Run("rm", name).Ok();
         _d.Run("rmi", tag, tag2).Ok();
     }
+
+    /// <summary>
+    /// As dockerd: a running container is paused while its changes are read (so its processes cannot change, or swap
+    /// for a symlink, what the walk is reading), with its pause and unpause events, and runs on after;
+    /// `--pause=false` (API pause=0) leaves it running.
+    /// </summary>
+    [Fact]
+    public void Commit_pauses_a_running_container_while_it_reads_it_unless_told_not_to()
+    {
+        string name = Support.Unique("commitp");
+        string tag = Support.Unique("committed") + ":paused", tag2 = Support.Unique("committed") + ":unpaused";
+        _d.Run("run", "-d", "--name", name, "busybox", "sh", "-c", "echo x > /marker; exec sleep 600").Ok();
+        var since = DateTimeOffset.UtcNow.AddSeconds(-1);
+        try
+        {
+            _d.Run("commit", name, tag).Ok();
+            Assert.Equal("running false", _d.Run("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", name).Ok().Stdout.Trim());
+            var between = DateTimeOffset.UtcNow;
+            Thread.Sleep(1100);   // the two commits' events a whole second apart
+            _d.Run("commit", "--pause=false", name, tag2).Ok();
+            var until = DateTimeOffset.UtcNow.AddSeconds(1);
+            Thread.Sleep(1200);
+            string Actions(DateTimeOffset from, DateTimeOffset to) => string.Join(' ', _d.Run("events", "--since", Unix(from), "--until", Unix(to),
+                "--filter", "container=" + name, "--filter", "event=pause", "--filter", "event=unpause", "--format", "{{.Action}}").Ok().Stdout.Lines());
+            Assert.Equal("pause unpause", Actions(since, between));
+            Assert.Equal("", Actions(between.AddSeconds(1), until));
+            Assert.Equal("x\n", _d.Run("run", "--rm", tag2, "cat", "/marker").Ok().Stdout);
+        }
+        finally
+        {
+            _d.Run("rm", "-f", name);
+            _d.Run("rmi", tag, tag2);
+        }
+    }
+
+    private static string Unix(DateTimeOffset t) => (t.ToUnixTimeMilliseconds() / 1000.0).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 public sealed class VolumesFromTests(DaemonFixture fixture) : IClassFixture<DaemonFixture>

@@ -454,11 +454,13 @@ internal static class ContainerCommands
         var author = new Option<string?>("--author", "-a") { Description = "Author (e.g., \"John Hannibal Smith <hannibal@a-team.com>\")" };
         var message = new Option<string?>("--message", "-m") { Description = "Commit message" };
         var change = new Option<string[]>("--change", "-c") { Description = "Apply Dockerfile instruction to the created image" };
+        var pause = new Option<bool>("--pause", "-p") { Description = "Pause container during commit", DefaultValueFactory = _ => true };
         var container = new Argument<string?>("CONTAINER") { Arity = ArgumentArity.ZeroOrOne };
         var reference = new Argument<string?>("REPOSITORY[:TAG]") { Arity = ArgumentArity.ZeroOrOne };
         command.Options.Add(author);
         command.Options.Add(message);
         command.Options.Add(change);
+        command.Options.Add(pause);
         command.Arguments.Add(container);
         command.Arguments.Add(reference);
         command.SetAction(async (parse, cancellation) =>
@@ -476,6 +478,7 @@ internal static class ContainerCommands
             if (parse.GetValue(author) is { } a) query.Add("author=" + ApiPaths.Query(a));
             if (parse.GetValue(message) is { } m) query.Add("comment=" + ApiPaths.Query(m));
             foreach (string c in parse.GetValue(change) ?? []) query.Add("changes=" + ApiPaths.Query(c));
+            if (!parse.GetValue(pause)) query.Add("pause=0");
             var client = await context.ConnectAsync(parse);
             var result = await client.PostJsonAsync("/commit?" + string.Join('&', query)) as JsonObject;
             Stdio.Out.WriteLine((string?)result?["Id"]);

@@ -93,8 +93,9 @@ public static class ImageRoutes
             }
             var exclude = new HashSet<string> { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf" };
             exclude.UnionWith(r.Mounts.Select(m => m.Destination));
-            var image = images.Commit(parent, r.GraphDriver.Data["UpperDir"], exclude, config, repoTag,
-                ctx.Q("comment"), ctx.Q("author"), string.Join(' ', new[] { r.Path }.Concat(r.Args)));
+            bool pause = ctx.Q("pause") is not ("0" or "false" or "False");   // dockerd's default: pause
+            var image = await containers.WhilePausedAsync(c, pause, () => images.Commit(parent, r.GraphDriver.Data["UpperDir"], exclude, config, repoTag,
+                ctx.Q("comment"), ctx.Q("author"), string.Join(' ', new[] { r.Path }.Concat(r.Args))));
             Log.Info($"committed container {r.ShortId} as {image.Id[7..19]}{(repoTag is null ? "" : " (" + repoTag + ")")}");
             await ctx.WriteJsonAsync(201, new IdResponse(image.Id), DaemonJson.Default.IdResponse);
         });

@@ -46,6 +46,27 @@ public sealed partial class ContainerService
     }
 
     /// <summary>
+    /// docker commit's pause (on unless the client sends pause=0, as dockerd): a running container is paused while its
+    /// upper dir is read and unpaused after (unless it was paused already), with the pause and unpause events dockerd
+    /// sends. Its processes can then change nothing meanwhile: neither leave a half-written file in the layer nor,
+    /// racing the walk, swap a directory for a symlink into the host's files.
+    /// </summary>
+    public async Task<T> WhilePausedAsync<T>(Container c, bool pause, Func<T> read)
+    {
+        bool paused = false;
+        if (pause && c.Record.State is { Running: true, Paused: false, Restarting: false })
+        {
+            await PauseAsync(c);
+            paused = true;
+        }
+        try { return read(); }
+        finally
+        {
+            if (paused && c.Record.State.Paused) await UnpauseAsync(c);
+        }
+    }
+
+    /// <summary>
     /// A signal to a paused container waits in the frozen tasks until they thaw, so stop and kill thaw the container
     /// right after sending it, as dockerd does; the exit that follows ends the paused state with the run.
     /// </summary>
