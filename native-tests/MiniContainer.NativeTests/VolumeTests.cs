@@ -407,6 +407,22 @@ public sealed class CommitTests(DaemonFixture fixture, ITestOutputHelper output)
         }
     }
 
+    /// <summary>docker-py's test_commit: start a container that ends at once, commit it at once. Its pause may find
+    /// the container gone (the cgroup removed under the freezer): the commit goes on, as dockerd's does.</summary>
+    [Fact]
+    public void Commit_right_after_the_start_of_a_container_that_ends_at_once_succeeds()
+    {
+        for (int i = 0; i < 15; i++)
+        {
+            string id = _d.Run("run", "-d", "busybox", "touch", "/test").Ok().Stdout.Trim();
+            var commit = _d.Run("commit", id);
+            output.WriteLine(commit.ToString());
+            Assert.Equal(0, commit.ExitCode);
+            _d.Run("rm", "-f", id).Ok();
+            _d.Run("rmi", commit.Stdout.Trim()).Ok();
+        }
+    }
+
     private static string Unix(DateTimeOffset t) => (t.ToUnixTimeMilliseconds() / 1000.0).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
 }
 

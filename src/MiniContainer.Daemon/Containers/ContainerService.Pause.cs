@@ -56,14 +56,26 @@ public sealed partial class ContainerService
         bool paused = false;
         if (pause && c.Record.State is { Running: true, Paused: false, Restarting: false })
         {
-            await PauseAsync(c);
-            paused = true;
+            try
+            {
+                await PauseAsync(c);
+                paused = true;
+            }
+            // The container ended meanwhile (its shim removes the cgroup before it reports the exit): nothing of it
+            // is left to change its files, so the commit goes on, as dockerd's does.
+            catch (ApiException) when (CgroupGone(c)) { }
         }
         try { return read(); }
         finally
         {
             if (paused && c.Record.State.Paused) await UnpauseAsync(c);
         }
+    }
+
+    private static bool CgroupGone(Container c)
+    {
+        try { return !Directory.Exists(Cgroups.CgroupManager.Open(Cgroups.CgroupManager.NameFor(c.Record.Id)).Directories[0]); }
+        catch (Cgroups.CgroupException) { return true; }
     }
 
     /// <summary>
