@@ -100,14 +100,10 @@ public sealed partial class ImageStore
             bool isDir = status.Value.IsDirectory;
             tar.WriteEntry(path, isDir ? name + "/" : name);
             if (!isDir) continue;
-            if (IsOpaque(path)) tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, Path.Combine(name, ".wh..wh..opq")));
+            if (LayerUnpacker.IsOpaque(path)) tar.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, Path.Combine(name, ".wh..wh..opq")));
             WriteLayer(tar, upperDir, name, exclude);
         }
     }
-
-    private static bool IsOpaque(string dir) =>
-        Kernel.LGetXattr(dir, "trusted.overlay.opaque") is { Length: > 0 } v && v[0] == (byte)'y' ||
-        Kernel.LGetXattr(dir, "user.overlay.opaque") is { Length: > 0 } u && u[0] == (byte)'y';
 
     /// <summary>Counts and hashes what is written through it (the layer's diff ID).</summary>
     private sealed class HashingWriteStream(Stream inner) : MiniContainer.Storage.ForwardOnlyStream

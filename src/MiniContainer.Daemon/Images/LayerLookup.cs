@@ -35,7 +35,7 @@ public static class LayerLookup
                 if (status.IsOverlayWhiteout) return null;                    // deleted by this layer
                 if (i == names.Length - 1) return (entry, status);
                 if (!status.IsDirectory) return null;                         // a file or a link hides the layers below
-                lowerLayersHidden |= IsOpaque(entry);
+                lowerLayersHidden |= LayerUnpacker.IsOpaque(entry);
                 dir = entry;
             }
         nextLayer:;
@@ -49,8 +49,4 @@ public static class LayerLookup
         SecureJoin.ResolveInRoot(inRoot => Find(lowerDirsTopFirst, inRoot) is { Status.IsSymbolicLink: true } link
             ? new FileInfo(link.HostPath).LinkTarget
             : null, path);
-
-    /// <summary>An opaque directory (trusted.overlay.opaque=y) hides the lower layers' entries inside it.</summary>
-    private static bool IsOpaque(string dir) =>
-        Kernel.LGetXattr(dir, "trusted.overlay.opaque") is [(byte)'y'];
 }

@@ -43,6 +43,12 @@ public static class LayerUnpacker
     private const string OverlayOpaqueXattr = "trusted.overlay.opaque";
     private const string UserNamespaceOpaqueXattr = "user.overlay.opaque";
 
+    /// <summary>Whether <paramref name="dir"/> is an opaque directory (its xattr, as this class sets it and overlayfs
+    /// sets it in an upper dir): it hides the lower layers' entries inside it.</summary>
+    public static bool IsOpaque(string dir) =>
+        Kernel.LGetXattr(dir, OverlayOpaqueXattr) is { Length: > 0 } v && v[0] == (byte)'y' ||
+        Kernel.LGetXattr(dir, UserNamespaceOpaqueXattr) is { Length: > 0 } u && u[0] == (byte)'y';
+
     /// <summary>Unpacks <paramref name="layerBlob"/> into the existing, empty directory <paramref name="layerRoot"/>.
     /// When <paramref name="expectedDiffId"/> is given, the uncompressed tar must hash to it.
     /// <paramref name="applyOwnership"/> = false skips lchown (for tests that run without root).</summary>
